@@ -1,14 +1,23 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Spore: publish an Obsidian vault as a portable, verifiable static site.
+//!
+//! The pipeline is five pure stages, each a function of the previous stage's
+//! value plus the [`config::Config`]:
+//!
+//! `load` → [`load::Vault`] → `index` → [`index::VaultIndex`] → `render` →
+//! [`render::RenderedNote`]s → `emit` → [`site::Site`] → `seal` → sealed site.
+//!
+//! Only `load` and [`write`] touch the disk.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod config;
+pub mod diagnostics;
+pub mod emit;
+pub mod index;
+pub mod load;
+pub mod pipeline;
+pub mod portable;
+pub mod render;
+pub mod site;
+pub mod syntax;
+pub mod write;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use pipeline::{build, BuildOptions, BuildReport};

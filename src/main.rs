@@ -1,1 +1,8 @@
-fn main(){}
+//! The `spore` command line: parse arguments, call the library, print,
+//! set the exit code (0 ok, 1 failed, 2 usage).
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::run());
+}

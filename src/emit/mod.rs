@@ -1,0 +1,108 @@
+//! Stage 4, `emit`: templates + theme → every output file as bytes: note
+//! pages, the home page, folder and tag pages, the 404 page, theme assets
+//! and the attachments notes use.
+
+pub mod context;
+pub mod theme;
+
+use crate::config::Config;
+use crate::index::VaultIndex;
+use crate::render::RenderedNote;
+use crate::site::{PageSource, Site};
+use context::{PageContext, PageKind};
+use rayon::prelude::*;
+pub use theme::{Theme, ThemeError, ThemeSources};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum EmitError {
+    #[error("template {template} failed for page {page}: {message}")]
+    Render {
+        template: String,
+        page: String,
+        message: String,
+    },
+}
+
+/// Output folder of the theme's files.
+pub const ASSET_DIR: &str = "_spore";
+
+pub fn emit(
+    index: &VaultIndex,
+    rendered: &[RenderedNote],
+    theme: &Theme,
+    config: &Config,
+) -> Result<Site, EmitError> {
+    let builder = context::ContextBuilder::new(index, rendered, config);
+    let mut pages: Vec<PageContext> = Vec::new();
+
+    let folder_pages: std::collections::HashSet<&str> = index
+        .folders
+        .values()
+        .map(|f| f.out_path.as_str())
+        .collect();
+    for id in 0..index.notes.len() {
+        if !folder_pages.contains(index.notes[id].out_path.as_str()) {
+            pages.push(builder.note_page(id));
+        }
+    }
+    for folder in index.folders.values() {
+        pages.push(builder.folder_page(folder));
+    }
+    pages.push(builder.all_tags_page());
+    for tag in index.tags.values() {
+        pages.push(builder.tag_page(tag));
+    }
+    pages.push(builder.not_found_page());
+
+    let rendered_pages: Vec<Result<(String, Vec<u8>), EmitError>> = pages
+        .par_iter()
+        .map(|page| {
+            let template = match page.kind {
+                PageKind::Note => "note.html",
+                PageKind::NotFound => "404.html",
+                _ => "list.html",
+            };
+            let ctx = builder.tera_context(page);
+            theme
+                .templates
+                .render(template, &ctx)
+                .map(|html| (page.path.clone(), html.into_bytes()))
+                .map_err(|e| EmitError::Render {
+                    template: template.into(),
+                    page: page.path.clone(),
+                    message: theme::error_chain(&e),
+                })
+        })
+        .collect();
+
+    let mut site = Site::default();
+    for result in rendered_pages {
+        let (path, bytes) = result?;
+        site.insert(path, bytes);
+    }
+    for note in &index.notes {
+        site.pages.insert(
+            note.out_path.clone(),
+            PageSource {
+                source: note.note.path.clone(),
+                source_sha256: note.note.source_sha256.clone(),
+                title: note.title().to_string(),
+            },
+        );
+    }
+    let (light, dark) = crate::render::highlight::stylesheets();
+    site.insert(format!("{ASSET_DIR}/syntax-light.css"), light.into_bytes());
+    site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark.into_bytes());
+    for (name, bytes) in &theme.assets {
+        site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
+    }
+    for &a in &index.used_attachments {
+        let attachment = &index.attachments[a];
+        site.files.insert(
+            attachment.out_path.clone(),
+            attachment.attachment.bytes.clone(),
+        );
+    }
+    Ok(site)
+}

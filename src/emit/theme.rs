@@ -1,0 +1,122 @@
+//! Templates and theme files: built into the binary, each overridable by a
+//! file of the same name beside `book.toml` (`templates/`, `themes/<name>/`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ThemeError {
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("theme \"{0}\" not found: no folder themes/{0}/ beside book.toml and no built-in theme of that name")]
+    UnknownTheme(String),
+}
+
+pub const TEMPLATE_NAMES: [&str; 4] = ["base.html", "note.html", "list.html", "404.html"];
+
+const BUILTIN_TEMPLATES: [(&str, &str); 4] = [
+    ("base.html", include_str!("../../templates/base.html")),
+    ("note.html", include_str!("../../templates/note.html")),
+    ("list.html", include_str!("../../templates/list.html")),
+    ("404.html", include_str!("../../templates/404.html")),
+];
+
+const BUILTIN_DEFAULT_THEME: [(&str, &[u8]); 2] = [
+    (
+        "spore.css",
+        include_bytes!("../../themes/default/spore.css"),
+    ),
+    ("spore.js", include_bytes!("../../themes/default/spore.js")),
+];
+
+/// The parsed templates and the theme's static files (name → bytes).
+pub struct Theme {
+    pub templates: tera::Tera,
+    pub assets: BTreeMap<String, Vec<u8>>,
+}
+
+/// Template sources and theme files, before parsing: read from the binary
+/// and from the project folder. `serve` re-reads these on change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThemeSources {
+    pub templates: BTreeMap<String, String>,
+    pub assets: BTreeMap<String, Vec<u8>>,
+}
+
+impl ThemeSources {
+    pub fn read(project_root: &Path, theme: &str) -> Result<ThemeSources, ThemeError> {
+        let mut sources = ThemeSources::default();
+        for (name, text) in BUILTIN_TEMPLATES {
+            sources.templates.insert(name.to_string(), text.to_string());
+        }
+        let theme_dir = project_root.join("themes").join(theme);
+        if theme == "default" {
+            for (name, bytes) in BUILTIN_DEFAULT_THEME {
+                sources.assets.insert(name.to_string(), bytes.to_vec());
+            }
+        } else if !theme_dir.is_dir() {
+            return Err(ThemeError::UnknownTheme(theme.to_string()));
+        }
+        let template_dir = project_root.join("templates");
+        for name in TEMPLATE_NAMES {
+            let path = template_dir.join(name);
+            if path.is_file() {
+                let text = std::fs::read_to_string(&path).map_err(|e| ThemeError::Read {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                sources.templates.insert(name.to_string(), text);
+            }
+        }
+        if theme_dir.is_dir() {
+            let entries = std::fs::read_dir(&theme_dir).map_err(|e| ThemeError::Read {
+                path: theme_dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                if path.is_file() && !name.starts_with('.') {
+                    let bytes = std::fs::read(&path).map_err(|e| ThemeError::Read {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                    sources.assets.insert(name.to_string(), bytes);
+                }
+            }
+        }
+        Ok(sources)
+    }
+
+    pub fn compile(&self) -> Result<Theme, ThemeError> {
+        let mut templates = tera::Tera::new();
+        templates.autoescape_on([".html", ".xml"]);
+        templates
+            .add_raw_templates(self.templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .map_err(|e| ThemeError::Template {
+                name: "templates".into(),
+                message: error_chain(&e),
+            })?;
+        Ok(Theme {
+            templates,
+            assets: self.assets.clone(),
+        })
+    }
+}
+
+/// Tera's errors keep the useful part in their sources.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}

@@ -1,0 +1,397 @@
+//! Stage 2, `index`: which notes are published, where each page goes, how
+//! names resolve, headings and block ids per note, tags, folders, and the
+//! link graph with backlinks.
+
+pub mod resolve;
+pub mod scan;
+
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::load::{Attachment, Note, Vault};
+use crate::portable::Namer;
+use crate::syntax::{tags::tag_key, target::LinkTarget};
+use rayon::prelude::*;
+use resolve::{fold, Resolved, Resolver};
+use scan::NoteScan;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use resolve::Resolved as Target;
+
+/// Root-level names Spore writes itself; vault files get another name.
+pub const RESERVED_ROOT: &[&str] = &[
+    "index.html",
+    "404.html",
+    "tags",
+    "_spore",
+    "integrity",
+    "search",
+    "graph.html",
+    "sitemap.xml",
+    "feed.xml",
+];
+
+pub type NoteId = usize;
+
+#[derive(Debug)]
+pub struct IndexedNote {
+    pub note: Note,
+    /// Output path of this note's page.
+    pub out_path: String,
+    pub scan: NoteScan,
+    /// Frontmatter and inline tags, first spelling kept, grouped ignoring case.
+    pub tags: Vec<String>,
+}
+
+impl IndexedNote {
+    pub fn title(&self) -> &str {
+        self.note.title()
+    }
+}
+
+#[derive(Debug)]
+pub struct IndexedAttachment {
+    pub attachment: Attachment,
+    pub out_path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlink {
+    pub from: NoteId,
+    pub context: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TagEntry {
+    /// Spelling shown (first seen, in path order).
+    pub name: String,
+    pub out_path: String,
+    /// Notes carrying this tag or a nested tag below it.
+    pub notes: Vec<NoteId>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FolderEntry {
+    /// Vault-relative folder, `""` for the root.
+    pub path: String,
+    pub out_path: String,
+    pub notes: Vec<NoteId>,
+    pub subfolders: Vec<String>,
+    /// `index.md` or a note named like the folder: supplies the page text.
+    pub folder_note: Option<NoteId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedLink {
+    pub from: NoteId,
+    pub dest: String,
+}
+
+/// Everything later stages need to know about the vault as a whole.
+#[derive(Debug)]
+pub struct VaultIndex {
+    pub notes: Vec<IndexedNote>,
+    pub attachments: Vec<IndexedAttachment>,
+    pub resolver: Resolver,
+    /// Key: folded tag.
+    pub tags: BTreeMap<String, TagEntry>,
+    /// Key: vault-relative folder.
+    pub folders: BTreeMap<String, FolderEntry>,
+    pub outlinks: Vec<Vec<NoteId>>,
+    pub backlinks: Vec<Vec<Backlink>>,
+    pub unresolved: Vec<UnresolvedLink>,
+    /// Attachments some published note links to or embeds: only these are
+    /// published, so a file nobody links to never leaves the vault.
+    pub used_attachments: BTreeSet<usize>,
+    pub link_count: usize,
+    /// The published root `index.md`, shown as the home page.
+    pub home: Option<NoteId>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What index needs from the config.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IndexOptions {
+    pub include_drafts: bool,
+}
+
+pub fn is_published(note: &Note, options: IndexOptions) -> bool {
+    options.include_drafts || (!note.frontmatter.draft && note.frontmatter.publish)
+}
+
+pub fn build(vault: Vault, options: IndexOptions) -> VaultIndex {
+    let Vault {
+        notes,
+        attachments,
+        diagnostics: _,
+    } = vault;
+    let mut diagnostics = Vec::new();
+    let notes: Vec<Note> = notes
+        .into_iter()
+        .filter(|n| is_published(n, options))
+        .collect();
+
+    let mut namer = Namer::new(RESERVED_ROOT);
+    let note_out: Vec<String> = notes
+        .iter()
+        .map(|n| {
+            if n.stem() == "index" {
+                let folder = namer.folder(n.folder());
+                if folder.is_empty() {
+                    "index.html".to_string()
+                } else {
+                    format!("{folder}/index.html")
+                }
+            } else {
+                namer.file(&n.path, Some("html"))
+            }
+        })
+        .collect();
+    let attachment_out: Vec<String> = attachments
+        .iter()
+        .map(|a| namer.file(&a.path, None))
+        .collect();
+
+    let scans: Vec<NoteScan> = notes.par_iter().map(|n| scan::scan(&n.body)).collect();
+
+    let resolver = {
+        let np: Vec<&str> = notes.iter().map(|n| n.path.as_str()).collect();
+        let ap: Vec<&str> = attachments.iter().map(|a| a.path.as_str()).collect();
+        let aliases: Vec<Vec<String>> = notes
+            .iter()
+            .map(|n| n.frontmatter.aliases.clone())
+            .collect();
+        Resolver::new(&np, &ap, &aliases)
+    };
+
+    let mut indexed: Vec<IndexedNote> = notes
+        .into_iter()
+        .zip(note_out)
+        .zip(scans)
+        .map(|((note, out_path), scan)| {
+            let tags = merge_tags(&note.frontmatter.tags, &scan.tags);
+            IndexedNote {
+                note,
+                out_path,
+                scan,
+                tags,
+            }
+        })
+        .collect();
+
+    // The link graph.
+    let mut outlinks = vec![Vec::new(); indexed.len()];
+    let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); indexed.len()];
+    let mut unresolved = Vec::new();
+    let mut used_attachments = BTreeSet::new();
+    let mut link_count = 0;
+    for (from, note) in indexed.iter().enumerate() {
+        for link in &note.scan.links {
+            let target = LinkTarget::parse(&link.dest);
+            link_count += 1;
+            if target.is_same_note() {
+                check_fragment(&indexed, from, &target, &note.note.path, &mut diagnostics);
+                continue;
+            }
+            match resolver.resolve(&target.file, &note.note.path) {
+                Some(Resolved::Note(to)) => {
+                    check_fragment(&indexed, to, &target, &note.note.path, &mut diagnostics);
+                    if to != from && !outlinks[from].contains(&to) {
+                        outlinks[from].push(to);
+                        backlinks[to].push(Backlink {
+                            from,
+                            context: link.context.clone(),
+                        });
+                    }
+                }
+                Some(Resolved::Attachment(a)) => {
+                    used_attachments.insert(a);
+                }
+                None => unresolved.push(UnresolvedLink {
+                    from,
+                    dest: link.dest.clone(),
+                }),
+            }
+        }
+    }
+    for list in &mut backlinks {
+        list.sort_by(|a, b| indexed[a.from].note.path.cmp(&indexed[b.from].note.path));
+    }
+
+    let tags = collect_tags(&indexed);
+    let folders = collect_folders(&mut indexed, &mut namer);
+    let home = indexed
+        .iter()
+        .position(|n| n.note.path == "index.md" || n.note.path.eq_ignore_ascii_case("index.md"));
+    let attachments = attachments
+        .into_iter()
+        .zip(attachment_out)
+        .map(|(attachment, out_path)| IndexedAttachment {
+            attachment,
+            out_path,
+        })
+        .collect();
+    crate::diagnostics::sort(&mut diagnostics);
+    VaultIndex {
+        notes: indexed,
+        attachments,
+        resolver,
+        tags,
+        folders,
+        outlinks,
+        backlinks,
+        unresolved,
+        used_attachments,
+        link_count,
+        home,
+        diagnostics,
+    }
+}
+
+fn check_fragment(
+    notes: &[IndexedNote],
+    to: NoteId,
+    target: &LinkTarget,
+    from_path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let note = &notes[to];
+    if !target.headings.is_empty() && find_heading(&note.scan, &target.headings).is_none() {
+        diagnostics.push(Diagnostic::warning(
+            DiagnosticKind::MissingHeading,
+            from_path,
+            format!(
+                "link to heading \"{}\" in {}: no such heading; linking to the note",
+                target.headings.join("#"),
+                note.note.path
+            ),
+        ));
+    }
+    if let Some(block) = &target.block {
+        if !note.scan.blocks.iter().any(|b| &b.id == block) {
+            diagnostics.push(Diagnostic::warning(
+                DiagnosticKind::MissingHeading,
+                from_path,
+                format!(
+                    "link to block ^{block} in {}: no such block; linking to the note",
+                    note.note.path
+                ),
+            ));
+        }
+    }
+}
+
+/// Finds `[[Note#A#B]]`'s heading: each name matched ignoring case (or by
+/// its id), each nested inside the section of the one before.
+pub fn find_heading(scan: &NoteScan, path: &[String]) -> Option<usize> {
+    let mut within = 0..usize::MAX;
+    let mut found = None;
+    for wanted in path {
+        let wanted_fold = fold(wanted);
+        let wanted_slug = crate::syntax::slug::slugify(wanted);
+        let i = scan.headings.iter().enumerate().position(|(i, h)| {
+            Some(i) != found
+                && within.contains(&h.section.start)
+                && (fold(&h.text) == wanted_fold || h.id == wanted_slug || h.id == *wanted)
+        })?;
+        within = scan.headings[i].section.clone();
+        found = Some(i);
+    }
+    found
+}
+
+fn merge_tags(frontmatter: &[String], inline: &[String]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for tag in frontmatter.iter().chain(inline) {
+        let tag = tag.trim_matches('/');
+        if !tag.is_empty() && seen.insert(tag_key(tag)) {
+            out.push(tag.to_string());
+        }
+    }
+    out
+}
+
+fn collect_tags(notes: &[IndexedNote]) -> BTreeMap<String, TagEntry> {
+    let mut tags: BTreeMap<String, TagEntry> = BTreeMap::new();
+    for (id, note) in notes.iter().enumerate() {
+        for tag in &note.tags {
+            // Each prefix of a nested tag gets its own page.
+            let parts: Vec<&str> = tag.split('/').filter(|p| !p.is_empty()).collect();
+            for end in 1..=parts.len() {
+                let name = parts[..end].join("/");
+                let entry = tags.entry(tag_key(&name)).or_insert_with(|| TagEntry {
+                    name,
+                    out_path: String::new(),
+                    notes: Vec::new(),
+                });
+                if entry.notes.last() != Some(&id) {
+                    entry.notes.push(id);
+                }
+            }
+        }
+    }
+    let mut namer = Namer::new(&["index.html"]);
+    for entry in tags.values_mut() {
+        let path = format!("{}.html", entry.name);
+        entry.out_path = format!("tags/{}", namer.file(&path, Some("html")));
+    }
+    tags
+}
+
+fn collect_folders(notes: &mut [IndexedNote], namer: &mut Namer) -> BTreeMap<String, FolderEntry> {
+    let mut folders: BTreeMap<String, FolderEntry> = BTreeMap::new();
+    let ensure = |folders: &mut BTreeMap<String, FolderEntry>, path: &str, namer: &mut Namer| {
+        if !folders.contains_key(path) {
+            let out = namer.folder(path);
+            let out_path = if out.is_empty() {
+                "index.html".to_string()
+            } else {
+                format!("{out}/index.html")
+            };
+            folders.insert(
+                path.to_string(),
+                FolderEntry {
+                    path: path.to_string(),
+                    out_path,
+                    ..FolderEntry::default()
+                },
+            );
+        }
+    };
+    ensure(&mut folders, "", namer);
+    for (id, note) in notes.iter().enumerate() {
+        let folder = note.note.folder().to_string();
+        // Every ancestor folder exists and lists its child.
+        let mut current = folder.clone();
+        ensure(&mut folders, &current, namer);
+        while !current.is_empty() {
+            let parent = current
+                .rsplit_once('/')
+                .map(|(p, _)| p.to_string())
+                .unwrap_or_default();
+            ensure(&mut folders, &parent, namer);
+            if let Some(p) = folders.get_mut(&parent) {
+                if !p.subfolders.contains(&current) {
+                    p.subfolders.push(current.clone());
+                }
+            }
+            current = parent;
+        }
+        if let Some(f) = folders.get_mut(&folder) {
+            f.notes.push(id);
+            let folder_name = folder.rsplit('/').next().unwrap_or("");
+            if note.note.stem() == "index"
+                || (!folder.is_empty()
+                    && note.note.stem() == folder_name
+                    && f.folder_note.is_none())
+            {
+                if note.note.stem() == "index" || f.folder_note.is_none() {
+                    f.folder_note = Some(id);
+                }
+            }
+        }
+    }
+    for f in folders.values_mut() {
+        f.subfolders.sort();
+    }
+    folders
+}

@@ -1,0 +1,288 @@
+//! One pass over a note's events to find what the index needs: headings
+//! (with ids and sections), block ids, links and embeds (with the sentence
+//! around them) and inline tags.
+
+use crate::syntax::{self, slug, tags, target::has_scheme};
+use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
+use std::ops::Range;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    /// Unique id on the page (what `#fragment` links point to).
+    pub id: String,
+    /// Byte range of the heading's section in the body: from the heading to
+    /// the next heading of the same or a higher level.
+    pub section: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub id: String,
+    /// Byte range of the block in the body.
+    pub range: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawLink {
+    /// Destination as written (percent-decoded for Markdown links).
+    pub dest: String,
+    pub embed: bool,
+    pub wiki: bool,
+    /// Plain text of the block the link stands in.
+    pub context: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoteScan {
+    pub headings: Vec<Heading>,
+    pub blocks: Vec<Block>,
+    pub links: Vec<RawLink>,
+    pub tags: Vec<String>,
+}
+
+const CONTEXT_CHARS: usize = 280;
+
+struct Container {
+    text: String,
+    range: Range<usize>,
+    is_item: bool,
+    first_link: usize,
+}
+
+pub fn scan(body: &str) -> NoteScan {
+    let mut out = NoteScan::default();
+    let mut slugs = slug::SlugSet::default();
+    let mut heading: Option<(u8, Option<String>, usize, String)> = None;
+    let mut containers: Vec<Container> = Vec::new();
+    let mut link_depth = 0usize;
+    let mut in_code = false;
+    let mut depth = 0usize;
+    let mut last_top_block: Option<Range<usize>> = None;
+    let mut heading_starts: Vec<(usize, u8)> = Vec::new();
+
+    for (event, range) in Parser::new_ext(body, syntax::parser_options()).into_offset_iter() {
+        match event {
+            Event::Start(tag) => {
+                depth += 1;
+                match tag {
+                    Tag::Heading { level, id, .. } => {
+                        heading = Some((
+                            level as u8,
+                            id.map(|i| i.to_string()),
+                            range.start,
+                            String::new(),
+                        ));
+                    }
+                    Tag::Paragraph | Tag::Item | Tag::TableCell => containers.push(Container {
+                        text: String::new(),
+                        range: range.clone(),
+                        is_item: matches!(tag, Tag::Item),
+                        first_link: out.links.len(),
+                    }),
+                    Tag::CodeBlock(_) => in_code = true,
+                    Tag::Link {
+                        link_type,
+                        dest_url,
+                        ..
+                    }
+                    | Tag::Image {
+                        link_type,
+                        dest_url,
+                        ..
+                    } => {
+                        link_depth += 1;
+                        let embed = matches!(tag_kind(&range, body), Kind::Image);
+                        if let Some(dest) = link_dest(link_type, &dest_url) {
+                            out.links.push(RawLink {
+                                dest,
+                                embed,
+                                wiki: matches!(link_type, LinkType::WikiLink { .. }),
+                                context: String::new(),
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(end) => {
+                depth = depth.saturating_sub(1);
+                match end {
+                    TagEnd::Heading(_) => {
+                        if let Some((level, id, start, text)) = heading.take() {
+                            let id = slugs.unique(&id.unwrap_or_else(|| slug::slugify(&text)));
+                            heading_starts.push((start, level));
+                            out.headings.push(Heading {
+                                level,
+                                text: text.trim().to_string(),
+                                id,
+                                section: start..body.len(),
+                            });
+                        }
+                    }
+                    TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell => {
+                        if let Some(c) = containers.pop() {
+                            finish_container(c, &mut containers, &mut out, last_top_block.clone());
+                        }
+                    }
+                    TagEnd::CodeBlock => in_code = false,
+                    TagEnd::Link | TagEnd::Image => link_depth = link_depth.saturating_sub(1),
+                    _ => {}
+                }
+                if depth == 0 {
+                    last_top_block = Some(range.clone());
+                }
+            }
+            Event::Text(text) => {
+                if let Some(h) = heading.as_mut() {
+                    h.3.push_str(&text);
+                }
+                if let Some(c) = containers.last_mut() {
+                    c.text.push_str(&text);
+                }
+                if link_depth == 0 && !in_code {
+                    for (_, tag) in tags::find_tags(&text) {
+                        out.tags.push(tag.to_string());
+                    }
+                }
+            }
+            Event::Code(text) | Event::InlineMath(text) => {
+                if let Some(h) = heading.as_mut() {
+                    h.3.push_str(&text);
+                }
+                if let Some(c) = containers.last_mut() {
+                    c.text.push_str(&text);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(c) = containers.last_mut() {
+                    c.text.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    // A section runs to the next heading of the same or a higher level.
+    for i in 0..out.headings.len() {
+        let level = out.headings[i].level;
+        if let Some((start, _)) = heading_starts[i + 1..].iter().find(|(_, l)| *l <= level) {
+            out.headings[i].section.end = *start;
+        }
+    }
+    out
+}
+
+fn finish_container(
+    c: Container,
+    parents: &mut [Container],
+    out: &mut NoteScan,
+    previous_block: Option<Range<usize>>,
+) {
+    let context = context_text(&c.text);
+    for link in &mut out.links[c.first_link..] {
+        if link.context.is_empty() {
+            link.context = context.clone();
+        }
+    }
+    if let Some(parent) = parents.last_mut() {
+        parent.text.push_str(&c.text);
+        parent.text.push(' ');
+    }
+    if let Some((before, id)) = syntax::trailing_block_id(&c.text) {
+        let range = if before.is_empty() && !c.is_item {
+            // `^id` alone on a line names the block above it.
+            previous_block.unwrap_or(c.range.clone())
+        } else {
+            c.range.clone()
+        };
+        if !out.blocks.iter().any(|b| b.id == id) {
+            out.blocks.push(Block {
+                id: id.to_string(),
+                range,
+            });
+        }
+    }
+}
+
+fn context_text(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = match syntax::trailing_block_id(&flat) {
+        Some((before, _)) => before.to_string(),
+        None => flat,
+    };
+    if flat.chars().count() <= CONTEXT_CHARS {
+        return flat;
+    }
+    let cut: String = flat.chars().take(CONTEXT_CHARS).collect();
+    format!("{}…", cut.trim_end())
+}
+
+enum Kind {
+    Image,
+    Link,
+}
+
+/// `![[x]]` and `![](x)` start with `!` in the source.
+fn tag_kind(range: &Range<usize>, body: &str) -> Kind {
+    if body[range.start..].starts_with('!') {
+        Kind::Image
+    } else {
+        Kind::Link
+    }
+}
+
+/// The destination a link names inside the vault, or `None` for external
+/// URLs, e-mail autolinks and empty destinations.
+pub fn link_dest(link_type: LinkType, dest: &str) -> Option<String> {
+    match link_type {
+        LinkType::Autolink | LinkType::Email => None,
+        LinkType::WikiLink { .. } => Some(dest.to_string()),
+        _ => {
+            if dest.is_empty() || has_scheme(dest) {
+                return None;
+            }
+            let decoded = percent_encoding::percent_decode_str(dest).decode_utf8_lossy();
+            Some(decoded.into_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_sections_and_ids() {
+        let body = "# A\ntext\n## B\nmore\n## B\n# C\n";
+        let s = scan(body);
+        let ids: Vec<_> = s.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, vec!["a", "b", "b-1", "c"]);
+        assert_eq!(
+            &body[s.headings[0].section.clone()],
+            "# A\ntext\n## B\nmore\n## B\n"
+        );
+        assert_eq!(&body[s.headings[1].section.clone()], "## B\nmore\n");
+    }
+
+    #[test]
+    fn block_ids_paragraph_item_and_standalone() {
+        let body = "para one ^p1\n\n- item ^i1\n- other\n\n> quote\n\n^q1\n";
+        let s = scan(body);
+        let ids: Vec<_> = s.blocks.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(ids, vec!["p1", "i1", "q1"]);
+        assert!(body[s.blocks[2].range.clone()].starts_with("> quote"));
+    }
+
+    #[test]
+    fn links_embeds_context_and_tags() {
+        let body = "See [[Other#H|x]] and ![[Pic.png]] #tag `#no`\n\n[m](My%20Note.md) [e](https://x.org)\n";
+        let s = scan(body);
+        assert_eq!(s.links.len(), 3);
+        assert_eq!(s.links[0].dest, "Other#H");
+        assert!(s.links[0].context.starts_with("See x and"));
+        assert!(s.links[1].embed);
+        assert_eq!(s.links[2].dest, "My Note.md");
+        assert_eq!(s.tags, vec!["tag"]);
+    }
+}

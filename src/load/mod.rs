@@ -1,0 +1,230 @@
+//! Stage 1, `load`: walk the vault, read every file, split and parse
+//! frontmatter, normalise names and text. The only stage (with the final
+//! writer) that touches the disk.
+
+mod comments;
+pub mod frontmatter;
+mod walk;
+
+pub use comments::strip_comments;
+pub use frontmatter::Frontmatter;
+
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One Markdown note, as read from the vault.
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// Vault-relative path, `/`-separated, NFC (e.g. `folder/My Note.md`).
+    pub path: String,
+    pub frontmatter: Frontmatter,
+    /// Body text: BOM stripped, LF line ends, `%%comments%%` removed.
+    pub body: String,
+    /// 1-based line of the file where `body` starts.
+    pub body_line: usize,
+    /// SHA-256 (hex) of the file's bytes exactly as on disk.
+    pub source_sha256: String,
+    /// Modification time, seconds since the Unix epoch, if known.
+    pub modified: Option<i64>,
+}
+
+impl Note {
+    /// File name without `.md` (what `[[wikilinks]]` name).
+    pub fn stem(&self) -> &str {
+        let name = self.path.rsplit('/').next().unwrap_or(&self.path);
+        strip_md(name)
+    }
+
+    /// Vault-relative folder, `""` at the root.
+    pub fn folder(&self) -> &str {
+        self.path.rsplit_once('/').map(|(f, _)| f).unwrap_or("")
+    }
+
+    /// The title shown for this note: frontmatter `title`, else the file name.
+    pub fn title(&self) -> &str {
+        self.frontmatter
+            .title
+            .as_deref()
+            .unwrap_or_else(|| self.stem())
+    }
+}
+
+/// Any non-note file: images, PDFs, audio…
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub path: String,
+    pub bytes: Arc<[u8]>,
+}
+
+/// Everything read from the vault, sorted by path.
+#[derive(Debug, Default, Clone)]
+pub struct Vault {
+    pub notes: Vec<Note>,
+    pub attachments: Vec<Attachment>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What to skip while walking.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Folders never read (the output folder when it sits inside the vault).
+    pub exclude: Vec<PathBuf>,
+}
+
+pub fn strip_md(name: &str) -> &str {
+    let lower_ends = name.len() > 3 && name[name.len() - 3..].eq_ignore_ascii_case(".md");
+    if lower_ends {
+        &name[..name.len() - 3]
+    } else {
+        name
+    }
+}
+
+pub fn is_note_path(path: &str) -> bool {
+    strip_md(path).len() != path.len()
+}
+
+/// Reads the whole vault. Never fails on a bad file: it becomes a diagnostic.
+pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
+    let walked = walk::walk(vault, options);
+    let mut diagnostics = walked.diagnostics;
+    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = walked
+        .files
+        .par_iter()
+        .map(|file| read_file(file))
+        .collect();
+    let mut notes = Vec::new();
+    let mut attachments = Vec::new();
+    for (note, attachment, diags) in read {
+        notes.extend(note);
+        attachments.extend(attachment);
+        diagnostics.extend(diags);
+    }
+    notes.sort_by(|a, b| a.path.cmp(&b.path));
+    attachments.sort_by(|a, b| a.path.cmp(&b.path));
+    crate::diagnostics::sort(&mut diagnostics);
+    Vault {
+        notes,
+        attachments,
+        diagnostics,
+    }
+}
+
+fn read_file(file: &walk::WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
+    let bytes = match std::fs::read(&file.abs) {
+        Ok(b) => b,
+        Err(e) => {
+            let d = Diagnostic::warning(
+                DiagnosticKind::UnreadableFile,
+                &file.rel,
+                format!("cannot read file: {e}"),
+            );
+            return (None, None, vec![d]);
+        }
+    };
+    if !is_note_path(&file.rel) {
+        let attachment = Attachment {
+            path: file.rel.clone(),
+            bytes: bytes.into(),
+        };
+        return (None, Some(attachment), Vec::new());
+    }
+    let modified = std::fs::metadata(&file.abs)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64);
+    let (note, diags) = parse_note(&file.rel, &bytes, modified);
+    (Some(note), None, diags)
+}
+
+/// Turns a note file's bytes into a [`Note`]; pure, so tests and `serve` can
+/// call it on bytes they already hold.
+pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let source_sha256 = hex::encode(Sha256::digest(bytes));
+    let without_bom = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(without_bom) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(e) => {
+            diags.push(Diagnostic::warning(
+                DiagnosticKind::InvalidUtf8,
+                path,
+                format!(
+                    "not valid UTF-8 (first bad byte at offset {}); invalid bytes shown as \u{FFFD}",
+                    e.valid_up_to()
+                ),
+            ));
+            String::from_utf8_lossy(without_bom)
+        }
+    };
+    let text = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        text
+    };
+    let split = frontmatter::split(&text);
+    let frontmatter = match split.yaml.map(frontmatter::parse) {
+        None => frontmatter::parse("").unwrap_or_default(),
+        Some(Ok(fm)) => fm,
+        Some(Err(e)) => {
+            let mut d = Diagnostic::warning(
+                DiagnosticKind::Frontmatter,
+                path,
+                format!("frontmatter ignored, YAML is malformed: {}", e.message),
+            );
+            d.line = e.line;
+            diags.push(d);
+            frontmatter::parse("").unwrap_or_default()
+        }
+    };
+    let body = strip_comments(split.body).into_owned();
+    let note = Note {
+        path: path.to_string(),
+        frontmatter,
+        body,
+        body_line: split.body_line,
+        source_sha256,
+        modified,
+    };
+    (note, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_crlf_and_invalid_utf8() {
+        let (n, d) = parse_note(
+            "a.md",
+            b"\xEF\xBB\xBF---\r\ntitle: T\r\n---\r\nhi\r\n",
+            None,
+        );
+        assert_eq!(n.title(), "T");
+        assert_eq!(n.body, "hi\n");
+        assert!(d.is_empty());
+        let (n, d) = parse_note("b.md", b"ok \xFF bytes", None);
+        assert_eq!(d[0].kind, DiagnosticKind::InvalidUtf8);
+        assert!(n.body.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn malformed_yaml_keeps_body_and_warns_with_line() {
+        let (n, d) = parse_note("c.md", b"---\ntitle: [x\n---\nbody text\n", None);
+        assert_eq!(n.body, "body text\n");
+        assert_eq!(n.title(), "c");
+        assert_eq!(d[0].kind, DiagnosticKind::Frontmatter);
+        assert!(d[0].line.is_some());
+    }
+
+    #[test]
+    fn stem_and_folder() {
+        let (n, _) = parse_note("a/b/Note.MD", b"", None);
+        assert_eq!(n.stem(), "Note");
+        assert_eq!(n.folder(), "a/b");
+    }
+}

@@ -1,0 +1,140 @@
+//! The whole pipeline, load → index → render → emit (→ seal), and the build
+//! that writes it. `serve` and tests call [`build_site`] to get the site in
+//! memory; `spore build` calls [`build`].
+
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::emit::{self, EmitError, ThemeError, ThemeSources};
+use crate::index::{self, IndexOptions, VaultIndex};
+use crate::load::{self, LoadOptions};
+use crate::render::{self, highlight::Highlighter, RenderContext, RenderedNote};
+use crate::site::Site;
+use crate::write::{self, WriteError};
+use rayon::prelude::*;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Theme(#[from] ThemeError),
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Publish drafts too (`--drafts`), on top of the config's setting.
+    pub include_drafts: bool,
+}
+
+/// An unresolved link, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedReport {
+    pub from: String,
+    pub dest: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildReport {
+    pub notes: usize,
+    pub pages: usize,
+    pub files: usize,
+    pub links: usize,
+    pub unresolved: Vec<UnresolvedReport>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Time per stage, in pipeline order.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Everything in memory: the site and what the build found.
+pub struct Built {
+    pub site: Site,
+    pub report: BuildReport,
+}
+
+fn timed<T>(
+    timings: &mut Vec<(&'static str, Duration)>,
+    stage: &'static str,
+    f: impl FnOnce() -> T,
+) -> T {
+    let start = Instant::now();
+    let value = f();
+    timings.push((stage, start.elapsed()));
+    value
+}
+
+/// The syntax set loads once per process; so does this highlighter.
+pub fn shared_highlighter() -> &'static Highlighter {
+    static H: std::sync::OnceLock<Highlighter> = std::sync::OnceLock::new();
+    H.get_or_init(Highlighter::new)
+}
+
+/// Runs the pipeline in memory.
+pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, BuildError> {
+    let mut timings = Vec::new();
+    let theme = timed(&mut timings, "theme", || {
+        ThemeSources::read(&config.root, &config.theme).and_then(|s| s.compile())
+    })?;
+    let load_options = LoadOptions {
+        exclude: vec![config.output.clone()],
+    };
+    let vault = timed(&mut timings, "load", || {
+        load::load(&config.vault, &load_options)
+    });
+    let mut diagnostics = vault.diagnostics.clone();
+    let index_options = IndexOptions {
+        include_drafts: options.include_drafts || config.drafts,
+    };
+    let index: VaultIndex = timed(&mut timings, "index", || index::build(vault, index_options));
+    diagnostics.extend(index.diagnostics.iter().cloned());
+    let highlighter = shared_highlighter();
+    let rendered: Vec<RenderedNote> = timed(&mut timings, "render", || {
+        let ctx = RenderContext {
+            index: &index,
+            highlighter,
+        };
+        (0..index.notes.len())
+            .into_par_iter()
+            .map(|id| render::render_note(&ctx, id))
+            .collect()
+    });
+    for r in &rendered {
+        diagnostics.extend(r.diagnostics.iter().cloned());
+    }
+    let site = timed(&mut timings, "emit", || {
+        emit::emit(&index, &rendered, &theme, config)
+    })?;
+    crate::diagnostics::sort(&mut diagnostics);
+    diagnostics.dedup();
+    let report = BuildReport {
+        notes: index.notes.len(),
+        pages: site.files.keys().filter(|p| p.ends_with(".html")).count(),
+        files: site.files.len(),
+        links: index.link_count,
+        unresolved: index
+            .unresolved
+            .iter()
+            .map(|u| UnresolvedReport {
+                from: index.notes[u.from].note.path.clone(),
+                dest: u.dest.clone(),
+            })
+            .collect(),
+        diagnostics,
+        timings,
+    };
+    Ok(Built { site, report })
+}
+
+/// Builds and writes the site to `config.output`, atomically.
+pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    // Refuse a dangerous output folder before doing any work.
+    write::check_output(&config.vault, &config.output)?;
+    let Built { site, mut report } = build_site(config, options)?;
+    let start = Instant::now();
+    write::write_atomically(&site, &config.vault, &config.output)?;
+    report.timings.push(("write", start.elapsed()));
+    Ok(report)
+}

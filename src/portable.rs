@@ -1,0 +1,250 @@
+//! Output names that are valid on ext4, APFS, NTFS and FAT/exFAT, unique
+//! when case is ignored, and relative URLs between them.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use std::collections::{HashMap, HashSet};
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters escaped in a URL path segment (non-ASCII is always escaped).
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}')
+    .add(b'\'');
+
+const RESERVED_WINDOWS: [&str; 22] = [
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// Longest name component we emit, in bytes (file systems allow 255).
+const MAX_COMPONENT_BYTES: usize = 180;
+
+/// One path component made portable: forbidden characters and white space
+/// become `-`, no trailing dot or space, no reserved Windows name, NFC.
+pub fn sanitize_component(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut last_dash = false;
+    for c in name.nfc() {
+        let bad = c.is_control()
+            || c.is_whitespace()
+            || matches!(
+                c,
+                '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*' | '#' | '%' | '[' | ']' | '^'
+            );
+        if bad {
+            if !last_dash {
+                out.push('-');
+            }
+            last_dash = true;
+        } else {
+            out.push(c);
+            last_dash = false;
+        }
+    }
+    let mut out = out
+        .trim_matches(|c| c == '-' || c == '.' || c == ' ')
+        .to_string();
+    if out.len() > MAX_COMPONENT_BYTES {
+        let mut cut = MAX_COMPONENT_BYTES;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out = out.trim_end_matches(['-', '.', ' ']).to_string();
+    }
+    if out.is_empty() {
+        out.push_str("untitled");
+    }
+    let stem = out.split('.').next().unwrap_or("").to_ascii_lowercase();
+    if RESERVED_WINDOWS.contains(&stem.as_str()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// The key under which two names clash on a case-insensitive file system.
+fn fold(name: &str) -> String {
+    name.nfc().flat_map(char::to_lowercase).collect()
+}
+
+/// Assigns unique portable output paths. Call in a deterministic order
+/// (sorted source paths) so the same vault always gets the same names.
+#[derive(Debug, Default)]
+pub struct Namer {
+    /// Source folder → output folder.
+    folders: HashMap<String, String>,
+    /// (output folder, folded name) already used.
+    taken: HashSet<(String, String)>,
+}
+
+impl Namer {
+    /// `reserved` are root-level names the generator itself writes.
+    pub fn new(reserved: &[&str]) -> Namer {
+        let mut namer = Namer::default();
+        for r in reserved {
+            namer.taken.insert((String::new(), fold(r)));
+        }
+        namer.folders.insert(String::new(), String::new());
+        namer
+    }
+
+    /// The output folder for a vault-relative source folder (`""` = root).
+    pub fn folder(&mut self, source_folder: &str) -> String {
+        if let Some(out) = self.folders.get(source_folder) {
+            return out.clone();
+        }
+        let (parent, name) = source_folder
+            .rsplit_once('/')
+            .unwrap_or(("", source_folder));
+        let parent_out = self.folder(parent);
+        let unique = self.claim(&parent_out, &sanitize_component(name), "");
+        let out = join(&parent_out, &unique);
+        // Every folder gets a generated index page.
+        self.taken.insert((out.clone(), fold("index.html")));
+        self.folders.insert(source_folder.to_string(), out.clone());
+        out
+    }
+
+    /// A unique output path for a source file, with `extension` replacing
+    /// its own (`Some("html")`) or kept (`None`).
+    pub fn file(&mut self, source_path: &str, extension: Option<&str>) -> String {
+        let (folder, name) = source_path.rsplit_once('/').unwrap_or(("", source_path));
+        let folder_out = self.folder(folder);
+        let (stem, ext) = match (extension, name.rsplit_once('.')) {
+            (Some(e), Some((stem, _))) => (stem, e.to_string()),
+            (Some(e), None) => (name, e.to_string()),
+            (None, Some((stem, e))) if !stem.is_empty() => {
+                (stem, sanitize_component(e).to_ascii_lowercase())
+            }
+            (None, _) => (name, String::new()),
+        };
+        let unique = self.claim(&folder_out, &sanitize_component(stem), &ext);
+        join(&folder_out, &unique)
+    }
+
+    /// Reserves an exact generated path (e.g. `tags/index.html`).
+    pub fn reserve(&mut self, folder_out: &str, name: &str) {
+        self.taken.insert((folder_out.to_string(), fold(name)));
+    }
+
+    fn claim(&mut self, folder_out: &str, stem: &str, ext: &str) -> String {
+        let dotted = |s: &str| {
+            if ext.is_empty() {
+                s.to_string()
+            } else {
+                format!("{s}.{ext}")
+            }
+        };
+        let mut candidate = dotted(stem);
+        let mut n = 2;
+        while !self
+            .taken
+            .insert((folder_out.to_string(), fold(&candidate)))
+        {
+            candidate = dotted(&format!("{stem}-{n}"));
+            n += 1;
+        }
+        candidate
+    }
+}
+
+fn join(folder: &str, name: &str) -> String {
+    if folder.is_empty() {
+        name.to_string()
+    } else {
+        format!("{folder}/{name}")
+    }
+}
+
+/// Percent-encodes a relative path for use in `href`/`src`.
+pub fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Percent-encodes a fragment (`#id`).
+pub fn encode_fragment(id: &str) -> String {
+    utf8_percent_encode(id, SEGMENT).to_string()
+}
+
+/// The relative URL from page `from` to file `to` (both output paths).
+pub fn relative_url(from: &str, to: &str) -> String {
+    encode_path(&relative_path(from, to))
+}
+
+/// `../` prefix leading from page `from` back to the site root.
+pub fn root_prefix(from: &str) -> String {
+    "../".repeat(from.matches('/').count())
+}
+
+pub fn relative_path(from: &str, to: &str) -> String {
+    let from_dirs: Vec<&str> = from.split('/').collect();
+    let from_dirs = &from_dirs[..from_dirs.len() - 1];
+    let to_parts: Vec<&str> = to.split('/').collect();
+    let to_dirs = &to_parts[..to_parts.len() - 1];
+    let common = from_dirs
+        .iter()
+        .zip(to_dirs)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = "../".repeat(from_dirs.len() - common);
+    out.push_str(&to_parts[common..].join("/"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_characters_and_reserved_names() {
+        assert_eq!(sanitize_component("a<b>c:d\"e|f?g*h"), "a-b-c-d-e-f-g-h");
+        assert_eq!(sanitize_component("trailing. "), "trailing");
+        assert_eq!(sanitize_component("CON"), "_CON");
+        assert_eq!(sanitize_component("nul.txt"), "_nul.txt");
+        assert_eq!(sanitize_component("My Note"), "My-Note");
+        assert_eq!(sanitize_component("Знание 知识"), "Знание-知识");
+        assert_eq!(sanitize_component("???"), "untitled");
+    }
+
+    #[test]
+    fn nfd_becomes_nfc() {
+        assert_eq!(sanitize_component("cafe\u{301}"), "caf\u{e9}");
+    }
+
+    #[test]
+    fn case_only_clashes_get_suffixes() {
+        let mut n = Namer::new(&["index.html", "tags"]);
+        assert_eq!(n.file("Notes/Case.md", Some("html")), "Notes/Case.html");
+        assert_eq!(n.file("notes/case.md", Some("html")), "notes-2/case.html");
+        assert_eq!(n.file("Notes/CASE.md", Some("html")), "Notes/CASE-2.html");
+        assert_eq!(n.file("index.md", Some("html")), "index-2.html");
+        assert_eq!(n.file("tags/x.md", Some("html")), "tags-2/x.html");
+        assert_eq!(n.file("img/a b.PNG", None), "img/a-b.png");
+    }
+
+    #[test]
+    fn relative_urls() {
+        assert_eq!(relative_url("a/b/p.html", "a/c/x.html"), "../c/x.html");
+        assert_eq!(relative_url("p.html", "a/x y.html"), "a/x%20y.html");
+        assert_eq!(relative_url("a/p.html", "q.html"), "../q.html");
+        assert_eq!(relative_url("a/p.html", "a/p.html"), "p.html");
+        assert_eq!(relative_url("p.html", "з.html"), "%D0%B7.html");
+        assert_eq!(root_prefix("a/b/c.html"), "../../");
+    }
+}

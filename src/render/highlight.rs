@@ -1,0 +1,102 @@
+//! Code highlighting with syntect, as CSS classes (one light and one dark
+//! stylesheet). The syntax set loads once per process, and each distinct
+//! code block is highlighted once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
+
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+fn syntaxes() -> &'static SyntaxSet {
+    static SET: OnceLock<SyntaxSet> = OnceLock::new();
+    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+}
+
+/// Highlights code blocks; shared by every render thread.
+#[derive(Default)]
+pub struct Highlighter {
+    cache: Mutex<HashMap<(String, String), Arc<str>>>,
+}
+
+impl Highlighter {
+    pub fn new() -> Highlighter {
+        Highlighter::default()
+    }
+
+    /// The whole `<pre>` element for a fenced block.
+    pub fn code_block(&self, lang: &str, code: &str) -> Arc<str> {
+        let key = (lang.to_string(), code.to_string());
+        if let Ok(cache) = self.cache.lock() {
+            if let Some(hit) = cache.get(&key) {
+                return hit.clone();
+            }
+        }
+        let html: Arc<str> = render_block(lang, code).into();
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, html.clone());
+        }
+        html
+    }
+}
+
+fn render_block(lang: &str, code: &str) -> String {
+    let lang_attr = super::escape::attr(lang);
+    let inner = highlight_lines(lang, code).unwrap_or_else(|| super::escape::html(code));
+    if lang.is_empty() {
+        format!("<pre class=\"code\"><code>{inner}</code></pre>\n")
+    } else {
+        format!(
+            "<pre class=\"code\" data-lang=\"{lang_attr}\"><code class=\"language-{lang_attr}\">{inner}</code></pre>\n"
+        )
+    }
+}
+
+fn highlight_lines(lang: &str, code: &str) -> Option<String> {
+    if lang.is_empty() {
+        return None;
+    }
+    let set = syntaxes();
+    let syntax = set
+        .find_syntax_by_token(lang)
+        .or_else(|| set.find_syntax_by_token(&lang.to_ascii_lowercase()))?;
+    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, set, CLASS_STYLE);
+    for line in LinesWithEndings::from(code) {
+        generator
+            .parse_html_for_line_which_includes_newline(line)
+            .ok()?;
+    }
+    Some(generator.finalize())
+}
+
+/// The light and dark stylesheets for the highlighted classes.
+pub fn stylesheets() -> (String, String) {
+    let themes = syntect::highlighting::ThemeSet::load_defaults();
+    let css = |name: &str| {
+        themes
+            .themes
+            .get(name)
+            .and_then(|t| syntect::html::css_for_theme_with_class_style(t, CLASS_STYLE).ok())
+            .unwrap_or_default()
+    };
+    (css("InspiredGitHub"), css("base16-ocean.dark"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_known_language_and_escapes_unknown() {
+        let h = Highlighter::new();
+        let rust = h.code_block("rust", "fn main() {}\n");
+        assert!(rust.contains("hl-"), "{rust}");
+        let unknown = h.code_block("nosuchlang", "<b>\n");
+        assert!(unknown.contains("&lt;b&gt;"));
+        let (light, dark) = stylesheets();
+        assert!(light.contains(".hl-"));
+        assert!(dark.contains(".hl-"));
+    }
+}

@@ -1,0 +1,716 @@
+//! Stage 3, `render`: Obsidian-flavoured Markdown → an HTML fragment per
+//! note, as passes over pulldown-cmark's event stream (never regexes over
+//! raw text, so code is never touched). No disk, no templates.
+
+mod callout;
+mod escape;
+pub mod highlight;
+mod inline;
+mod math;
+pub mod media;
+
+pub use escape::html as escape_html;
+
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::index::{find_heading, resolve::Resolved, NoteId, VaultIndex};
+use crate::portable::{encode_fragment, relative_url};
+use crate::syntax::{self, tags::tag_key, target::LinkTarget};
+use highlight::Highlighter;
+use inline::Piece;
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd};
+
+/// Embeds nest at most this deep.
+pub const MAX_EMBED_DEPTH: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RenderedNote {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What rendering reads: the index, and the shared highlighter.
+pub struct RenderContext<'a> {
+    pub index: &'a VaultIndex,
+    pub highlighter: &'a Highlighter,
+}
+
+/// Renders note `id` as it appears on its own page.
+pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
+    let note = &ctx.index.notes[id];
+    let mut frame = Frame {
+        ctx,
+        source: id,
+        page: &note.out_path,
+        with_heading_ids: true,
+        stack: vec![(id, String::new())],
+        diagnostics: Vec::new(),
+        footnotes: Vec::new(),
+    };
+    let mut html = frame.render(&note.note.body);
+    html.push_str(&frame.footnote_section());
+    let toc = note
+        .scan
+        .headings
+        .iter()
+        .map(|h| TocEntry {
+            level: h.level,
+            id: h.id.clone(),
+            text: h.text.clone(),
+        })
+        .collect();
+    RenderedNote {
+        html,
+        toc,
+        diagnostics: frame.diagnostics,
+    }
+}
+
+/// One rendering of one piece of Markdown: a note, or an embed inside one.
+struct Frame<'c, 'i> {
+    ctx: &'c RenderContext<'i>,
+    /// The note whose text this is: links resolve from its folder.
+    source: NoteId,
+    /// Output path of the page being written: URLs are relative to it.
+    page: &'c str,
+    with_heading_ids: bool,
+    /// Embeds open around this one: (note, fragment), to stop cycles.
+    stack: Vec<(NoteId, String)>,
+    diagnostics: Vec<Diagnostic>,
+    footnotes: Vec<String>,
+}
+
+/// What closes an open link when its `End` arrives.
+enum LinkClose {
+    Html(&'static str),
+    Event,
+}
+
+impl Frame<'_, '_> {
+    fn source_path(&self) -> &str {
+        &self.ctx.index.notes[self.source].note.path
+    }
+
+    fn warn(&mut self, kind: DiagnosticKind, message: String) {
+        let path = self.source_path().to_string();
+        self.diagnostics
+            .push(Diagnostic::warning(kind, path, message));
+    }
+
+    fn render(&mut self, text: &str) -> String {
+        let events = coalesce_text(Parser::new_ext(text, syntax::parser_options()));
+        let events = callout::transform(events);
+        let out = self.transform(events);
+        let mut html = String::with_capacity(text.len() * 3 / 2);
+        pulldown_cmark::html::push_html(&mut html, out.into_iter());
+        // Block embeds close and reopen the paragraph around them.
+        html.replace("<p></p>", "")
+    }
+
+    fn transform<'e>(&mut self, events: Vec<Event<'e>>) -> Vec<Event<'e>> {
+        let mut out: Vec<Event<'e>> = Vec::with_capacity(events.len() + 16);
+        let mut heading_n = 0;
+        let mut links: Vec<LinkClose> = Vec::new();
+        let mut open_mark: Option<usize> = None;
+        // Open paragraphs and list items: (index in `out`, is item).
+        let mut containers: Vec<(usize, bool)> = Vec::new();
+        // Where the current and the previous top-level blocks start in `out`.
+        let (mut previous_top, mut current_top) = (0usize, 0usize);
+        let mut depth = 0usize;
+        let mut code: Option<(String, String)> = None;
+        let mut paragraph_depth = 0usize;
+        let mut i = 0;
+        let mut events: Vec<Option<Event<'e>>> = events.into_iter().map(Some).collect();
+        while i < events.len() {
+            let Some(event) = events[i].take() else {
+                i += 1;
+                continue;
+            };
+            let next_is_block_end = matches!(
+                events.get(i + 1),
+                Some(Some(Event::End(TagEnd::Paragraph | TagEnd::Item)))
+                    | Some(Some(Event::Start(Tag::List(_))))
+            );
+            i += 1;
+            if let Some((_, buf)) = code.as_mut() {
+                match event {
+                    Event::Text(t) => buf.push_str(&t),
+                    Event::End(TagEnd::CodeBlock) => {
+                        depth -= 1;
+                        if let Some((lang, buf)) = code.take() {
+                            out.push(Event::Html(self.code_block(&lang, &buf).into()));
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            match event {
+                Event::Start(tag) => {
+                    if depth == 0 {
+                        previous_top = current_top;
+                        current_top = out.len();
+                    }
+                    depth += 1;
+                    if is_inline_container(&tag) {
+                        close_unpaired_mark(&mut out, &mut open_mark);
+                    }
+                    match tag {
+                        Tag::CodeBlock(kind) => {
+                            let lang = match kind {
+                                CodeBlockKind::Fenced(info) => {
+                                    info.split_whitespace().next().unwrap_or("").to_string()
+                                }
+                                CodeBlockKind::Indented => String::new(),
+                            };
+                            code = Some((lang, String::new()));
+                        }
+                        Tag::Heading {
+                            level,
+                            id: _,
+                            classes,
+                            attrs,
+                        } => {
+                            let id = if self.with_heading_ids {
+                                self.ctx.index.notes[self.source]
+                                    .scan
+                                    .headings
+                                    .get(heading_n)
+                                    .map(|h| CowStr::from(h.id.clone()))
+                            } else {
+                                None
+                            };
+                            heading_n += 1;
+                            out.push(Event::Start(Tag::Heading {
+                                level,
+                                id,
+                                classes,
+                                attrs,
+                            }));
+                        }
+                        Tag::Paragraph => {
+                            paragraph_depth += 1;
+                            containers.push((out.len(), false));
+                            out.push(Event::Start(Tag::Paragraph));
+                        }
+                        Tag::Item => {
+                            containers.push((out.len(), true));
+                            out.push(Event::Start(Tag::Item));
+                        }
+                        Tag::Link {
+                            link_type,
+                            dest_url,
+                            title,
+                            id,
+                        } => {
+                            let label_is_dest =
+                                matches!(link_type, LinkType::WikiLink { has_pothole: false });
+                            let (open, close) = self.link_open(link_type, &dest_url, &title);
+                            match open {
+                                Some(html) => {
+                                    out.push(Event::InlineHtml(html.into()));
+                                    links.push(close);
+                                    if label_is_dest {
+                                        if let (
+                                            Some(Some(Event::Text(_))),
+                                            Some(Some(Event::End(TagEnd::Link))),
+                                        ) = (events.get(i), events.get(i + 1))
+                                        {
+                                            events[i] =
+                                                Some(Event::Text(wikilink_label(&dest_url).into()));
+                                        }
+                                    }
+                                }
+                                None => {
+                                    out.push(Event::Start(Tag::Link {
+                                        link_type,
+                                        dest_url,
+                                        title,
+                                        id,
+                                    }));
+                                    links.push(LinkClose::Event);
+                                }
+                            }
+                        }
+                        Tag::Image {
+                            link_type,
+                            dest_url,
+                            title,
+                            id,
+                        } => {
+                            // Gather the alt text up to the matching end.
+                            let mut alt = String::new();
+                            let mut nested = 0;
+                            while i < events.len() {
+                                let e = events[i].take();
+                                i += 1;
+                                match e {
+                                    Some(Event::Start(Tag::Image { .. })) => nested += 1,
+                                    Some(Event::End(TagEnd::Image)) if nested == 0 => break,
+                                    Some(Event::End(TagEnd::Image)) => nested -= 1,
+                                    Some(Event::Text(t) | Event::Code(t)) => alt.push_str(&t),
+                                    _ => {}
+                                }
+                            }
+                            depth -= 1;
+                            match self.embed(link_type, &dest_url, &alt) {
+                                Embed::Inline(html) => out.push(Event::InlineHtml(html.into())),
+                                Embed::Block(html) => {
+                                    if paragraph_depth > 0 {
+                                        out.push(Event::InlineHtml("</p>\n".into()));
+                                        out.push(Event::Html(html.into()));
+                                        out.push(Event::InlineHtml("<p>".into()));
+                                    } else {
+                                        out.push(Event::Html(html.into()));
+                                    }
+                                }
+                                Embed::Keep => {
+                                    out.push(Event::Start(Tag::Image {
+                                        link_type,
+                                        dest_url,
+                                        title,
+                                        id,
+                                    }));
+                                    out.push(Event::Text(alt.into()));
+                                    out.push(Event::End(TagEnd::Image));
+                                }
+                            }
+                        }
+                        other => out.push(Event::Start(other)),
+                    }
+                }
+                Event::End(end) => {
+                    depth = depth.saturating_sub(1);
+                    if matches!(
+                        end,
+                        TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::TableCell | TagEnd::Item
+                    ) {
+                        close_unpaired_mark(&mut out, &mut open_mark);
+                    }
+                    match end {
+                        TagEnd::Link => match links.pop() {
+                            Some(LinkClose::Html(close)) => {
+                                out.push(Event::InlineHtml(close.into()))
+                            }
+                            _ => out.push(Event::End(TagEnd::Link)),
+                        },
+                        TagEnd::Paragraph => {
+                            paragraph_depth = paragraph_depth.saturating_sub(1);
+                            containers.pop();
+                            out.push(Event::End(end));
+                        }
+                        TagEnd::Item => {
+                            containers.pop();
+                            out.push(Event::End(end));
+                        }
+                        other => out.push(Event::End(other)),
+                    }
+                }
+                Event::Text(text) => {
+                    let mut text: CowStr<'e> = text;
+                    if next_is_block_end {
+                        if let Some(&(start, is_item)) = containers.last() {
+                            if let Some((before, id)) = syntax::trailing_block_id(&text) {
+                                let anchor = format!("^{id}");
+                                let before = before.to_string();
+                                if before.is_empty() && !is_item && start + 1 == out.len() {
+                                    // `^id` alone names the block above: anchor it there.
+                                    out[start] = Event::Html("".into());
+                                    if let Some(Some(Event::End(TagEnd::Paragraph))) = events.get(i)
+                                    {
+                                        events[i] = Some(Event::Html("".into()));
+                                        paragraph_depth = paragraph_depth.saturating_sub(1);
+                                        containers.pop();
+                                    }
+                                    let html = format!(
+                                        "<a class=\"block-anchor\" id=\"{}\"></a>",
+                                        escape::attr(&anchor)
+                                    );
+                                    out.insert(previous_top.min(start), Event::Html(html.into()));
+                                    continue;
+                                }
+                                out[start] = Event::Html(
+                                    format!(
+                                        "<{} id=\"{}\" class=\"block-ref-target\">",
+                                        if is_item { "li" } else { "p" },
+                                        escape::attr(&anchor)
+                                    )
+                                    .into(),
+                                );
+                                text = before.into();
+                            }
+                        }
+                    }
+                    self.text(&text, links.is_empty(), &mut out, &mut open_mark);
+                }
+                Event::InlineMath(m) => {
+                    out.push(Event::InlineHtml(math::to_mathml(&m, false).into()))
+                }
+                Event::DisplayMath(m) => {
+                    out.push(Event::InlineHtml(math::to_mathml(&m, true).into()))
+                }
+                other => out.push(other),
+            }
+        }
+        close_unpaired_mark(&mut out, &mut open_mark);
+        out
+    }
+
+    /// Text with highlights, tags and inline footnotes.
+    fn text<'e>(
+        &mut self,
+        text: &str,
+        tags: bool,
+        out: &mut Vec<Event<'e>>,
+        open_mark: &mut Option<usize>,
+    ) {
+        for piece in inline::split(text, tags) {
+            match piece {
+                Piece::Text(t) | Piece::Literal(t) => out.push(Event::Text(t.to_string().into())),
+                Piece::MarkOpen if open_mark.is_none() => {
+                    *open_mark = Some(out.len());
+                    out.push(Event::InlineHtml("<mark>".into()));
+                }
+                Piece::MarkClose | Piece::MarkOpen if open_mark.is_some() => {
+                    *open_mark = None;
+                    out.push(Event::InlineHtml("</mark>".into()));
+                }
+                Piece::MarkOpen | Piece::MarkClose => out.push(Event::Text("==".into())),
+                Piece::Tag(tag) => {
+                    let html = match self.ctx.index.tags.get(&tag_key(tag)) {
+                        Some(entry) => format!(
+                            "<a class=\"tag\" href=\"{}\">#{}</a>",
+                            escape::attr(&relative_url(self.page, &entry.out_path)),
+                            escape::html(tag)
+                        ),
+                        None => format!("<span class=\"tag\">#{}</span>", escape::html(tag)),
+                    };
+                    out.push(Event::InlineHtml(html.into()));
+                }
+                Piece::Footnote(content) => {
+                    self.footnotes.push(content.to_string());
+                    let n = self.footnotes.len();
+                    let prefix = self.footnote_prefix();
+                    out.push(Event::InlineHtml(
+                        format!(
+                            "<sup class=\"footnote-reference\"><a href=\"#{prefix}fn-{n}\" id=\"{prefix}fnref-{n}\">{n}</a></sup>"
+                        )
+                        .into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn footnote_prefix(&self) -> String {
+        if self.stack.len() > 1 {
+            format!("e{}-inline-", self.stack.len())
+        } else {
+            "inline-".into()
+        }
+    }
+
+    fn footnote_section(&self) -> String {
+        if self.footnotes.is_empty() {
+            return String::new();
+        }
+        let prefix = self.footnote_prefix();
+        let mut html = String::from("<section class=\"footnotes inline-footnotes\"><ol>\n");
+        for (i, content) in self.footnotes.iter().enumerate() {
+            let n = i + 1;
+            html.push_str(&format!(
+                "<li id=\"{prefix}fn-{n}\">{} <a href=\"#{prefix}fnref-{n}\" class=\"footnote-backref\">↩</a></li>\n",
+                escape::html(content)
+            ));
+        }
+        html.push_str("</ol></section>\n");
+        html
+    }
+
+    fn code_block(&self, lang: &str, code: &str) -> String {
+        if lang.eq_ignore_ascii_case("mermaid") {
+            return format!("<pre class=\"mermaid\">{}</pre>\n", escape::html(code));
+        }
+        self.ctx.highlighter.code_block(lang, code).to_string()
+    }
+
+    /// The href (relative to the page) for a resolved note and fragment.
+    fn note_href(&self, note: NoteId, target: &LinkTarget) -> String {
+        let out_path = &self.ctx.index.notes[note].out_path;
+        let fragment = self.fragment(note, target);
+        let base = if out_path == self.page && fragment.is_some() {
+            String::new()
+        } else {
+            relative_url(self.page, out_path)
+        };
+        match fragment {
+            Some(f) => format!("{base}#{}", encode_fragment(&f)),
+            None => base,
+        }
+    }
+
+    fn fragment(&self, note: NoteId, target: &LinkTarget) -> Option<String> {
+        let scan = &self.ctx.index.notes[note].scan;
+        if let Some(block) = &target.block {
+            return scan
+                .blocks
+                .iter()
+                .any(|b| &b.id == block)
+                .then(|| format!("^{block}"));
+        }
+        if target.headings.is_empty() {
+            return None;
+        }
+        find_heading(scan, &target.headings).map(|h| scan.headings[h].id.clone())
+    }
+
+    /// Opening HTML for a link, or `None` to keep pulldown's own rendering.
+    fn link_open(
+        &mut self,
+        link_type: LinkType,
+        dest: &str,
+        title: &str,
+    ) -> (Option<String>, LinkClose) {
+        let title_attr = if title.is_empty() {
+            String::new()
+        } else {
+            format!(" title=\"{}\"", escape::attr(title))
+        };
+        let Some(dest) = crate::index::scan::link_dest(link_type, dest) else {
+            if matches!(link_type, LinkType::Autolink | LinkType::Email) {
+                return (None, LinkClose::Event);
+            }
+            // External URL.
+            return (
+                Some(format!(
+                    "<a class=\"external\" href=\"{}\"{title_attr} rel=\"noopener\">",
+                    escape::attr(dest)
+                )),
+                LinkClose::Html("</a>"),
+            );
+        };
+        let target = LinkTarget::parse(&dest);
+        let resolved = if target.is_same_note() {
+            Some(Resolved::Note(self.source))
+        } else {
+            self.ctx
+                .index
+                .resolver
+                .resolve(&target.file, self.source_path())
+        };
+        match resolved {
+            Some(Resolved::Note(id)) => (
+                Some(format!(
+                    "<a class=\"internal\" href=\"{}\"{title_attr}>",
+                    escape::attr(&self.note_href(id, &target))
+                )),
+                LinkClose::Html("</a>"),
+            ),
+            Some(Resolved::Attachment(a)) => {
+                let out_path = &self.ctx.index.attachments[a].out_path;
+                (
+                    Some(format!(
+                        "<a class=\"internal attachment\" href=\"{}\"{title_attr}>",
+                        escape::attr(&relative_url(self.page, out_path))
+                    )),
+                    LinkClose::Html("</a>"),
+                )
+            }
+            None => (
+                Some("<span class=\"unresolved\" title=\"Not published\">".to_string()),
+                LinkClose::Html("</span>"),
+            ),
+        }
+    }
+
+    fn embed(&mut self, link_type: LinkType, dest: &str, alt: &str) -> Embed {
+        let Some(dest) = crate::index::scan::link_dest(link_type, dest) else {
+            return Embed::Keep;
+        };
+        let target = LinkTarget::parse(&dest);
+        let resolved = if target.is_same_note() {
+            Some(Resolved::Note(self.source))
+        } else {
+            self.ctx
+                .index
+                .resolver
+                .resolve(&target.file, self.source_path())
+        };
+        match resolved {
+            Some(Resolved::Attachment(a)) => {
+                let attachment = &self.ctx.index.attachments[a];
+                let src = relative_url(self.page, &attachment.out_path);
+                let name = attachment
+                    .attachment
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&attachment.attachment.path);
+                let alt = if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
+                    ""
+                } else {
+                    alt
+                };
+                let html = media::embed_html(&src, name, alt);
+                match media::kind_of(name) {
+                    media::MediaKind::Image | media::MediaKind::Other => Embed::Inline(html),
+                    _ => Embed::Block(format!("<div class=\"embed embed-media\">{html}</div>\n")),
+                }
+            }
+            Some(Resolved::Note(id)) => Embed::Block(self.embed_note(id, &target)),
+            None => Embed::Inline(format!(
+                "<span class=\"unresolved embed-missing\" title=\"Not published\">{}</span>",
+                escape::html(&dest)
+            )),
+        }
+    }
+
+    fn embed_note(&mut self, id: NoteId, target: &LinkTarget) -> String {
+        let index = self.ctx.index;
+        let note = &index.notes[id];
+        let fragment = self.fragment(id, target).unwrap_or_default();
+        let key = (id, fragment.clone());
+        let href = relative_url(self.page, &note.out_path);
+        let title_link = format!(
+            "<a class=\"internal\" href=\"{}\">{}</a>",
+            escape::attr(&href),
+            escape::html(note.title())
+        );
+        if self.stack.contains(&key) {
+            self.warn(
+                DiagnosticKind::EmbedCycle,
+                format!(
+                    "embed cycle: {} embeds itself again; stopped",
+                    note.note.path
+                ),
+            );
+            return format!(
+                "<div class=\"embed embed-error\" role=\"note\">Embed stopped: {title_link} is already embedded above (a cycle).</div>\n"
+            );
+        }
+        if self.stack.len() > MAX_EMBED_DEPTH {
+            self.warn(
+                DiagnosticKind::EmbedTooDeep,
+                format!(
+                    "embeds nested deeper than {MAX_EMBED_DEPTH} at {}; stopped",
+                    note.note.path
+                ),
+            );
+            return format!(
+                "<div class=\"embed embed-error\" role=\"note\">Embed stopped: nested deeper than {MAX_EMBED_DEPTH} levels ({title_link}).</div>\n"
+            );
+        }
+        let body = &note.note.body;
+        let range = if let Some(block) = &target.block {
+            note.scan
+                .blocks
+                .iter()
+                .find(|b| &b.id == block)
+                .map(|b| b.range.clone())
+        } else if !target.headings.is_empty() {
+            find_heading(&note.scan, &target.headings)
+                .map(|h| note.scan.headings[h].section.clone())
+        } else {
+            Some(0..body.len())
+        };
+        let range = range.unwrap_or(0..body.len());
+        let text = body.get(range).unwrap_or(body);
+        let mut stack = self.stack.clone();
+        stack.push(key);
+        let mut child = Frame {
+            ctx: self.ctx,
+            source: id,
+            page: self.page,
+            with_heading_ids: false,
+            stack,
+            diagnostics: Vec::new(),
+            footnotes: Vec::new(),
+        };
+        let mut inner = child.render(text);
+        inner.push_str(&child.footnote_section());
+        self.diagnostics.append(&mut child.diagnostics);
+        let link_href = if fragment.is_empty() {
+            href
+        } else {
+            format!("{href}#{}", encode_fragment(&fragment))
+        };
+        format!(
+            "<div class=\"embed\" data-embed-source=\"{}\"><div class=\"embed-title\"><a class=\"internal\" href=\"{}\">{}</a></div><div class=\"embed-content\">\n{inner}</div></div>\n",
+            escape::attr(&note.note.path),
+            escape::attr(&link_href),
+            escape::html(note.title())
+        )
+    }
+}
+
+enum Embed {
+    Inline(String),
+    Block(String),
+    /// Not an embed we handle (an external image): render as Markdown does.
+    Keep,
+}
+
+fn is_inline_container(tag: &Tag) -> bool {
+    matches!(
+        tag,
+        Tag::Paragraph | Tag::Heading { .. } | Tag::TableCell | Tag::Item
+    )
+}
+
+/// An unpaired `==` stays literal text.
+fn close_unpaired_mark(out: &mut [Event], open_mark: &mut Option<usize>) {
+    if let Some(at) = open_mark.take() {
+        if let Some(slot) = out.get_mut(at) {
+            *slot = Event::Text("==".into());
+        }
+    }
+}
+
+/// `Note#Heading` shows as `Note > Heading`, as in Obsidian.
+fn wikilink_label(dest: &str) -> String {
+    let target = LinkTarget::parse(dest);
+    let file = crate::load::strip_md(&target.file);
+    let mut parts: Vec<&str> = Vec::new();
+    if !file.is_empty() {
+        parts.push(file);
+    }
+    parts.extend(target.headings.iter().map(String::as_str));
+    let mut label = parts.join(" > ");
+    if let Some(block) = &target.block {
+        if label.is_empty() {
+            label = format!("^{block}");
+        } else {
+            label.push_str(&format!(" > ^{block}"));
+        }
+    }
+    if label.is_empty() {
+        dest.to_string()
+    } else {
+        label
+    }
+}
+
+/// Merges adjacent text events so inline syntax split by the parser
+/// (`[`, `!note`, `]`) is seen whole.
+fn coalesce_text<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+    let mut out: Vec<Event<'a>> = Vec::new();
+    for event in events {
+        if let Event::Text(t) = &event {
+            if let Some(Event::Text(prev)) = out.last_mut() {
+                let mut joined = prev.to_string();
+                joined.push_str(t);
+                *prev = joined.into();
+                continue;
+            }
+        }
+        out.push(event);
+    }
+    out
+}
