@@ -1,0 +1,5 @@
+//! Shared integration-test helpers; include with `mod support;`.
+#![allow(dead_code)]
+
+pub mod gen_vault;
+pub mod linkcheck;
