@@ -1,5 +1,6 @@
 //! Shared integration-test helpers; include with `mod support;`.
 #![allow(dead_code)]
 
+pub mod fixture;
 pub mod gen_vault;
 pub mod linkcheck;
