@@ -8,8 +8,8 @@ pub mod theme;
 use crate::config::Config;
 use crate::index::VaultIndex;
 use crate::render::RenderedNote;
-use crate::site::{PageSource, Site};
-use context::{PageContext, PageKind};
+use crate::site::{Bytes, PageSource, Site};
+use context::{ContextBuilder, PageContext, PageKind};
 use rayon::prelude::*;
 pub use theme::{Theme, ThemeError, ThemeSources};
 use thiserror::Error;
@@ -34,52 +34,32 @@ pub fn emit(
     config: &Config,
 ) -> Result<Site, EmitError> {
     let builder = context::ContextBuilder::new(index, rendered, config);
-    let mut pages: Vec<PageContext> = Vec::new();
 
+    // Page contexts are built inside the parallel loop, one at a time per
+    // thread, so they never all sit in memory together.
     let folder_pages: std::collections::HashSet<&str> = index
         .folders
         .values()
         .map(|f| f.out_path.as_str())
         .collect();
-    for id in 0..index.notes.len() {
-        if !folder_pages.contains(index.notes[id].out_path.as_str()) {
-            pages.push(builder.note_page(id));
-        }
-    }
-    for folder in index.folders.values() {
-        pages.push(builder.folder_page(folder));
-    }
-    pages.push(builder.all_tags_page());
-    for tag in index.tags.values() {
-        pages.push(builder.tag_page(tag));
-    }
-    pages.push(builder.not_found_page());
+    let mut jobs: Vec<PageJob> = (0..index.notes.len())
+        .filter(|&id| !folder_pages.contains(index.notes[id].out_path.as_str()))
+        .map(PageJob::Note)
+        .collect();
+    jobs.extend(index.folders.values().map(PageJob::Folder));
+    jobs.push(PageJob::AllTags);
+    jobs.extend(index.tags.values().map(PageJob::Tag));
+    jobs.push(PageJob::NotFound);
 
-    let rendered_pages: Vec<Result<(String, Vec<u8>), EmitError>> = pages
+    let rendered_pages: Vec<Result<(String, Bytes), EmitError>> = jobs
         .par_iter()
-        .map(|page| {
-            let template = match page.kind {
-                PageKind::Note => "note.html",
-                PageKind::NotFound => "404.html",
-                _ => "list.html",
-            };
-            let ctx = builder.tera_context(page);
-            theme
-                .templates
-                .render(template, &ctx)
-                .map(|html| (page.path.clone(), html.into_bytes()))
-                .map_err(|e| EmitError::Render {
-                    template: template.into(),
-                    page: page.path.clone(),
-                    message: theme::error_chain(&e),
-                })
-        })
+        .map(|job| render_page(&builder, theme, job.context(&builder)))
         .collect();
 
     let mut site = Site::default();
     for result in rendered_pages {
         let (path, bytes) = result?;
-        site.insert(path, bytes);
+        site.files.insert(path, bytes);
     }
     for note in &index.notes {
         site.pages.insert(
@@ -105,4 +85,49 @@ pub fn emit(
         );
     }
     Ok(site)
+}
+
+/// One page to emit; its context is built when it is rendered.
+enum PageJob<'a> {
+    Note(crate::index::NoteId),
+    Folder(&'a crate::index::FolderEntry),
+    AllTags,
+    Tag(&'a crate::index::TagEntry),
+    NotFound,
+}
+
+impl PageJob<'_> {
+    fn context(&self, builder: &ContextBuilder) -> PageContext {
+        match self {
+            PageJob::Note(id) => builder.note_page(*id),
+            PageJob::Folder(folder) => builder.folder_page(folder),
+            PageJob::AllTags => builder.all_tags_page(),
+            PageJob::Tag(tag) => builder.tag_page(tag),
+            PageJob::NotFound => builder.not_found_page(),
+        }
+    }
+}
+
+/// Renders one page straight into a buffer sized for it (no regrowth, no
+/// UTF-8 re-check) and turns it into shared bytes on the rendering thread.
+fn render_page(
+    builder: &ContextBuilder,
+    theme: &Theme,
+    page: PageContext,
+) -> Result<(String, Bytes), EmitError> {
+    let template = match page.kind {
+        PageKind::Note => "note.html",
+        PageKind::NotFound => "404.html",
+        _ => "list.html",
+    };
+    let ctx = builder.tera_context(&page);
+    let mut html = Vec::with_capacity(page.content.len() * 2 + page.items.len() * 1024 + 8192);
+    match theme.templates.render_to(template, &ctx, &mut html) {
+        Ok(()) => Ok((page.path, Bytes::from(html))),
+        Err(e) => Err(EmitError::Render {
+            template: template.into(),
+            page: page.path,
+            message: theme::error_chain(&e),
+        }),
+    }
 }
