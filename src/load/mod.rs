@@ -181,7 +181,7 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
             );
             d.line = e.line;
             diags.push(d);
-            frontmatter::parse("").unwrap_or_default()
+            frontmatter::salvage(split.yaml.unwrap_or(""))
         }
     };
     let body = strip_comments(split.body).into_owned();
