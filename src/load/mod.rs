@@ -97,7 +97,7 @@ pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = walked
         .files
         .par_iter()
-        .map(|file| read_file(file))
+        .map(read_file)
         .collect();
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
