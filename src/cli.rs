@@ -98,6 +98,7 @@ fn build(
     let config = load_config(dir, out)?;
     let options = spore::BuildOptions {
         include_drafts: drafts,
+        ..Default::default()
     };
     let report = spore::build(&config, &options)
         .with_context(|| format!("building {}", config.vault.display()))?;
