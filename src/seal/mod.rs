@@ -142,7 +142,6 @@ pub fn seal(
         public_key: public_key.as_deref(),
         mirrors: &mirror_urls,
         site_id: &id,
-        version,
     };
     let sealed_pages: Vec<(String, Vec<u8>)> = site
         .files

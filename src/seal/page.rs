@@ -22,7 +22,6 @@ pub struct PageSeal<'a> {
     pub public_key: Option<&'a str>,
     pub mirrors: &'a [String],
     pub site_id: &'a str,
-    pub version: i64,
 }
 
 /// The JSON block's fields (keys sorted: declared alphabetically).
@@ -41,7 +40,6 @@ struct IntegrityBlock<'a> {
     source: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_sha256: Option<&'a str>,
-    version: i64,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -96,7 +94,6 @@ fn block(path: &str, source: Option<&PageSource>, seal: &PageSeal, self_hash: &s
         site: seal.site_id,
         source: source.map(|s| s.source.as_str()),
         source_sha256: source.map(|s| s.source_sha256.as_str()),
-        version: seal.version,
     };
     let mut html = String::new();
     html.push_str("<section class=\"integrity\" id=\"spore-integrity-panel\" data-state=\"unchecked\" aria-labelledby=\"spore-integrity-title\">\n");
@@ -126,11 +123,9 @@ fn block(path: &str, source: Option<&PageSource>, seal: &PageSeal, self_hash: &s
         html.push_str(&links.join(", "));
         html.push_str("</p>\n");
     }
-    html.push_str(&format!(
-        "<p id=\"spore-integrity-verdict\">Site version {} ({}).</p>\n",
-        seal.version,
-        super::version::rfc3339(seal.version)
-    ));
+    // No version or date here: a page that did not change keeps the same
+    // bytes from build to build, so mirrors sync only what changed.
+    html.push_str("<p id=\"spore-integrity-verdict\">Not checked yet: this panel is filled in by integrity/verify.js.</p>\n");
     html.push_str("<details><summary>How to verify this copy</summary>\n");
     html.push_str(&format!(
         "<p>In the site folder, with nothing installed:</p>\n<pre>sha256sum -c --strict integrity/SHA256SUMS</pre>\n<p>With Spore, against other copies:</p>\n<pre>spore verify SITE-FOLDER{}</pre>\n",
@@ -226,7 +221,6 @@ mod tests {
             public_key: None,
             mirrors: &[],
             site_id: "abc",
-            version: 5,
         }
     }
 
