@@ -75,7 +75,9 @@ pub struct LoadOptions {
 }
 
 pub fn strip_md(name: &str) -> &str {
-    let lower_ends = name.len() > 3 && name[name.len() - 3..].eq_ignore_ascii_case(".md");
+    // Compare bytes: the last three bytes may fall inside a multi-byte char.
+    let lower_ends =
+        name.len() > 3 && name.as_bytes()[name.len() - 3..].eq_ignore_ascii_case(b".md");
     if lower_ends {
         &name[..name.len() - 3]
     } else {

@@ -3,3 +3,5 @@
 
 pub mod gen_vault;
 pub mod linkcheck;
+pub mod sealed;
+pub mod static_server;
