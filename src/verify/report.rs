@@ -21,7 +21,7 @@ pub mod exit {
     pub const ROLLBACK: i32 = 6;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING-KEBAB-CASE")]
 pub enum FileStatus {
     Ok,
