@@ -5,3 +5,5 @@ pub mod chromium;
 pub mod fixture;
 pub mod gen_vault;
 pub mod linkcheck;
+pub mod sealed;
+pub mod static_server;
