@@ -3,3 +3,4 @@
 
 pub mod gen_vault;
 pub mod linkcheck;
+pub mod nav_fixture;

@@ -59,6 +59,9 @@ struct Meta {
     terms: Vec<String>,
     /// First note number of each preview shard.
     docs: Vec<u32>,
+    /// Bytes of published text indexed (for the size budget: the index
+    /// stays under 30% of it on real vaults).
+    text_bytes: usize,
 }
 
 fn script(kind: &str, number: usize, data: &impl Serialize) -> Vec<u8> {
@@ -162,6 +165,7 @@ pub fn build(docs: &[SearchDoc]) -> SearchIndex {
         notes: docs.len(),
         terms: shard_firsts,
         docs: doc_starts,
+        text_bytes,
     };
     let term_shards = meta.terms.len();
     files.push((format!("{DIR}/meta.js"), script("meta", 0, &meta)));
