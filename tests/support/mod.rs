@@ -1,6 +1,7 @@
 //! Shared integration-test helpers; include with `mod support;`.
 #![allow(dead_code)]
 
+pub mod fixture;
 pub mod gen_vault;
 pub mod linkcheck;
 pub mod nav_fixture;
