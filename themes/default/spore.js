@@ -251,7 +251,8 @@
               var idf = Math.log(1 + meta.notes / post.length);
               var w = pat.w * idf * (pat.exact ? 1 : 1 / (1 + 0.1 * (tp[0].length - pat.p.length)));
               for (var k = 0; k < post.length; k++) {
-                var doc = post[k] >> 1, sc = w * ((post[k] & 1) ? 4 : 1);
+                // Low two bits: 2 title, 1 alias, 0 body text.
+                var field = post[k] & 3, doc = post[k] >> 2, sc = w * (field === 2 ? 4 : field === 1 ? 3 : 1);
                 var old = scores.get(doc);
                 if (old === undefined || sc > old) scores.set(doc, sc);
               }
@@ -410,6 +411,7 @@
           a.tabIndex = -1;
           a.innerHTML = '<span class="search-result-title">' + highlight(d[0], res.toks) + "</span>" +
             '<span class="search-result-path">' + escapeHtml(d[1].replace(/\.html$/, "")) + "</span>" +
+            (d[3] ? '<span class="search-result-aliases">Also known as ' + highlight(d[3], res.toks) + "</span>" : "") +
             (d[2] ? '<span class="search-result-snippet">' + snippet(d[2], res.toks) + "</span>" : "");
           li.appendChild(a);
           state.list.appendChild(li);

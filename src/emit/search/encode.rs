@@ -25,7 +25,7 @@ pub fn push_number(out: &mut String, n: u32) {
     out.push(LAST[digits[0] as usize] as char);
 }
 
-/// Postings as gaps between sorted values (`doc * 2 + in_title`).
+/// Postings as gaps between sorted values (`note * 4 + field`).
 pub fn postings(values: &[u32]) -> String {
     let mut out = String::with_capacity(values.len() * 2);
     let mut prev = 0u32;

@@ -19,6 +19,11 @@ pub const DIR: &str = "search";
 pub const EXCERPT_CHARS: usize = 220;
 /// Target size of one term shard, in bytes.
 const TERM_SHARD_BYTES: usize = 24 * 1024;
+/// Where a term occurs, stored in the low two bits of each posting
+/// (`note * 4 + field`) so results can rank titles above aliases above text.
+const FIELD_BODY: u32 = 0;
+const FIELD_ALIAS: u32 = 1;
+const FIELD_TITLE: u32 = 2;
 /// Notes per preview shard (on average; shards are picked by path hash).
 const DOCS_PER_SHARD: usize = 64;
 
@@ -99,21 +104,24 @@ pub fn build(docs: &[SearchDoc]) -> SearchIndex {
             + doc.text.len()
             + doc.aliases.iter().map(String::len).sum::<usize>()
             + doc.tags.iter().map(String::len).sum::<usize>();
-        // term → appears in title or alias
-        let mut terms: HashMap<String, bool> = HashMap::new();
-        let titles = std::iter::once(&doc.title).chain(&doc.aliases);
-        for t in titles.flat_map(|t| tokenize::tokens(t)) {
-            terms.insert(t, true);
+        // term → best field it appears in: 2 title, 1 alias, 0 body.
+        let mut terms: HashMap<String, u32> = HashMap::new();
+        for t in tokenize::tokens(&doc.title) {
+            terms.insert(t, FIELD_TITLE);
+        }
+        for t in doc.aliases.iter().flat_map(|a| tokenize::tokens(a)) {
+            let f = terms.entry(t).or_insert(FIELD_ALIAS);
+            *f = (*f).max(FIELD_ALIAS);
         }
         let body = std::iter::once(doc.text.as_str()).chain(doc.tags.iter().map(String::as_str));
         for t in body.flat_map(tokenize::tokens) {
-            terms.entry(t).or_insert(false);
+            terms.entry(t).or_insert(FIELD_BODY);
         }
-        for (term, in_title) in terms {
+        for (term, field) in terms {
             postings
                 .entry(term)
                 .or_default()
-                .push(number as u32 * 2 + in_title as u32);
+                .push(number as u32 * 4 + field);
         }
     }
     let mut terms: Vec<(String, Vec<u32>)> = postings.into_iter().collect();
@@ -146,15 +154,20 @@ pub fn build(docs: &[SearchDoc]) -> SearchIndex {
             .iter()
             .take_while(|&&d| doc_shard_of(&docs[d].path, doc_shards) == s)
             .count();
-        let entries: Vec<(String, String, String)> = order[start..start + count]
+        // [title, path, excerpt, aliases?]: aliases only when there are some.
+        let entries: Vec<Vec<String>> = order[start..start + count]
             .iter()
             .map(|&d| {
                 let doc = &docs[d];
-                (
+                let mut entry = vec![
                     doc.title.clone(),
                     doc.path.clone(),
                     crate::emit::text::excerpt(&doc.text, EXCERPT_CHARS),
-                )
+                ];
+                if !doc.aliases.is_empty() {
+                    entry.push(doc.aliases.join(", "));
+                }
+                entry
             })
             .collect();
         start += count;
@@ -212,7 +225,7 @@ pub fn lookup_prefix(files: &BTreeMap<String, Vec<u8>>, prefix: &str) -> Vec<Str
         for pair in list.chunks(2) {
             if let [term, post] = pair {
                 if term.starts_with(prefix) {
-                    numbers.extend(encode::decode_postings(post).into_iter().map(|v| v / 2));
+                    numbers.extend(encode::decode_postings(post).into_iter().map(|v| v / 4));
                 }
             }
         }
@@ -224,7 +237,7 @@ pub fn lookup_prefix(files: &BTreeMap<String, Vec<u8>>, prefix: &str) -> Vec<Str
             continue;
         }
         let Some(data) = payload(bytes) else { continue };
-        let Ok(list) = serde_json::from_str::<Vec<(String, String, String)>>(data) else {
+        let Ok(list) = serde_json::from_str::<Vec<Vec<String>>>(data) else {
             continue;
         };
         let shard: usize = name
@@ -233,9 +246,11 @@ pub fn lookup_prefix(files: &BTreeMap<String, Vec<u8>>, prefix: &str) -> Vec<Str
             .parse()
             .unwrap_or(usize::MAX);
         let start = meta_doc_start(files, shard);
-        for (i, (_, path, _)) in list.iter().enumerate() {
-            if numbers.contains(&((start + i) as u32)) {
-                paths.push(path.clone());
+        for (i, entry) in list.iter().enumerate() {
+            if let Some(path) = entry.get(1) {
+                if numbers.contains(&((start + i) as u32)) {
+                    paths.push(path.clone());
+                }
             }
         }
     }
