@@ -91,7 +91,7 @@ pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
             let angle = std::f64::consts::TAU * i as f64 / count as f64 - std::f64::consts::FRAC_PI_2;
             let ring = if count > 8 && i % 2 == 1 { 0.62 } else { 1.0 };
             (
-                w / 2.0 + angle.cos() * 140.0 * ring,
+                w / 2.0 + angle.cos() * 125.0 * ring,
                 h / 2.0 + angle.sin() * 88.0 * ring,
             )
         })
@@ -138,7 +138,7 @@ pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
             xml_escape(&relative_url(from_page, &note.out_path)),
             xml_escape(note.title()),
             y + 16.0,
-            xml_escape(&short(note.title(), 18))
+            xml_escape(&short(note.title(), 16))
         );
     }
     let _ = write!(

@@ -142,7 +142,12 @@ fn add_navigation_files(
             path: note.out_path.clone(),
             aliases: note.note.frontmatter.aliases.clone(),
             tags: note.tags.clone(),
-            text: text.clone(),
+            // Pages often open with their title as a heading: the snippet
+            // should show what follows it.
+            text: text
+                .strip_prefix(note.title())
+                .map(|rest| rest.trim_start().to_string())
+                .unwrap_or_else(|| text.clone()),
         })
         .collect();
     for (path, bytes) in search::build(&docs).files {

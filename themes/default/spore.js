@@ -730,6 +730,17 @@
       });
       draw();
       if (++ticks < 160) window.requestAnimationFrame(step);
+      else fit();
+    }
+    /* Zoom so the settled layout fills the frame. */
+    function fit() {
+      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      nodes.forEach(function (p) { x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y); });
+      if (!(x1 > x0) || !(y1 > y0)) return;
+      scale = Math.min(W / (x1 - x0 + 120), H / (y1 - y0 + 80), 4);
+      tx = W / 2 - scale * (x0 + x1) / 2;
+      ty = H / 2 - scale * (y0 + y1) / 2;
+      apply();
     }
     function draw() {
       edges.forEach(function (ed, i) {
