@@ -7,3 +7,4 @@ pub mod gen_vault;
 pub mod linkcheck;
 pub mod sealed;
 pub mod static_server;
+pub mod nav_fixture;
