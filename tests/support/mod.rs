@@ -5,6 +5,6 @@ pub mod chromium;
 pub mod fixture;
 pub mod gen_vault;
 pub mod linkcheck;
+pub mod nav_fixture;
 pub mod sealed;
 pub mod static_server;
-pub mod nav_fixture;
