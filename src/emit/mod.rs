@@ -3,6 +3,13 @@
 //! and the attachments notes use.
 
 pub mod context;
+pub mod feed;
+pub mod graph;
+pub mod nav;
+pub mod redirects;
+pub mod search;
+pub mod sitemap;
+pub mod text;
 pub mod theme;
 
 use crate::config::Config;
@@ -42,10 +49,12 @@ pub fn emit(
         .values()
         .map(|f| f.out_path.as_str())
         .collect();
+    let degrees = graph::Degrees::new(index);
     let mut jobs: Vec<PageJob> = (0..index.notes.len())
         .filter(|&id| !folder_pages.contains(index.notes[id].out_path.as_str()))
         .map(PageJob::Note)
         .collect();
+    jobs.push(PageJob::Graph);
     jobs.extend(index.folders.values().map(PageJob::Folder));
     jobs.push(PageJob::AllTags);
     jobs.extend(index.tags.values().map(PageJob::Tag));
@@ -53,7 +62,10 @@ pub fn emit(
 
     let rendered_pages: Vec<Result<(String, Bytes), EmitError>> = jobs
         .par_iter()
-        .map(|job| render_page(&builder, theme, job.context(&builder)))
+        .map(|job| {
+            let page = job.context(&builder, index, &degrees);
+            render_page(&builder, theme, page)
+        })
         .collect();
 
     let mut site = Site::default();
@@ -77,6 +89,15 @@ pub fn emit(
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
+    if rendered.iter().any(|r| r.uses_mermaid) {
+        for (path, bytes) in crate::render::MERMAID_SCRIPTS
+            .iter()
+            .zip(theme::MERMAID_FILES)
+        {
+            site.insert(*path, bytes.to_vec());
+        }
+    }
+    add_navigation_files(&mut site, index, rendered, config, &degrees);
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
         site.files.insert(
@@ -90,6 +111,7 @@ pub fn emit(
 /// One page to emit; its context is built when it is rendered.
 enum PageJob<'a> {
     Note(crate::index::NoteId),
+    Graph,
     Folder(&'a crate::index::FolderEntry),
     AllTags,
     Tag(&'a crate::index::TagEntry),
@@ -97,9 +119,19 @@ enum PageJob<'a> {
 }
 
 impl PageJob<'_> {
-    fn context(&self, builder: &ContextBuilder) -> PageContext {
+    fn context(
+        &self,
+        builder: &ContextBuilder,
+        index: &VaultIndex,
+        degrees: &graph::Degrees,
+    ) -> PageContext {
         match self {
-            PageJob::Note(id) => builder.note_page(*id),
+            PageJob::Note(id) => {
+                let mut page = builder.note_page(*id);
+                page.graph = graph::local_svg(index, degrees, *id);
+                page
+            }
+            PageJob::Graph => builder.graph_page(graph::site_svg(index, degrees)),
             PageJob::Folder(folder) => builder.folder_page(folder),
             PageJob::AllTags => builder.all_tags_page(),
             PageJob::Tag(tag) => builder.tag_page(tag),
@@ -129,5 +161,70 @@ fn render_page(
             page: page.path,
             message: theme::error_chain(&e),
         }),
+    }
+}
+
+/// Search index, explorer tree, graph data, feed, sitemap and redirects
+/// (issue 6: search and navigation that work from `file://`).
+fn add_navigation_files(
+    site: &mut Site,
+    index: &VaultIndex,
+    rendered: &[RenderedNote],
+    config: &Config,
+    degrees: &graph::Degrees,
+) {
+    let texts: Vec<String> = rendered
+        .par_iter()
+        .map(|r| text::html_to_text(&r.html))
+        .collect();
+    let docs: Vec<search::SearchDoc> = index
+        .notes
+        .iter()
+        .zip(&texts)
+        .map(|(note, text)| search::SearchDoc {
+            title: note.title().to_string(),
+            path: note.out_path.clone(),
+            aliases: note.note.frontmatter.aliases.clone(),
+            tags: note.tags.clone(),
+            // Pages often open with their title as a heading: the snippet
+            // should show what follows it.
+            text: text
+                .strip_prefix(note.title())
+                .map(|rest| rest.trim_start().to_string())
+                .unwrap_or_else(|| text.clone()),
+        })
+        .collect();
+    for (path, bytes) in search::build(&docs).files {
+        site.insert(path, bytes);
+    }
+    site.insert(nav::TREE_SCRIPT, nav::tree_script(index));
+    site.insert(graph::GRAPH_SCRIPT, graph::graph_script(index, degrees));
+    let summaries: Vec<String> = index
+        .notes
+        .iter()
+        .zip(&texts)
+        .map(|(note, text)| match &note.note.frontmatter.description {
+            Some(d) if !d.is_empty() => d.clone(),
+            _ => text::excerpt(text, 280),
+        })
+        .collect();
+    site.insert(feed::FEED_PATH, feed::feed_xml(index, config, &summaries));
+
+    let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
+        .filter_map(|id| {
+            feed::note_updated(index, id).map(|d| (index.notes[id].out_path.as_str(), d))
+        })
+        .collect();
+    let pages: std::collections::BTreeMap<String, Option<String>> = site
+        .files
+        .keys()
+        .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
+        .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
+        .collect();
+    if let Some(xml) = sitemap::sitemap_xml(config, &pages) {
+        site.insert(sitemap::SITEMAP_PATH, xml);
+    }
+    for (path, bytes) in redirects::redirects(index, &site.files, &config.language) {
+        site.insert(path, bytes);
     }
 }

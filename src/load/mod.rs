@@ -94,11 +94,8 @@ pub fn is_note_path(path: &str) -> bool {
 pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     let walked = walk::walk(vault, options);
     let mut diagnostics = walked.diagnostics;
-    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = walked
-        .files
-        .par_iter()
-        .map(|file| read_file(file))
-        .collect();
+    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> =
+        walked.files.par_iter().map(read_file).collect();
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
     for (note, attachment, diags) in read {
@@ -181,7 +178,7 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
             );
             d.line = e.line;
             diags.push(d);
-            frontmatter::parse("").unwrap_or_default()
+            frontmatter::salvage(split.yaml.unwrap_or(""))
         }
     };
     let body = strip_comments(split.body).into_owned();
