@@ -10,6 +10,7 @@
 pub mod encode;
 pub mod tokenize;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -98,27 +99,37 @@ pub fn build(docs: &[SearchDoc]) -> SearchIndex {
             .cmp(&(doc_shard_of(&docs[b].path, doc_shards), &docs[b].path))
     });
 
+    // Each note's terms are found in parallel (tokenizing is most of the
+    // work); postings are then filled in note-number order.
+    let note_terms: Vec<HashMap<String, u32>> = order
+        .par_iter()
+        .map(|&d| {
+            let doc = &docs[d];
+            // term → best field it appears in: 2 title, 1 alias, 0 body.
+            let mut terms: HashMap<String, u32> = HashMap::new();
+            for t in tokenize::tokens(&doc.title) {
+                terms.insert(t, FIELD_TITLE);
+            }
+            for t in doc.aliases.iter().flat_map(|a| tokenize::tokens(a)) {
+                let f = terms.entry(t).or_insert(FIELD_ALIAS);
+                *f = (*f).max(FIELD_ALIAS);
+            }
+            let body =
+                std::iter::once(doc.text.as_str()).chain(doc.tags.iter().map(String::as_str));
+            for t in body.flat_map(tokenize::tokens) {
+                terms.entry(t).or_insert(FIELD_BODY);
+            }
+            terms
+        })
+        .collect();
     let mut text_bytes = 0;
     let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
-    for (number, &d) in order.iter().enumerate() {
+    for (number, (&d, terms)) in order.iter().zip(note_terms).enumerate() {
         let doc = &docs[d];
         text_bytes += doc.title.len()
             + doc.text.len()
             + doc.aliases.iter().map(String::len).sum::<usize>()
             + doc.tags.iter().map(String::len).sum::<usize>();
-        // term → best field it appears in: 2 title, 1 alias, 0 body.
-        let mut terms: HashMap<String, u32> = HashMap::new();
-        for t in tokenize::tokens(&doc.title) {
-            terms.insert(t, FIELD_TITLE);
-        }
-        for t in doc.aliases.iter().flat_map(|a| tokenize::tokens(a)) {
-            let f = terms.entry(t).or_insert(FIELD_ALIAS);
-            *f = (*f).max(FIELD_ALIAS);
-        }
-        let body = std::iter::once(doc.text.as_str()).chain(doc.tags.iter().map(String::as_str));
-        for t in body.flat_map(tokenize::tokens) {
-            terms.entry(t).or_insert(FIELD_BODY);
-        }
         for (term, field) in terms {
             postings
                 .entry(term)

@@ -22,6 +22,15 @@ pub fn is_cjk(c: char) -> bool {
 
 /// Lower case, accents folded: `Café` → `cafe`, `Ёлка` → `елка`.
 pub fn fold(word: &str) -> String {
+    // ASCII has no accents and no compatibility forms: NFKD and NFC leave
+    // it as it is, so only the case changes (most words of most vaults).
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
+    fold_unicode(word)
+}
+
+fn fold_unicode(word: &str) -> String {
     let stripped: String = word.nfkd().filter(|&c| !is_combining_mark(c)).collect();
     stripped.nfc().flat_map(char::to_lowercase).collect()
 }
@@ -32,6 +41,13 @@ pub fn tokens(text: &str) -> Vec<String> {
     let mut cjk_run: Vec<char> = Vec::new();
     let mut run_end = 0usize;
     for (start, word) in text.unicode_word_indices() {
+        if word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            // The common case, taken by the general path below too: one
+            // plain term, lower-cased.
+            flush_cjk(&mut cjk_run, &mut out);
+            out.push(word.to_ascii_lowercase());
+            continue;
+        }
         let all_cjk = word.chars().all(is_cjk);
         if all_cjk {
             // Adjacent CJK words (UAX #29 yields one per ideograph) form one run.
@@ -94,6 +110,13 @@ fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_shortcut_folds_like_the_general_path() {
+        let all_ascii: String = (0u8..128).map(char::from).collect();
+        assert_eq!(fold(&all_ascii), fold_unicode(&all_ascii));
+        assert_eq!(fold("MiXeD 123_z"), fold_unicode("MiXeD 123_z"));
+    }
 
     #[test]
     fn latin_accents_fold() {
