@@ -114,6 +114,8 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     let site = timed(&mut timings, "emit", || {
         emit::emit(&index, &rendered, &theme, config)
     })?;
+    // The note fragments are inside the pages now: free them before sealing.
+    drop(rendered);
     // Version and key are read once, outside the pure seal stage.
     let seal_inputs = crate::seal::prepare(
         config,
