@@ -21,8 +21,9 @@ A peer that is not installed is skipped with the reason. A peer whose run takes
 longer than --slow seconds is run once at that size and skipped at larger
 sizes (mdBook is quadratic: its table of contents is in every page).
 
-The Markdown table goes to content/Benchmarks.md between the
-`<!-- bench:table -->` markers (unless --no-write) and to stdout.
+The Markdown tables go to stdout and, unless --no-write, into
+content/Benchmarks.md and README.md between the `<!-- bench:table -->` and
+`<!-- bench:end -->` markers.
 """
 
 import argparse
@@ -39,7 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_GENERATOR = REPO.parent / "shared" / "bench" / "gen_vault.py"
-DOC = REPO / "content" / "Benchmarks.md"
+DOCS = [REPO / "content" / "Benchmarks.md", REPO / "README.md"]
 BEGIN, END = "<!-- bench:table -->", "<!-- bench:end -->"
 
 
@@ -362,17 +363,19 @@ def table(results, floors, stages, incr, missing, runs, env):
 
 
 def write_doc(text):
-    if not DOC.is_file():
-        print(f"{DOC} not found; table not written", file=sys.stderr)
-        return
-    doc = DOC.read_text(encoding="utf-8")
-    if BEGIN not in doc or END not in doc:
-        print(f"{DOC} has no {BEGIN} … {END} markers; table not written", file=sys.stderr)
-        return
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n\n{text}\n{END}{tail}", encoding="utf-8")
-    print(f"wrote the table into {DOC.relative_to(REPO)}")
+    for doc_path in DOCS:
+        if not doc_path.is_file():
+            print(f"{doc_path} not found; table not written there", file=sys.stderr)
+            continue
+        doc = doc_path.read_text(encoding="utf-8")
+        if BEGIN not in doc or END not in doc:
+            print(f"{doc_path} has no {BEGIN} … {END} markers; table not written there",
+                  file=sys.stderr)
+            continue
+        head, rest = doc.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        doc_path.write_text(f"{head}{BEGIN}\n\n{text}\n{END}{tail}", encoding="utf-8")
+        print(f"wrote the table into {doc_path.relative_to(REPO)}")
 
 
 # ── main ─────────────────────────────────────────────────────────────────────
@@ -392,7 +395,7 @@ def main():
                          "and not at larger sizes (default: %(default)s)")
     ap.add_argument("--timeout", type=float, default=900.0,
                     help="kill a single run after this many seconds (default: %(default)s)")
-    ap.add_argument("--no-write", action="store_true", help="do not update content/Benchmarks.md")
+    ap.add_argument("--no-write", action="store_true", help="do not update content/Benchmarks.md and README.md")
     a = ap.parse_args()
     sizes = [int(s.replace("_", "").replace(",", "")) for s in a.sizes.split(",") if s.strip()]
     wanted = {p.strip() for p in a.peers.split(",") if p.strip()}
