@@ -265,11 +265,12 @@ def make_tools(spore, work, wanted):
 # ── floor, stages, incremental ───────────────────────────────────────────────
 
 def floor(vault, work, runs):
-    files = [str(p) for p in sorted(vault.rglob("*")) if p.is_file()]
     read, copy = [], []
     dest = work / "floor-copy"
     for _ in range(runs):
-        read.append(run_measured(["sh", "-c", 'cat "$@" > /dev/null', "cat"] + files))
+        # `find -exec cat {} +` batches the names: 50,000 do not fit one command line.
+        read.append(run_measured(["sh", "-c", 'find "$1" -type f -exec cat {} + > /dev/null',
+                                  "sh", str(vault)]))
         shutil.rmtree(dest, ignore_errors=True)
         copy.append(run_measured(["cp", "-r", str(vault), str(dest)]))
     shutil.rmtree(dest, ignore_errors=True)
@@ -317,7 +318,9 @@ def table(results, floors, stages, incr, missing, runs, env):
     lines.append("|---:|---|---:|---:|---:|---:|---:|")
     for n in sorted(results):
         spore = results[n].get("spore")
-        for name, (sample, note) in results[n].items():
+        rows = sorted(results[n].items(),
+                      key=lambda kv: (not kv[0].startswith("spore"), kv[1][0] is None))
+        for name, (sample, note) in rows:
             if sample is None:
                 lines.append(f"| {n:,} | {name} | — | — | — | — | — ({note}) |")
                 continue
@@ -328,6 +331,8 @@ def table(results, floors, stages, incr, missing, runs, env):
                 ratio_m = f"{spore[0].rss_kb / sample.rss_kb:.2f}×"
             lines.append(f"| {n:,} | {label} | {fmt_s(sample.wall)} | {fmt_s(sample.cpu)} | "
                          f"{fmt_mb(sample.rss_kb)} | {ratio_t} | {ratio_m} |")
+        if n not in floors:
+            continue
         read, copy = floors[n]
         lines.append(f"| {n:,} | floor: read every file (`cat`) | {fmt_s(read.wall)} | {fmt_s(read.cpu)} | "
                      f"{fmt_mb(read.rss_kb)} | | |")
@@ -453,10 +458,19 @@ def main():
             if samples.get(tool.name):
                 note = "1 run" if len(samples[tool.name]) == 1 else ""
                 results.setdefault(n, {})[tool.name] = (median_sample(samples[tool.name]), note)
-        floors[n] = floor(vault, work, a.runs)
-        stages[n] = stage_times(spore, vault, work, n)
+        try:
+            floors[n] = floor(vault, work, a.runs)
+        except (RuntimeError, OSError) as e:
+            print(f"  floor failed: {e}")
+        try:
+            stages[n] = stage_times(spore, vault, work, n)
+        except (subprocess.SubprocessError, OSError) as e:
+            print(f"  --timings run failed: {e}")
+            stages[n] = {}
         incr[n] = incremental(bench_bin, vault)
         print(f"  stages: {stages[n]}\n  incremental: {incr[n]}", flush=True)
+        # The tables so far, in case a later size fails.
+        print(table(results, floors, stages, incr, missing, a.runs, env), flush=True)
 
     text = table(results, floors, stages, incr, missing, a.runs, env)
     print()
