@@ -16,6 +16,7 @@ pub mod load;
 pub mod pipeline;
 pub mod portable;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod syntax;
 pub mod write;

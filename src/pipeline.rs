@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::emit::{self, EmitError, ThemeError, ThemeSources};
+use crate::emit::{self, EmitError, Theme, ThemeError, ThemeSources};
 use crate::index::{self, IndexOptions, VaultIndex};
 use crate::load::{self, LoadOptions};
 use crate::render::{self, highlight::Highlighter, RenderContext, RenderedNote};
@@ -74,20 +74,54 @@ pub fn shared_highlighter() -> &'static Highlighter {
 
 /// Runs the pipeline in memory.
 pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, BuildError> {
-    let mut timings = Vec::new();
-    let theme = timed(&mut timings, "theme", || {
-        ThemeSources::read(&config.root, &config.theme).and_then(|s| s.compile())
-    })?;
-    let load_options = LoadOptions {
+    let Stages {
+        index, site, report, ..
+    } = build_stages(config, options)?;
+    let site = seal_stage(site, config, &index)?;
+    Ok(Built { site, report })
+}
+
+/// Every stage's value from one run of load → index → render → emit, before
+/// sealing. `serve` keeps these to rebuild incrementally.
+pub struct Stages {
+    pub theme_sources: ThemeSources,
+    pub theme: Theme,
+    pub index: VaultIndex,
+    /// By note id.
+    pub rendered: Vec<RenderedNote>,
+    /// The emitted, not yet sealed, site.
+    pub site: Site,
+    pub report: BuildReport,
+}
+
+/// What `load` skips for this config (the output folder).
+pub fn load_options(config: &Config) -> LoadOptions {
+    LoadOptions {
         exclude: vec![config.output.clone()],
-    };
+    }
+}
+
+/// What `index` needs from the config and the build options.
+pub fn index_options(config: &Config, options: &BuildOptions) -> IndexOptions {
+    IndexOptions {
+        include_drafts: options.include_drafts || config.drafts,
+    }
+}
+
+/// Runs load → index → render → emit and keeps every stage's value.
+pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, BuildError> {
+    let mut timings = Vec::new();
+    let (theme_sources, theme) = timed(&mut timings, "theme", || {
+        let sources = ThemeSources::read(&config.root, &config.theme)?;
+        let theme = sources.compile()?;
+        Ok::<_, ThemeError>((sources, theme))
+    })?;
+    let load_options = load_options(config);
     let vault = timed(&mut timings, "load", || {
         load::load(&config.vault, &load_options)
     });
     let mut diagnostics = vault.diagnostics.clone();
-    let index_options = IndexOptions {
-        include_drafts: options.include_drafts || config.drafts,
-    };
+    let index_options = index_options(config, options);
     let index: VaultIndex = timed(&mut timings, "index", || index::build(vault, index_options));
     diagnostics.extend(index.diagnostics.iter().cloned());
     let highlighter = shared_highlighter();
@@ -125,7 +159,14 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
         diagnostics,
         timings,
     };
-    Ok(Built { site, report })
+    Ok(Stages {
+        theme_sources,
+        theme,
+        index,
+        rendered,
+        site,
+        report,
+    })
 }
 
 /// Stage 5, `seal`: hashes, manifest, signature and mirror metadata over

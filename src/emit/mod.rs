@@ -6,7 +6,7 @@ pub mod context;
 pub mod theme;
 
 use crate::config::Config;
-use crate::index::VaultIndex;
+use crate::index::{NoteId, VaultIndex};
 use crate::render::RenderedNote;
 use crate::site::{PageSource, Site};
 use context::{PageContext, PageKind};
@@ -34,46 +34,9 @@ pub fn emit(
     config: &Config,
 ) -> Result<Site, EmitError> {
     let builder = context::ContextBuilder::new(index, rendered, config);
-    let mut pages: Vec<PageContext> = Vec::new();
-
-    let folder_pages: std::collections::HashSet<&str> = index
-        .folders
-        .values()
-        .map(|f| f.out_path.as_str())
-        .collect();
-    for id in 0..index.notes.len() {
-        if !folder_pages.contains(index.notes[id].out_path.as_str()) {
-            pages.push(builder.note_page(id));
-        }
-    }
-    for folder in index.folders.values() {
-        pages.push(builder.folder_page(folder));
-    }
-    pages.push(builder.all_tags_page());
-    for tag in index.tags.values() {
-        pages.push(builder.tag_page(tag));
-    }
-    pages.push(builder.not_found_page());
-
-    let rendered_pages: Vec<Result<(String, Vec<u8>), EmitError>> = pages
+    let rendered_pages: Vec<Result<(String, Vec<u8>), EmitError>> = page_list(index)
         .par_iter()
-        .map(|page| {
-            let template = match page.kind {
-                PageKind::Note => "note.html",
-                PageKind::NotFound => "404.html",
-                _ => "list.html",
-            };
-            let ctx = builder.tera_context(page);
-            theme
-                .templates
-                .render(template, &ctx)
-                .map(|html| (page.path.clone(), html.into_bytes()))
-                .map_err(|e| EmitError::Render {
-                    template: template.into(),
-                    page: page.path.clone(),
-                    message: theme::error_chain(&e),
-                })
-        })
+        .map(|page| render_page(theme, &builder, page))
         .collect();
 
     let mut site = Site::default();
@@ -81,6 +44,87 @@ pub fn emit(
         let (path, bytes) = result?;
         site.insert(path, bytes);
     }
+    add_site_files(&mut site, index, theme);
+    Ok(site)
+}
+
+/// One page of the site, named by what it shows. `serve` re-renders pages
+/// one at a time through [`render_page`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageId {
+    Note(NoteId),
+    /// Key of `index.folders` (vault-relative folder, `""` for home).
+    Folder(String),
+    AllTags,
+    /// Key of `index.tags` (folded tag).
+    Tag(String),
+    NotFound,
+}
+
+/// Every page the site has, in emit order.
+pub fn page_list(index: &VaultIndex) -> Vec<PageId> {
+    let folder_pages: std::collections::HashSet<&str> = index
+        .folders
+        .values()
+        .map(|f| f.out_path.as_str())
+        .collect();
+    let mut pages = Vec::new();
+    for id in 0..index.notes.len() {
+        if !folder_pages.contains(index.notes[id].out_path.as_str()) {
+            pages.push(PageId::Note(id));
+        }
+    }
+    pages.extend(index.folders.keys().cloned().map(PageId::Folder));
+    pages.push(PageId::AllTags);
+    pages.extend(index.tags.keys().cloned().map(PageId::Tag));
+    pages.push(PageId::NotFound);
+    pages
+}
+
+/// The template data of one page (`None` for an id the index lacks).
+pub fn page_context(builder: &context::ContextBuilder, page: &PageId) -> Option<PageContext> {
+    match page {
+        PageId::Note(id) => Some(builder.note_page(*id)),
+        PageId::Folder(key) => builder.folder(key).map(|f| builder.folder_page(f)),
+        PageId::AllTags => Some(builder.all_tags_page()),
+        PageId::Tag(key) => builder.tag(key).map(|t| builder.tag_page(t)),
+        PageId::NotFound => Some(builder.not_found_page()),
+    }
+}
+
+/// Renders one page through its template: (output path, bytes).
+pub fn render_page(
+    theme: &Theme,
+    builder: &context::ContextBuilder,
+    page: &PageId,
+) -> Result<(String, Vec<u8>), EmitError> {
+    let Some(page) = page_context(builder, page) else {
+        return Err(EmitError::Render {
+            template: String::new(),
+            page: format!("{page:?}"),
+            message: "no such page in the index".into(),
+        });
+    };
+    let template = match page.kind {
+        PageKind::Note => "note.html",
+        PageKind::NotFound => "404.html",
+        _ => "list.html",
+    };
+    let ctx = builder.tera_context(&page);
+    theme
+        .templates
+        .render(template, &ctx)
+        .map(|html| (page.path.clone(), html.into_bytes()))
+        .map_err(|e| EmitError::Render {
+            template: template.into(),
+            page: page.path.clone(),
+            message: theme::error_chain(&e),
+        })
+}
+
+/// Everything besides the pages: page sources, theme assets, syntax
+/// stylesheets and the attachments notes use.
+pub fn add_site_files(site: &mut Site, index: &VaultIndex, theme: &Theme) {
     for note in &index.notes {
         site.pages.insert(
             note.out_path.clone(),
@@ -104,5 +148,4 @@ pub fn emit(
             attachment.attachment.bytes.clone(),
         );
     }
-    Ok(site)
 }

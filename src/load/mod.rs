@@ -75,7 +75,11 @@ pub struct LoadOptions {
 }
 
 pub fn strip_md(name: &str) -> &str {
-    let lower_ends = name.len() > 3 && name[name.len() - 3..].eq_ignore_ascii_case(".md");
+    // `get`, not indexing: the last three bytes may split a character.
+    let lower_ends = name.len() > 3
+        && name
+            .get(name.len() - 3..)
+            .is_some_and(|ext| ext.eq_ignore_ascii_case(".md"));
     if lower_ends {
         &name[..name.len() - 3]
     } else {
@@ -94,7 +98,7 @@ pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = walked
         .files
         .par_iter()
-        .map(|file| read_file(file))
+        .map(read_walked)
         .collect();
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
@@ -113,7 +117,21 @@ pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     }
 }
 
-fn read_file(file: &walk::WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
+pub use walk::WalkedFile;
+
+/// The files [`load`] would read, without reading them (`serve` re-walks
+/// when files appear or disappear), and the walk's warnings.
+pub fn list_files(vault: &Path, options: &LoadOptions) -> (Vec<WalkedFile>, Vec<Diagnostic>) {
+    let walked = walk::walk(vault, options);
+    (walked.files, walked.diagnostics)
+}
+
+/// Reads one walked file exactly as [`load`] does: a note or an attachment.
+pub fn read_file(file: &WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
+    read_walked(file)
+}
+
+fn read_walked(file: &walk::WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
     let bytes = match std::fs::read(&file.abs) {
         Ok(b) => b,
         Err(e) => {
@@ -219,6 +237,13 @@ mod tests {
         assert_eq!(n.title(), "c");
         assert_eq!(d[0].kind, DiagnosticKind::Frontmatter);
         assert!(d[0].line.is_some());
+    }
+
+    #[test]
+    fn strip_md_on_multibyte_names() {
+        assert_eq!(strip_md("Узел защита 5"), "Узел защита 5");
+        assert_eq!(strip_md("Узел.md"), "Узел");
+        assert!(!is_note_path("知识"));
     }
 
     #[test]

@@ -1,0 +1,691 @@
+//! The in-memory rebuild behind `serve`: keeps every stage's value and, on a
+//! change, redoes only what the change reaches, yet always ends with exactly
+//! the bytes a full build gives (`tests/serve_incremental.rs` compares them
+//! file by file after each kind of edit).
+//!
+//! How much is redone:
+//! - **load**: only the files that changed are read. A save of a known file
+//!   re-reads that file; a new, deleted or renamed file re-walks the vault
+//!   (names only) and reads just the new files.
+//! - **index**: a save that keeps the vault's shape (same published notes,
+//!   paths and aliases) patches the index in place ([`index::patch`]);
+//!   anything else rebuilds it, reusing every unchanged note's scan.
+//! - **render**: each note has a *render key*, a hash of everything its HTML
+//!   is made from: its own bytes and output path, where each of its links
+//!   points (the target's output path, title, headings and blocks), the
+//!   tags, and the same for every note it embeds, transitively. A note is
+//!   re-rendered when its key changes.
+//! - **emit**: each page has a *page key* over what its template data is
+//!   made from (render keys, the titles and dates of the notes it lists, its
+//!   backlinks' sentences, folder and tag paths). A page goes through its
+//!   template again when its key changes; a template or theme change clears
+//!   all keys, a `book.toml` change rebuilds everything.
+//! - **seal** runs over the whole site every time, as in `spore build`.
+
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::emit::{self, context::ContextBuilder, PageId, Theme, ThemeSources};
+use crate::index::{self, patch, KnownScans, NoteId, Target, VaultIndex};
+use crate::load::{self, Attachment, Note, Vault, WalkedFile};
+use crate::pipeline::{self, BuildError, BuildOptions};
+use crate::render::{self, RenderContext, RenderedNote, MAX_EMBED_DEPTH};
+use crate::site::{Bytes, Site};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use xxhash_rust::xxh3::Xxh3Default;
+
+/// What changed on disk since the last rebuild.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Absolute paths of touched files (or folders) inside the vault.
+    pub vault: BTreeSet<PathBuf>,
+    /// A template or theme file changed.
+    pub theme: bool,
+    /// `book.toml` changed, or the watcher lost events: rebuild everything.
+    pub config: bool,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.vault.is_empty() && !self.theme && !self.config
+    }
+
+    pub fn merge(&mut self, other: Changes) {
+        self.vault.extend(other.vault);
+        self.theme |= other.theme;
+        self.config |= other.config;
+    }
+}
+
+/// What one rebuild did.
+#[derive(Debug, Clone, Default)]
+pub struct RebuildSummary {
+    /// Everything was rebuilt (a `book.toml` change).
+    pub full: bool,
+    /// The vault's shape changed, so the index was rebuilt.
+    pub reindexed: bool,
+    pub notes_rendered: usize,
+    pub pages_rendered: usize,
+    /// Whether any served byte changed.
+    pub site_changed: bool,
+    /// Warnings about the files that changed.
+    pub diagnostics: Vec<Diagnostic>,
+    pub took: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// Every stage's value for one vault, kept between rebuilds.
+pub struct LiveSite {
+    config: Config,
+    options: BuildOptions,
+    theme_sources: ThemeSources,
+    theme: Theme,
+    index: VaultIndex,
+    /// Notes that are not published (drafts): not in the index, but part of
+    /// the vault when it is indexed again.
+    unpublished: BTreeMap<String, Note>,
+    /// The last walk: vault-relative name → absolute path, and back.
+    files: BTreeMap<String, PathBuf>,
+    names: HashMap<PathBuf, String>,
+    /// Per note id: where each link points (see [`patch::resolve_links`]).
+    links: Vec<Vec<Option<Target>>>,
+    /// Per note id: render key and rendered HTML.
+    render_keys: Vec<u64>,
+    rendered: Vec<RenderedNote>,
+    /// After a re-index: note path → (render key, HTML) of the old ids.
+    moved_renders: Option<HashMap<String, (u64, RenderedNote)>>,
+    /// Output path → (page key, bytes).
+    pages: HashMap<String, (u64, Bytes)>,
+    sealed: Site,
+    /// Changes not applied yet because the config or theme is broken.
+    pending: Changes,
+}
+
+impl LiveSite {
+    /// A full build, keeping every stage's value.
+    pub fn build(config: Config, options: BuildOptions) -> Result<LiveSite, RebuildError> {
+        let stages = pipeline::build_stages(&config, &options)?;
+        let index = stages.index;
+        let (files, unpublished) = walk_unpublished(&config, &index, &options);
+        let names = files.iter().map(|(r, a)| (a.clone(), r.clone())).collect();
+        let links = all_links(&index);
+        let render_keys = render_keys(&index, &links);
+        let page_keys = page_keys(&index, &render_keys);
+        let mut pages = HashMap::with_capacity(page_keys.len());
+        for (_, path, key) in page_keys {
+            if let Some(bytes) = stages.site.files.get(&path) {
+                pages.insert(path, (key, bytes.clone()));
+            }
+        }
+        let sealed = pipeline::seal_stage(stages.site, &config, &index)?;
+        Ok(LiveSite {
+            config,
+            options,
+            theme_sources: stages.theme_sources,
+            theme: stages.theme,
+            index,
+            unpublished,
+            files,
+            names,
+            links,
+            render_keys,
+            rendered: stages.rendered,
+            moved_renders: None,
+            pages,
+            sealed,
+            pending: Changes::default(),
+        })
+    }
+
+    /// The site as `spore build` would write it.
+    pub fn site(&self) -> &Site {
+        &self.sealed
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Applies changes. On an error the last good site stays, and the
+    /// changes not applied yet are kept for the next call.
+    pub fn apply(&mut self, changes: Changes) -> Result<RebuildSummary, RebuildError> {
+        let started = Instant::now();
+        let mut changes = changes;
+        changes.merge(std::mem::take(&mut self.pending));
+        if changes.config {
+            let config = match crate::config::Config::discover(&self.config.root) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.pending = changes;
+                    return Err(e.into());
+                }
+            };
+            let before = self.sealed.clone();
+            match LiveSite::build(config, self.options.clone()) {
+                Ok(fresh) => *self = fresh,
+                Err(e) => {
+                    self.pending = changes;
+                    return Err(e);
+                }
+            }
+            return Ok(RebuildSummary {
+                full: true,
+                reindexed: true,
+                notes_rendered: self.index.notes.len(),
+                pages_rendered: self.pages.len(),
+                site_changed: !same_files(&before, &self.sealed),
+                diagnostics: Vec::new(),
+                took: started.elapsed(),
+            });
+        }
+        if changes.theme {
+            if let Err(e) = self.reload_theme() {
+                self.pending = changes;
+                return Err(e);
+            }
+        }
+        let mut summary = RebuildSummary::default();
+        let changed_names = if changes.vault.is_empty() {
+            Vec::new()
+        } else {
+            let (names, reindexed, diagnostics) = self.update_index(&changes.vault);
+            summary.reindexed = reindexed;
+            summary.diagnostics = diagnostics;
+            names
+        };
+        self.rerender(&mut summary)?;
+        let index_diagnostics = self
+            .index
+            .diagnostics
+            .iter()
+            .filter(|d| d.file.as_ref().is_some_and(|f| changed_names.contains(f)));
+        summary.diagnostics.extend(index_diagnostics.cloned());
+        crate::diagnostics::sort(&mut summary.diagnostics);
+        summary.diagnostics.dedup();
+        summary.took = started.elapsed();
+        Ok(summary)
+    }
+
+    fn reload_theme(&mut self) -> Result<(), RebuildError> {
+        let sources = ThemeSources::read(&self.config.root, &self.config.theme)
+            .map_err(BuildError::from)?;
+        if sources != self.theme_sources {
+            self.theme = sources.compile().map_err(BuildError::from)?;
+            self.theme_sources = sources;
+            // Every page goes through the new templates.
+            self.pages.clear();
+        }
+        Ok(())
+    }
+
+    /// Loads the touched files and updates the index: patched in place when
+    /// the vault keeps its shape, rebuilt otherwise. Returns the changed
+    /// vault names, whether it re-indexed, and the load warnings.
+    fn update_index(&mut self, touched: &BTreeSet<PathBuf>) -> (Vec<String>, bool, Vec<Diagnostic>) {
+        if let Some((names, diagnostics)) = self.try_patch(touched) {
+            return (names, false, diagnostics);
+        }
+        let (names, diagnostics) = self.reindex(touched);
+        (names, true, diagnostics)
+    }
+
+    /// The fast path: every touched path is a known file, still there.
+    fn try_patch(&mut self, touched: &BTreeSet<PathBuf>) -> Option<(Vec<String>, Vec<Diagnostic>)> {
+        let options = pipeline::index_options(&self.config, &self.options);
+        let mut notes = Vec::new();
+        let mut attachments = Vec::new();
+        let mut drafts = Vec::new();
+        let mut diagnostics = Vec::new();
+        let mut names = Vec::new();
+        for abs in touched {
+            let rel = self.names.get(abs)?.clone();
+            if !abs.is_file() {
+                return None;
+            }
+            let file = WalkedFile {
+                abs: abs.clone(),
+                rel: rel.clone(),
+            };
+            let (note, attachment, diags) = load::read_file(&file);
+            diagnostics.extend(diags);
+            names.push(rel.clone());
+            match (note, attachment) {
+                (Some(note), _) if self.unpublished.contains_key(&rel) => {
+                    if index::is_published(&note, options) {
+                        return None;
+                    }
+                    drafts.push(note);
+                }
+                (Some(note), _) => notes.push(note),
+                (None, Some(attachment)) => attachments.push(attachment),
+                (None, None) => return None,
+            }
+        }
+        let mut attachment_slots = Vec::new();
+        for attachment in attachments {
+            let slot = self
+                .index
+                .attachments
+                .binary_search_by(|a| a.attachment.path.cmp(&attachment.path))
+                .ok()?;
+            attachment_slots.push((slot, attachment));
+        }
+        let ids = patch::replace_notes(&mut self.index, notes, options).ok()?;
+        for (slot, attachment) in attachment_slots {
+            self.index.attachments[slot].attachment = attachment;
+        }
+        for note in drafts {
+            self.unpublished.insert(note.path.clone(), note);
+        }
+        for id in ids {
+            self.links[id] = patch::resolve_links(&self.index, id);
+        }
+        Some((names, diagnostics))
+    }
+
+    /// The slow path: re-walk the vault, read new and touched files, reuse
+    /// the rest, and index again (reusing unchanged notes' scans).
+    fn reindex(&mut self, touched: &BTreeSet<PathBuf>) -> (Vec<String>, Vec<Diagnostic>) {
+        let options = pipeline::index_options(&self.config, &self.options);
+        let load_options = pipeline::load_options(&self.config);
+        let (walked, mut diagnostics) = load::list_files(&self.config.vault, &load_options);
+
+        let old = std::mem::replace(&mut self.index, index::build(Vault::default(), options));
+        // Ids move: from here on the render cache is matched by note path.
+        let keys = std::mem::take(&mut self.render_keys);
+        let rendered = std::mem::take(&mut self.rendered);
+        self.moved_renders = Some(
+            old.notes
+                .iter()
+                .map(|n| n.note.path.clone())
+                .zip(keys.into_iter().zip(rendered))
+                .collect(),
+        );
+        let mut known = KnownScans::new();
+        let mut old_notes: HashMap<String, Note> = HashMap::new();
+        for n in old.notes {
+            known.insert(
+                n.note.path.clone(),
+                (n.note.source_sha256.clone(), n.scan),
+            );
+            old_notes.insert(n.note.path.clone(), n.note);
+        }
+        old_notes.extend(std::mem::take(&mut self.unpublished));
+        let mut old_attachments: HashMap<String, Attachment> = old
+            .attachments
+            .into_iter()
+            .map(|a| (a.attachment.path.clone(), a.attachment))
+            .collect();
+
+        let mut notes = Vec::new();
+        let mut attachments = Vec::new();
+        let mut names = Vec::new();
+        let mut files = BTreeMap::new();
+        for file in walked {
+            let unchanged = !touched.contains(&file.abs)
+                && self.files.get(&file.rel) == Some(&file.abs);
+            let reused = if unchanged {
+                if let Some(note) = old_notes.remove(&file.rel) {
+                    notes.push(note);
+                    true
+                } else if let Some(a) = old_attachments.remove(&file.rel) {
+                    attachments.push(a);
+                    true
+                } else {
+                    false
+                }
+            } else {
+                false
+            };
+            if !reused {
+                let (note, attachment, diags) = load::read_file(&file);
+                diagnostics.extend(diags);
+                notes.extend(note);
+                attachments.extend(attachment);
+                names.push(file.rel.clone());
+            }
+            files.insert(file.rel, file.abs);
+        }
+        // Deleted files are changes too: their names leave the site.
+        names.extend(self.files.keys().filter(|r| !files.contains_key(*r)).cloned());
+        notes.sort_by(|a, b| a.path.cmp(&b.path));
+        attachments.sort_by(|a, b| a.path.cmp(&b.path));
+        let (published, drafts): (Vec<Note>, Vec<Note>) = notes
+            .into_iter()
+            .partition(|n| index::is_published(n, options));
+        self.unpublished = drafts.into_iter().map(|n| (n.path.clone(), n)).collect();
+        let vault = Vault {
+            notes: published,
+            attachments,
+            diagnostics: Vec::new(),
+        };
+        self.index = index::build_reusing(vault, options, known);
+        self.names = files.iter().map(|(r, a)| (a.clone(), r.clone())).collect();
+        self.files = files;
+        self.links = all_links(&self.index);
+        names.sort();
+        names.dedup();
+        (names, diagnostics)
+    }
+}
+
+impl LiveSite {
+    /// Re-renders the notes and pages whose keys changed, then seals.
+    fn rerender(&mut self, summary: &mut RebuildSummary) -> Result<(), RebuildError> {
+        let index = &self.index;
+        let keys = render_keys(index, &self.links);
+        let mut reuse: Vec<Option<RenderedNote>> = match self.moved_renders.take() {
+            Some(mut by_path) => index
+                .notes
+                .iter()
+                .zip(&keys)
+                .map(|(n, key)| {
+                    by_path
+                        .remove(&n.note.path)
+                        .filter(|(old, _)| old == key)
+                        .map(|(_, r)| r)
+                })
+                .collect(),
+            None => {
+                let old_keys = std::mem::take(&mut self.render_keys);
+                std::mem::take(&mut self.rendered)
+                    .into_iter()
+                    .zip(old_keys)
+                    .zip(&keys)
+                    .map(|((r, old), key)| (old == *key).then_some(r))
+                    .collect()
+            }
+        };
+        reuse.resize_with(index.notes.len(), || None);
+        let ctx = RenderContext {
+            index,
+            highlighter: pipeline::shared_highlighter(),
+        };
+        summary.notes_rendered = reuse.iter().filter(|r| r.is_none()).count();
+        let rendered: Vec<RenderedNote> = reuse
+            .into_par_iter()
+            .enumerate()
+            .map(|(id, r)| r.unwrap_or_else(|| render::render_note(&ctx, id)))
+            .collect();
+        self.render_keys = keys;
+        self.rendered = rendered;
+
+        let page_keys = page_keys(index, &self.render_keys);
+        let builder = ContextBuilder::new(index, &self.rendered, &self.config);
+        let stale: Vec<&(PageId, String, u64)> = page_keys
+            .iter()
+            .filter(|(_, path, key)| self.pages.get(path).is_none_or(|(old, _)| old != key))
+            .collect();
+        summary.pages_rendered = stale.len();
+        let fresh: Vec<Result<(String, u64, Vec<u8>), emit::EmitError>> = stale
+            .par_iter()
+            .map(|(page, _, key)| {
+                emit::render_page(&self.theme, &builder, page).map(|(path, bytes)| (path, *key, bytes))
+            })
+            .collect();
+        let mut failure = None;
+        for result in fresh {
+            match result {
+                Ok((path, key, bytes)) => {
+                    self.pages.insert(path, (key, bytes.into()));
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        if let Some(e) = failure {
+            return Err(BuildError::from(e).into());
+        }
+
+        let mut site = Site::default();
+        for (_, path, _) in &page_keys {
+            if let Some((_, bytes)) = self.pages.get(path) {
+                site.files.insert(path.clone(), bytes.clone());
+            }
+        }
+        self.pages.retain(|path, _| site.files.contains_key(path));
+        emit::add_site_files(&mut site, index, &self.theme);
+        let sealed = pipeline::seal_stage(site, &self.config, index)?;
+        summary.site_changed = !same_files(&self.sealed, &sealed);
+        self.sealed = sealed;
+        Ok(())
+    }
+}
+
+/// Whether two sites serve the same bytes under the same names.
+fn same_files(a: &Site, b: &Site) -> bool {
+    a.files.len() == b.files.len()
+        && a.files
+            .iter()
+            .zip(&b.files)
+            .all(|((pa, ba), (pb, bb))| pa == pb && (std::sync::Arc::ptr_eq(ba, bb) || ba == bb))
+}
+
+/// After a full build: the walk's names, and the notes it holds that the
+/// index does not (drafts), read again.
+fn walk_unpublished(
+    config: &Config,
+    index: &VaultIndex,
+    options: &BuildOptions,
+) -> (BTreeMap<String, PathBuf>, BTreeMap<String, Note>) {
+    let (walked, _) = load::list_files(&config.vault, &pipeline::load_options(config));
+    let index_options = pipeline::index_options(config, options);
+    let published: BTreeSet<&str> = index.notes.iter().map(|n| n.note.path.as_str()).collect();
+    let mut unpublished = BTreeMap::new();
+    let mut files = BTreeMap::new();
+    for file in walked {
+        if load::is_note_path(&file.rel) && !published.contains(file.rel.as_str()) {
+            if let (Some(note), _, _) = load::read_file(&file) {
+                if !index::is_published(&note, index_options) {
+                    unpublished.insert(note.path.clone(), note);
+                }
+            }
+        }
+        files.insert(file.rel, file.abs);
+    }
+    (files, unpublished)
+}
+
+fn all_links(index: &VaultIndex) -> Vec<Vec<Option<Target>>> {
+    (0..index.notes.len())
+        .into_par_iter()
+        .map(|id| patch::resolve_links(index, id))
+        .collect()
+}
+
+fn hasher() -> Xxh3Default {
+    Xxh3Default::new()
+}
+
+/// What a link into note `id` reads of it: output path, title, headings and
+/// block ids (for `#fragment`s).
+fn link_surface(index: &VaultIndex, id: NoteId) -> u64 {
+    let note = &index.notes[id];
+    let mut h = hasher();
+    note.out_path.hash(&mut h);
+    note.title().hash(&mut h);
+    for heading in &note.scan.headings {
+        (heading.level, &heading.text, &heading.id).hash(&mut h);
+        (heading.section.start, heading.section.end).hash(&mut h);
+    }
+    for block in &note.scan.blocks {
+        (&block.id, block.range.start, block.range.end).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The render key of every note (see the module docs).
+fn render_keys(index: &VaultIndex, links: &[Vec<Option<Target>>]) -> Vec<u64> {
+    let surfaces: Vec<u64> = (0..index.notes.len())
+        .into_par_iter()
+        .map(|id| link_surface(index, id))
+        .collect();
+    let tags = {
+        let mut h = hasher();
+        for (key, entry) in &index.tags {
+            (key, &entry.out_path).hash(&mut h);
+        }
+        h.finish()
+    };
+    // What rendering a note's own text reads, wherever it is shown.
+    let own: Vec<u64> = (0..index.notes.len())
+        .into_par_iter()
+        .map(|id| {
+            let note = &index.notes[id];
+            let mut h = hasher();
+            (&note.note.path, &note.note.source_sha256, surfaces[id], tags).hash(&mut h);
+            for target in links.get(id).into_iter().flatten() {
+                match target {
+                    Some(Target::Note(to)) => (1u8, surfaces[*to]).hash(&mut h),
+                    Some(Target::Attachment(a)) => {
+                        let a = &index.attachments[*a];
+                        (2u8, &a.out_path, &a.attachment.path).hash(&mut h)
+                    }
+                    None => 0u8.hash(&mut h),
+                }
+            }
+            h.finish()
+        })
+        .collect();
+    (0..index.notes.len())
+        .into_par_iter()
+        .map(|id| {
+            let mut h = hasher();
+            (&index.notes[id].out_path, own[id]).hash(&mut h);
+            for embedded in embed_closure(index, links, id) {
+                (embedded, own[embedded]).hash(&mut h);
+            }
+            h.finish()
+        })
+        .collect()
+}
+
+/// Notes whose text shows inside note `id`'s page: the notes it embeds, and
+/// theirs, as deep as rendering goes (one level more, to be safe).
+fn embed_closure(index: &VaultIndex, links: &[Vec<Option<Target>>], id: NoteId) -> BTreeSet<NoteId> {
+    let mut seen = BTreeSet::new();
+    let mut frontier = vec![id];
+    for _ in 0..MAX_EMBED_DEPTH + 2 {
+        let mut next = Vec::new();
+        for from in frontier {
+            let scanned = &index.notes[from].scan.links;
+            for (link, target) in scanned.iter().zip(links.get(from).into_iter().flatten()) {
+                if let (true, Some(Target::Note(to))) = (link.embed, target) {
+                    if *to != id && seen.insert(*to) {
+                        next.push(*to);
+                    }
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    seen
+}
+
+/// What other pages show of a note: in lists, backlinks and outlinks.
+fn card(index: &VaultIndex, id: NoteId) -> u64 {
+    let note = &index.notes[id];
+    let fm = &note.note.frontmatter;
+    let mut h = hasher();
+    (&note.out_path, note.title(), &fm.description, &fm.date, &fm.updated).hash(&mut h);
+    h.finish()
+}
+
+/// Hashes what a page shows of note `id` as its main text (a note page, or
+/// a folder page whose text is a folder note).
+fn hash_note_part(index: &VaultIndex, cards: &[u64], render_keys: &[u64], id: NoteId, h: &mut Xxh3Default) {
+    let note = &index.notes[id];
+    // The source hash covers every frontmatter field.
+    (render_keys[id], &note.note.path, &note.note.source_sha256, cards[id]).hash(h);
+    for tag in &note.tags {
+        let entry = index.tags.get(&crate::syntax::tags::tag_key(tag));
+        (tag, entry.map(|e| &e.out_path)).hash(h);
+    }
+    for b in &index.backlinks[id] {
+        (cards[b.from], &b.context).hash(h);
+    }
+    for &to in &index.outlinks[id] {
+        cards[to].hash(h);
+    }
+}
+
+/// Output paths of the folder pages from the root down to `folder`.
+fn hash_breadcrumbs(index: &VaultIndex, folder: &str, h: &mut Xxh3Default) {
+    let parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+    for end in 1..=parts.len() {
+        let path = parts[..end].join("/");
+        index.folders.get(&path).map(|f| &f.out_path).hash(h);
+    }
+}
+
+/// Every page with its output path and page key, in emit order.
+fn page_keys(index: &VaultIndex, render_keys: &[u64]) -> Vec<(PageId, String, u64)> {
+    let cards: Vec<u64> = (0..index.notes.len())
+        .into_par_iter()
+        .map(|id| card(index, id))
+        .collect();
+    emit::page_list(index)
+        .into_par_iter()
+        .filter_map(|page| {
+            let mut h = hasher();
+            let path = match &page {
+                PageId::Note(id) => {
+                    let note = &index.notes[*id];
+                    0u8.hash(&mut h);
+                    hash_note_part(index, &cards, render_keys, *id, &mut h);
+                    hash_breadcrumbs(index, note.note.folder(), &mut h);
+                    note.out_path.clone()
+                }
+                PageId::Folder(key) => {
+                    let folder = index.folders.get(key)?;
+                    (1u8, &folder.path, &folder.out_path).hash(&mut h);
+                    if let Some(id) = folder.folder_note {
+                        hash_note_part(index, &cards, render_keys, id, &mut h);
+                    }
+                    hash_breadcrumbs(index, &folder.path, &mut h);
+                    for sub in &folder.subfolders {
+                        let entry = index.folders.get(sub);
+                        let shown = entry.map(|f| (&f.out_path, f.notes.len() + f.subfolders.len()));
+                        (sub, shown).hash(&mut h);
+                    }
+                    for &id in &folder.notes {
+                        cards[id].hash(&mut h);
+                    }
+                    folder.out_path.clone()
+                }
+                PageId::AllTags => {
+                    2u8.hash(&mut h);
+                    for tag in index.tags.values() {
+                        (&tag.name, &tag.out_path, tag.notes.len()).hash(&mut h);
+                    }
+                    "tags/index.html".to_string()
+                }
+                PageId::Tag(key) => {
+                    let tag = index.tags.get(key)?;
+                    (3u8, &tag.name, &tag.out_path).hash(&mut h);
+                    for &id in &tag.notes {
+                        cards[id].hash(&mut h);
+                    }
+                    tag.out_path.clone()
+                }
+                PageId::NotFound => {
+                    4u8.hash(&mut h);
+                    "404.html".to_string()
+                }
+            };
+            Some((page, path, h.finish()))
+        })
+        .collect()
+}
