@@ -6,6 +6,9 @@ use spore::config::Config;
 use spore::pipeline::BuildReport;
 use std::path::{Path, PathBuf};
 
+#[path = "cli_serve.rs"]
+mod serve_command;
+
 #[derive(Parser)]
 #[command(
     name = "spore",
@@ -46,6 +49,24 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Serve the site locally, rebuild on every save and reload the browser
+    Serve {
+        /// Vault folder, or a project folder holding book.toml
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Port to listen on (the next free one is used if it is busy)
+        #[arg(long, short, default_value_t = 3000)]
+        port: u16,
+        /// Address to listen on; anything but 127.0.0.1 exposes the site to your network
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the site in the default browser
+        #[arg(long)]
+        open: bool,
+        /// Publish draft and unpublished notes too
+        #[arg(long)]
+        drafts: bool,
+    },
     /// Create book.toml and a content/ vault with a welcome note
     Init {
         /// Folder to create the project in
@@ -69,6 +90,22 @@ pub fn run() -> i32 {
             timings,
         } => build(&dir, out, drafts, timings, cli.output),
         Command::Init { dir } => init(&dir, cli.output),
+        Command::Serve {
+            dir,
+            port,
+            bind,
+            open,
+            drafts,
+        } => serve_command::serve(
+            &dir,
+            serve_command::ServeArgs {
+                port,
+                bind,
+                open,
+                drafts,
+            },
+            cli.output.quiet,
+        ),
     };
     match result {
         Ok(()) => 0,
