@@ -90,6 +90,7 @@ impl Fixture {
         let config = Config::discover(&self.root).unwrap();
         let full = build_site(&config, &BuildOptions::default()).unwrap().site;
         assert_sites_equal(self.live.site(), &full, step);
+        assert!(self.live.caches_are_fresh(), "{step}: stale cached keys");
     }
 }
 
@@ -166,6 +167,14 @@ fn sequence_of_edits_stays_byte_identical() {
         "---\ntitle: Alpha Prime\ntags: [greek, brand-new/tag]\n---\n# Alpha\n\nAlpha links [[Beta]] #inline-tag\n\n## Part\n\nText ^alpha-block\n",
     );
     f.assert_same_as_full_build("tag change");
+
+    // A new link, then a new sentence around it: the target's page shows
+    // the backlink and its sentence (nothing else about the target changes).
+    let s = f.edit("Pics.md", "Picture: ![[pic.png]]\n\nPics now points to [[Beta]].\n");
+    assert!(!s.reindexed);
+    f.assert_same_as_full_build("new backlink");
+    f.edit("Pics.md", "Picture: ![[pic.png]]\n\nA different sentence about [[Beta]].\n");
+    f.assert_same_as_full_build("backlink sentence");
 
     // A new note that an existing link was waiting for.
     let s = f.edit("Nowhere.md", "# Nowhere\n\nNow somewhere, linking [[Gamma]].\n");

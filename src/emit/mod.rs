@@ -135,9 +135,9 @@ pub fn add_site_files(site: &mut Site, index: &VaultIndex, theme: &Theme) {
             },
         );
     }
-    let (light, dark) = crate::render::highlight::stylesheets();
-    site.insert(format!("{ASSET_DIR}/syntax-light.css"), light.into_bytes());
-    site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark.into_bytes());
+    let (light, dark) = syntax_stylesheets();
+    site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
+    site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
@@ -148,4 +148,16 @@ pub fn add_site_files(site: &mut Site, index: &VaultIndex, theme: &Theme) {
             attachment.attachment.bytes.clone(),
         );
     }
+}
+
+/// The syntax stylesheets never change within a process: made once
+/// (loading syntect's themes takes milliseconds; `serve` emits often).
+fn syntax_stylesheets() -> (crate::site::Bytes, crate::site::Bytes) {
+    static CSS: std::sync::OnceLock<(crate::site::Bytes, crate::site::Bytes)> =
+        std::sync::OnceLock::new();
+    CSS.get_or_init(|| {
+        let (light, dark) = crate::render::highlight::stylesheets();
+        (light.into_bytes().into(), dark.into_bytes().into())
+    })
+    .clone()
 }

@@ -28,14 +28,14 @@ use crate::emit::{self, context::ContextBuilder, PageId, Theme, ThemeSources};
 use crate::index::{self, patch, KnownScans, NoteId, Target, VaultIndex};
 use crate::load::{self, Attachment, Note, Vault, WalkedFile};
 use crate::pipeline::{self, BuildError, BuildOptions};
-use crate::render::{self, RenderContext, RenderedNote, MAX_EMBED_DEPTH};
+use crate::render::{self, RenderContext, RenderedNote};
+use super::keys::{Keys, Patched};
 use crate::site::{Bytes, Site};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use xxhash_rust::xxh3::Xxh3Default;
 
 /// What changed on disk since the last rebuild.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,6 +74,8 @@ pub struct RebuildSummary {
     /// Warnings about the files that changed.
     pub diagnostics: Vec<Diagnostic>,
     pub took: Duration,
+    /// Time per step, in order.
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,14 +101,15 @@ pub struct LiveSite {
     names: HashMap<PathBuf, String>,
     /// Per note id: where each link points (see [`patch::resolve_links`]).
     links: Vec<Vec<Option<Target>>>,
-    /// Per note id: render key and rendered HTML.
-    render_keys: Vec<u64>,
+    /// Per note id: the hashes render and page keys are made of, and the
+    /// rendered HTML.
+    keys: Keys,
     rendered: Vec<RenderedNote>,
     /// After a re-index: note path → (render key, HTML) of the old ids.
     moved_renders: Option<HashMap<String, (u64, RenderedNote)>>,
     /// Output path → (page key, bytes).
     pages: HashMap<String, (u64, Bytes)>,
-    sealed: Site,
+    sealed: Arc<Site>,
     /// Changes not applied yet because the config or theme is broken.
     pending: Changes,
 }
@@ -119,15 +122,15 @@ impl LiveSite {
         let (files, unpublished) = walk_unpublished(&config, &index, &options);
         let names = files.iter().map(|(r, a)| (a.clone(), r.clone())).collect();
         let links = all_links(&index);
-        let render_keys = render_keys(&index, &links);
-        let page_keys = page_keys(&index, &render_keys);
+        let keys = Keys::compute(&index, &links);
+        let page_keys = keys.pages(&index);
         let mut pages = HashMap::with_capacity(page_keys.len());
         for (_, path, key) in page_keys {
             if let Some(bytes) = stages.site.files.get(&path) {
                 pages.insert(path, (key, bytes.clone()));
             }
         }
-        let sealed = pipeline::seal_stage(stages.site, &config, &index)?;
+        let sealed = Arc::new(pipeline::seal_stage(stages.site, &config, &index)?);
         Ok(LiveSite {
             config,
             options,
@@ -138,7 +141,7 @@ impl LiveSite {
             files,
             names,
             links,
-            render_keys,
+            keys,
             rendered: stages.rendered,
             moved_renders: None,
             pages,
@@ -150,6 +153,18 @@ impl LiveSite {
     /// The site as `spore build` would write it.
     pub fn site(&self) -> &Site {
         &self.sealed
+    }
+
+    /// Whether the kept link targets and keys equal a fresh computation
+    /// (for tests: cached parts must never go stale).
+    #[doc(hidden)]
+    pub fn caches_are_fresh(&self) -> bool {
+        self.links == all_links(&self.index) && self.keys.is_fresh(&self.index, &self.links)
+    }
+
+    /// The same, shared without copying.
+    pub fn shared_site(&self) -> Arc<Site> {
+        self.sealed.clone()
     }
 
     pub fn config(&self) -> &Config {
@@ -186,6 +201,7 @@ impl LiveSite {
                 site_changed: !same_files(&before, &self.sealed),
                 diagnostics: Vec::new(),
                 took: started.elapsed(),
+                timings: Vec::new(),
             });
         }
         if changes.theme {
@@ -195,15 +211,22 @@ impl LiveSite {
             }
         }
         let mut summary = RebuildSummary::default();
+        let mut clock = Instant::now();
+        let mut patch_result = Some(Patched {
+            changed: Vec::new(),
+            targets: BTreeSet::new(),
+        });
         let changed_names = if changes.vault.is_empty() {
             Vec::new()
         } else {
-            let (names, reindexed, diagnostics) = self.update_index(&changes.vault);
-            summary.reindexed = reindexed;
+            let (names, patched, diagnostics) = self.update_index(&changes.vault);
+            summary.reindexed = patched.is_none();
             summary.diagnostics = diagnostics;
+            patch_result = patched;
             names
         };
-        self.rerender(&mut summary)?;
+        lap(&mut summary, "load+index", &mut clock);
+        self.rerender(patch_result, &mut summary)?;
         let index_diagnostics = self
             .index
             .diagnostics
@@ -231,16 +254,22 @@ impl LiveSite {
     /// Loads the touched files and updates the index: patched in place when
     /// the vault keeps its shape, rebuilt otherwise. Returns the changed
     /// vault names, whether it re-indexed, and the load warnings.
-    fn update_index(&mut self, touched: &BTreeSet<PathBuf>) -> (Vec<String>, bool, Vec<Diagnostic>) {
-        if let Some((names, diagnostics)) = self.try_patch(touched) {
-            return (names, false, diagnostics);
+    fn update_index(
+        &mut self,
+        touched: &BTreeSet<PathBuf>,
+    ) -> (Vec<String>, Option<Patched>, Vec<Diagnostic>) {
+        if let Some((names, patched, diagnostics)) = self.try_patch(touched) {
+            return (names, Some(patched), diagnostics);
         }
         let (names, diagnostics) = self.reindex(touched);
-        (names, true, diagnostics)
+        (names, None, diagnostics)
     }
 
     /// The fast path: every touched path is a known file, still there.
-    fn try_patch(&mut self, touched: &BTreeSet<PathBuf>) -> Option<(Vec<String>, Vec<Diagnostic>)> {
+    fn try_patch(
+        &mut self,
+        touched: &BTreeSet<PathBuf>,
+    ) -> Option<(Vec<String>, Patched, Vec<Diagnostic>)> {
         let options = pipeline::index_options(&self.config, &self.options);
         let mut notes = Vec::new();
         let mut attachments = Vec::new();
@@ -280,17 +309,35 @@ impl LiveSite {
                 .ok()?;
             attachment_slots.push((slot, attachment));
         }
+        // What the notes linked to before the patch: their pages lose a backlink.
+        let mut targets: BTreeSet<NoteId> = BTreeSet::new();
+        for note in &notes {
+            let found = self
+                .index
+                .notes
+                .binary_search_by(|n| n.note.path.as_str().cmp(&note.path));
+            if let Ok(id) = found {
+                targets.extend(self.index.outlinks[id].iter().copied());
+            }
+        }
         let ids = patch::replace_notes(&mut self.index, notes, options).ok()?;
+        for &id in &ids {
+            targets.extend(self.index.outlinks[id].iter().copied());
+        }
         for (slot, attachment) in attachment_slots {
             self.index.attachments[slot].attachment = attachment;
         }
         for note in drafts {
             self.unpublished.insert(note.path.clone(), note);
         }
-        for id in ids {
+        for &id in &ids {
             self.links[id] = patch::resolve_links(&self.index, id);
         }
-        Some((names, diagnostics))
+        let patched = Patched {
+            changed: ids,
+            targets,
+        };
+        Some((names, patched, diagnostics))
     }
 
     /// The slow path: re-walk the vault, read new and touched files, reuse
@@ -302,7 +349,7 @@ impl LiveSite {
 
         let old = std::mem::replace(&mut self.index, index::build(Vault::default(), options));
         // Ids move: from here on the render cache is matched by note path.
-        let keys = std::mem::take(&mut self.render_keys);
+        let keys = std::mem::take(&mut self.keys.render);
         let rendered = std::mem::take(&mut self.rendered);
         self.moved_renders = Some(
             old.notes
@@ -381,14 +428,29 @@ impl LiveSite {
 
 impl LiveSite {
     /// Re-renders the notes and pages whose keys changed, then seals.
-    fn rerender(&mut self, summary: &mut RebuildSummary) -> Result<(), RebuildError> {
+    fn rerender(
+        &mut self,
+        patched: Option<Patched>,
+        summary: &mut RebuildSummary,
+    ) -> Result<(), RebuildError> {
+        let mut clock = Instant::now();
         let index = &self.index;
-        let keys = render_keys(index, &self.links);
+        let old_render = std::mem::take(&mut self.keys.render);
+        let keys = match (&patched, self.moved_renders.is_none()) {
+            (Some(patched), true) => {
+                let mut keys = std::mem::take(&mut self.keys);
+                keys.render = old_render.clone();
+                keys.update(index, &self.links, patched);
+                keys
+            }
+            _ => Keys::compute(index, &self.links),
+        };
+        lap(summary, "render keys", &mut clock);
         let mut reuse: Vec<Option<RenderedNote>> = match self.moved_renders.take() {
             Some(mut by_path) => index
                 .notes
                 .iter()
-                .zip(&keys)
+                .zip(&keys.render)
                 .map(|(n, key)| {
                     by_path
                         .remove(&n.note.path)
@@ -397,11 +459,10 @@ impl LiveSite {
                 })
                 .collect(),
             None => {
-                let old_keys = std::mem::take(&mut self.render_keys);
                 std::mem::take(&mut self.rendered)
                     .into_iter()
-                    .zip(old_keys)
-                    .zip(&keys)
+                    .zip(old_render)
+                    .zip(&keys.render)
                     .map(|((r, old), key)| (old == *key).then_some(r))
                     .collect()
             }
@@ -417,10 +478,12 @@ impl LiveSite {
             .enumerate()
             .map(|(id, r)| r.unwrap_or_else(|| render::render_note(&ctx, id)))
             .collect();
-        self.render_keys = keys;
+        self.keys = keys;
         self.rendered = rendered;
+        lap(summary, "render", &mut clock);
 
-        let page_keys = page_keys(index, &self.render_keys);
+        let page_keys = self.keys.pages(index);
+        lap(summary, "page keys", &mut clock);
         let builder = ContextBuilder::new(index, &self.rendered, &self.config);
         let stale: Vec<&(PageId, String, u64)> = page_keys
             .iter()
@@ -445,6 +508,7 @@ impl LiveSite {
         if let Some(e) = failure {
             return Err(BuildError::from(e).into());
         }
+        lap(summary, "emit", &mut clock);
 
         let mut site = Site::default();
         for (_, path, _) in &page_keys {
@@ -453,12 +517,20 @@ impl LiveSite {
             }
         }
         self.pages.retain(|path, _| site.files.contains_key(path));
+        lap(summary, "assemble pages", &mut clock);
         emit::add_site_files(&mut site, index, &self.theme);
+        lap(summary, "site files", &mut clock);
         let sealed = pipeline::seal_stage(site, &self.config, index)?;
+        lap(summary, "seal", &mut clock);
         summary.site_changed = !same_files(&self.sealed, &sealed);
-        self.sealed = sealed;
+        self.sealed = Arc::new(sealed);
         Ok(())
     }
+}
+
+fn lap(summary: &mut RebuildSummary, step: &'static str, clock: &mut Instant) {
+    summary.timings.push((step, clock.elapsed()));
+    *clock = Instant::now();
 }
 
 /// Whether two sites serve the same bytes under the same names.
@@ -467,7 +539,7 @@ fn same_files(a: &Site, b: &Site) -> bool {
         && a.files
             .iter()
             .zip(&b.files)
-            .all(|((pa, ba), (pb, bb))| pa == pb && (std::sync::Arc::ptr_eq(ba, bb) || ba == bb))
+            .all(|((pa, ba), (pb, bb))| pa == pb && (Arc::ptr_eq(ba, bb) || ba == bb))
 }
 
 /// After a full build: the walk's names, and the notes it holds that the
@@ -499,193 +571,5 @@ fn all_links(index: &VaultIndex) -> Vec<Vec<Option<Target>>> {
     (0..index.notes.len())
         .into_par_iter()
         .map(|id| patch::resolve_links(index, id))
-        .collect()
-}
-
-fn hasher() -> Xxh3Default {
-    Xxh3Default::new()
-}
-
-/// What a link into note `id` reads of it: output path, title, headings and
-/// block ids (for `#fragment`s).
-fn link_surface(index: &VaultIndex, id: NoteId) -> u64 {
-    let note = &index.notes[id];
-    let mut h = hasher();
-    note.out_path.hash(&mut h);
-    note.title().hash(&mut h);
-    for heading in &note.scan.headings {
-        (heading.level, &heading.text, &heading.id).hash(&mut h);
-        (heading.section.start, heading.section.end).hash(&mut h);
-    }
-    for block in &note.scan.blocks {
-        (&block.id, block.range.start, block.range.end).hash(&mut h);
-    }
-    h.finish()
-}
-
-/// The render key of every note (see the module docs).
-fn render_keys(index: &VaultIndex, links: &[Vec<Option<Target>>]) -> Vec<u64> {
-    let surfaces: Vec<u64> = (0..index.notes.len())
-        .into_par_iter()
-        .map(|id| link_surface(index, id))
-        .collect();
-    let tags = {
-        let mut h = hasher();
-        for (key, entry) in &index.tags {
-            (key, &entry.out_path).hash(&mut h);
-        }
-        h.finish()
-    };
-    // What rendering a note's own text reads, wherever it is shown.
-    let own: Vec<u64> = (0..index.notes.len())
-        .into_par_iter()
-        .map(|id| {
-            let note = &index.notes[id];
-            let mut h = hasher();
-            (&note.note.path, &note.note.source_sha256, surfaces[id], tags).hash(&mut h);
-            for target in links.get(id).into_iter().flatten() {
-                match target {
-                    Some(Target::Note(to)) => (1u8, surfaces[*to]).hash(&mut h),
-                    Some(Target::Attachment(a)) => {
-                        let a = &index.attachments[*a];
-                        (2u8, &a.out_path, &a.attachment.path).hash(&mut h)
-                    }
-                    None => 0u8.hash(&mut h),
-                }
-            }
-            h.finish()
-        })
-        .collect();
-    (0..index.notes.len())
-        .into_par_iter()
-        .map(|id| {
-            let mut h = hasher();
-            (&index.notes[id].out_path, own[id]).hash(&mut h);
-            for embedded in embed_closure(index, links, id) {
-                (embedded, own[embedded]).hash(&mut h);
-            }
-            h.finish()
-        })
-        .collect()
-}
-
-/// Notes whose text shows inside note `id`'s page: the notes it embeds, and
-/// theirs, as deep as rendering goes (one level more, to be safe).
-fn embed_closure(index: &VaultIndex, links: &[Vec<Option<Target>>], id: NoteId) -> BTreeSet<NoteId> {
-    let mut seen = BTreeSet::new();
-    let mut frontier = vec![id];
-    for _ in 0..MAX_EMBED_DEPTH + 2 {
-        let mut next = Vec::new();
-        for from in frontier {
-            let scanned = &index.notes[from].scan.links;
-            for (link, target) in scanned.iter().zip(links.get(from).into_iter().flatten()) {
-                if let (true, Some(Target::Note(to))) = (link.embed, target) {
-                    if *to != id && seen.insert(*to) {
-                        next.push(*to);
-                    }
-                }
-            }
-        }
-        if next.is_empty() {
-            break;
-        }
-        frontier = next;
-    }
-    seen
-}
-
-/// What other pages show of a note: in lists, backlinks and outlinks.
-fn card(index: &VaultIndex, id: NoteId) -> u64 {
-    let note = &index.notes[id];
-    let fm = &note.note.frontmatter;
-    let mut h = hasher();
-    (&note.out_path, note.title(), &fm.description, &fm.date, &fm.updated).hash(&mut h);
-    h.finish()
-}
-
-/// Hashes what a page shows of note `id` as its main text (a note page, or
-/// a folder page whose text is a folder note).
-fn hash_note_part(index: &VaultIndex, cards: &[u64], render_keys: &[u64], id: NoteId, h: &mut Xxh3Default) {
-    let note = &index.notes[id];
-    // The source hash covers every frontmatter field.
-    (render_keys[id], &note.note.path, &note.note.source_sha256, cards[id]).hash(h);
-    for tag in &note.tags {
-        let entry = index.tags.get(&crate::syntax::tags::tag_key(tag));
-        (tag, entry.map(|e| &e.out_path)).hash(h);
-    }
-    for b in &index.backlinks[id] {
-        (cards[b.from], &b.context).hash(h);
-    }
-    for &to in &index.outlinks[id] {
-        cards[to].hash(h);
-    }
-}
-
-/// Output paths of the folder pages from the root down to `folder`.
-fn hash_breadcrumbs(index: &VaultIndex, folder: &str, h: &mut Xxh3Default) {
-    let parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
-    for end in 1..=parts.len() {
-        let path = parts[..end].join("/");
-        index.folders.get(&path).map(|f| &f.out_path).hash(h);
-    }
-}
-
-/// Every page with its output path and page key, in emit order.
-fn page_keys(index: &VaultIndex, render_keys: &[u64]) -> Vec<(PageId, String, u64)> {
-    let cards: Vec<u64> = (0..index.notes.len())
-        .into_par_iter()
-        .map(|id| card(index, id))
-        .collect();
-    emit::page_list(index)
-        .into_par_iter()
-        .filter_map(|page| {
-            let mut h = hasher();
-            let path = match &page {
-                PageId::Note(id) => {
-                    let note = &index.notes[*id];
-                    0u8.hash(&mut h);
-                    hash_note_part(index, &cards, render_keys, *id, &mut h);
-                    hash_breadcrumbs(index, note.note.folder(), &mut h);
-                    note.out_path.clone()
-                }
-                PageId::Folder(key) => {
-                    let folder = index.folders.get(key)?;
-                    (1u8, &folder.path, &folder.out_path).hash(&mut h);
-                    if let Some(id) = folder.folder_note {
-                        hash_note_part(index, &cards, render_keys, id, &mut h);
-                    }
-                    hash_breadcrumbs(index, &folder.path, &mut h);
-                    for sub in &folder.subfolders {
-                        let entry = index.folders.get(sub);
-                        let shown = entry.map(|f| (&f.out_path, f.notes.len() + f.subfolders.len()));
-                        (sub, shown).hash(&mut h);
-                    }
-                    for &id in &folder.notes {
-                        cards[id].hash(&mut h);
-                    }
-                    folder.out_path.clone()
-                }
-                PageId::AllTags => {
-                    2u8.hash(&mut h);
-                    for tag in index.tags.values() {
-                        (&tag.name, &tag.out_path, tag.notes.len()).hash(&mut h);
-                    }
-                    "tags/index.html".to_string()
-                }
-                PageId::Tag(key) => {
-                    let tag = index.tags.get(key)?;
-                    (3u8, &tag.name, &tag.out_path).hash(&mut h);
-                    for &id in &tag.notes {
-                        cards[id].hash(&mut h);
-                    }
-                    tag.out_path.clone()
-                }
-                PageId::NotFound => {
-                    4u8.hash(&mut h);
-                    "404.html".to_string()
-                }
-            };
-            Some((page, path, h.finish()))
-        })
         .collect()
 }

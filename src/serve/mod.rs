@@ -9,6 +9,7 @@
 //! page over the websocket ([`reload`]). Only this module knows HTTP.
 
 pub mod incremental;
+mod keys;
 pub mod reload;
 pub mod server;
 pub mod watch;
@@ -174,7 +175,7 @@ pub fn start(config: Config, options: ServeOptions) -> Result<Server, ServeError
     let (live, snapshot) = match LiveSite::build(config.clone(), options.build.clone()) {
         Ok(live) => {
             let snapshot = Snapshot {
-                site: Arc::new(live.site().clone()),
+                site: live.shared_site(),
                 state: state(&instance, 1, None, Vec::new()),
             };
             emit(ServeEvent::Started { error: None });
@@ -436,7 +437,7 @@ impl RebuildLoop {
                         self.version += 1;
                     }
                     let site = match (&self.live, changed) {
-                        (Some(live), true) => Arc::new(live.site().clone()),
+                        (Some(live), true) => live.shared_site(),
                         _ => previous.site.clone(),
                     };
                     self.shared.publish(Snapshot {
