@@ -119,7 +119,8 @@ fn run() -> Result<(), String> {
     let config = Config::discover(&vault).map_err(|e| e.to_string())?;
 
     let started = Instant::now();
-    let built = spore::pipeline::build_site(&config, &Default::default()).map_err(|e| e.to_string())?;
+    let built =
+        spore::pipeline::build_site(&config, &Default::default()).map_err(|e| e.to_string())?;
     let full_build = started.elapsed();
     let notes = built.report.notes;
     let pages = built.report.pages;
@@ -160,17 +161,21 @@ fn run() -> Result<(), String> {
         .filter_map(|e| e.ok())
         .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
         .map(|e| e.path().to_path_buf())
-        .filter(|p| {
-            std::fs::read_to_string(p).is_ok_and(|t| !t.contains("draft: true"))
-        })
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| !t.contains("draft: true")))
         .collect();
     let step = (candidates.len() / args.edits.max(1)).max(1);
-    candidates = candidates.into_iter().step_by(step).take(args.edits).collect();
+    candidates = candidates
+        .into_iter()
+        .step_by(step)
+        .take(args.edits)
+        .collect();
 
     let mut latencies = Vec::new();
     for (i, path) in candidates.iter().enumerate() {
         let mut text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        text.push_str(&format!("\nEdit number {i}: one more sentence in the body.\n"));
+        text.push_str(&format!(
+            "\nEdit number {i}: one more sentence in the body.\n"
+        ));
         // Let the watcher settle between edits, as between a writer's saves.
         std::thread::sleep(Duration::from_millis(300));
         let saved = Instant::now();
@@ -205,8 +210,14 @@ fn run() -> Result<(), String> {
     }
 
     println!("vault: {notes} published notes, {pages} pages (from {source})");
-    println!("full build (build_site, in memory): {:.0} ms", full_build.as_secs_f64() * 1000.0);
-    println!("serve start (first build, keeping stages): {:.0} ms", serve_start.as_secs_f64() * 1000.0);
+    println!(
+        "full build (build_site, in memory): {:.0} ms",
+        full_build.as_secs_f64() * 1000.0
+    );
+    println!(
+        "serve start (first build, keeping stages): {:.0} ms",
+        serve_start.as_secs_f64() * 1000.0
+    );
     println!(
         "save → reload message over {} one-note body edits (debounce {} ms):",
         latencies.len(),

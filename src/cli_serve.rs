@@ -30,11 +30,15 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
         ..ServeOptions::default()
     };
     let vault = config.vault.clone();
-    let server = serve::start(config, options)
-        .with_context(|| format!("serving {}", vault.display()))?;
+    let server =
+        serve::start(config, options).with_context(|| format!("serving {}", vault.display()))?;
     let url = server.url();
     if server.addr().port() != args.port && args.port != 0 {
-        eprintln!("Port {} is in use; using {} instead.", args.port, server.addr().port());
+        eprintln!(
+            "Port {} is in use; using {} instead.",
+            args.port,
+            server.addr().port()
+        );
     }
     if !args.bind.is_loopback() {
         eprintln!(
@@ -42,7 +46,10 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
             args.bind
         );
     }
-    println!("Serving {title} at {url}  (watching {}; Ctrl-C stops)", vault.display());
+    println!(
+        "Serving {title} at {url}  (watching {}; Ctrl-C stops)",
+        vault.display()
+    );
     if args.open {
         if let Err(e) = open::that_detached(&url) {
             eprintln!("could not open a browser: {e}");
@@ -57,7 +64,9 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
 
 fn print_event(event: &ServeEvent, quiet: bool) {
     match event {
-        ServeEvent::Started { error: Some(e) } => eprintln!("error: {e}\n(fix it and save: the site appears by itself)"),
+        ServeEvent::Started { error: Some(e) } => {
+            eprintln!("error: {e}\n(fix it and save: the site appears by itself)")
+        }
         ServeEvent::Started { error: None } => {}
         ServeEvent::Rebuilt(summary) => {
             if quiet {
@@ -78,7 +87,10 @@ fn print_event(event: &ServeEvent, quiet: bool) {
                         if summary.pages_rendered == 1 { "" } else { "s" }
                     )
                 };
-                eprintln!("{what} in {:.0} ms; reloading", summary.took.as_secs_f64() * 1000.0);
+                eprintln!(
+                    "{what} in {:.0} ms; reloading",
+                    summary.took.as_secs_f64() * 1000.0
+                );
             }
         }
         ServeEvent::Failed(e) => {

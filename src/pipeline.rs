@@ -75,7 +75,10 @@ pub fn shared_highlighter() -> &'static Highlighter {
 /// Runs the pipeline in memory.
 pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, BuildError> {
     let Stages {
-        index, site, report, ..
+        index,
+        site,
+        report,
+        ..
     } = build_stages(config, options)?;
     let site = seal_stage(site, config, &index)?;
     Ok(Built { site, report })

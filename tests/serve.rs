@@ -37,9 +37,15 @@ fn start() -> Running {
     );
     write(&root.join("secret.txt"), "TOPSECRET outside the vault\n");
     let vault = root.join("content");
-    write(&vault.join("index.md"), "# Home\n\nSee [[Ideas]] and [[notes/Plan]].\n");
+    write(
+        &vault.join("index.md"),
+        "# Home\n\nSee [[Ideas]] and [[notes/Plan]].\n",
+    );
     write(&vault.join("Ideas.md"), "# Ideas\n\nFirst idea.\n");
-    write(&vault.join("notes/Plan.md"), "# Plan\n\nThe plan links [[Ideas]].\n");
+    write(
+        &vault.join("notes/Plan.md"),
+        "# Plan\n\nThe plan links [[Ideas]].\n",
+    );
     fs::write(vault.join("pic.png"), png()).unwrap();
     write(&vault.join("Gallery.md"), "![[pic.png]]\n");
     let config = Config::discover(&root).unwrap();
@@ -60,10 +66,10 @@ fn start() -> Running {
 fn png() -> Vec<u8> {
     // 1×1 PNG.
     vec![
-        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0,
-        0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0a, 0x49, 0x44, 0x41,
-        0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0, 0x49,
-        0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0a, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0,
+        0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
     ]
 }
 
@@ -93,7 +99,9 @@ impl Reply {
 /// Sends `METHOD raw_path HTTP/1.1` exactly as given.
 fn request(addr: SocketAddr, method: &str, raw_path: &[u8]) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut head = Vec::new();
     head.extend_from_slice(method.as_bytes());
     head.push(b' ');
@@ -130,7 +138,9 @@ fn get(addr: SocketAddr, path: &str) -> Reply {
 
 fn connect(addr: SocketAddr) -> Socket {
     let stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
     let url = format!("ws://{addr}/_spore/livereload");
     let (socket, _) = tungstenite::client(url, stream).unwrap();
     socket
@@ -161,7 +171,10 @@ fn assert_quiet(socket: &mut Socket, quiet: Duration) {
     match socket.read() {
         Ok(message) => panic!("unexpected message: {message:?}"),
         Err(tungstenite::Error::Io(e))
-            if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
         Err(e) => panic!("socket failed: {e}"),
     }
     socket
@@ -198,14 +211,20 @@ fn edit_create_rename_delete_each_reload_with_new_content() {
     let mut v = version(&hello);
 
     // Edit a body.
-    write(&run.vault.join("Ideas.md"), "# Ideas\n\nSecond idea, after a save.\n");
+    write(
+        &run.vault.join("Ideas.md"),
+        "# Ideas\n\nSecond idea, after a save.\n",
+    );
     v = version(&wait_for_reload(&mut socket, &v));
     let page = get(addr, "/Ideas.html");
     assert_eq!(page.status, 200);
     assert!(texts(&page.html(), "main p").contains(&"Second idea, after a save.".to_string()));
 
     // Create a note that links to Ideas: a new page, and a backlink.
-    write(&run.vault.join("Fresh.md"), "# Fresh\n\nFresh thoughts on [[Ideas]].\n");
+    write(
+        &run.vault.join("Fresh.md"),
+        "# Fresh\n\nFresh thoughts on [[Ideas]].\n",
+    );
     v = version(&wait_for_reload(&mut socket, &v));
     assert_eq!(get(addr, "/Fresh.html").status, 200);
     let ideas = get(addr, "/Ideas.html").html();
@@ -217,7 +236,11 @@ fn edit_create_rename_delete_each_reload_with_new_content() {
 
     // Rename the linked note: the old page goes, links follow the new name
     // where they use it, and the old name no longer resolves.
-    fs::rename(run.vault.join("Ideas.md"), run.vault.join("Better ideas.md")).unwrap();
+    fs::rename(
+        run.vault.join("Ideas.md"),
+        run.vault.join("Better ideas.md"),
+    )
+    .unwrap();
     v = version(&wait_for_reload(&mut socket, &v));
     assert_eq!(get(addr, "/Ideas.html").status, 404);
     assert_eq!(get(addr, "/Better-ideas.html").status, 200, "renamed page");
@@ -230,7 +253,12 @@ fn edit_create_rename_delete_each_reload_with_new_content() {
     wait_for_reload(&mut socket, &v);
     assert_eq!(get(addr, "/notes/Plan.html").status, 404);
     let home = get(addr, "/").html();
-    assert!(texts(&home, "main .unresolved").contains(&"notes/Plan".to_string()) || texts(&home, "main .unresolved").contains(&"Plan".to_string()), "{:?}", texts(&home, "main .unresolved"));
+    assert!(
+        texts(&home, "main .unresolved").contains(&"notes/Plan".to_string())
+            || texts(&home, "main .unresolved").contains(&"Plan".to_string()),
+        "{:?}",
+        texts(&home, "main .unresolved")
+    );
     run.server.stop();
 }
 
@@ -268,7 +296,10 @@ fn invalid_book_toml_shows_error_keeps_site_and_recovers() {
     let book = run.root.join("book.toml");
     let good = fs::read_to_string(&book).unwrap();
 
-    write(&book, "[book]\ntitle = \"Live\"\nsrc = \"content\"\ncolour = 1\n");
+    write(
+        &book,
+        "[book]\ntitle = \"Live\"\nsrc = \"content\"\ncolour = 1\n",
+    );
     let state = next_state(&mut socket);
     let error = state["error"].as_str().expect("an error message");
     assert!(error.contains("colour"), "{error}");
@@ -291,9 +322,17 @@ fn broken_template_shows_error_until_fixed() {
     let addr = run.server.addr();
     let mut socket = connect(addr);
     let v = version(&next_state(&mut socket));
-    write(&run.root.join("templates/note.html"), "{% extends \"base.html\" %}{% block content %}{{ oops");
+    write(
+        &run.root.join("templates/note.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ oops",
+    );
     let state = next_state(&mut socket);
-    assert!(state["error"].as_str().is_some_and(|e| e.contains("template")), "{state}");
+    assert!(
+        state["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("template")),
+        "{state}"
+    );
     assert_eq!(get(addr, "/Ideas.html").status, 200);
     fs::remove_file(run.root.join("templates/note.html")).unwrap();
     let state = next_state(&mut socket);
@@ -306,7 +345,10 @@ fn many_clients_all_hear_the_reload() {
     let run = start();
     let addr = run.server.addr();
     let mut sockets: Vec<Socket> = (0..5).map(|_| connect(addr)).collect();
-    let versions: Vec<String> = sockets.iter_mut().map(|s| version(&next_state(s))).collect();
+    let versions: Vec<String> = sockets
+        .iter_mut()
+        .map(|s| version(&next_state(s)))
+        .collect();
     write(&run.vault.join("Ideas.md"), "# Ideas\n\nFor everyone.\n");
     for (socket, v) in sockets.iter_mut().zip(&versions) {
         wait_for_reload(socket, v);
@@ -317,12 +359,10 @@ fn many_clients_all_hear_the_reload() {
 fn html_gets_the_reload_script_other_files_are_verbatim() {
     let run = start();
     let addr = run.server.addr();
-    let site = spore::pipeline::build_site(
-        &Config::discover(&run.root).unwrap(),
-        &Default::default(),
-    )
-    .unwrap()
-    .site;
+    let site =
+        spore::pipeline::build_site(&Config::discover(&run.root).unwrap(), &Default::default())
+            .unwrap()
+            .site;
     let page = get(addr, "/Ideas.html");
     let scripts = texts(&page.html(), "script#spore-live-reload");
     assert_eq!(scripts.len(), 1);
@@ -350,9 +390,16 @@ fn content_types() {
         ("/pic.png", "image/png"),
         ("/nope.png", "text/html; charset=utf-8"),
     ] {
-        assert_eq!(get(addr, path).header("content-type"), Some(expected), "{path}");
+        assert_eq!(
+            get(addr, path).header("content-type"),
+            Some(expected),
+            "{path}"
+        );
     }
-    assert_eq!(get(addr, "/Ideas.html").header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        get(addr, "/Ideas.html").header("x-content-type-options"),
+        Some("nosniff")
+    );
 }
 
 #[test]
@@ -373,7 +420,10 @@ fn missing_pages_get_the_sites_404_page() {
     let reply = get(run.server.addr(), "/no/such/page.html");
     assert_eq!(reply.status, 404);
     let html = reply.html();
-    assert_eq!(texts(&html, "title"), vec!["Page not found · Live".to_string()]);
+    assert_eq!(
+        texts(&html, "title"),
+        vec!["Page not found · Live".to_string()]
+    );
     // Its relative links still reach the theme from a deep path.
     assert_eq!(hrefs(&html, "base"), vec!["/".to_string()]);
 }
@@ -421,7 +471,9 @@ fn busy_port_moves_to_the_next_free_one_or_fails_clearly() {
         next_free_port: false,
         ..ServeOptions::default()
     };
-    let err = serve::start(config.clone(), strict).err().expect("port in use");
+    let err = serve::start(config.clone(), strict)
+        .err()
+        .expect("port in use");
     assert!(err.to_string().contains(&port.to_string()), "{err}");
     let lenient = ServeOptions {
         port,

@@ -59,8 +59,15 @@ fn fixture(generated: usize) -> Fixture {
         &vault.join("sub/Delta.md"),
         "---\ndraft: true\n---\nA draft linking [[Alpha]].\n",
     );
-    write(&vault.join("sub/Epsilon.md"), "Epsilon mentions [[Second]].\n");
-    fs::write(vault.join("pic.png"), support::gen_vault::png_bytes([1, 2, 3])).unwrap();
+    write(
+        &vault.join("sub/Epsilon.md"),
+        "Epsilon mentions [[Second]].\n",
+    );
+    fs::write(
+        vault.join("pic.png"),
+        support::gen_vault::png_bytes([1, 2, 3]),
+    )
+    .unwrap();
     write(&vault.join("Pics.md"), "Picture: ![[pic.png]]\n");
     let config = Config::discover(&root).unwrap();
     let live = LiveSite::build(config, BuildOptions::default()).unwrap();
@@ -97,8 +104,14 @@ impl Fixture {
 fn assert_sites_equal(live: &Site, full: &Site, step: &str) {
     let live_names: Vec<&String> = live.files.keys().collect();
     let full_names: Vec<&String> = full.files.keys().collect();
-    let missing: Vec<_> = full_names.iter().filter(|n| !live.files.contains_key(**n)).collect();
-    let extra: Vec<_> = live_names.iter().filter(|n| !full.files.contains_key(**n)).collect();
+    let missing: Vec<_> = full_names
+        .iter()
+        .filter(|n| !live.files.contains_key(**n))
+        .collect();
+    let extra: Vec<_> = live_names
+        .iter()
+        .filter(|n| !full.files.contains_key(**n))
+        .collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
         "{step}: files differ; missing {missing:?}, extra {extra:?}"
@@ -114,7 +127,12 @@ fn assert_sites_equal(live: &Site, full: &Site, step: &str) {
                 .find(|((_, x), y)| x != y)
                 .map(|((i, _), _)| i)
                 .unwrap_or(a.len().min(b.len()));
-            let from = a[..at].char_indices().rev().nth(120).map(|(i, _)| i).unwrap_or(0);
+            let from = a[..at]
+                .char_indices()
+                .rev()
+                .nth(120)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
             panic!(
                 "{step}: {name} differs at byte {at}\nincremental: {}\nfull build:  {}",
                 &a[from..(at + 200).min(a.len())],
@@ -170,14 +188,23 @@ fn sequence_of_edits_stays_byte_identical() {
 
     // A new link, then a new sentence around it: the target's page shows
     // the backlink and its sentence (nothing else about the target changes).
-    let s = f.edit("Pics.md", "Picture: ![[pic.png]]\n\nPics now points to [[Beta]].\n");
+    let s = f.edit(
+        "Pics.md",
+        "Picture: ![[pic.png]]\n\nPics now points to [[Beta]].\n",
+    );
     assert!(!s.reindexed);
     f.assert_same_as_full_build("new backlink");
-    f.edit("Pics.md", "Picture: ![[pic.png]]\n\nA different sentence about [[Beta]].\n");
+    f.edit(
+        "Pics.md",
+        "Picture: ![[pic.png]]\n\nA different sentence about [[Beta]].\n",
+    );
     f.assert_same_as_full_build("backlink sentence");
 
     // A new note that an existing link was waiting for.
-    let s = f.edit("Nowhere.md", "# Nowhere\n\nNow somewhere, linking [[Gamma]].\n");
+    let s = f.edit(
+        "Nowhere.md",
+        "# Nowhere\n\nNow somewhere, linking [[Gamma]].\n",
+    );
     assert!(s.reindexed);
     f.assert_same_as_full_build("new note");
 
@@ -187,19 +214,31 @@ fn sequence_of_edits_stays_byte_identical() {
     f.assert_same_as_full_build("delete");
 
     // Rename (as an editor or `mv` does): both paths are touched.
-    fs::rename(f.vault.join("sub/Gamma.md"), f.vault.join("sub/Gamma renamed.md")).unwrap();
+    fs::rename(
+        f.vault.join("sub/Gamma.md"),
+        f.vault.join("sub/Gamma renamed.md"),
+    )
+    .unwrap();
     f.apply(&["sub/Gamma.md", "sub/Gamma renamed.md"]);
     f.assert_same_as_full_build("rename");
 
     // A new attachment and a note embedding it.
-    fs::write(f.vault.join("new.png"), support::gen_vault::png_bytes([9, 9, 9])).unwrap();
+    fs::write(
+        f.vault.join("new.png"),
+        support::gen_vault::png_bytes([9, 9, 9]),
+    )
+    .unwrap();
     f.apply(&["new.png"]);
     f.assert_same_as_full_build("new attachment nobody uses");
     f.edit("Pics.md", "Picture: ![[pic.png]] and ![[new.png]]\n");
     f.assert_same_as_full_build("attachment used");
 
     // New bytes for an attachment in use.
-    fs::write(f.vault.join("new.png"), support::gen_vault::png_bytes([1, 1, 1])).unwrap();
+    fs::write(
+        f.vault.join("new.png"),
+        support::gen_vault::png_bytes([1, 1, 1]),
+    )
+    .unwrap();
     let s = f.apply(&["new.png"]);
     assert!(!s.reindexed);
     f.assert_same_as_full_build("attachment bytes");
@@ -233,13 +272,20 @@ fn sequence_of_edits_stays_byte_identical() {
         let mut text = fs::read_to_string(&path).unwrap();
         text.push_str("\n\nAppended line with a link to [[Alpha Prime]] and #gen-tag.\n");
         fs::write(&path, text).unwrap();
-        let rel = path.strip_prefix(&f.vault).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(&f.vault)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         f.apply(&[rel.as_str()]);
         f.assert_same_as_full_build(&format!("generated edit {rel}"));
     }
 
     // A new folder with a note, then the folder removed.
-    f.edit("new folder/Zeta.md", "Zeta in a new folder, see [[Alpha]].\n");
+    f.edit(
+        "new folder/Zeta.md",
+        "Zeta in a new folder, see [[Alpha]].\n",
+    );
     f.assert_same_as_full_build("new folder");
     fs::remove_dir_all(f.vault.join("new folder")).unwrap();
     f.apply(&["new folder"]);
@@ -269,7 +315,10 @@ fn template_change_re_emits_without_reparsing() {
 fn broken_template_keeps_last_good_site_until_fixed() {
     let mut f = fixture(0);
     let before = f.live.site().clone();
-    write(&f.root.join("templates/note.html"), "{% block content %}{{ unclosed");
+    write(
+        &f.root.join("templates/note.html"),
+        "{% block content %}{{ unclosed",
+    );
     let err = f
         .live
         .apply(Changes {
@@ -280,7 +329,10 @@ fn broken_template_keeps_last_good_site_until_fixed() {
     assert!(err.to_string().contains("template"), "{err}");
     assert_sites_equal(f.live.site(), &before, "after template error");
     // A note saved meanwhile is not lost: it shows up once the template is fixed.
-    write(&f.vault.join("Alpha.md"), "# Alpha\n\nSaved while the template was broken.\n");
+    write(
+        &f.vault.join("Alpha.md"),
+        "# Alpha\n\nSaved while the template was broken.\n",
+    );
     assert!(f.apply_result(&["Alpha.md"]).is_err());
     fs::remove_file(f.root.join("templates/note.html")).unwrap();
     f.live
@@ -298,7 +350,10 @@ fn invalid_book_toml_keeps_last_good_site_until_fixed() {
     let before = f.live.site().clone();
     let book = f.root.join("book.toml");
     let good = fs::read_to_string(&book).unwrap();
-    write(&book, "[book]\ntitle = \"Inc\"\nsrc = \"vault\"\ncolour = 3\n");
+    write(
+        &book,
+        "[book]\ntitle = \"Inc\"\nsrc = \"vault\"\ncolour = 3\n",
+    );
     let config_changed = Changes {
         config: true,
         ..Changes::default()
@@ -306,7 +361,10 @@ fn invalid_book_toml_keeps_last_good_site_until_fixed() {
     let err = f.live.apply(config_changed.clone()).unwrap_err();
     assert!(err.to_string().contains("colour"), "{err}");
     assert_sites_equal(f.live.site(), &before, "after config error");
-    write(&book, &good.replace("title = \"Inc\"", "title = \"Renamed\""));
+    write(
+        &book,
+        &good.replace("title = \"Inc\"", "title = \"Renamed\""),
+    );
     let s = f.live.apply(config_changed).unwrap();
     assert!(s.full);
     f.assert_same_as_full_build("config fixed");

@@ -408,9 +408,7 @@ fn collect_folders(notes: &mut [IndexedNote], namer: &mut Namer) -> BTreeMap<Str
                     && note.note.stem() == folder_name
                     && f.folder_note.is_none())
             {
-                if note.note.stem() == "index" || f.folder_note.is_none() {
-                    f.folder_note = Some(id);
-                }
+                f.folder_note = Some(id);
             }
         }
     }

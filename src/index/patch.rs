@@ -114,7 +114,8 @@ pub fn replace_notes(
         }
         for &to in &targets {
             let notes = &index.notes;
-            index.backlinks[to].sort_by(|a, b| notes[a.from].note.path.cmp(&notes[b.from].note.path));
+            index.backlinks[to]
+                .sort_by(|a, b| notes[a.from].note.path.cmp(&notes[b.from].note.path));
         }
         index.unresolved.retain(|u| u.from != id);
         let at = index.unresolved.partition_point(|u| u.from < id);
@@ -171,13 +172,7 @@ fn refresh_diagnostics(index: &mut VaultIndex, targets: &BTreeSet<NoteId>, chang
         for (link, target) in note.scan.links.iter().zip(resolved) {
             if let Some(Resolved::Note(to)) = target {
                 let parsed = LinkTarget::parse(&link.dest);
-                check_fragment(
-                    &index.notes,
-                    to,
-                    &parsed,
-                    &note.note.path,
-                    &mut diagnostics,
-                );
+                check_fragment(&index.notes, to, &parsed, &note.note.path, &mut diagnostics);
             }
         }
     }

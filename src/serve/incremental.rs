@@ -22,6 +22,7 @@
 //!   all keys, a `book.toml` change rebuilds everything.
 //! - **seal** runs over the whole site every time, as in `spore build`.
 
+use super::keys::{Keys, Patched};
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::emit::{self, context::ContextBuilder, PageId, Theme, ThemeSources};
@@ -29,7 +30,6 @@ use crate::index::{self, patch, KnownScans, NoteId, Target, VaultIndex};
 use crate::load::{self, Attachment, Note, Vault, WalkedFile};
 use crate::pipeline::{self, BuildError, BuildOptions};
 use crate::render::{self, RenderContext, RenderedNote};
-use super::keys::{Keys, Patched};
 use crate::site::{Bytes, Site};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -240,8 +240,8 @@ impl LiveSite {
     }
 
     fn reload_theme(&mut self) -> Result<(), RebuildError> {
-        let sources = ThemeSources::read(&self.config.root, &self.config.theme)
-            .map_err(BuildError::from)?;
+        let sources =
+            ThemeSources::read(&self.config.root, &self.config.theme).map_err(BuildError::from)?;
         if sources != self.theme_sources {
             self.theme = sources.compile().map_err(BuildError::from)?;
             self.theme_sources = sources;
@@ -361,10 +361,7 @@ impl LiveSite {
         let mut known = KnownScans::new();
         let mut old_notes: HashMap<String, Note> = HashMap::new();
         for n in old.notes {
-            known.insert(
-                n.note.path.clone(),
-                (n.note.source_sha256.clone(), n.scan),
-            );
+            known.insert(n.note.path.clone(), (n.note.source_sha256.clone(), n.scan));
             old_notes.insert(n.note.path.clone(), n.note);
         }
         old_notes.extend(std::mem::take(&mut self.unpublished));
@@ -379,8 +376,8 @@ impl LiveSite {
         let mut names = Vec::new();
         let mut files = BTreeMap::new();
         for file in walked {
-            let unchanged = !touched.contains(&file.abs)
-                && self.files.get(&file.rel) == Some(&file.abs);
+            let unchanged =
+                !touched.contains(&file.abs) && self.files.get(&file.rel) == Some(&file.abs);
             let reused = if unchanged {
                 if let Some(note) = old_notes.remove(&file.rel) {
                     notes.push(note);
@@ -404,7 +401,12 @@ impl LiveSite {
             files.insert(file.rel, file.abs);
         }
         // Deleted files are changes too: their names leave the site.
-        names.extend(self.files.keys().filter(|r| !files.contains_key(*r)).cloned());
+        names.extend(
+            self.files
+                .keys()
+                .filter(|r| !files.contains_key(*r))
+                .cloned(),
+        );
         notes.sort_by(|a, b| a.path.cmp(&b.path));
         attachments.sort_by(|a, b| a.path.cmp(&b.path));
         let (published, drafts): (Vec<Note>, Vec<Note>) = notes
@@ -458,14 +460,12 @@ impl LiveSite {
                         .map(|(_, r)| r)
                 })
                 .collect(),
-            None => {
-                std::mem::take(&mut self.rendered)
-                    .into_iter()
-                    .zip(old_render)
-                    .zip(&keys.render)
-                    .map(|((r, old), key)| (old == *key).then_some(r))
-                    .collect()
-            }
+            None => std::mem::take(&mut self.rendered)
+                .into_iter()
+                .zip(old_render)
+                .zip(&keys.render)
+                .map(|((r, old), key)| (old == *key).then_some(r))
+                .collect(),
         };
         reuse.resize_with(index.notes.len(), || None);
         let ctx = RenderContext {
@@ -490,10 +490,12 @@ impl LiveSite {
             .filter(|(_, path, key)| self.pages.get(path).is_none_or(|(old, _)| old != key))
             .collect();
         summary.pages_rendered = stale.len();
-        let fresh: Vec<Result<(String, u64, Vec<u8>), emit::EmitError>> = stale
+        type Rendered = Result<(String, u64, Vec<u8>), emit::EmitError>;
+        let fresh: Vec<Rendered> = stale
             .par_iter()
             .map(|(page, _, key)| {
-                emit::render_page(&self.theme, &builder, page).map(|(path, bytes)| (path, *key, bytes))
+                emit::render_page(&self.theme, &builder, page)
+                    .map(|(path, bytes)| (path, *key, bytes))
             })
             .collect();
         let mut failure = None;

@@ -46,7 +46,9 @@ pub struct Patched {
 impl Keys {
     pub fn compute(index: &VaultIndex, links: &Links) -> Keys {
         let n = index.notes.len();
-        let all = |f: &(dyn Fn(NoteId) -> u64 + Sync)| -> Vec<u64> { (0..n).into_par_iter().map(f).collect() };
+        let all = |f: &(dyn Fn(NoteId) -> u64 + Sync)| -> Vec<u64> {
+            (0..n).into_par_iter().map(f).collect()
+        };
         let mut keys = Keys {
             tags: tags_hash(index),
             surfaces: all(&|id| surface(index, id)),
@@ -119,7 +121,10 @@ impl Keys {
                     PageId::Folder(key) => {
                         let folder = index.folders.get(key)?;
                         (1u8, &folder.path, &folder.out_path).hash(&mut h);
-                        folder.folder_note.map(|id| self.note_parts[id]).hash(&mut h);
+                        folder
+                            .folder_note
+                            .map(|id| self.note_parts[id])
+                            .hash(&mut h);
                         hash_breadcrumbs(index, &folder.path, &mut h);
                         for sub in &folder.subfolders {
                             let entry = index.folders.get(sub);
@@ -223,7 +228,13 @@ fn surface(index: &VaultIndex, id: NoteId) -> u64 {
 fn own(index: &VaultIndex, links: &Links, surfaces: &[u64], tags: u64, id: NoteId) -> u64 {
     let note = &index.notes[id];
     let mut h = hasher();
-    (&note.note.path, &note.note.source_sha256, surfaces[id], tags).hash(&mut h);
+    (
+        &note.note.path,
+        &note.note.source_sha256,
+        surfaces[id],
+        tags,
+    )
+        .hash(&mut h);
     for target in links.get(id).into_iter().flatten() {
         match target {
             Some(Target::Note(to)) => (1u8, surfaces[*to]).hash(&mut h),
@@ -276,7 +287,14 @@ fn card(index: &VaultIndex, id: NoteId) -> u64 {
     let note = &index.notes[id];
     let fm = &note.note.frontmatter;
     let mut h = hasher();
-    (&note.out_path, note.title(), &fm.description, &fm.date, &fm.updated).hash(&mut h);
+    (
+        &note.out_path,
+        note.title(),
+        &fm.description,
+        &fm.date,
+        &fm.updated,
+    )
+        .hash(&mut h);
     h.finish()
 }
 
@@ -303,7 +321,13 @@ fn note_part(index: &VaultIndex, keys: &Keys, tag_pages: &HashMap<&str, u64>, id
     let note = &index.notes[id];
     let mut h = hasher();
     // The source hash covers every frontmatter field.
-    (keys.render[id], &note.note.path, &note.note.source_sha256, keys.cards[id]).hash(&mut h);
+    (
+        keys.render[id],
+        &note.note.path,
+        &note.note.source_sha256,
+        keys.cards[id],
+    )
+        .hash(&mut h);
     for tag in &note.tags {
         tag_pages.get(tag.as_str()).hash(&mut h);
     }
@@ -321,7 +345,11 @@ fn hash_breadcrumbs(index: &VaultIndex, folder: &str, h: &mut KeyHasher) {
     let mut end = 0;
     while end < folder.len() {
         end = folder[end..].find('/').map_or(folder.len(), |i| end + i);
-        index.folders.get(&folder[..end]).map(|f| &f.out_path).hash(h);
+        index
+            .folders
+            .get(&folder[..end])
+            .map(|f| &f.out_path)
+            .hash(h);
         end += 1;
     }
 }

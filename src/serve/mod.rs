@@ -51,7 +51,9 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub enum ServeEvent {
     /// The first build finished (or failed: then `error` says why).
-    Started { error: Option<String> },
+    Started {
+        error: Option<String>,
+    },
     Rebuilt(RebuildSummary),
     /// A rebuild failed; the last good site is still served.
     Failed(String),
@@ -137,9 +139,8 @@ impl Server {
         }
         if let Some(runtime) = self.runtime.take() {
             if let Some(http) = self.http.take() {
-                let _ = runtime.block_on(async {
-                    tokio::time::timeout(Duration::from_secs(2), http).await
-                });
+                let _ = runtime
+                    .block_on(async { tokio::time::timeout(Duration::from_secs(2), http).await });
             }
             // Open websockets end with the runtime.
             runtime.shutdown_timeout(Duration::from_millis(500));
@@ -168,7 +169,9 @@ pub fn start(config: Config, options: ServeOptions) -> Result<Server, ServeError
     };
     let listener = bind(options.bind, options.port, options.next_free_port)?;
     let addr = listener.local_addr().map_err(ServeError::Runtime)?;
-    listener.set_nonblocking(true).map_err(ServeError::Runtime)?;
+    listener
+        .set_nonblocking(true)
+        .map_err(ServeError::Runtime)?;
 
     let instance = instance_id();
     let plan = WatchPlan::new(&config);
@@ -230,10 +233,12 @@ pub fn start(config: Config, options: ServeOptions) -> Result<Server, ServeError
         } else {
             RecursiveMode::NonRecursive
         };
-        debouncer.watch(&path, mode).map_err(|e| ServeError::Watch {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        debouncer
+            .watch(&path, mode)
+            .map_err(|e| ServeError::Watch {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
     }
 
     let watched = plan.watched().into_iter().map(|(p, _)| p).collect();
@@ -264,7 +269,11 @@ pub fn start(config: Config, options: ServeOptions) -> Result<Server, ServeError
 
 /// Listens on `port`, or the next free one when allowed.
 fn bind(ip: IpAddr, port: u16, next_free: bool) -> Result<TcpListener, ServeError> {
-    let tries = if next_free && port != 0 { PORT_TRIES } else { 1 };
+    let tries = if next_free && port != 0 {
+        PORT_TRIES
+    } else {
+        1
+    };
     let mut last_error = None;
     for offset in 0..tries {
         let Some(p) = port.checked_add(offset) else {
@@ -386,7 +395,10 @@ impl RebuildLoop {
 
     /// A templates or theme folder created after start gets watched too;
     /// whatever is already in it counts as changed.
-    fn watch_new_folders<W: notify_debouncer_full::notify::Watcher, C: notify_debouncer_full::FileIdCache>(
+    fn watch_new_folders<
+        W: notify_debouncer_full::notify::Watcher,
+        C: notify_debouncer_full::FileIdCache,
+    >(
         &mut self,
         debouncer: &mut notify_debouncer_full::Debouncer<W, C>,
         changes: &mut Changes,
@@ -407,8 +419,8 @@ impl RebuildLoop {
             Some(live) => live.apply(changes).map(Some),
             None => {
                 // No good build yet: every change is a fresh attempt.
-                let config = Config::discover(&self.config.root)
-                    .map_err(incremental::RebuildError::from);
+                let config =
+                    Config::discover(&self.config.root).map_err(incremental::RebuildError::from);
                 config
                     .and_then(|c| LiveSite::build(c, self.options.build.clone()))
                     .map(|live| {
@@ -421,7 +433,9 @@ impl RebuildLoop {
         match result {
             Ok(summary) => {
                 if let Some(live) = &self.live {
-                    if live.config().root != self.plan.root || live.config().theme != self.config.theme {
+                    if live.config().root != self.plan.root
+                        || live.config().theme != self.config.theme
+                    {
                         self.config = live.config().clone();
                         self.plan = WatchPlan::new(&self.config);
                     }
@@ -455,7 +469,12 @@ impl RebuildLoop {
                 let message = e.to_string();
                 self.shared.publish(Snapshot {
                     site: previous.site.clone(),
-                    state: state(&self.instance, self.version, Some(message.clone()), Vec::new()),
+                    state: state(
+                        &self.instance,
+                        self.version,
+                        Some(message.clone()),
+                        Vec::new(),
+                    ),
                 });
                 self.emit(ServeEvent::Failed(message));
             }

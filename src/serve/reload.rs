@@ -37,9 +37,12 @@ pub fn script(root: &str, version: &str) -> String {
     // not escape `/`, so guard against a root like `</script>` anyway.
     let socket = socket.replace("</", "<\\/");
     let version = version.replace("</", "<\\/");
-    format!("<script id=\"spore-live-reload\">\n{}\n</script>\n", CLIENT_JS
-        .replace("__SOCKET__", &socket)
-        .replace("__VERSION__", &version))
+    format!(
+        "<script id=\"spore-live-reload\">\n{}\n</script>\n",
+        CLIENT_JS
+            .replace("__SOCKET__", &socket)
+            .replace("__VERSION__", &version)
+    )
 }
 
 /// Inserts the script before the last `</body>`, or at the end.
@@ -153,6 +156,8 @@ mod tests {
     #[test]
     fn appends_without_body() {
         let out = inject(b"<p>fragment</p>", "", "v");
-        assert!(String::from_utf8(out).unwrap().starts_with("<p>fragment</p><script"));
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .starts_with("<p>fragment</p><script"));
     }
 }

@@ -136,7 +136,10 @@ pub fn site_key(raw_path: &str) -> Lookup {
 fn content_type(key: &str) -> HeaderValue {
     let mime = mime_guess::from_path(key).first_or_octet_stream();
     let textual = mime.type_() == mime_guess::mime::TEXT
-        || matches!(mime.subtype().as_str(), "javascript" | "json" | "xml" | "svg");
+        || matches!(
+            mime.subtype().as_str(),
+            "javascript" | "json" | "xml" | "svg"
+        );
     let value = if textual && mime.get_param("charset").is_none() {
         format!("{mime}; charset=utf-8")
     } else {
@@ -145,7 +148,12 @@ fn content_type(key: &str) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("application/octet-stream"))
 }
 
-fn respond(method: &Method, status: StatusCode, content_type: HeaderValue, body: Vec<u8>) -> Response {
+fn respond(
+    method: &Method,
+    status: StatusCode,
+    content_type: HeaderValue,
+    body: Vec<u8>,
+) -> Response {
     let length = body.len();
     let body = if method == Method::HEAD {
         Body::empty()
@@ -157,7 +165,10 @@ fn respond(method: &Method, status: StatusCode, content_type: HeaderValue, body:
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 
@@ -173,7 +184,12 @@ async fn serve_file(method: Method, uri: Uri, State(shared): State<Shared>) -> R
     let version = snapshot.state.version.as_str();
     let html = || HeaderValue::from_static("text/html; charset=utf-8");
     if snapshot.site.files.is_empty() {
-        return respond(&method, StatusCode::SERVICE_UNAVAILABLE, html(), reload::error_page(version));
+        return respond(
+            &method,
+            StatusCode::SERVICE_UNAVAILABLE,
+            html(),
+            reload::error_page(version),
+        );
     }
     let found = match site_key(uri.path()) {
         Lookup::File(key) => snapshot.site.get(&key).map(|bytes| (key, bytes)),
@@ -225,7 +241,10 @@ mod tests {
     fn keys() {
         assert_eq!(site_key("/"), Lookup::File("index.html".into()));
         assert_eq!(site_key("/a/"), Lookup::File("a/index.html".into()));
-        assert_eq!(site_key("/a/My%20Note.html"), Lookup::File("a/My Note.html".into()));
+        assert_eq!(
+            site_key("/a/My%20Note.html"),
+            Lookup::File("a/My Note.html".into())
+        );
         for bad in [
             "/../etc/passwd",
             "/a/../b.html",

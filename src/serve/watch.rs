@@ -49,11 +49,7 @@ impl WatchPlan {
         if path.starts_with(&self.output) {
             return FileKind::Ignored;
         }
-        let in_base = |base: &Path| {
-            path.strip_prefix(base)
-                .ok()
-                .filter(|rel| !is_ignored(rel))
-        };
+        let in_base = |base: &Path| path.strip_prefix(base).ok().filter(|rel| !is_ignored(rel));
         // The folder itself too: created, deleted or renamed as a whole.
         if in_base(&self.templates).is_some() {
             return FileKind::Template;
