@@ -26,7 +26,9 @@ fn browser_dir() -> PathBuf {
 /// `None` when the browser test can run, else why not.
 fn missing_tools() -> Option<String> {
     if !Path::new(CHROMIUM).exists() {
-        return Some(format!("{CHROMIUM} not found (apt-get install -y chromium)"));
+        return Some(format!(
+            "{CHROMIUM} not found (apt-get install -y chromium)"
+        ));
     }
     if Command::new("node").arg("--version").output().is_err() {
         return Some("node not found".into());

@@ -7,7 +7,71 @@ use proptest::prelude::*;
 use spore::config::Config;
 
 const TOKENS: &[&str] = &[
-    "[[", "]]", "![[", "|", "\\|", "#", "#^", "^", "^[", "[", "]", "(", ")", "==", "%%", "`", "```", "~~~", "$", "$$", "> ", "> [!", "[!note]", "-", "+", "* ", "\n", "\n\n", "---\n", "| a | b |\n|---|---|\n", "<", ">", "&", "\"", "'", "\\", "{#", "}", "![", "](", ".md", "../", "/", "Note", "A", "B", "знание", "知识", "é", "e\u{301}", "\u{feff}", "\r\n", "\t", " ", "^id", "#tag", "#nested/tag", "[^1]", "[^1]: ", "<script>", "</div>", "- [ ] ", "1. ", "    ", "\u{0}",
+    "[[",
+    "]]",
+    "![[",
+    "|",
+    "\\|",
+    "#",
+    "#^",
+    "^",
+    "^[",
+    "[",
+    "]",
+    "(",
+    ")",
+    "==",
+    "%%",
+    "`",
+    "```",
+    "~~~",
+    "$",
+    "$$",
+    "> ",
+    "> [!",
+    "[!note]",
+    "-",
+    "+",
+    "* ",
+    "\n",
+    "\n\n",
+    "---\n",
+    "| a | b |\n|---|---|\n",
+    "<",
+    ">",
+    "&",
+    "\"",
+    "'",
+    "\\",
+    "{#",
+    "}",
+    "![",
+    "](",
+    ".md",
+    "../",
+    "/",
+    "Note",
+    "A",
+    "B",
+    "знание",
+    "知识",
+    "é",
+    "e\u{301}",
+    "\u{feff}",
+    "\r\n",
+    "\t",
+    " ",
+    "^id",
+    "#tag",
+    "#nested/tag",
+    "[^1]",
+    "[^1]: ",
+    "<script>",
+    "</div>",
+    "- [ ] ",
+    "1. ",
+    "    ",
+    "\u{0}",
 ];
 
 fn soup() -> impl Strategy<Value = String> {
@@ -27,7 +91,8 @@ fn build(notes: &[(String, Vec<u8>)]) {
     }
     let mut config = Config::zero_config(&vault).expect("config");
     config.output = tmp.path().join("out");
-    spore::pipeline::build_site(&config, &spore::BuildOptions::default()).expect("build never fails on note content");
+    spore::pipeline::build_site(&config, &spore::BuildOptions::default())
+        .expect("build never fails on note content");
 }
 
 proptest! {

@@ -17,7 +17,13 @@ pub fn rfc3339(date: &str) -> Option<String> {
     let (day, rest) = date.split_at(date.len().min(10));
     let b = day.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 10 || !digits(0..4) || b[4] != b'-' || !digits(5..7) || b[7] != b'-' || !digits(8..10) {
+    if b.len() != 10
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
+    {
         return None;
     }
     let month: u32 = day[5..7].parse().ok()?;
@@ -31,19 +37,29 @@ pub fn rfc3339(date: &str) -> Option<String> {
     }
     // HH:MM[:SS][zone]
     let t = rest.as_bytes();
-    if t.len() < 5 || !t[..2].iter().all(u8::is_ascii_digit) || t[2] != b':' || !t[3..5].iter().all(u8::is_ascii_digit) {
+    if t.len() < 5
+        || !t[..2].iter().all(u8::is_ascii_digit)
+        || t[2] != b':'
+        || !t[3..5].iter().all(u8::is_ascii_digit)
+    {
         return Some(format!("{day}T00:00:00Z"));
     }
     let (hm, after) = rest.split_at(5);
     let (secs, zone) = match after.strip_prefix(':') {
-        Some(s) if s.len() >= 2 && s.as_bytes()[..2].iter().all(u8::is_ascii_digit) => {
-            (&s[..2], s[2..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit()))
-        }
+        Some(s) if s.len() >= 2 && s.as_bytes()[..2].iter().all(u8::is_ascii_digit) => (
+            &s[..2],
+            s[2..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit()),
+        ),
         _ => ("00", after),
     };
     let zone = match zone.trim() {
         "" | "Z" | "z" => "Z".to_string(),
-        z if (z.starts_with('+') || z.starts_with('-')) && z.len() == 6 && z.as_bytes()[3] == b':' => z.to_string(),
+        z if (z.starts_with('+') || z.starts_with('-'))
+            && z.len() == 6
+            && z.as_bytes()[3] == b':' =>
+        {
+            z.to_string()
+        }
         _ => "Z".to_string(),
     };
     Some(format!("{day}T{hm}:{secs}{zone}"))
@@ -82,13 +98,19 @@ pub fn feed_xml(index: &VaultIndex, config: &Config, summaries: &[String]) -> Ve
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
     let site_id = match config.mirrors.first() {
         Some(m) => m.url.clone(),
-        None => format!("urn:spore:site:{}", crate::portable::encode_path(&config.title)),
+        None => format!(
+            "urn:spore:site:{}",
+            crate::portable::encode_path(&config.title)
+        ),
     };
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     xml.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     xml.push_str(&format!("  <title>{}</title>\n", xml_escape(&config.title)));
     if !config.description.is_empty() {
-        xml.push_str(&format!("  <subtitle>{}</subtitle>\n", xml_escape(&config.description)));
+        xml.push_str(&format!(
+            "  <subtitle>{}</subtitle>\n",
+            xml_escape(&config.description)
+        ));
     }
     xml.push_str(&format!("  <id>{}</id>\n", xml_escape(&site_id)));
     xml.push_str(&format!("  <updated>{updated}</updated>\n"));
@@ -102,20 +124,32 @@ pub fn feed_xml(index: &VaultIndex, config: &Config, summaries: &[String]) -> Ve
     ));
     let authors: Vec<&String> = config.authors.iter().collect();
     if authors.is_empty() {
-        xml.push_str(&format!("  <author><name>{}</name></author>\n", xml_escape(&config.title)));
+        xml.push_str(&format!(
+            "  <author><name>{}</name></author>\n",
+            xml_escape(&config.title)
+        ));
     }
     for a in authors {
-        xml.push_str(&format!("  <author><name>{}</name></author>\n", xml_escape(a)));
+        xml.push_str(&format!(
+            "  <author><name>{}</name></author>\n",
+            xml_escape(a)
+        ));
     }
     xml.push_str("  <generator>Spore</generator>\n");
     for (date, id) in &dated {
         let note = &index.notes[*id];
         let entry_id = match config.mirrors.first() {
             Some(_) => link(config, &note.out_path),
-            None => format!("urn:spore:note:{}", crate::portable::encode_path(&note.out_path)),
+            None => format!(
+                "urn:spore:note:{}",
+                crate::portable::encode_path(&note.out_path)
+            ),
         };
         xml.push_str("  <entry>\n");
-        xml.push_str(&format!("    <title>{}</title>\n", xml_escape(note.title())));
+        xml.push_str(&format!(
+            "    <title>{}</title>\n",
+            xml_escape(note.title())
+        ));
         xml.push_str(&format!(
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
             xml_escape(&link(config, &note.out_path))
@@ -144,9 +178,18 @@ mod tests {
 
     #[test]
     fn dates_become_timestamps() {
-        assert_eq!(rfc3339("2024-05-01").as_deref(), Some("2024-05-01T00:00:00Z"));
-        assert_eq!(rfc3339("2024-05-01 13:45").as_deref(), Some("2024-05-01T13:45:00Z"));
-        assert_eq!(rfc3339("2024-05-01T13:45:10+02:00").as_deref(), Some("2024-05-01T13:45:10+02:00"));
+        assert_eq!(
+            rfc3339("2024-05-01").as_deref(),
+            Some("2024-05-01T00:00:00Z")
+        );
+        assert_eq!(
+            rfc3339("2024-05-01 13:45").as_deref(),
+            Some("2024-05-01T13:45:00Z")
+        );
+        assert_eq!(
+            rfc3339("2024-05-01T13:45:10+02:00").as_deref(),
+            Some("2024-05-01T13:45:10+02:00")
+        );
         assert_eq!(rfc3339("yesterday"), None);
         assert_eq!(rfc3339("2024-13-01"), None);
     }

@@ -78,8 +78,16 @@ pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
     // Mutual links first, then the best connected, then by title.
     near.sort_by(|&a, &b| {
         let mutual = |n| links_to(id, n) && links_to(n, id);
-        (!mutual(a), std::cmp::Reverse(degrees.degree(a)), index.notes[a].title())
-            .cmp(&(!mutual(b), std::cmp::Reverse(degrees.degree(b)), index.notes[b].title()))
+        (
+            !mutual(a),
+            std::cmp::Reverse(degrees.degree(a)),
+            index.notes[a].title(),
+        )
+            .cmp(&(
+                !mutual(b),
+                std::cmp::Reverse(degrees.degree(b)),
+                index.notes[b].title(),
+            ))
     });
     let hidden = near.len().saturating_sub(LOCAL_NEIGHBOURS);
     near.truncate(LOCAL_NEIGHBOURS);
@@ -88,7 +96,8 @@ pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
     let count = near.len();
     let pos: Vec<(f64, f64)> = (0..count)
         .map(|i| {
-            let angle = std::f64::consts::TAU * i as f64 / count as f64 - std::f64::consts::FRAC_PI_2;
+            let angle =
+                std::f64::consts::TAU * i as f64 / count as f64 - std::f64::consts::FRAC_PI_2;
             let ring = if count > 8 && i % 2 == 1 { 0.62 } else { 1.0 };
             (
                 w / 2.0 + angle.cos() * 125.0 * ring,
@@ -164,8 +173,14 @@ pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
 fn ranked(index: &VaultIndex, degrees: &Degrees) -> Vec<NoteId> {
     let mut ids: Vec<NoteId> = (0..index.notes.len()).collect();
     ids.sort_by(|&a, &b| {
-        (std::cmp::Reverse(degrees.degree(a)), &index.notes[a].out_path)
-            .cmp(&(std::cmp::Reverse(degrees.degree(b)), &index.notes[b].out_path))
+        (
+            std::cmp::Reverse(degrees.degree(a)),
+            &index.notes[a].out_path,
+        )
+            .cmp(&(
+                std::cmp::Reverse(degrees.degree(b)),
+                &index.notes[b].out_path,
+            ))
     });
     ids
 }
@@ -316,7 +331,11 @@ pub fn graph_script(index: &VaultIndex, degrees: &Degrees) -> Vec<u8> {
             .iter()
             .map(|&id| {
                 let n = &index.notes[id];
-                (n.title().to_string(), n.out_path.clone(), degrees.degree(id))
+                (
+                    n.title().to_string(),
+                    n.out_path.clone(),
+                    degrees.degree(id),
+                )
             })
             .collect(),
         edges: edges.iter().flat_map(|&(a, b)| [a, b]).collect(),

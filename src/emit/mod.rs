@@ -167,7 +167,9 @@ fn add_navigation_files(
     site.insert(feed::FEED_PATH, feed::feed_xml(index, config, &summaries));
 
     let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
-        .filter_map(|id| feed::note_updated(index, id).map(|d| (index.notes[id].out_path.as_str(), d)))
+        .filter_map(|id| {
+            feed::note_updated(index, id).map(|d| (index.notes[id].out_path.as_str(), d))
+        })
         .collect();
     let pages: std::collections::BTreeMap<String, Option<String>> = site
         .files

@@ -71,7 +71,12 @@ pub fn redirects(
     let mut out = BTreeMap::new();
     for note in &index.notes {
         let fm = &note.note.frontmatter;
-        let mut wanted: Vec<String> = fm.permalink.as_deref().and_then(permalink_path).into_iter().collect();
+        let mut wanted: Vec<String> = fm
+            .permalink
+            .as_deref()
+            .and_then(permalink_path)
+            .into_iter()
+            .collect();
         wanted.extend(fm.aliases.iter().map(|a| alias_path(&note.out_path, a)));
         for path in wanted {
             let key = fold(&path);
@@ -111,15 +116,24 @@ mod tests {
 
     #[test]
     fn permalinks_map_to_files() {
-        assert_eq!(permalink_path("/old/page/").as_deref(), Some("old/page/index.html"));
-        assert_eq!(permalink_path("old/page.html").as_deref(), Some("old/page.html"));
+        assert_eq!(
+            permalink_path("/old/page/").as_deref(),
+            Some("old/page/index.html")
+        );
+        assert_eq!(
+            permalink_path("old/page.html").as_deref(),
+            Some("old/page.html")
+        );
         assert_eq!(permalink_path("/a b/../c"), Some("a-b/c/index.html".into()));
         assert_eq!(permalink_path("/"), None);
     }
 
     #[test]
     fn aliases_sit_beside_the_note() {
-        assert_eq!(alias_path("notes/x.html", "Other name"), "notes/Other-name.html");
+        assert_eq!(
+            alias_path("notes/x.html", "Other name"),
+            "notes/Other-name.html"
+        );
         assert_eq!(alias_path("x.html", "AI"), "AI.html");
     }
 }

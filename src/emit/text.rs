@@ -9,9 +9,32 @@ const SKIPPED: [&str; 4] = ["script", "style", "annotation", "svg"];
 fn is_block(tag: &str) -> bool {
     matches!(
         tag,
-        "p" | "div" | "br" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-            | "tr" | "td" | "th" | "pre" | "blockquote" | "section" | "details" | "summary"
-            | "figure" | "figcaption" | "dt" | "dd" | "table" | "hr" | "img"
+        "p" | "div"
+            | "br"
+            | "li"
+            | "ul"
+            | "ol"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "tr"
+            | "td"
+            | "th"
+            | "pre"
+            | "blockquote"
+            | "section"
+            | "details"
+            | "summary"
+            | "figure"
+            | "figcaption"
+            | "dt"
+            | "dd"
+            | "table"
+            | "hr"
+            | "img"
     )
 }
 

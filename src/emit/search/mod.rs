@@ -73,7 +73,9 @@ fn script(kind: &str, number: usize, data: &impl Serialize) -> Vec<u8> {
     let json = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
     // `</script` cannot occur in a classic script file, but U+2028/9 must
     // not break older parsers either; serde_json leaves them raw.
-    let json = json.replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029");
+    let json = json
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
     format!("__spore(\"{kind}\",{number},{json});\n").into_bytes()
 }
 
@@ -135,7 +137,11 @@ pub fn build(docs: &[SearchDoc]) -> SearchIndex {
         values.sort_unstable();
         let encoded = encode::postings(&values);
         if shard_bytes > TERM_SHARD_BYTES {
-            files.push(flush_terms(shard_firsts.len(), &mut shard, &mut shard_firsts));
+            files.push(flush_terms(
+                shard_firsts.len(),
+                &mut shard,
+                &mut shard_firsts,
+            ));
             shard_bytes = 0;
         }
         shard_bytes += term.len() + encoded.len() + 6;
@@ -143,7 +149,11 @@ pub fn build(docs: &[SearchDoc]) -> SearchIndex {
         shard.push(encoded);
     }
     if !shard.is_empty() || shard_firsts.is_empty() {
-        files.push(flush_terms(shard_firsts.len(), &mut shard, &mut shard_firsts));
+        files.push(flush_terms(
+            shard_firsts.len(),
+            &mut shard,
+            &mut shard_firsts,
+        ));
     }
 
     let mut doc_starts = Vec::new();

@@ -97,7 +97,10 @@ mod tests {
 
     #[test]
     fn latin_accents_fold() {
-        assert_eq!(tokens("Café au LAIT, naïve!"), ["cafe", "au", "lait", "naive"]);
+        assert_eq!(
+            tokens("Café au LAIT, naïve!"),
+            ["cafe", "au", "lait", "naive"]
+        );
     }
 
     #[test]
