@@ -22,12 +22,17 @@ pub enum BuildError {
     Emit(#[from] EmitError),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     /// Publish drafts too (`--drafts`), on top of the config's setting.
     pub include_drafts: bool,
+    /// The site version (seconds since the epoch), overriding
+    /// `SOURCE_DATE_EPOCH`, git and mtimes; for reproducible builds in tests.
+    pub source_date_epoch: Option<i64>,
 }
 
 /// An unresolved link, for the summary.
@@ -47,6 +52,8 @@ pub struct BuildReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Time per stage, in pipeline order.
     pub timings: Vec<(&'static str, Duration)>,
+    /// Version, site id and signing key of the sealed site.
+    pub seal: crate::seal::SealSummary,
 }
 
 /// Everything in memory: the site and what the build found.
@@ -107,6 +114,15 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     let site = timed(&mut timings, "emit", || {
         emit::emit(&index, &rendered, &theme, config)
     })?;
+    // Version and key are read once, outside the pure seal stage.
+    let seal_inputs = crate::seal::prepare(
+        config,
+        options.source_date_epoch,
+        index.notes.iter().map(|n| &n.note),
+    )?;
+    let (site, seal) = timed(&mut timings, "seal", || {
+        crate::seal::seal(site, config, &seal_inputs)
+    })?;
     crate::diagnostics::sort(&mut diagnostics);
     diagnostics.dedup();
     let report = BuildReport {
@@ -124,6 +140,7 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
             .collect(),
         diagnostics,
         timings,
+        seal,
     };
     Ok(Built { site, report })
 }
@@ -131,8 +148,9 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
 /// Stage 5, `seal`: hashes, manifest, signature and mirror metadata over
 /// the emitted site. `serve`'s incremental rebuild calls this too, so it
 /// serves exactly what `build` writes.
-pub fn seal_stage(site: Site, _config: &Config, _index: &VaultIndex) -> Result<Site, BuildError> {
-    Ok(site)
+pub fn seal_stage(site: Site, config: &Config, index: &VaultIndex) -> Result<Site, BuildError> {
+    let inputs = crate::seal::prepare(config, None, index.notes.iter().map(|n| &n.note))?;
+    Ok(crate::seal::seal(site, config, &inputs)?.0)
 }
 
 /// Builds and writes the site to `config.output`, atomically.

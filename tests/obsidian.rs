@@ -57,7 +57,11 @@ fn resolution_prefers_same_folder_then_shortest_path_and_ignores_case() {
         ("a/Note.md", "in a"),
         ("b/c/Note.md", "in b/c"),
         ("b/c/Linker.md", "[[Note]]"),
-        ("Root linker.md", "[[Note]] [[NOTE]] [[знание]] [[ÄRGER]]"),
+        (
+            "Root linker.md",
+            "[[Note]] [[NOTE]] [[знание]] [[ÄRGER]] [[知识]]",
+        ),
+        ("z/知识.md", "cjk"),
         ("x/Знание.md", "cyrillic"),
         ("y/ärger.md", "umlaut"),
     ]);
@@ -75,7 +79,8 @@ fn resolution_prefers_same_folder_then_shortest_path_and_ignores_case() {
             "a/Note.html",
             "a/Note.html",
             "x/%D0%97%D0%BD%D0%B0%D0%BD%D0%B8%D0%B5.html",
-            "y/%C3%A4rger.html"
+            "y/%C3%A4rger.html",
+            "z/%E7%9F%A5%E8%AF%86.html"
         ]
     );
 }

@@ -109,6 +109,14 @@ pub fn emit(
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
+    if rendered.iter().any(|r| r.uses_mermaid) {
+        for (path, bytes) in crate::render::MERMAID_SCRIPTS
+            .iter()
+            .zip(theme::MERMAID_FILES)
+        {
+            site.insert(*path, bytes.to_vec());
+        }
+    }
     add_navigation_files(&mut site, index, rendered, config, &degrees);
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];

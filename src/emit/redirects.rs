@@ -42,7 +42,7 @@ pub fn redirect_html(from: &str, to: &str, title: &str, language: &str) -> Vec<u
     let href = xml_escape(&relative_url(from, to));
     let title = xml_escape(title);
     format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<link rel=\"canonical\" href=\"{href}\">\n<meta http-equiv=\"refresh\" content=\"0; url={href}\">\n<meta name=\"robots\" content=\"noindex\">\n</head>\n<body>\n<p>This page is now at <a href=\"{href}\">{title}</a>.</p>\n<!-- spore:integrity -->\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<link rel=\"canonical\" href=\"{href}\">\n<meta http-equiv=\"refresh\" content=\"0; url={href}\">\n<meta name=\"robots\" content=\"noindex\">\n</head>\n<body>\n<p>This page is now at <a href=\"{href}\">{title}</a>.</p>\n<footer><!-- spore:integrity --></footer>\n</body>\n</html>\n",
         xml_escape(language)
     )
     .into_bytes()

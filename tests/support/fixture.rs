@@ -40,8 +40,11 @@ pub fn build_dir(tmp: tempfile::TempDir, vault: PathBuf, drafts: bool) -> BuiltV
     let out = tmp.path().join("site");
     let mut config = Config::zero_config(&vault).expect("config");
     config.output = out.clone();
+    // A fixed version, so two builds of the same files are byte-identical
+    // whatever the files' modification times.
     let options = spore::BuildOptions {
         include_drafts: drafts,
+        source_date_epoch: Some(1_700_000_000),
     };
     let report = spore::build(&config, &options).expect("build");
     BuiltVault {
