@@ -246,7 +246,10 @@
         var scores = new Map();
         patterns(tok, i === toks.length - 1).forEach(function (pat) {
           termShards(meta, pat.p).forEach(function (s) {
-            matchTerms(store["terms-" + s], pat.p, pat.exact, 400).forEach(function (tp) {
+            // A one- or two-letter prefix matches thousands of words: the
+            // most useful few are enough while the query is still short.
+            var limit = pat.p.length < 2 ? 40 : pat.p.length < 3 ? 150 : 400;
+            matchTerms(store["terms-" + s], pat.p, pat.exact, limit).forEach(function (tp) {
               var post = decodePostings(tp[0], tp[1]);
               var idf = Math.log(1 + meta.notes / post.length);
               var w = pat.w * idf * (pat.exact ? 1 : 1 / (1 + 0.1 * (tp[0].length - pat.p.length)));
