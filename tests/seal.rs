@@ -291,9 +291,7 @@ fn a_secret_key_inside_the_vault_or_output_is_refused() {
     let keys = spore::seal::sign::keygen(&p.root.join("content/.keys"), false, None).unwrap();
     let mut config = p.config();
     config.integrity.secret_key = Some(keys.secret_path.clone());
-    let err = spore::build(&config, &spore::BuildOptions::default())
-        .err()
-        .expect("refused");
+    let err = spore::build(&config, &spore::BuildOptions::default()).expect_err("refused");
     assert!(
         matches!(
             err,

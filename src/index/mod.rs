@@ -379,14 +379,13 @@ fn collect_folders(notes: &mut [IndexedNote], namer: &mut Namer) -> BTreeMap<Str
         if let Some(f) = folders.get_mut(&folder) {
             f.notes.push(id);
             let folder_name = folder.rsplit('/').next().unwrap_or("");
-            if note.note.stem() == "index"
+            if (note.note.stem() == "index"
                 || (!folder.is_empty()
                     && note.note.stem() == folder_name
-                    && f.folder_note.is_none())
+                    && f.folder_note.is_none()))
+                && (note.note.stem() == "index" || f.folder_note.is_none())
             {
-                if note.note.stem() == "index" || f.folder_note.is_none() {
-                    f.folder_note = Some(id);
-                }
+                f.folder_note = Some(id);
             }
         }
     }

@@ -93,11 +93,8 @@ pub fn is_note_path(path: &str) -> bool {
 pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     let walked = walk::walk(vault, options);
     let mut diagnostics = walked.diagnostics;
-    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = walked
-        .files
-        .par_iter()
-        .map(|file| read_file(file))
-        .collect();
+    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> =
+        walked.files.par_iter().map(read_file).collect();
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
     for (note, attachment, diags) in read {
