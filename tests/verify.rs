@@ -449,3 +449,51 @@ fn the_command_line_prints_the_report_and_sets_documented_exit_codes() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("signed by the pinned key"));
 }
+
+/// A server that redirects every request to another origin (another port
+/// on loopback counts as another host).
+fn start_redirector(to: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let to = to.to_string();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 302 Found\r\nLocation: {}{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                to.trim_end_matches('/'),
+                path
+            );
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+#[test]
+fn redirects_off_the_host_are_not_followed() {
+    let p = signed();
+    let server = StaticServer::start(&p.site);
+    let redirector = start_redirector(&server.base_url);
+    let r = verify(&VerifyOptions {
+        copies: vec![label(&p.site), redirector.clone()],
+        key: p.public_key.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    match &r.copy(&redirector).unwrap().state {
+        CopyState::NoManifest { reason } => assert!(reason.contains("off the host"), "{reason}"),
+        s => panic!("{s:?}"),
+    }
+    assert_eq!(r.exit_code, exit::ALTERED);
+}
