@@ -3,6 +3,13 @@
 //! and the attachments notes use.
 
 pub mod context;
+pub mod feed;
+pub mod graph;
+pub mod nav;
+pub mod redirects;
+pub mod search;
+pub mod sitemap;
+pub mod text;
 pub mod theme;
 
 use crate::config::Config;
@@ -41,11 +48,15 @@ pub fn emit(
         .values()
         .map(|f| f.out_path.as_str())
         .collect();
+    let degrees = graph::Degrees::new(index);
     for id in 0..index.notes.len() {
         if !folder_pages.contains(index.notes[id].out_path.as_str()) {
-            pages.push(builder.note_page(id));
+            let mut page = builder.note_page(id);
+            page.graph = graph::local_svg(index, &degrees, id);
+            pages.push(page);
         }
     }
+    pages.push(builder.graph_page(graph::site_svg(index, &degrees)));
     for folder in index.folders.values() {
         pages.push(builder.folder_page(folder));
     }
@@ -61,6 +72,7 @@ pub fn emit(
             let template = match page.kind {
                 PageKind::Note => "note.html",
                 PageKind::NotFound => "404.html",
+                PageKind::Graph => "list.html",
                 _ => "list.html",
             };
             let ctx = builder.tera_context(page);
@@ -97,6 +109,15 @@ pub fn emit(
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
+    if rendered.iter().any(|r| r.uses_mermaid) {
+        for (path, bytes) in crate::render::MERMAID_SCRIPTS
+            .iter()
+            .zip(theme::MERMAID_FILES)
+        {
+            site.insert(*path, bytes.to_vec());
+        }
+    }
+    add_navigation_files(&mut site, index, rendered, config, &degrees);
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
         site.files.insert(
@@ -105,4 +126,69 @@ pub fn emit(
         );
     }
     Ok(site)
+}
+
+/// Search index, explorer tree, graph data, feed, sitemap and redirects
+/// (issue 6: search and navigation that work from `file://`).
+fn add_navigation_files(
+    site: &mut Site,
+    index: &VaultIndex,
+    rendered: &[RenderedNote],
+    config: &Config,
+    degrees: &graph::Degrees,
+) {
+    let texts: Vec<String> = rendered
+        .par_iter()
+        .map(|r| text::html_to_text(&r.html))
+        .collect();
+    let docs: Vec<search::SearchDoc> = index
+        .notes
+        .iter()
+        .zip(&texts)
+        .map(|(note, text)| search::SearchDoc {
+            title: note.title().to_string(),
+            path: note.out_path.clone(),
+            aliases: note.note.frontmatter.aliases.clone(),
+            tags: note.tags.clone(),
+            // Pages often open with their title as a heading: the snippet
+            // should show what follows it.
+            text: text
+                .strip_prefix(note.title())
+                .map(|rest| rest.trim_start().to_string())
+                .unwrap_or_else(|| text.clone()),
+        })
+        .collect();
+    for (path, bytes) in search::build(&docs).files {
+        site.insert(path, bytes);
+    }
+    site.insert(nav::TREE_SCRIPT, nav::tree_script(index));
+    site.insert(graph::GRAPH_SCRIPT, graph::graph_script(index, degrees));
+    let summaries: Vec<String> = index
+        .notes
+        .iter()
+        .zip(&texts)
+        .map(|(note, text)| match &note.note.frontmatter.description {
+            Some(d) if !d.is_empty() => d.clone(),
+            _ => text::excerpt(text, 280),
+        })
+        .collect();
+    site.insert(feed::FEED_PATH, feed::feed_xml(index, config, &summaries));
+
+    let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
+        .filter_map(|id| {
+            feed::note_updated(index, id).map(|d| (index.notes[id].out_path.as_str(), d))
+        })
+        .collect();
+    let pages: std::collections::BTreeMap<String, Option<String>> = site
+        .files
+        .keys()
+        .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
+        .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
+        .collect();
+    if let Some(xml) = sitemap::sitemap_xml(config, &pages) {
+        site.insert(sitemap::SITEMAP_PATH, xml);
+    }
+    for (path, bytes) in redirects::redirects(index, &site.files, &config.language) {
+        site.insert(path, bytes);
+    }
 }

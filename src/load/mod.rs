@@ -75,13 +75,14 @@ pub struct LoadOptions {
 }
 
 pub fn strip_md(name: &str) -> &str {
-    // Compare bytes: the last three bytes may fall inside a multi-byte char.
-    let lower_ends =
-        name.len() > 3 && name.as_bytes()[name.len() - 3..].eq_ignore_ascii_case(b".md");
-    if lower_ends {
-        &name[..name.len() - 3]
-    } else {
-        name
+    // `get` rather than slicing: the last three bytes may split a character.
+    match name
+        .len()
+        .checked_sub(3)
+        .and_then(|cut| name.get(cut..).map(|ext| (cut, ext)))
+    {
+        Some((cut, ext)) if cut > 0 && ext.eq_ignore_ascii_case(".md") => &name[..cut],
+        _ => name,
     }
 }
 
@@ -177,7 +178,7 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
             );
             d.line = e.line;
             diags.push(d);
-            frontmatter::parse("").unwrap_or_default()
+            frontmatter::salvage(split.yaml.unwrap_or(""))
         }
     };
     let body = strip_comments(split.body).into_owned();
@@ -218,6 +219,13 @@ mod tests {
         assert_eq!(n.title(), "c");
         assert_eq!(d[0].kind, DiagnosticKind::Frontmatter);
         assert!(d[0].line.is_some());
+    }
+
+    #[test]
+    fn strip_md_never_splits_a_character() {
+        assert_eq!(strip_md("知识"), "知识");
+        assert_eq!(strip_md("знание.md"), "знание");
+        assert_eq!(strip_md(".md"), ".md");
     }
 
     #[test]
