@@ -497,3 +497,73 @@ fn redirects_off_the_host_are_not_followed() {
     }
     assert_eq!(r.exit_code, exit::ALTERED);
 }
+
+/// The whole story from the command line, as a new user types it:
+/// keygen, paste the printed lines into book.toml, build, copy, verify.
+#[test]
+fn keygen_build_copy_and_verify_from_the_command_line() {
+    let bin = env!("CARGO_BIN_EXE_spore");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .current_dir(tmp.path())
+            .env("SOURCE_DATE_EPOCH", "1717243200")
+            .env_remove("SPORE_SECRET_KEY")
+            .env_remove("SPORE_KEY_PASSWORD")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["init", "wiki"]).status.success());
+    let keygen = run(&["keygen", "--out", "keys"]);
+    assert!(keygen.status.success());
+    let printed = String::from_utf8(keygen.stdout).unwrap();
+    let lines: String = printed
+        .lines()
+        .skip_while(|l| *l != "[integrity]")
+        .take(3)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let book = tmp.path().join("wiki/book.toml");
+    let mut text = std::fs::read_to_string(&book).unwrap();
+    text.push('\n');
+    text.push_str(&lines);
+    std::fs::write(&book, text).unwrap();
+    // A second keygen must not destroy the key.
+    assert_eq!(run(&["keygen", "--out", "keys"]).status.code(), Some(1));
+
+    let build = run(&["build", "wiki"]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(String::from_utf8_lossy(&build.stdout).contains("manifest signed with key"));
+    let site = tmp.path().join("wiki/site");
+    let usb = tmp.path().join("usb");
+    support::sealed::copy_dir(&site, &usb);
+    let verify = |copies: &[&Path]| {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.arg("verify")
+            .args(copies)
+            .current_dir(tmp.path().join("wiki"));
+        cmd.output().unwrap()
+    };
+    let ok = verify(&[&site, &usb]);
+    assert_eq!(
+        ok.status.code(),
+        Some(exit::OK),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("signed by the pinned key"));
+    std::fs::write(usb.join("index.html"), "<p>gone</p>").unwrap();
+    let bad = verify(&[&site, &usb]);
+    assert_eq!(bad.status.code(), Some(exit::ALTERED));
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("  MODIFIED  {}  index.html (", label(&usb)))),
+        "{out}"
+    );
+}
