@@ -567,3 +567,31 @@ fn keygen_build_copy_and_verify_from_the_command_line() {
         "{out}"
     );
 }
+
+#[test]
+fn repair_fetches_good_bytes_over_http() {
+    let p = signed();
+    let served = p.copy_site("served");
+    let server = StaticServer::start(&served);
+    let stick = p.copy_site("stick");
+    let page = site_files(&stick)
+        .into_iter()
+        .find(|f| f.ends_with(".html") && f.contains('/'))
+        .unwrap();
+    std::fs::remove_file(stick.join(&page)).unwrap();
+    let r = verify(&VerifyOptions {
+        copies: vec![server.base_url.clone()],
+        key: p.public_key.clone(),
+        state: None,
+        repair: Some(stick.clone()),
+    })
+    .unwrap();
+    assert_eq!(r.exit_code, exit::OK, "{}", r.to_text());
+    assert_eq!(r.repaired.len(), 1);
+    assert_eq!(r.repaired[0].path, page);
+    assert_eq!(r.repaired[0].from, server.base_url);
+    assert_eq!(
+        std::fs::read(stick.join(&page)).unwrap(),
+        std::fs::read(served.join(&page)).unwrap()
+    );
+}
