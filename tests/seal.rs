@@ -341,3 +341,15 @@ fn version_comes_from_the_newest_git_commit_of_the_vault() {
     assert_eq!(v.version, 1_600_000_000);
     assert_eq!(v.source, spore::seal::version::VersionSource::GitCommit);
 }
+
+#[test]
+fn a_malformed_public_key_is_an_error() {
+    let p = project(2, 1, false);
+    let mut config = p.config();
+    config.integrity.public_key = Some("not-a-key".into());
+    let err = spore::build(&config, &spore::BuildOptions::default()).expect_err("refused");
+    assert!(
+        err.to_string().contains("not a minisign public key"),
+        "{err}"
+    );
+}
