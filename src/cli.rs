@@ -64,7 +64,7 @@ enum Command {
     /// manifests, the pinned key and each other
     Verify {
         /// Site folders and http(s) URLs of copies
-        #[arg(value_name = "COPY")]
+        #[arg(value_name = "COPY", required = true)]
         copies: Vec<String>,
         /// The trusted public key (base64 line or a .pub file); default:
         /// [integrity] public_key of ./book.toml
@@ -337,10 +337,16 @@ fn verify(
         repair,
     };
     let report = spore::verify::verify(&options)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if json {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else if !flags.quiet || report.exit_code != 0 {
-        print!("{}", report.to_text());
-    }
+        report.to_text()
+    } else {
+        String::new()
+    };
+    // A closed pipe (`spore verify … | head`) must not turn into a panic;
+    // the exit code still tells the verdict.
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
     Ok(report.exit_code)
 }
