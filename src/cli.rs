@@ -1,5 +1,20 @@
 //! Argument parsing and printing; all real work is in the library.
 
+// `println!` panics when stdout is a closed pipe (`spore build | head`);
+// these print the same but treat a closed stream as nothing to say.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use spore::config::Config;
