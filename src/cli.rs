@@ -1,5 +1,20 @@
 //! Argument parsing and printing; all real work is in the library.
 
+// `println!` panics when stdout is a closed pipe (`spore build | head`);
+// these print the same but treat a closed stream as nothing to say.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use spore::config::Config;
@@ -64,7 +79,7 @@ enum Command {
     /// manifests, the pinned key and each other
     Verify {
         /// Site folders and http(s) URLs of copies
-        #[arg(value_name = "COPY")]
+        #[arg(value_name = "COPY", required = true)]
         copies: Vec<String>,
         /// The trusted public key (base64 line or a .pub file); default:
         /// [integrity] public_key of ./book.toml
@@ -337,10 +352,16 @@ fn verify(
         repair,
     };
     let report = spore::verify::verify(&options)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if json {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else if !flags.quiet || report.exit_code != 0 {
-        print!("{}", report.to_text());
-    }
+        report.to_text()
+    } else {
+        String::new()
+    };
+    // A closed pipe (`spore verify … | head`) must not turn into a panic;
+    // the exit code still tells the verdict.
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
     Ok(report.exit_code)
 }

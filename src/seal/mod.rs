@@ -72,6 +72,9 @@ pub fn prepare<'a>(
     notes: impl Iterator<Item = &'a crate::load::Note>,
 ) -> Result<SealInputs, SealError> {
     let version = version::site_version(explicit_version, &config.vault, notes);
+    if let Some(key) = &config.integrity.public_key {
+        sign::key_id(key).map_err(KeyError::BadPublicKey)?;
+    }
     let signer = match sign::secret_key_path(config.integrity.secret_key.as_deref()) {
         Some(path) => Some(sign::load_signer(
             &path,
