@@ -137,9 +137,18 @@ fn add_navigation_files(
     config: &Config,
     degrees: &graph::Degrees,
 ) {
+    // Plain text of each note. Pages often open with their title as a
+    // heading: snippets and summaries should show what follows it.
     let texts: Vec<String> = rendered
         .par_iter()
-        .map(|r| text::html_to_text(&r.html))
+        .zip(&index.notes)
+        .map(|(r, note)| {
+            let text = text::html_to_text(&r.html);
+            text.strip_prefix(note.title())
+                .filter(|rest| rest.is_empty() || rest.starts_with(' '))
+                .map(|rest| rest.trim_start().to_string())
+                .unwrap_or(text)
+        })
         .collect();
     let docs: Vec<search::SearchDoc> = index
         .notes
@@ -150,12 +159,7 @@ fn add_navigation_files(
             path: note.out_path.clone(),
             aliases: note.note.frontmatter.aliases.clone(),
             tags: note.tags.clone(),
-            // Pages often open with their title as a heading: the snippet
-            // should show what follows it.
-            text: text
-                .strip_prefix(note.title())
-                .map(|rest| rest.trim_start().to_string())
-                .unwrap_or_else(|| text.clone()),
+            text: text.clone(),
         })
         .collect();
     for (path, bytes) in search::build(&docs).files {
