@@ -1,5 +1,20 @@
 //! Argument parsing and printing; all real work is in the library.
 
+// `println!` panics when stdout is a closed pipe (`spore build | head`);
+// these print the same but treat a closed stream as nothing to say.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use spore::config::Config;
@@ -72,6 +87,36 @@ enum Command {
         /// Folder to create the project in
         dir: PathBuf,
     },
+    /// Make a signing key pair: spore.key (secret) and spore.pub
+    Keygen {
+        /// Folder for the key files; keep it outside the vault and the site
+        #[arg(long, short, default_value = ".")]
+        out: PathBuf,
+        /// Overwrite existing key files
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check copies of a site (folders or http(s) URLs) against their
+    /// manifests, the pinned key and each other
+    Verify {
+        /// Site folders and http(s) URLs of copies
+        #[arg(value_name = "COPY", required = true)]
+        copies: Vec<String>,
+        /// The trusted public key (base64 line or a .pub file); default:
+        /// [integrity] public_key of ./book.toml
+        #[arg(long)]
+        key: Option<String>,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+        /// Remember the highest version seen per site here; report ROLLBACK
+        /// when a copy is older
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Rewrite missing or altered files of this local copy from the others
+        #[arg(long, value_name = "DIR")]
+        repair: Option<PathBuf>,
+    },
 }
 
 pub fn run() -> i32 {
@@ -88,8 +133,16 @@ pub fn run() -> i32 {
             out,
             drafts,
             timings,
-        } => build(&dir, out, drafts, timings, cli.output),
-        Command::Init { dir } => init(&dir, cli.output),
+        } => build(&dir, out, drafts, timings, cli.output).map(|()| 0),
+        Command::Init { dir } => init(&dir, cli.output).map(|()| 0),
+        Command::Keygen { out, force } => keygen(&out, force, cli.output).map(|()| 0),
+        Command::Verify {
+            copies,
+            key,
+            json,
+            state,
+            repair,
+        } => verify(copies, key, json, state, repair, cli.output),
         Command::Serve {
             dir,
             port,
@@ -105,10 +158,11 @@ pub fn run() -> i32 {
                 drafts,
             },
             cli.output.quiet,
-        ),
+        )
+        .map(|()| 0),
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             1
@@ -135,10 +189,14 @@ fn build(
     let config = load_config(dir, out)?;
     let options = spore::BuildOptions {
         include_drafts: drafts,
+        ..Default::default()
     };
     let report = spore::build(&config, &options)
         .with_context(|| format!("building {}", config.vault.display()))?;
     print_report(&report, &config, flags);
+    if !flags.quiet {
+        print_seal(&report.seal);
+    }
     if timings && !flags.quiet {
         for (stage, took) in &report.timings {
             eprintln!("  {stage:<8} {:>8.1} ms", took.as_secs_f64() * 1000.0);
@@ -246,4 +304,102 @@ fn toml_string(s: &str) -> String {
         })
         .collect();
     format!("\"{escaped}\"")
+}
+
+fn print_seal(seal: &spore::seal::SealSummary) {
+    match &seal.signed_by {
+        Some(key) => println!(
+            "Sealed version {} ({}), manifest signed with key {key}",
+            seal.version, seal.built
+        ),
+        None if seal.unsigned_with_public_key => eprintln!(
+            "warning: [integrity] public_key is set but no secret key was found ([integrity] secret_key or {}); the manifest is NOT signed",
+            spore::seal::sign::SECRET_KEY_ENV
+        ),
+        None => println!(
+            "Sealed version {} ({}), unsigned (spore keygen makes a signing key)",
+            seal.version, seal.built
+        ),
+    }
+}
+
+fn keygen(out: &Path, force: bool, flags: OutputFlags) -> Result<()> {
+    let password = std::env::var(spore::seal::sign::PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty());
+    let keys = spore::seal::sign::keygen(out, force, password)?;
+    if !flags.quiet {
+        println!(
+            "Wrote {} (secret{}) and {}",
+            keys.secret_path.display(),
+            if keys.encrypted {
+                ", password-protected"
+            } else {
+                ", unencrypted: keep it private"
+            },
+            keys.public_path.display()
+        );
+        println!("Key ID {}. Add to book.toml:\n", keys.key_id);
+    }
+    println!("[integrity]");
+    println!("public_key = \"{}\"", keys.public_base64);
+    // book.toml resolves relative paths against its own folder: print an
+    // absolute one so the line works wherever it is pasted.
+    let secret = spore::config::absolute(&keys.secret_path);
+    println!(
+        "secret_key = {}",
+        toml_string(&secret.display().to_string())
+    );
+    if !flags.quiet {
+        println!(
+            "\nKeep {} outside the vault and the site; back it up. Or set {} to its path instead of secret_key.",
+            keys.secret_path.display(),
+            spore::seal::sign::SECRET_KEY_ENV
+        );
+    }
+    Ok(())
+}
+
+/// The key `verify` trusts: `--key`, else book.toml in the current folder.
+fn pinned_key(key: Option<String>) -> Result<Option<String>> {
+    if let Some(k) = key {
+        return Ok(Some(
+            spore::seal::sign::read_public_key(&k).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    let book = Path::new(spore::config::CONFIG_FILE);
+    if book.is_file() {
+        let config = Config::discover(Path::new("."))?;
+        return Ok(config.integrity.public_key.map(|k| k.trim().to_string()));
+    }
+    Ok(None)
+}
+
+fn verify(
+    copies: Vec<String>,
+    key: Option<String>,
+    json: bool,
+    state: Option<PathBuf>,
+    repair: Option<PathBuf>,
+    flags: OutputFlags,
+) -> Result<i32> {
+    let options = spore::verify::VerifyOptions {
+        copies,
+        key: pinned_key(key)?,
+        state,
+        repair,
+    };
+    let report = spore::verify::verify(&options)?;
+    let text = if json {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
+    } else if !flags.quiet || report.exit_code != 0 {
+        report.to_text()
+    } else {
+        String::new()
+    };
+    // A closed pipe (`spore verify … | head`) must not turn into a panic;
+    // the exit code still tells the verdict.
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(report.exit_code)
 }

@@ -25,6 +25,7 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
         next_free_port: true,
         build: spore::BuildOptions {
             include_drafts: args.drafts,
+            ..spore::BuildOptions::default()
         },
         on_event: Some(sink),
         ..ServeOptions::default()

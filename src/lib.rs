@@ -16,9 +16,11 @@ pub mod load;
 pub mod pipeline;
 pub mod portable;
 pub mod render;
+pub mod seal;
 pub mod serve;
 pub mod site;
 pub mod syntax;
+pub mod verify;
 pub mod write;
 
 pub use pipeline::{build, BuildOptions, BuildReport};

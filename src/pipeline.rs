@@ -22,12 +22,17 @@ pub enum BuildError {
     Emit(#[from] EmitError),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     /// Publish drafts too (`--drafts`), on top of the config's setting.
     pub include_drafts: bool,
+    /// The site version (seconds since the epoch), overriding
+    /// `SOURCE_DATE_EPOCH`, git and mtimes; for reproducible builds in tests.
+    pub source_date_epoch: Option<i64>,
 }
 
 /// An unresolved link, for the summary.
@@ -47,6 +52,8 @@ pub struct BuildReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Time per stage, in pipeline order.
     pub timings: Vec<(&'static str, Duration)>,
+    /// Version, site id and signing key of the sealed site.
+    pub seal: crate::seal::SealSummary,
 }
 
 /// Everything in memory: the site and what the build found.
@@ -77,10 +84,15 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     let Stages {
         index,
         site,
-        report,
+        mut report,
         ..
     } = build_stages(config, options)?;
-    let site = seal_stage(site, config, &index)?;
+    let start = Instant::now();
+    let (site, seal) = seal_stage(site, config, options, &index)?;
+    report.timings.push(("seal", start.elapsed()));
+    report.pages = site.files.keys().filter(|p| p.ends_with(".html")).count();
+    report.files = site.files.len();
+    report.seal = seal;
     Ok(Built { site, report })
 }
 
@@ -161,6 +173,7 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
             .collect(),
         diagnostics,
         timings,
+        seal: crate::seal::SealSummary::default(),
     };
     Ok(Stages {
         theme_sources,
@@ -173,10 +186,21 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
 }
 
 /// Stage 5, `seal`: hashes, manifest, signature and mirror metadata over
-/// the emitted site. `serve`'s incremental rebuild calls this too, so it
-/// serves exactly what `build` writes.
-pub fn seal_stage(site: Site, _config: &Config, _index: &VaultIndex) -> Result<Site, BuildError> {
-    Ok(site)
+/// the emitted site. Its outside inputs (the version and the secret key)
+/// are read here, once per call. `serve`'s incremental rebuild calls this
+/// too, so it serves exactly what `build` writes.
+pub fn seal_stage(
+    site: Site,
+    config: &Config,
+    options: &BuildOptions,
+    index: &VaultIndex,
+) -> Result<(Site, crate::seal::SealSummary), BuildError> {
+    let inputs = crate::seal::prepare(
+        config,
+        options.source_date_epoch,
+        index.notes.iter().map(|n| &n.note),
+    )?;
+    Ok(crate::seal::seal(site, config, &inputs)?)
 }
 
 /// Builds and writes the site to `config.output`, atomically.

@@ -16,6 +16,8 @@ pub enum PageKind {
     Tag,
     Tags,
     NotFound,
+    /// The whole-site graph (`graph.html`).
+    Graph,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +67,8 @@ pub struct PageContext {
     pub breadcrumbs: Vec<Link>,
     pub items: Vec<Item>,
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Inline SVG of the note's links and backlinks (empty without links).
+    pub graph: String,
 }
 
 impl PageContext {
@@ -86,6 +90,7 @@ impl PageContext {
             breadcrumbs: Vec::new(),
             items: Vec::new(),
             extra: serde_json::Map::new(),
+            graph: String::new(),
         }
     }
 }
@@ -138,6 +143,8 @@ impl<'a> ContextBuilder<'a> {
             &serde_json::json!({
                 "home": relative_url(&page.path, "index.html"),
                 "tags": relative_url(&page.path, "tags/index.html"),
+                "graph": relative_url(&page.path, super::graph::GRAPH_PAGE),
+                "feed": relative_url(&page.path, super::feed::FEED_PATH),
             }),
         );
         ctx.insert("page", page);
@@ -343,6 +350,18 @@ impl<'a> ContextBuilder<'a> {
                 count: t.notes.len(),
             })
             .collect();
+        page
+    }
+
+    /// `graph.html`: the static site graph as its content.
+    pub fn graph_page(&self, svg: String) -> PageContext {
+        let path = super::graph::GRAPH_PAGE.to_string();
+        let mut page = PageContext::empty(PageKind::Graph, path.clone(), "Graph".into());
+        page.breadcrumbs = vec![Link {
+            title: self.config.title.clone(),
+            href: relative_url(&path, "index.html"),
+        }];
+        page.content = svg;
         page
     }
 

@@ -3,6 +3,13 @@
 //! and the attachments notes use.
 
 pub mod context;
+pub mod feed;
+pub mod graph;
+pub mod nav;
+pub mod redirects;
+pub mod search;
+pub mod sitemap;
+pub mod text;
 pub mod theme;
 
 use crate::config::Config;
@@ -34,9 +41,15 @@ pub fn emit(
     config: &Config,
 ) -> Result<Site, EmitError> {
     let builder = context::ContextBuilder::new(index, rendered, config);
+    let degrees = graph::Degrees::new(index);
+    let pages = Pages {
+        index,
+        builder: &builder,
+        degrees: &degrees,
+    };
     let rendered_pages: Vec<Result<(String, Vec<u8>), EmitError>> = page_list(index)
         .par_iter()
-        .map(|page| render_page(theme, &builder, page))
+        .map(|page| render_page(theme, &pages, page))
         .collect();
 
     let mut site = Site::default();
@@ -44,7 +57,7 @@ pub fn emit(
         let (path, bytes) = result?;
         site.insert(path, bytes);
     }
-    add_site_files(&mut site, index, theme);
+    add_site_files(&mut site, index, rendered, theme, config, &degrees);
     Ok(site)
 }
 
@@ -53,6 +66,8 @@ pub fn emit(
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PageId {
     Note(NoteId),
+    /// `graph.html`, the whole-site graph.
+    Graph,
     /// Key of `index.folders` (vault-relative folder, `""` for home).
     Folder(String),
     AllTags,
@@ -74,6 +89,7 @@ pub fn page_list(index: &VaultIndex) -> Vec<PageId> {
             pages.push(PageId::Note(id));
         }
     }
+    pages.push(PageId::Graph);
     pages.extend(index.folders.keys().cloned().map(PageId::Folder));
     pages.push(PageId::AllTags);
     pages.extend(index.tags.keys().cloned().map(PageId::Tag));
@@ -81,10 +97,23 @@ pub fn page_list(index: &VaultIndex) -> Vec<PageId> {
     pages
 }
 
+/// What pages are made from.
+pub struct Pages<'a> {
+    pub index: &'a VaultIndex,
+    pub builder: &'a context::ContextBuilder<'a>,
+    pub degrees: &'a graph::Degrees,
+}
+
 /// The template data of one page (`None` for an id the index lacks).
-pub fn page_context(builder: &context::ContextBuilder, page: &PageId) -> Option<PageContext> {
+pub fn page_context(pages: &Pages, page: &PageId) -> Option<PageContext> {
+    let builder = pages.builder;
     match page {
-        PageId::Note(id) => Some(builder.note_page(*id)),
+        PageId::Note(id) => {
+            let mut page = builder.note_page(*id);
+            page.graph = graph::local_svg(pages.index, pages.degrees, *id);
+            Some(page)
+        }
+        PageId::Graph => Some(builder.graph_page(graph::site_svg(pages.index, pages.degrees))),
         PageId::Folder(key) => builder.folder(key).map(|f| builder.folder_page(f)),
         PageId::AllTags => Some(builder.all_tags_page()),
         PageId::Tag(key) => builder.tag(key).map(|t| builder.tag_page(t)),
@@ -95,10 +124,10 @@ pub fn page_context(builder: &context::ContextBuilder, page: &PageId) -> Option<
 /// Renders one page through its template: (output path, bytes).
 pub fn render_page(
     theme: &Theme,
-    builder: &context::ContextBuilder,
+    pages: &Pages,
     page: &PageId,
 ) -> Result<(String, Vec<u8>), EmitError> {
-    let Some(page) = page_context(builder, page) else {
+    let Some(page) = page_context(pages, page) else {
         return Err(EmitError::Render {
             template: String::new(),
             page: format!("{page:?}"),
@@ -108,9 +137,10 @@ pub fn render_page(
     let template = match page.kind {
         PageKind::Note => "note.html",
         PageKind::NotFound => "404.html",
+        PageKind::Graph => "list.html",
         _ => "list.html",
     };
-    let ctx = builder.tera_context(&page);
+    let ctx = pages.builder.tera_context(&page);
     theme
         .templates
         .render(template, &ctx)
@@ -123,8 +153,16 @@ pub fn render_page(
 }
 
 /// Everything besides the pages: page sources, theme assets, syntax
-/// stylesheets and the attachments notes use.
-pub fn add_site_files(site: &mut Site, index: &VaultIndex, theme: &Theme) {
+/// stylesheets, diagram scripts, search and navigation files, and the
+/// attachments notes use. Some of these read the pages already in `site`.
+pub fn add_site_files(
+    site: &mut Site,
+    index: &VaultIndex,
+    rendered: &[RenderedNote],
+    theme: &Theme,
+    config: &Config,
+    degrees: &graph::Degrees,
+) {
     for note in &index.notes {
         site.pages.insert(
             note.out_path.clone(),
@@ -141,6 +179,15 @@ pub fn add_site_files(site: &mut Site, index: &VaultIndex, theme: &Theme) {
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
+    if rendered.iter().any(|r| r.uses_mermaid) {
+        for (path, bytes) in crate::render::MERMAID_SCRIPTS
+            .iter()
+            .zip(theme::MERMAID_FILES)
+        {
+            site.insert(*path, bytes.to_vec());
+        }
+    }
+    add_navigation_files(site, index, rendered, config, degrees);
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
         site.files.insert(
@@ -160,4 +207,73 @@ fn syntax_stylesheets() -> (crate::site::Bytes, crate::site::Bytes) {
         (light.into_bytes().into(), dark.into_bytes().into())
     })
     .clone()
+}
+
+/// Search index, explorer tree, graph data, feed, sitemap and redirects
+/// (issue 6: search and navigation that work from `file://`).
+fn add_navigation_files(
+    site: &mut Site,
+    index: &VaultIndex,
+    rendered: &[RenderedNote],
+    config: &Config,
+    degrees: &graph::Degrees,
+) {
+    // Plain text of each note. Pages often open with their title as a
+    // heading: snippets and summaries should show what follows it.
+    let texts: Vec<String> = rendered
+        .par_iter()
+        .zip(&index.notes)
+        .map(|(r, note)| {
+            let text = text::html_to_text(&r.html);
+            text.strip_prefix(note.title())
+                .filter(|rest| rest.is_empty() || rest.starts_with(' '))
+                .map(|rest| rest.trim_start().to_string())
+                .unwrap_or(text)
+        })
+        .collect();
+    let docs: Vec<search::SearchDoc> = index
+        .notes
+        .iter()
+        .zip(&texts)
+        .map(|(note, text)| search::SearchDoc {
+            title: note.title().to_string(),
+            path: note.out_path.clone(),
+            aliases: note.note.frontmatter.aliases.clone(),
+            tags: note.tags.clone(),
+            text: text.clone(),
+        })
+        .collect();
+    for (path, bytes) in search::build(&docs).files {
+        site.insert(path, bytes);
+    }
+    site.insert(nav::TREE_SCRIPT, nav::tree_script(index));
+    site.insert(graph::GRAPH_SCRIPT, graph::graph_script(index, degrees));
+    let summaries: Vec<String> = index
+        .notes
+        .iter()
+        .zip(&texts)
+        .map(|(note, text)| match &note.note.frontmatter.description {
+            Some(d) if !d.is_empty() => d.clone(),
+            _ => text::excerpt(text, 280),
+        })
+        .collect();
+    site.insert(feed::FEED_PATH, feed::feed_xml(index, config, &summaries));
+
+    let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
+        .filter_map(|id| {
+            feed::note_updated(index, id).map(|d| (index.notes[id].out_path.as_str(), d))
+        })
+        .collect();
+    let pages: std::collections::BTreeMap<String, Option<String>> = site
+        .files
+        .keys()
+        .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
+        .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
+        .collect();
+    if let Some(xml) = sitemap::sitemap_xml(config, &pages) {
+        site.insert(sitemap::SITEMAP_PATH, xml);
+    }
+    for (path, bytes) in redirects::redirects(index, &site.files, &config.language) {
+        site.insert(path, bytes);
+    }
 }

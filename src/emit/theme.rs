@@ -32,6 +32,12 @@ const BUILTIN_DEFAULT_THEME: [(&str, &[u8]); 2] = [
     ("spore.js", include_bytes!("../../themes/default/spore.js")),
 ];
 
+/// Written only when some page draws a Mermaid diagram.
+pub const MERMAID_FILES: [&[u8]; 2] = [
+    include_bytes!("../../themes/vendor/mermaid.min.js"),
+    include_bytes!("../../themes/vendor/mermaid-init.js"),
+];
+
 /// The parsed templates and the theme's static files (name → bytes).
 pub struct Theme {
     pub templates: tera::Tera,

@@ -402,12 +402,11 @@ fn collect_folders(notes: &mut [IndexedNote], namer: &mut Namer) -> BTreeMap<Str
         }
         if let Some(f) = folders.get_mut(&folder) {
             f.notes.push(id);
+            // `index.md` wins over a note named like its folder.
             let folder_name = folder.rsplit('/').next().unwrap_or("");
-            if note.note.stem() == "index"
-                || (!folder.is_empty()
-                    && note.note.stem() == folder_name
-                    && f.folder_note.is_none())
-            {
+            let is_index = note.note.stem() == "index";
+            let named_like_folder = !folder.is_empty() && note.note.stem() == folder_name;
+            if is_index || (named_like_folder && f.folder_note.is_none()) {
                 f.folder_note = Some(id);
             }
         }

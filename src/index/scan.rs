@@ -237,7 +237,8 @@ fn tag_kind(range: &Range<usize>, body: &str) -> Kind {
 pub fn link_dest(link_type: LinkType, dest: &str) -> Option<String> {
     match link_type {
         LinkType::Autolink | LinkType::Email => None,
-        LinkType::WikiLink { .. } => Some(dest.to_string()),
+        // In tables `[[Note\\|label]]` escapes the pipe; the `\\` is not part of the name.
+        LinkType::WikiLink { .. } => Some(dest.strip_suffix('\\').unwrap_or(dest).to_string()),
         _ => {
             if dest.is_empty() || has_scheme(dest) {
                 return None;

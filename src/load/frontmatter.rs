@@ -80,6 +80,24 @@ pub fn parse(yaml: &str) -> Result<Frontmatter, FrontmatterError> {
     Ok(from_map(map))
 }
 
+/// When the YAML is malformed, the keys that keep a note private must still
+/// count: a `draft: true` line in a broken block still hides the note.
+pub fn salvage(yaml: &str) -> Frontmatter {
+    let mut fm = defaults();
+    for line in yaml.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = Value::String(value.trim().trim_matches(['"', '\'']).to_string());
+        match key.trim() {
+            "draft" => fm.draft = fm.draft || truthy(&value),
+            "publish" => fm.publish = fm.publish && truthy(&value),
+            _ => {}
+        }
+    }
+    fm
+}
+
 fn defaults() -> Frontmatter {
     Frontmatter {
         publish: true,

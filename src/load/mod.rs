@@ -75,15 +75,14 @@ pub struct LoadOptions {
 }
 
 pub fn strip_md(name: &str) -> &str {
-    // `get`, not indexing: the last three bytes may split a character.
-    let lower_ends = name.len() > 3
-        && name
-            .get(name.len() - 3..)
-            .is_some_and(|ext| ext.eq_ignore_ascii_case(".md"));
-    if lower_ends {
-        &name[..name.len() - 3]
-    } else {
-        name
+    // `get` rather than slicing: the last three bytes may split a character.
+    match name
+        .len()
+        .checked_sub(3)
+        .and_then(|cut| name.get(cut..).map(|ext| (cut, ext)))
+    {
+        Some((cut, ext)) if cut > 0 && ext.eq_ignore_ascii_case(".md") => &name[..cut],
+        _ => name,
     }
 }
 
@@ -193,7 +192,7 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
             );
             d.line = e.line;
             diags.push(d);
-            frontmatter::parse("").unwrap_or_default()
+            frontmatter::salvage(split.yaml.unwrap_or(""))
         }
     };
     let body = strip_comments(split.body).into_owned();
@@ -237,10 +236,10 @@ mod tests {
     }
 
     #[test]
-    fn strip_md_on_multibyte_names() {
-        assert_eq!(strip_md("Узел защита 5"), "Узел защита 5");
-        assert_eq!(strip_md("Узел.md"), "Узел");
-        assert!(!is_note_path("知识"));
+    fn strip_md_never_splits_a_character() {
+        assert_eq!(strip_md("知识"), "知识");
+        assert_eq!(strip_md("знание.md"), "знание");
+        assert_eq!(strip_md(".md"), ".md");
     }
 
     #[test]

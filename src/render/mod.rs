@@ -34,7 +34,12 @@ pub struct RenderedNote {
     pub html: String,
     pub toc: Vec<TocEntry>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The page draws a ```` ```mermaid ```` diagram (its own or an embed's).
+    pub uses_mermaid: bool,
 }
+
+/// Where the bundled Mermaid files are written when a page needs them.
+pub const MERMAID_SCRIPTS: [&str; 2] = ["_spore/mermaid.min.js", "_spore/mermaid-init.js"];
 
 /// What rendering reads: the index, and the shared highlighter.
 pub struct RenderContext<'a> {
@@ -53,9 +58,18 @@ pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
         stack: vec![(id, String::new())],
         diagnostics: Vec::new(),
         footnotes: Vec::new(),
+        uses_mermaid: false,
     };
     let mut html = frame.render(&note.note.body);
     html.push_str(&frame.footnote_section());
+    if frame.uses_mermaid {
+        for script in MERMAID_SCRIPTS {
+            html.push_str(&format!(
+                "<script src=\"{}\"></script>\n",
+                escape::attr(&relative_url(&note.out_path, script))
+            ));
+        }
+    }
     let toc = note
         .scan
         .headings
@@ -70,6 +84,7 @@ pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
         html,
         toc,
         diagnostics: frame.diagnostics,
+        uses_mermaid: frame.uses_mermaid,
     }
 }
 
@@ -85,6 +100,7 @@ struct Frame<'c, 'i> {
     stack: Vec<(NoteId, String)>,
     diagnostics: Vec<Diagnostic>,
     footnotes: Vec<String>,
+    uses_mermaid: bool,
 }
 
 /// What closes an open link when its `End` arrives.
@@ -434,8 +450,9 @@ impl Frame<'_, '_> {
         html
     }
 
-    fn code_block(&self, lang: &str, code: &str) -> String {
+    fn code_block(&mut self, lang: &str, code: &str) -> String {
         if lang.eq_ignore_ascii_case("mermaid") {
+            self.uses_mermaid = true;
             return format!("<pre class=\"mermaid\">{}</pre>\n", escape::html(code));
         }
         self.ctx.highlighter.code_block(lang, code).to_string()
@@ -632,10 +649,12 @@ impl Frame<'_, '_> {
             stack,
             diagnostics: Vec::new(),
             footnotes: Vec::new(),
+            uses_mermaid: false,
         };
         let mut inner = child.render(text);
         inner.push_str(&child.footnote_section());
         self.diagnostics.append(&mut child.diagnostics);
+        self.uses_mermaid |= child.uses_mermaid;
         let link_href = if fragment.is_empty() {
             href
         } else {

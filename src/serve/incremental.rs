@@ -123,14 +123,15 @@ impl LiveSite {
         let names = files.iter().map(|(r, a)| (a.clone(), r.clone())).collect();
         let links = all_links(&index);
         let keys = Keys::compute(&index, &links);
-        let page_keys = keys.pages(&index);
+        let degrees = emit::graph::Degrees::new(&index);
+        let page_keys = keys.pages(&index, &degrees);
         let mut pages = HashMap::with_capacity(page_keys.len());
         for (_, path, key) in page_keys {
             if let Some(bytes) = stages.site.files.get(&path) {
                 pages.insert(path, (key, bytes.clone()));
             }
         }
-        let sealed = Arc::new(pipeline::seal_stage(stages.site, &config, &index)?);
+        let sealed = Arc::new(pipeline::seal_stage(stages.site, &config, &options, &index)?.0);
         Ok(LiveSite {
             config,
             options,
@@ -482,9 +483,15 @@ impl LiveSite {
         self.rendered = rendered;
         lap(summary, "render", &mut clock);
 
-        let page_keys = self.keys.pages(index);
+        let degrees = emit::graph::Degrees::new(index);
+        let page_keys = self.keys.pages(index, &degrees);
         lap(summary, "page keys", &mut clock);
         let builder = ContextBuilder::new(index, &self.rendered, &self.config);
+        let pages = emit::Pages {
+            index,
+            builder: &builder,
+            degrees: &degrees,
+        };
         let stale: Vec<&(PageId, String, u64)> = page_keys
             .iter()
             .filter(|(_, path, key)| self.pages.get(path).is_none_or(|(old, _)| old != key))
@@ -494,7 +501,7 @@ impl LiveSite {
         let fresh: Vec<Rendered> = stale
             .par_iter()
             .map(|(page, _, key)| {
-                emit::render_page(&self.theme, &builder, page)
+                emit::render_page(&self.theme, &pages, page)
                     .map(|(path, bytes)| (path, *key, bytes))
             })
             .collect();
@@ -520,9 +527,16 @@ impl LiveSite {
         }
         self.pages.retain(|path, _| site.files.contains_key(path));
         lap(summary, "assemble pages", &mut clock);
-        emit::add_site_files(&mut site, index, &self.theme);
+        emit::add_site_files(
+            &mut site,
+            index,
+            &self.rendered,
+            &self.theme,
+            &self.config,
+            &degrees,
+        );
         lap(summary, "site files", &mut clock);
-        let sealed = pipeline::seal_stage(site, &self.config, index)?;
+        let (sealed, _) = pipeline::seal_stage(site, &self.config, &self.options, index)?;
         lap(summary, "seal", &mut clock);
         summary.site_changed = !same_files(&self.sealed, &sealed);
         self.sealed = Arc::new(sealed);

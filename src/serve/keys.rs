@@ -8,7 +8,7 @@
 //! notes they link to). [`Keys::is_fresh`] recomputes everything to check
 //! that (the incremental tests call it after every edit).
 
-use crate::emit::{self, PageId};
+use crate::emit::{self, graph::Degrees, PageId};
 use crate::index::{NoteId, Target, VaultIndex};
 use crate::render::MAX_EMBED_DEPTH;
 use rayon::prelude::*;
@@ -106,7 +106,25 @@ impl Keys {
     }
 
     /// Every page with its output path and page key, in emit order.
-    pub fn pages(&self, index: &VaultIndex) -> Vec<(PageId, String, u64)> {
+    pub fn pages(&self, index: &VaultIndex, degrees: &Degrees) -> Vec<(PageId, String, u64)> {
+        // Each note's outlinks, for the graphs.
+        let outlinks: Vec<u64> = index
+            .outlinks
+            .par_iter()
+            .map(|outs| {
+                let mut h = hasher();
+                outs.hash(&mut h);
+                h.finish()
+            })
+            .collect();
+        // The site graph: which notes, their titles, and every link.
+        let site_graph = {
+            let mut h = hasher();
+            for (card, outs) in self.cards.iter().zip(&outlinks) {
+                (card, outs).hash(&mut h);
+            }
+            h.finish()
+        };
         emit::page_list(index)
             .into_par_iter()
             .filter_map(|page| {
@@ -116,6 +134,13 @@ impl Keys {
                         let note = &index.notes[*id];
                         (0u8, self.note_parts[*id]).hash(&mut h);
                         hash_breadcrumbs(index, note.note.folder(), &mut h);
+                        // The local graph: the neighbours, how connected
+                        // each is, what they show and how they link.
+                        (&note.out_path, outlinks[*id]).hash(&mut h);
+                        for &n in &degrees.neighbours[*id] {
+                            (n, self.cards[n], degrees.neighbours[n].len(), outlinks[n])
+                                .hash(&mut h);
+                        }
                         note.out_path.clone()
                     }
                     PageId::Folder(key) => {
@@ -136,6 +161,10 @@ impl Keys {
                             self.cards[id].hash(&mut h);
                         }
                         folder.out_path.clone()
+                    }
+                    PageId::Graph => {
+                        (5u8, site_graph).hash(&mut h);
+                        emit::graph::GRAPH_PAGE.to_string()
                     }
                     PageId::AllTags => {
                         2u8.hash(&mut h);

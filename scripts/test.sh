@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every check Spore has: formatting, lints, and all tests (unit,
+# integration, property and headless-browser tests). Installs what the
+# browser tests need on a fresh Debian machine when run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing chromium for the browser tests"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+if [ -f tests/browser/package.json ] && command -v npm >/dev/null 2>&1; then
+  echo "== installing browser test driver (npm)"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --check
+echo "== cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== cargo test"
+cargo test --all-targets

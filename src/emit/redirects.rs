@@ -1,0 +1,139 @@
+//! Redirect pages for frontmatter `aliases` and `permalink`: a tiny HTML
+//! page with a meta refresh and a canonical link, both relative, so old
+//! and alternative addresses keep working on any host and from `file://`.
+//! A redirect never replaces a real page or another redirect.
+
+use super::graph::xml_escape;
+use crate::index::{VaultIndex, RESERVED_ROOT};
+use crate::portable::{relative_url, sanitize_component};
+use std::collections::{BTreeMap, HashSet};
+
+/// Output path for a `permalink` value (`/old/url/`, `old/page.html`).
+pub fn permalink_path(permalink: &str) -> Option<String> {
+    let trimmed = permalink.trim().trim_start_matches('/');
+    let is_dir = trimmed.is_empty() || trimmed.ends_with('/');
+    let parts: Vec<String> = trimmed
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        .map(sanitize_component)
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let last = parts.last()?;
+    let lower = last.to_ascii_lowercase();
+    if !is_dir && (lower.ends_with(".html") || lower.ends_with(".htm")) {
+        Some(parts.join("/"))
+    } else {
+        Some(format!("{}/index.html", parts.join("/")))
+    }
+}
+
+/// Output path for an alias: beside the note, named after the alias.
+pub fn alias_path(note_out: &str, alias: &str) -> String {
+    let name = format!("{}.html", sanitize_component(alias));
+    match note_out.rsplit_once('/') {
+        Some((folder, _)) => format!("{folder}/{name}"),
+        None => name,
+    }
+}
+
+pub fn redirect_html(from: &str, to: &str, title: &str, language: &str) -> Vec<u8> {
+    let href = xml_escape(&relative_url(from, to));
+    let title = xml_escape(title);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<link rel=\"canonical\" href=\"{href}\">\n<meta http-equiv=\"refresh\" content=\"0; url={href}\">\n<meta name=\"robots\" content=\"noindex\">\n</head>\n<body>\n<p>This page is now at <a href=\"{href}\">{title}</a>.</p>\n<footer><!-- spore:integrity --></footer>\n</body>\n</html>\n",
+        xml_escape(language)
+    )
+    .into_bytes()
+}
+
+fn fold(path: &str) -> String {
+    caseless::default_case_fold_str(path)
+}
+
+/// Redirect pages (path → bytes) that do not collide with `existing`.
+pub fn redirects(
+    index: &VaultIndex,
+    existing: &BTreeMap<String, crate::site::Bytes>,
+    language: &str,
+) -> BTreeMap<String, Vec<u8>> {
+    let mut taken: HashSet<String> = existing.keys().map(|k| fold(k)).collect();
+    // A redirect must not turn a real file into a folder or the reverse.
+    let folders: HashSet<String> = existing
+        .keys()
+        .flat_map(|k| {
+            let parts: Vec<&str> = k.split('/').collect();
+            (1..parts.len()).map(move |i| fold(&parts[..i].join("/")))
+        })
+        .collect();
+    let reserved: HashSet<String> = RESERVED_ROOT.iter().map(|r| fold(r)).collect();
+    let mut out = BTreeMap::new();
+    for note in &index.notes {
+        let fm = &note.note.frontmatter;
+        let mut wanted: Vec<String> = fm
+            .permalink
+            .as_deref()
+            .and_then(permalink_path)
+            .into_iter()
+            .collect();
+        wanted.extend(fm.aliases.iter().map(|a| alias_path(&note.out_path, a)));
+        for path in wanted {
+            let key = fold(&path);
+            let top = key.split('/').next().unwrap_or("");
+            let clashes_with_tree = path
+                .split('/')
+                .scan(String::new(), |acc, p| {
+                    if !acc.is_empty() {
+                        acc.push('/');
+                    }
+                    acc.push_str(p);
+                    Some(fold(acc))
+                })
+                .any(|prefix| taken.contains(&prefix) && prefix != key);
+            if path == note.out_path
+                || taken.contains(&key)
+                || folders.contains(&key)
+                || (reserved.contains(top) && key.contains('/'))
+                || (reserved.contains(&key))
+                || clashes_with_tree
+            {
+                continue;
+            }
+            taken.insert(key);
+            out.insert(
+                path.clone(),
+                redirect_html(&path, &note.out_path, note.title(), language),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permalinks_map_to_files() {
+        assert_eq!(
+            permalink_path("/old/page/").as_deref(),
+            Some("old/page/index.html")
+        );
+        assert_eq!(
+            permalink_path("old/page.html").as_deref(),
+            Some("old/page.html")
+        );
+        assert_eq!(permalink_path("/a b/../c"), Some("a-b/c/index.html".into()));
+        assert_eq!(permalink_path("/"), None);
+    }
+
+    #[test]
+    fn aliases_sit_beside_the_note() {
+        assert_eq!(
+            alias_path("notes/x.html", "Other name"),
+            "notes/Other-name.html"
+        );
+        assert_eq!(alias_path("x.html", "AI"), "AI.html");
+    }
+}

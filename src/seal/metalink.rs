@@ -1,0 +1,77 @@
+//! `integrity/site.meta4`: a Metalink 4 (RFC 5854) description of the whole
+//! site — every file with its size, SHA-256 and one URL per mirror — so
+//! `aria2c -M integrity/site.meta4` clones or repairs a copy from all
+//! mirrors at once. The seal files derived from the manifest are listed with
+//! URLs only (no hash), which keeps this file free of the manifest's hash so
+//! the manifest can list (and the signature cover) this file.
+
+use super::manifest::{FileEntry, MirrorEntry, SEAL_FILES};
+use crate::portable::encode_path;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn write_urls(out: &mut String, path: &str, mirrors: &[MirrorEntry]) {
+    for m in mirrors {
+        let mut attrs = String::new();
+        if let Some(p) = m.priority {
+            // Metalink priorities run from 1 (most preferred) up.
+            let _ = write!(attrs, " priority=\"{}\"", p.max(1));
+        }
+        if let Some(l) = &m.location {
+            let _ = write!(
+                attrs,
+                " location=\"{}\"",
+                xml_escape(&l.to_ascii_lowercase())
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    <url{attrs}>{}</url>",
+            xml_escape(&format!("{}{}", m.url, encode_path(path)))
+        );
+    }
+}
+
+/// The metalink document for `files` (without the seal files, which are
+/// added URL-only).
+pub fn metalink(
+    files: &BTreeMap<String, FileEntry>,
+    mirrors: &[MirrorEntry],
+    generator: &str,
+    published: &str,
+) -> String {
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str("<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">\n");
+    let _ = writeln!(out, "  <generator>{}</generator>", xml_escape(generator));
+    let _ = writeln!(out, "  <published>{}</published>", xml_escape(published));
+    for (path, entry) in files {
+        let _ = writeln!(out, "  <file name=\"{}\">", xml_escape(path));
+        let _ = writeln!(out, "    <size>{}</size>", entry.size);
+        let _ = writeln!(out, "    <hash type=\"sha-256\">{}</hash>", entry.sha256);
+        write_urls(&mut out, path, mirrors);
+        out.push_str("  </file>\n");
+    }
+    for path in SEAL_FILES {
+        let _ = writeln!(out, "  <file name=\"{}\">", xml_escape(path));
+        write_urls(&mut out, path, mirrors);
+        out.push_str("  </file>\n");
+    }
+    out.push_str("</metalink>\n");
+    out
+}

@@ -1,0 +1,230 @@
+/* Spore: checks this page against the site's manifest, in the browser.
+ * Over http(s) it fetches the page itself and integrity/manifest.json,
+ * hashes them with WebCrypto (SHA-256), checks the minisign signature where
+ * the browser has Ed25519, and shows a badge in the footer panel. Opened
+ * from file:// (where fetch is blocked) it shows the expected hash from
+ * integrity/manifest.js and the commands to check the copy.
+ * The verdict is also written to the panel's data-state attribute:
+ * "verified", "altered" or "unknown". Classic script, no network beyond
+ * the two same-site files. */
+(function () {
+  "use strict";
+
+  var panel = document.getElementById("spore-integrity-panel");
+  var block = document.getElementById("spore-integrity");
+  if (!panel || !block) return;
+  var badge = document.getElementById("spore-integrity-badge");
+  var verdict = document.getElementById("spore-integrity-verdict");
+  var data;
+  try {
+    data = JSON.parse(block.textContent);
+  } catch (e) {
+    return;
+  }
+
+  function show(state, label, lines) {
+    panel.setAttribute("data-state", state);
+    if (badge) {
+      badge.className = "badge " + state;
+      badge.textContent = label;
+    }
+    if (verdict) {
+      verdict.textContent = "";
+      lines.forEach(function (line, i) {
+        if (i > 0) verdict.appendChild(document.createElement("br"));
+        verdict.appendChild(document.createTextNode(line));
+      });
+    }
+  }
+
+  function addPre(text) {
+    var pre = document.createElement("pre");
+    pre.textContent = text;
+    panel.appendChild(pre);
+  }
+
+  function hex(buffer) {
+    var bytes = new Uint8Array(buffer), out = "";
+    for (var i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+    return out;
+  }
+
+  function sha256hex(bytes) {
+    return crypto.subtle.digest("SHA-256", bytes).then(hex);
+  }
+
+  /* The page's self hash is computed with its own 64 hex digits zeroed. */
+  function zeroSelf(bytes, self) {
+    var needle = [], i, j;
+    for (i = 0; i < self.length; i++) needle.push(self.charCodeAt(i));
+    var out = new Uint8Array(bytes);
+    for (i = 0; i + needle.length <= out.length; i++) {
+      for (j = 0; j < needle.length && out[i + j] === needle[j]; j++);
+      if (j === needle.length) {
+        for (j = 0; j < needle.length; j++) out[i + j] = 48;
+        i += needle.length - 1;
+      }
+    }
+    return out;
+  }
+
+  function fetchBytes(url) {
+    return fetch(url, { cache: "no-store", credentials: "same-origin", redirect: "error" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.arrayBuffer();
+    }).then(function (b) { return new Uint8Array(b); });
+  }
+
+  /* ---- BLAKE2b-512 (RFC 7693), for minisign's prehashed signatures ---- */
+  var B = typeof BigInt === "function" ? BigInt : null;
+  function blake2b512(input) {
+    var M64 = (B(1) << B(64)) - B(1);
+    var IV = ["6a09e667f3bcc908", "bb67ae8584caa73b", "3c6ef372fe94f82b", "a54ff53a5f1d36f1",
+      "510e527fade682d1", "9b05688c2b3e6c1f", "1f83d9abfb41bd6b", "5be0cd19137e2179"].map(function (h) { return B("0x" + h); });
+    var SIGMA = [
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], [14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3],
+      [11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4], [7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8],
+      [9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13], [2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9],
+      [12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11], [13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10],
+      [6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5], [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0]];
+    var R32 = B(32), R24 = B(24), R16 = B(16), R63 = B(63);
+    function rotr(x, n) { return ((x >> n) | (x << (B(64) - n))) & M64; }
+    var h = IV.slice();
+    h[0] ^= B(0x01010040);
+    var v = new Array(16), m = new Array(16);
+    function G(a, b, c, d, x, y) {
+      v[a] = (v[a] + v[b] + x) & M64; v[d] = rotr(v[d] ^ v[a], R32);
+      v[c] = (v[c] + v[d]) & M64; v[b] = rotr(v[b] ^ v[c], R24);
+      v[a] = (v[a] + v[b] + y) & M64; v[d] = rotr(v[d] ^ v[a], R16);
+      v[c] = (v[c] + v[d]) & M64; v[b] = rotr(v[b] ^ v[c], R63);
+    }
+    function compress(block, t, last) {
+      var i, j;
+      for (i = 0; i < 16; i++) {
+        var w = B(0);
+        for (j = 7; j >= 0; j--) w = (w << B(8)) | B(block[i * 8 + j]);
+        m[i] = w;
+      }
+      for (i = 0; i < 8; i++) { v[i] = h[i]; v[i + 8] = IV[i]; }
+      v[12] ^= B(t);
+      if (last) v[14] ^= M64;
+      for (i = 0; i < 12; i++) {
+        var s = SIGMA[i % 10];
+        G(0, 4, 8, 12, m[s[0]], m[s[1]]); G(1, 5, 9, 13, m[s[2]], m[s[3]]);
+        G(2, 6, 10, 14, m[s[4]], m[s[5]]); G(3, 7, 11, 15, m[s[6]], m[s[7]]);
+        G(0, 5, 10, 15, m[s[8]], m[s[9]]); G(1, 6, 11, 12, m[s[10]], m[s[11]]);
+        G(2, 7, 8, 13, m[s[12]], m[s[13]]); G(3, 4, 9, 14, m[s[14]], m[s[15]]);
+      }
+      for (i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
+    }
+    var block = new Uint8Array(128), off = 0;
+    while (input.length - off > 128) {
+      compress(input.subarray(off, off + 128), off + 128, false);
+      off += 128;
+    }
+    block.set(input.subarray(off));
+    compress(block, input.length, true);
+    var out = new Uint8Array(64);
+    for (var i = 0; i < 8; i++) {
+      for (var j = 0; j < 8; j++) out[i * 8 + j] = Number((h[i] >> B(8 * j)) & B(255));
+    }
+    return out;
+  }
+
+  function b64(text) {
+    var bin = atob(text.trim()), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  function sameBytes(a, b) {
+    if (a.length !== b.length) return false;
+    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
+  /* Resolves to "valid", "invalid: why", "unsupported" or "unsigned". */
+  function checkSignature(manifest, manifestBytes) {
+    if (!manifest.public_key) return Promise.resolve("unsigned");
+    if (!B || !crypto.subtle.importKey) return Promise.resolve("unsupported");
+    var sigUrl = new URL(data.manifest + ".minisig", location.href).href;
+    return fetchBytes(sigUrl).then(function (sigFile) {
+      var lines = new TextDecoder().decode(sigFile).split("\n");
+      if (lines.length < 4 || lines[2].indexOf("trusted comment: ") !== 0) return "invalid: not a minisign signature";
+      var pk = b64(manifest.public_key), sig = b64(lines[1]), global = b64(lines[3]);
+      if (pk.length !== 42 || sig.length !== 74 || global.length !== 64) return "invalid: malformed key or signature";
+      if (sig[0] !== 69 || sig[1] !== 68) return "invalid: not a prehashed (ED) signature";
+      if (!sameBytes(sig.subarray(2, 10), pk.subarray(2, 10))) return "invalid: signed by another key";
+      var comment = new TextEncoder().encode(lines[2].slice("trusted comment: ".length));
+      var signed = new Uint8Array(64 + comment.length);
+      signed.set(sig.subarray(10));
+      signed.set(comment, 64);
+      return crypto.subtle.importKey("raw", pk.subarray(10), { name: "Ed25519" }, false, ["verify"]).then(function (key) {
+        return Promise.all([
+          crypto.subtle.verify({ name: "Ed25519" }, key, sig.subarray(10), blake2b512(manifestBytes)),
+          crypto.subtle.verify({ name: "Ed25519" }, key, global, signed)
+        ]);
+      }, function () { return null; }).then(function (ok) {
+        if (ok === null) return "unsupported";
+        return ok[0] && ok[1] ? "valid" : "invalid: the signature does not match the manifest";
+      });
+    }, function () { return "invalid: the signature file is missing"; });
+  }
+
+  function keyId(publicKey) {
+    var pk = b64(publicKey), id = "";
+    for (var i = 9; i >= 2; i--) id += (pk[i] < 16 ? "0" : "") + pk[i].toString(16);
+    return id.toUpperCase();
+  }
+
+  function fileMode() {
+    show("unknown", "not checked", ["Opened from a file: a browser cannot read this page's own bytes here."]);
+    function expected() {
+      var m = window.SPORE_MANIFEST, entry = m && m.files && m.files[data.path];
+      if (entry) {
+        verdict.appendChild(document.createElement("br"));
+        verdict.appendChild(document.createTextNode("Expected SHA-256 of this file (" + data.path + "), from the manifest: " + entry.sha256));
+      }
+      addPre("cd SITE-FOLDER\nsha256sum -c --strict integrity/SHA256SUMS\nsha256sum " + data.path +
+        (data.public_key ? "\nminisign -Vm integrity/manifest.json -P " + data.public_key : "") +
+        "\nspore verify SITE-FOLDER" + (data.mirrors.length ? " " + data.mirrors[0].slice(0, data.mirrors[0].length - data.path.length) : ""));
+    }
+    var script = document.createElement("script");
+    script.src = data.manifest_js;
+    script.onload = expected;
+    script.onerror = expected;
+    document.head.appendChild(script);
+  }
+
+  if (location.protocol !== "http:" && location.protocol !== "https:") return fileMode();
+  if (!window.fetch || !window.crypto || !crypto.subtle || !window.TextDecoder) {
+    return show("unknown", "not checked", ["This browser cannot hash files (no WebCrypto)."]);
+  }
+
+  show("unknown", "checking…", ["Checking this page against the site manifest…"]);
+  var pageUrl = location.href.split("#")[0];
+  var manifestUrl = new URL(data.manifest, location.href).href;
+  Promise.all([fetchBytes(pageUrl), fetchBytes(manifestUrl)]).then(function (got) {
+    var page = got[0], manifestBytes = got[1];
+    var manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
+    var entry = manifest.files && manifest.files[data.path];
+    return Promise.all([sha256hex(page), sha256hex(zeroSelf(page, data.self))]).then(function (h) {
+      return checkSignature(manifest, manifestBytes).then(function (sig) {
+        var problems = [];
+        if (!entry) problems.push("This page is not listed in the site manifest.");
+        else if (entry.sha256 !== h[0] || entry.size !== page.length) problems.push("This page's bytes differ from the manifest (expected SHA-256 " + entry.sha256 + ", got " + h[0] + ").");
+        if (h[1] !== data.self) problems.push("The page's own hash does not match its content.");
+        if ((manifest.public_key || null) !== (data.public_key || null)) problems.push("The page and the manifest name different keys.");
+        if (sig.indexOf("invalid") === 0) problems.push("Manifest signature " + sig + ".");
+        if (problems.length) return show("altered", "altered", problems);
+        var lines = ["This page matches the site manifest, version " + manifest.version + " (" + manifest.built + ")."];
+        if (sig === "valid") lines.push("Manifest signature valid, key ID " + keyId(manifest.public_key) + " — compare it with the key the author publishes.");
+        else if (sig === "unsupported") lines.push("This browser cannot check Ed25519 signatures; use `spore verify` or minisign.");
+        else lines.push("The manifest is not signed.");
+        show("verified", "verified", lines);
+      });
+    });
+  }).catch(function (e) {
+    show("unknown", "not checked", ["Could not check this page: " + (e && e.message ? e.message : e)]);
+  });
+})();

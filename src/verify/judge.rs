@@ -1,0 +1,413 @@
+//! What the observations mean: which manifest is the reference, what state
+//! each copy is in (CURRENT, STALE, BAD-SIGNATURE, NO-MANIFEST, ROLLBACK),
+//! which files are OK, MISSING, MODIFIED or EXTRA, and where copies
+//! disagree.
+
+use super::observe::{CopyManifest, Observed, Seen};
+use super::report::{CopyState, Disagreement, FileProblem, FileStatus, Reference, SignatureState};
+use crate::seal::manifest::{
+    manifest_js, Manifest, MANIFEST_JS_PATH, MANIFEST_PATH, SEAL_FILES, SIGNATURE_PATH, SUMS_PATH,
+};
+use crate::seal::page::sha256_hex;
+use crate::seal::{sign, sums};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Checks each copy's signature against the pinned key (a key found in a
+/// copy is never trusted on its own).
+pub fn signature_state(copy: &Observed, key: Option<&str>) -> SignatureState {
+    let (Some(key), Ok(m)) = (key, &copy.manifest) else {
+        return SignatureState::NotChecked;
+    };
+    let Some(sig) = &copy.signature else {
+        return SignatureState::Missing;
+    };
+    match sign::verify(key, &m.bytes, sig) {
+        Ok(v) if v.version != Some(m.manifest.version) => SignatureState::Invalid(format!(
+            "the signed comment names version {:?}, the manifest {}",
+            v.version, m.manifest.version
+        )),
+        Ok(v) if v.site.as_deref() != Some(m.manifest.site.id.as_str()) => {
+            SignatureState::Invalid(format!(
+                "the signed comment names site {:?}, the manifest {}",
+                v.site, m.manifest.site.id
+            ))
+        }
+        Ok(_) => SignatureState::Valid,
+        Err(e) => SignatureState::Invalid(e.to_string()),
+    }
+}
+
+/// The reference copy: the highest correctly signed version; without one,
+/// the manifest most copies agree on (ties: higher version, then order).
+pub fn choose_reference(copies: &[Observed], sigs: &[SignatureState]) -> Option<(usize, bool)> {
+    let signed = copies
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| sigs[*i] == SignatureState::Valid)
+        .filter_map(|(i, c)| c.manifest.as_ref().ok().map(|m| (i, m.manifest.version)))
+        .fold(None, |best: Option<(usize, i64)>, (i, v)| match best {
+            Some((_, bv)) if bv >= v => best,
+            _ => Some((i, v)),
+        });
+    if let Some((i, _)) = signed {
+        return Some((i, true));
+    }
+    let mut votes: BTreeMap<&[u8], (usize, usize, i64)> = BTreeMap::new();
+    for (i, c) in copies.iter().enumerate() {
+        if let Ok(m) = &c.manifest {
+            let e = votes
+                .entry(m.bytes.as_slice())
+                .or_insert((0, i, m.manifest.version));
+            e.0 += 1;
+        }
+    }
+    votes
+        .values()
+        .max_by(|a, b| (a.0, a.2, std::cmp::Reverse(a.1)).cmp(&(b.0, b.2, std::cmp::Reverse(b.1))))
+        .map(|&(_, i, _)| (i, false))
+}
+
+/// Which manifest a copy's files are checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    Own,
+    Reference,
+    Nothing,
+}
+
+pub fn judged_by(
+    copy: &Observed,
+    sig: &SignatureState,
+    reference: Option<(&CopyManifest, bool)>,
+) -> Judged {
+    let Ok(own) = &copy.manifest else {
+        return if reference.is_some() {
+            Judged::Reference
+        } else {
+            Judged::Nothing
+        };
+    };
+    match reference {
+        None => Judged::Own,
+        Some((_, true)) if *sig == SignatureState::Valid => Judged::Own,
+        Some((_, true)) => Judged::Reference,
+        Some((r, false)) if r.bytes == own.bytes || own.manifest.version < r.manifest.version => {
+            Judged::Own
+        }
+        Some((_, false)) => Judged::Reference,
+    }
+}
+
+/// SHA-256 of each seal file as it must be for this manifest (the
+/// signature aside, which is checked by verifying it).
+pub fn expected_seal(m: &CopyManifest) -> BTreeMap<&'static str, String> {
+    let js = manifest_js(&m.bytes);
+    let mut entries: Vec<(String, String)> = m
+        .manifest
+        .files
+        .iter()
+        .map(|(p, e)| (p.clone(), e.sha256.clone()))
+        .collect();
+    entries.push((MANIFEST_PATH.into(), sha256_hex(&m.bytes)));
+    entries.push((MANIFEST_JS_PATH.into(), sha256_hex(&js)));
+    let text = sums::sha256sums(entries.iter().map(|(p, h)| (p.as_str(), h.as_str())));
+    BTreeMap::from([
+        (MANIFEST_PATH, sha256_hex(&m.bytes)),
+        (MANIFEST_JS_PATH, sha256_hex(&js)),
+        (SUMS_PATH, sha256_hex(text.as_bytes())),
+    ])
+}
+
+fn compare(path: &str, seen: Option<&Seen>, size: u64, sha256: &str) -> Option<FileProblem> {
+    let problem = |status, detail: String| {
+        Some(FileProblem {
+            path: path.to_string(),
+            status,
+            detail: Some(detail),
+        })
+    };
+    match seen {
+        None | Some(Seen::Missing) => Some(FileProblem {
+            path: path.to_string(),
+            status: FileStatus::Missing,
+            detail: None,
+        }),
+        Some(Seen::Failed(e)) => problem(FileStatus::Missing, format!("could not read: {e}")),
+        Some(Seen::TooLarge) => problem(
+            FileStatus::Modified,
+            format!("larger than the {size} bytes expected"),
+        ),
+        Some(Seen::Present {
+            size: s,
+            sha256: h,
+            self_ok,
+        }) => {
+            if *s != size {
+                problem(FileStatus::Modified, format!("{s} bytes, expected {size}"))
+            } else if h != sha256 {
+                problem(FileStatus::Modified, "SHA-256 differs".into())
+            } else if *self_ok == Some(false) {
+                problem(
+                    FileStatus::Modified,
+                    "the page's embedded self hash does not match".into(),
+                )
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Per-file statuses of one copy against manifest `m`.
+pub fn check_files(
+    copy: &Observed,
+    m: &CopyManifest,
+    key: Option<&str>,
+) -> (usize, Vec<FileProblem>) {
+    let mut problems = Vec::new();
+    let mut ok = 0;
+    for (path, entry) in &m.manifest.files {
+        match compare(path, copy.files.get(path), entry.size, &entry.sha256) {
+            Some(p) => problems.push(p),
+            None => ok += 1,
+        }
+    }
+    for (path, sha) in expected_seal(m) {
+        let size = match copy.files.get(path) {
+            Some(Seen::Present { size, .. }) => *size,
+            _ => 0,
+        };
+        match compare(path, copy.files.get(path), size, &sha) {
+            Some(p) => problems.push(p),
+            None => ok += 1,
+        }
+    }
+    let signing_key = key.or(m.manifest.public_key.as_deref());
+    if let Some(signing_key) = signing_key {
+        match (&copy.signature, copy.files.get(SIGNATURE_PATH)) {
+            (Some(sig), Some(Seen::Present { .. })) => {
+                let valid = sign::verify(signing_key, &m.bytes, sig)
+                    .map(|_| sign::is_canonical(sig, &m.manifest.site.id));
+                match valid {
+                    Ok(true) => ok += 1,
+                    Ok(false) => problems.push(FileProblem {
+                        path: SIGNATURE_PATH.into(),
+                        status: FileStatus::Modified,
+                        detail: Some("the signature verifies but its file was edited".into()),
+                    }),
+                    Err(e) => problems.push(FileProblem {
+                        path: SIGNATURE_PATH.into(),
+                        status: FileStatus::Modified,
+                        detail: Some(e.to_string()),
+                    }),
+                }
+            }
+            _ => problems.push(FileProblem {
+                path: SIGNATURE_PATH.into(),
+                status: FileStatus::Missing,
+                detail: None,
+            }),
+        }
+    }
+    if let Some(listing) = &copy.listing {
+        for path in listing {
+            let known = m.manifest.files.contains_key(path)
+                || SEAL_FILES.contains(&path.as_str())
+                || path == crate::write::MARKER;
+            if !known {
+                problems.push(FileProblem {
+                    path: path.clone(),
+                    status: FileStatus::Extra,
+                    detail: None,
+                });
+            }
+        }
+    }
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
+    (ok, problems)
+}
+
+/// The files to read at a copy, with the largest size any relevant
+/// manifest allows for each.
+pub fn wanted_files(copy: &Observed, reference: Option<&CopyManifest>) -> BTreeMap<String, u64> {
+    let mut wanted: BTreeMap<String, u64> = BTreeMap::new();
+    let manifests = [copy.manifest.as_ref().ok(), reference];
+    for m in manifests.into_iter().flatten() {
+        for (path, e) in &m.manifest.files {
+            let cap = wanted.entry(path.clone()).or_insert(0);
+            *cap = (*cap).max(e.size);
+        }
+        let js = manifest_js(&m.bytes).len() as u64;
+        for (path, size) in [
+            (MANIFEST_PATH, m.bytes.len() as u64),
+            (MANIFEST_JS_PATH, js),
+            // A SHA256SUMS line is at most a hash, two spaces, the escaped path.
+            (
+                SUMS_PATH,
+                m.manifest
+                    .files
+                    .keys()
+                    .map(|p| 70 + 2 * p.len() as u64)
+                    .sum::<u64>()
+                    + 1024,
+            ),
+            (SIGNATURE_PATH, super::source::SIGNATURE_CAP),
+        ] {
+            let cap = wanted.entry(path.to_string()).or_insert(0);
+            *cap = (*cap).max(size);
+        }
+    }
+    wanted
+}
+
+/// The state of a copy relative to the reference and the remembered
+/// version.
+pub fn copy_state(
+    copy: &Observed,
+    sig: &SignatureState,
+    judged: Judged,
+    reference: Option<(&CopyManifest, bool)>,
+    remembered: Option<i64>,
+) -> CopyState {
+    let own = match &copy.manifest {
+        Ok(m) => m,
+        Err(reason) => {
+            return CopyState::NoManifest {
+                reason: reason.clone(),
+            }
+        }
+    };
+    if let SignatureState::Invalid(reason) = sig {
+        return CopyState::BadSignature {
+            reason: reason.clone(),
+        };
+    }
+    if *sig == SignatureState::Missing {
+        return CopyState::BadSignature {
+            reason: "no signature file (integrity/manifest.json.minisig)".into(),
+        };
+    }
+    let version = own.manifest.version;
+    if let Some(remembered) = remembered {
+        if judged == Judged::Own && version < remembered {
+            return CopyState::Rollback {
+                version,
+                remembered,
+            };
+        }
+    }
+    match reference {
+        Some((r, _)) if judged == Judged::Own && version < r.manifest.version => CopyState::Stale {
+            version,
+            behind_seconds: r.manifest.version - version,
+        },
+        _ => CopyState::Current,
+    }
+}
+
+/// Copy by copy, the files on which copies disagree with the reference:
+/// OK, MISSING, MODIFIED, EXTRA, or OLD (matches the copy's own older
+/// signed manifest).
+pub fn disagreements(
+    copies: &[Observed],
+    states: &[CopyState],
+    problems: &[Vec<FileProblem>],
+    reference: &CopyManifest,
+    reference_signature: Option<&str>,
+) -> Vec<Disagreement> {
+    let mut expected: BTreeMap<String, String> = reference
+        .manifest
+        .files
+        .iter()
+        .map(|(p, e)| (p.clone(), e.sha256.clone()))
+        .collect();
+    for (p, h) in expected_seal(reference) {
+        expected.insert(p.to_string(), h);
+    }
+    if let Some(sig) = reference_signature {
+        expected.insert(SIGNATURE_PATH.into(), sha256_hex(sig.as_bytes()));
+    }
+    let mut universe: BTreeSet<String> = expected.keys().cloned().collect();
+    for p in problems.iter().flatten() {
+        universe.insert(p.path.clone());
+    }
+    // Each copy's own seal files, computed once (hashing a manifest is not free).
+    let own_seal: Vec<Option<BTreeMap<&'static str, String>>> = copies
+        .iter()
+        .map(|c| c.manifest.as_ref().ok().map(expected_seal))
+        .collect();
+    let problem_paths: Vec<BTreeSet<&str>> = problems
+        .iter()
+        .map(|ps| ps.iter().map(|p| p.path.as_str()).collect())
+        .collect();
+    let mut rows = Vec::new();
+    for path in universe {
+        let cells: Vec<String> = copies
+            .iter()
+            .enumerate()
+            .map(|(i, copy)| {
+                let stale = matches!(states[i], CopyState::Stale { .. });
+                let seen = copy.files.get(&path);
+                let own_sha = copy.manifest.as_ref().ok().and_then(|m| {
+                    if path == SIGNATURE_PATH {
+                        copy.signature.as_ref().map(|s| sha256_hex(s.as_bytes()))
+                    } else {
+                        m.manifest
+                            .files
+                            .get(&path)
+                            .map(|e| e.sha256.clone())
+                            .or_else(|| {
+                                own_seal[i]
+                                    .as_ref()
+                                    .and_then(|seal| seal.get(path.as_str()).cloned())
+                            })
+                    }
+                });
+                let old = stale
+                    && seen.and_then(Seen::sha256).is_some()
+                    && seen.and_then(Seen::sha256) == own_sha.as_deref();
+                let cell = match (expected.get(&path), seen) {
+                    (Some(_), None) => "-",
+                    (Some(_), Some(Seen::Missing)) => "MISSING",
+                    (Some(_), Some(Seen::Failed(_))) => "UNREADABLE",
+                    (Some(want), Some(s)) if s.sha256() == Some(want.as_str()) => {
+                        if problem_paths[i].contains(path.as_str()) {
+                            "MODIFIED"
+                        } else {
+                            "OK"
+                        }
+                    }
+                    (Some(_), Some(_)) if old => "OLD",
+                    (Some(_), Some(_)) => "MODIFIED",
+                    (None, _) if old => "OLD",
+                    (None, _) => {
+                        let listed = copy.listing.as_ref().is_some_and(|l| l.contains(&path));
+                        if listed {
+                            "EXTRA"
+                        } else {
+                            "-"
+                        }
+                    }
+                };
+                cell.to_string()
+            })
+            .collect();
+        if cells.iter().any(|c| c != "OK" && c != "-") {
+            rows.push(Disagreement { path, cells });
+        }
+    }
+    rows
+}
+
+/// Reference facts for the report.
+pub fn reference_info(label: &str, m: &Manifest, signed: bool) -> Reference {
+    Reference {
+        copy: label.to_string(),
+        site_id: m.site.id.clone(),
+        title: m.site.title.clone(),
+        version: m.version,
+        built: m.built.clone(),
+        signed,
+        key_id: m.public_key.as_deref().and_then(|k| sign::key_id(k).ok()),
+    }
+}

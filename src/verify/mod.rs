@@ -1,0 +1,198 @@
+//! `spore verify`: checks any number of copies of a site (folders and
+//! http(s) URLs) against their manifests, the pinned key and each other.
+//!
+//! Order of work: read every copy's manifest and signature; choose the
+//! reference (the highest version correctly signed by the pinned key, else
+//! the manifest most copies agree on, marked UNSIGNED); read and hash every
+//! file; judge each copy; optionally repair a local copy and check again.
+
+pub mod judge;
+pub mod observe;
+pub mod repair;
+pub mod report;
+pub mod source;
+pub mod state;
+
+use judge::Judged;
+use observe::Observed;
+use rayon::prelude::*;
+use report::CopyReport;
+pub use report::{exit, CopyState, FileStatus, Outcome, VerifyReport};
+use source::CopySource;
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Folders and http(s) URLs, as given on the command line.
+    pub copies: Vec<String>,
+    /// The pinned public key (base64 line).
+    pub key: Option<String>,
+    /// `--state FILE`.
+    pub state: Option<PathBuf>,
+    /// `--repair DIR`.
+    pub repair: Option<PathBuf>,
+}
+
+#[derive(Debug, Error)]
+pub enum VerifyError {
+    #[error("no copies to verify")]
+    NoCopies,
+    #[error("{0}")]
+    State(String),
+    #[error("repair failed: {0}")]
+    Repair(String),
+    #[error("cannot repair: {0}")]
+    NoReference(String),
+}
+
+struct Checked {
+    copies: Vec<Observed>,
+    reference: Option<(usize, bool)>,
+    report: VerifyReport,
+}
+
+fn check_all(labels: &[String], key: Option<&str>, state: Option<&state::State>) -> Checked {
+    let mut copies: Vec<Observed> = labels
+        .par_iter()
+        .map(|label| observe::observe_manifest(label, CopySource::parse(label)))
+        .collect();
+    let sigs: Vec<_> = copies
+        .iter()
+        .map(|c| judge::signature_state(c, key))
+        .collect();
+    let reference = judge::choose_reference(&copies, &sigs);
+    let ref_manifest = reference.and_then(|(i, _)| copies[i].manifest.as_ref().ok().cloned());
+    for copy in copies.iter_mut() {
+        let wanted = judge::wanted_files(copy, ref_manifest.as_ref());
+        observe::observe_files(copy, &wanted);
+    }
+    let reference_info = reference.and_then(|(i, signed)| {
+        let m = copies[i].manifest.as_ref().ok()?;
+        Some(judge::reference_info(&copies[i].label, &m.manifest, signed))
+    });
+    let remembered = reference_info
+        .as_ref()
+        .and_then(|r| state.and_then(|s| s.remembered(&r.site_id)));
+    let with_flag = ref_manifest
+        .as_ref()
+        .zip(reference)
+        .map(|(m, (_, signed))| (m, signed));
+    let mut reports = Vec::new();
+    let mut states = Vec::new();
+    let mut problems = Vec::new();
+    for (copy, sig) in copies.iter().zip(&sigs) {
+        let judged = judge::judged_by(copy, sig, with_flag);
+        let state = judge::copy_state(copy, sig, judged, with_flag, remembered);
+        let against = match judged {
+            Judged::Own => copy.manifest.as_ref().ok(),
+            Judged::Reference => ref_manifest.as_ref(),
+            Judged::Nothing => None,
+        };
+        let (files_ok, file_problems) = against
+            .map(|m| judge::check_files(copy, m, key))
+            .unwrap_or_default();
+        states.push(state.clone());
+        problems.push(file_problems.clone());
+        reports.push(CopyReport {
+            copy: copy.label.clone(),
+            state,
+            version: copy.manifest.as_ref().ok().map(|m| m.manifest.version),
+            signature: sig.clone(),
+            files_ok,
+            problems: file_problems,
+        });
+    }
+    let disagreements = match (&ref_manifest, reference) {
+        (Some(m), Some((i, _))) => judge::disagreements(
+            &copies,
+            &states,
+            &problems,
+            m,
+            copies[i].signature.as_deref(),
+        ),
+        _ => Vec::new(),
+    };
+    let outcome = VerifyReport::decide(key.is_some(), reference_info.as_ref(), &reports);
+    let report = VerifyReport {
+        reference: reference_info,
+        key_pinned: key.is_some(),
+        copies: reports,
+        disagreements,
+        repaired: Vec::new(),
+        outcome,
+        exit_code: outcome.exit_code(),
+    };
+    Checked {
+        copies,
+        reference,
+        report,
+    }
+}
+
+fn same_folder(label: &str, dir: &std::path::Path) -> bool {
+    match CopySource::parse(label).folder() {
+        Some(f) => {
+            let a = f.canonicalize().unwrap_or_else(|_| f.to_path_buf());
+            let b = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+            a == b
+        }
+        None => false,
+    }
+}
+
+/// Runs the whole check (and repair), updating the state file.
+pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
+    if options.copies.is_empty() && options.repair.is_none() {
+        return Err(VerifyError::NoCopies);
+    }
+    let mut labels = options.copies.clone();
+    let target = options.repair.as_ref().map(|dir| {
+        labels
+            .iter()
+            .position(|l| same_folder(l, dir))
+            .unwrap_or_else(|| {
+                labels.push(dir.display().to_string());
+                labels.len() - 1
+            })
+    });
+    let mut state = match &options.state {
+        Some(path) => Some(state::State::read(path).map_err(VerifyError::State)?),
+        None => None,
+    };
+    let key = options.key.as_deref();
+    let mut checked = check_all(&labels, key, state.as_ref());
+    if let Some(target) = target {
+        let (i, _) = checked
+            .reference
+            .ok_or_else(|| VerifyError::NoReference("no copy has a readable manifest".into()))?;
+        let reference = checked.copies[i]
+            .manifest
+            .as_ref()
+            .map_err(|e| VerifyError::NoReference(e.clone()))?
+            .clone();
+        let signature = checked.copies[i].signature.clone();
+        let label = checked.copies[i].label.clone();
+        let repaired = repair::repair(
+            &checked.copies,
+            target,
+            &reference,
+            signature.as_deref(),
+            &label,
+        )
+        .map_err(VerifyError::Repair)?;
+        if !repaired.is_empty() {
+            checked = check_all(&labels, key, state.as_ref());
+        }
+        checked.report.repaired = repaired;
+    }
+    if let (Some(state), Some(path), Some(r)) = (
+        state.as_mut(),
+        options.state.as_ref(),
+        checked.report.reference.as_ref(),
+    ) {
+        state.record(&r.site_id, r.version, &r.built, r.signed);
+        state.write(path).map_err(VerifyError::State)?;
+    }
+    Ok(checked.report)
+}

@@ -1,0 +1,352 @@
+//! The verdict: per-copy states, per-file statuses, the disagreement table,
+//! the exit code, and their text rendering. Serialised as-is for `--json`.
+
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Exit codes of `spore verify` (documented in content/CLI.md).
+pub mod exit {
+    /// Every copy is current and intact.
+    pub const OK: i32 = 0;
+    /// Verify could not run (bad arguments, unreadable state file…).
+    pub const ERROR: i32 = 1;
+    /// A copy has missing, modified or extra files, no manifest, or a bad
+    /// signature while another copy is correctly signed.
+    pub const ALTERED: i32 = 3;
+    /// All copies intact, but some hold an older version.
+    pub const STALE: i32 = 4;
+    /// A key is pinned and no copy carries a valid signature by it.
+    pub const NO_VALID_SIGNATURE: i32 = 5;
+    /// A copy is older than a version seen before (`--state`).
+    pub const ROLLBACK: i32 = 6;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
+pub enum FileStatus {
+    Ok,
+    Missing,
+    Modified,
+    Extra,
+}
+
+impl FileStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            FileStatus::Ok => "OK",
+            FileStatus::Missing => "MISSING",
+            FileStatus::Modified => "MODIFIED",
+            FileStatus::Extra => "EXTRA",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileProblem {
+    pub path: String,
+    pub status: FileStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "SCREAMING-KEBAB-CASE")]
+pub enum CopyState {
+    Current,
+    Stale { version: i64, behind_seconds: i64 },
+    BadSignature { reason: String },
+    NoManifest { reason: String },
+    Rollback { version: i64, remembered: i64 },
+}
+
+impl CopyState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CopyState::Current => "CURRENT",
+            CopyState::Stale { .. } => "STALE",
+            CopyState::BadSignature { .. } => "BAD-SIGNATURE",
+            CopyState::NoManifest { .. } => "NO-MANIFEST",
+            CopyState::Rollback { .. } => "ROLLBACK",
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            CopyState::Current => "CURRENT".into(),
+            CopyState::Stale {
+                version,
+                behind_seconds,
+            } => format!(
+                "STALE (version {version}, {} older)",
+                human_duration(*behind_seconds)
+            ),
+            CopyState::BadSignature { reason } => format!("BAD-SIGNATURE ({reason})"),
+            CopyState::NoManifest { reason } => format!("NO-MANIFEST ({reason})"),
+            CopyState::Rollback {
+                version,
+                remembered,
+            } => format!(
+                "ROLLBACK (version {version}, but {remembered} was seen before — {} newer)",
+                human_duration(remembered - version)
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureState {
+    Valid,
+    Invalid(String),
+    Missing,
+    NotChecked,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyReport {
+    pub copy: String,
+    #[serde(flatten)]
+    pub state: CopyState,
+    pub version: Option<i64>,
+    pub signature: SignatureState,
+    pub files_ok: usize,
+    pub problems: Vec<FileProblem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reference {
+    /// The copy whose manifest is the reference.
+    pub copy: String,
+    pub site_id: String,
+    pub title: String,
+    pub version: i64,
+    pub built: String,
+    /// False: no copy is correctly signed by a pinned key (UNSIGNED).
+    pub signed: bool,
+    pub key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Disagreement {
+    pub path: String,
+    /// One status per copy, in the order copies were given.
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Repaired {
+    pub path: String,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
+pub enum Outcome {
+    Ok,
+    Altered,
+    Stale,
+    NoValidSignature,
+    Rollback,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Ok => exit::OK,
+            Outcome::Altered => exit::ALTERED,
+            Outcome::Stale => exit::STALE,
+            Outcome::NoValidSignature => exit::NO_VALID_SIGNATURE,
+            Outcome::Rollback => exit::ROLLBACK,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub reference: Option<Reference>,
+    pub key_pinned: bool,
+    pub copies: Vec<CopyReport>,
+    pub disagreements: Vec<Disagreement>,
+    pub repaired: Vec<Repaired>,
+    pub outcome: Outcome,
+    pub exit_code: i32,
+}
+
+impl VerifyReport {
+    pub fn copy(&self, label: &str) -> Option<&CopyReport> {
+        self.copies.iter().find(|c| c.copy == label)
+    }
+
+    /// The outcome, most severe first: no valid signature, rollback,
+    /// altered, stale.
+    pub fn decide(
+        key_pinned: bool,
+        reference: Option<&Reference>,
+        copies: &[CopyReport],
+    ) -> Outcome {
+        if key_pinned && !reference.is_some_and(|r| r.signed) {
+            return Outcome::NoValidSignature;
+        }
+        if copies
+            .iter()
+            .any(|c| matches!(c.state, CopyState::Rollback { .. }))
+        {
+            return Outcome::Rollback;
+        }
+        let altered = reference.is_none()
+            || copies.iter().any(|c| {
+                !c.problems.is_empty()
+                    || matches!(
+                        c.state,
+                        CopyState::NoManifest { .. } | CopyState::BadSignature { .. }
+                    )
+            });
+        if altered {
+            return Outcome::Altered;
+        }
+        if copies
+            .iter()
+            .any(|c| matches!(c.state, CopyState::Stale { .. }))
+        {
+            return Outcome::Stale;
+        }
+        Outcome::Ok
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        match &self.reference {
+            Some(r) => {
+                let _ = writeln!(
+                    out,
+                    "Reference: {:?} (site {}), version {} ({}), from {}",
+                    r.title, r.site_id, r.version, r.built, r.copy
+                );
+                if r.signed {
+                    let _ = writeln!(
+                        out,
+                        "           signed by the pinned key {}",
+                        r.key_id.as_deref().unwrap_or("?")
+                    );
+                } else if self.key_pinned {
+                    let _ = writeln!(out, "           UNSIGNED: no copy is correctly signed by the pinned key; this is the manifest most copies agree on");
+                } else {
+                    let _ = writeln!(out, "           UNSIGNED: no key pinned (--key, or [integrity] public_key in book.toml); this is the manifest most copies agree on{}",
+                        r.key_id.as_deref().map(|k| format!(", which names key {k}")).unwrap_or_default());
+                }
+            }
+            None => out.push_str("Reference: none — no copy has a readable manifest\n"),
+        }
+        out.push('\n');
+        let width = self
+            .copies
+            .iter()
+            .map(|c| c.copy.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let _ = writeln!(out, "{:<width$}  STATE / FILES", "COPY");
+        for c in &self.copies {
+            let mut counts = vec![format!("{} OK", c.files_ok)];
+            for status in [FileStatus::Missing, FileStatus::Modified, FileStatus::Extra] {
+                let n = c.problems.iter().filter(|p| p.status == status).count();
+                if n > 0 {
+                    counts.push(format!("{n} {}", status.name()));
+                }
+            }
+            let _ = writeln!(
+                out,
+                "{:<width$}  {}; {}",
+                c.copy,
+                c.state.describe(),
+                counts.join(", ")
+            );
+        }
+        let with_problems: Vec<&CopyReport> = self
+            .copies
+            .iter()
+            .filter(|c| !c.problems.is_empty())
+            .collect();
+        if !with_problems.is_empty() {
+            out.push_str("\nFiles that differ from the manifest each copy is checked against:\n");
+            for c in with_problems {
+                for p in &c.problems {
+                    let _ = writeln!(
+                        out,
+                        "  {:<8}  {}  {}{}",
+                        p.status.name(),
+                        c.copy,
+                        p.path,
+                        p.detail
+                            .as_deref()
+                            .map(|d| format!(" ({d})"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        if !self.disagreements.is_empty() && self.copies.len() > 1 {
+            out.push_str(
+                "\nFiles on which copies disagree with the reference (one column per copy):\n",
+            );
+            let path_width = self
+                .disagreements
+                .iter()
+                .map(|d| d.path.chars().count())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            let heads: Vec<String> = (1..=self.copies.len()).map(|i| format!("#{i}")).collect();
+            let _ = writeln!(
+                out,
+                "  {:<path_width$}  {}",
+                "FILE",
+                heads
+                    .iter()
+                    .map(|h| format!("{h:<10}"))
+                    .collect::<String>()
+                    .trim_end()
+            );
+            for d in &self.disagreements {
+                let cells: String = d.cells.iter().map(|c| format!("{c:<10}")).collect();
+                let _ = writeln!(out, "  {:<path_width$}  {}", d.path, cells.trim_end());
+            }
+            for (i, c) in self.copies.iter().enumerate() {
+                let _ = writeln!(out, "  #{} = {}", i + 1, c.copy);
+            }
+        }
+        if !self.repaired.is_empty() {
+            out.push_str("\nRepaired:\n");
+            for r in &self.repaired {
+                let _ = writeln!(out, "  {}  (from {})", r.path, r.from);
+            }
+        }
+        let verdict = match self.outcome {
+            Outcome::Ok => "OK: every copy is current and intact",
+            Outcome::Altered => {
+                "ALTERED: some copy has missing, modified or extra files, or no valid manifest"
+            }
+            Outcome::Stale => "STALE: every copy is intact, but some hold an older version",
+            Outcome::NoValidSignature => "NO VALID SIGNATURE: no copy is signed by the pinned key",
+            Outcome::Rollback => "ROLLBACK: a copy is older than a version seen before",
+        };
+        let _ = writeln!(out, "\n{verdict} (exit {})", self.exit_code);
+        out
+    }
+}
+
+/// "3 days 4 hours", "12 minutes".
+pub fn human_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60);
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if d > 0 {
+        format!("{} {}", plural(d, "day"), plural(h, "hour"))
+    } else if h > 0 {
+        format!("{} {}", plural(h, "hour"), plural(m, "minute"))
+    } else if m > 0 {
+        plural(m, "minute")
+    } else {
+        plural(s, "second")
+    }
+}

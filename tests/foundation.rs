@@ -1,0 +1,488 @@
+//! Issue #2: a plain CommonMark + GFM vault publishes as a portable site.
+//! Each test is one rule, on a small fixture vault written by the test.
+
+mod support;
+
+use support::fixture::{
+    article_text, attrs, build_bytes, build_files, list_files, sel, texts, write_vault,
+};
+use support::linkcheck::assert_site_links_ok;
+
+#[test]
+fn zero_config_vault_uses_folder_name_as_title() {
+    let built = build_files(&[("Hello.md", "# Hi\n")]);
+    let home = built.page("index.html");
+    let title = texts(&home, "title").join("");
+    assert!(
+        title.contains("vault"),
+        "site title from folder name: {title}"
+    );
+    assert!(built.exists("Hello.html"));
+    assert!(built.exists("404.html"));
+}
+
+#[test]
+fn book_toml_settings_apply() {
+    let (tmp, root) = write_vault(&[
+        (
+            "book.toml",
+            b"[book]\ntitle = \"My Wiki\"\nsrc = \"notes\"\n[build]\noutput = \"public\"\n",
+        ),
+        ("notes/A.md", b"hello"),
+    ]);
+    let config = spore::config::Config::discover(&root).expect("config");
+    assert_eq!(config.title, "My Wiki");
+    assert!(config.vault.ends_with("notes"));
+    spore::build(&config, &spore::BuildOptions::default()).expect("build");
+    assert!(root.join("public/A.html").is_file());
+    let home = std::fs::read_to_string(root.join("public/index.html")).expect("home");
+    assert!(scraper::Html::parse_document(&home)
+        .select(&sel("title"))
+        .any(|t| t.text().collect::<String>().contains("My Wiki")));
+    drop(tmp);
+}
+
+#[test]
+fn hidden_folders_and_output_inside_vault_are_skipped() {
+    let (tmp, vault) = write_vault(&[
+        ("A.md", b"[[B]]"),
+        (".obsidian/workspace.md", b"secret"),
+        (".git/HEAD.md", b"secret"),
+        (".trash/Old.md", b"secret"),
+        ("sub/.hidden.md", b"secret"),
+    ]);
+    let mut config = spore::config::Config::zero_config(&vault).expect("config");
+    config.output = vault.join("site");
+    spore::build(&config, &spore::BuildOptions::default()).expect("first build");
+    // A second build must not publish the first build's output as notes.
+    let report = spore::build(&config, &spore::BuildOptions::default()).expect("second build");
+    assert_eq!(report.notes, 1);
+    let files = list_files(&config.output);
+    assert!(
+        files.iter().all(|f| !f.contains("workspace")
+            && !f.contains("Old")
+            && !f.contains("hidden")
+            && !f.contains("HEAD")),
+        "{files:?}"
+    );
+    assert!(files.iter().all(|f| !f.starts_with("site/")), "{files:?}");
+    drop(tmp);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_out_of_vault_is_not_followed() {
+    let (tmp, vault) = write_vault(&[("A.md", b"a")]);
+    let outside = tmp.path().join("private.md");
+    std::fs::write(&outside, "TOP SECRET").expect("write");
+    std::os::unix::fs::symlink(&outside, vault.join("Link.md")).expect("symlink");
+    let built = support::fixture::build_dir(tmp, vault, false);
+    assert!(!built.exists("Link.html"));
+    assert!(built
+        .report
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == spore::diagnostics::DiagnosticKind::Symlink
+            && d.file.as_deref() == Some("Link.md")));
+    for f in built.files() {
+        let bytes = std::fs::read(built.out.join(&f)).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("TOP SECRET"),
+            "{f} leaks"
+        );
+    }
+}
+
+#[test]
+fn nfd_names_become_nfc_and_resolve() {
+    let built = build_files(&[("Cafe\u{301}.md", "coffee"), ("A.md", "[[Caf\u{e9}]]")]);
+    assert!(built.exists("Caf\u{e9}.html"), "{:?}", built.files());
+    assert!(built.report.unresolved.is_empty());
+}
+
+#[test]
+fn bom_crlf_and_invalid_utf8() {
+    let built = build_bytes(&[
+        ("Bom.md", b"\xEF\xBB\xBF---\r\ntitle: With BOM\r\n---\r\n# Heading\r\n\r\nLine one\r\nline two\r\n"),
+        ("Bad.md", b"good text \xFF\xFE more"),
+    ]);
+    let page = built.page("Bom.html");
+    assert_eq!(
+        texts(&page, "h1.page-title, article h1")
+            .first()
+            .map(String::as_str),
+        Some("With BOM")
+    );
+    assert!(!article_text(&page).contains('\u{feff}'));
+    let bad = built.page("Bad.html");
+    assert!(article_text(&bad).contains("good text"));
+    assert!(built.report.diagnostics.iter().any(|d| d.kind
+        == spore::diagnostics::DiagnosticKind::InvalidUtf8
+        && d.file.as_deref() == Some("Bad.md")));
+}
+
+#[test]
+fn frontmatter_fields_reach_the_page_escaped() {
+    let built = build_files(&[(
+        "N.md",
+        "---\ntitle: \"<script>alert(1)</script> Title\"\ndescription: A <b>desc</b>\ntags: \"#one, two\"\naliases: [Other name]\ndate: 2024-05-01\ncssclasses: [wide]\n---\nBody\n",
+    )]);
+    let page = built.page("N.html");
+    let h1 = texts(&page, "h1.page-title").join("");
+    assert!(
+        h1.contains("<script>alert(1)</script> Title"),
+        "title shown as text: {h1}"
+    );
+    assert_eq!(
+        page.select(&sel("script"))
+            .filter(|s| s.inner_html().contains("alert"))
+            .count(),
+        0,
+        "title not executable"
+    );
+    assert!(page
+        .root_element()
+        .html()
+        .contains("A &lt;b&gt;desc&lt;/b&gt;"));
+    let tags = texts(&page, ".page-tags a, a.tag");
+    assert!(
+        tags.iter().any(|t| t.contains("one")) && tags.iter().any(|t| t.contains("two")),
+        "{tags:?}"
+    );
+    assert!(page.root_element().html().contains("Other name"));
+    assert!(page.root_element().html().contains("2024-05-01"));
+    let body_class = attrs(&page, "body", "class").join(" ");
+    assert!(
+        body_class.split_whitespace().any(|c| c == "wide"),
+        "{body_class}"
+    );
+}
+
+#[test]
+fn malformed_yaml_warns_with_line_and_still_publishes() {
+    let built = build_files(&[(
+        "Broken.md",
+        "---\ntitle: ok\ntags: [unclosed\n---\nThe body survives.\n",
+    )]);
+    let d = built
+        .report
+        .diagnostics
+        .iter()
+        .find(|d| d.kind == spore::diagnostics::DiagnosticKind::Frontmatter)
+        .expect("frontmatter warning");
+    assert_eq!(d.file.as_deref(), Some("Broken.md"));
+    assert!(
+        d.line.is_some_and(|l| (2..=5).contains(&l)),
+        "line {:?}",
+        d.line
+    );
+    assert!(article_text(&built.page("Broken.html")).contains("The body survives."));
+}
+
+#[test]
+fn malformed_yaml_still_honours_draft_and_publish() {
+    let built = build_files(&[
+        ("Secret.md", "---\ndraft: true\ntags: [oops\n---\nprivate\n"),
+        (
+            "Hidden.md",
+            "---\npublish: false\ntitle: : bad\n---\nprivate\n",
+        ),
+        ("A.md", "x"),
+    ]);
+    assert!(!built.exists("Secret.html"));
+    assert!(!built.exists("Hidden.html"));
+}
+
+#[test]
+fn commonmark_and_gfm_render() {
+    let built = build_files(&[(
+        "N.md",
+        "# Title {#custom-id}\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ and a footnote[^1].\n\n- [x] done\n- [ ] todo\n\n$e=mc^2$\n\n$$\\int_0^1 x\\,dx$$\n\n<div class=\"raw\">raw html</div>\n\n[^1]: The note.\n",
+    )]);
+    let page = built.page("N.html");
+    assert_eq!(attrs(&page, "article h1", "id"), vec!["custom-id"]);
+    assert_eq!(page.select(&sel("article table td")).count(), 2);
+    assert_eq!(texts(&page, "article del"), vec!["gone"]);
+    assert_eq!(page.select(&sel("article input[type=checkbox]")).count(), 2);
+    assert!(page.select(&sel("article .footnote-definition")).count() == 1);
+    assert!(page.select(&sel("article math")).count() >= 2);
+    assert!(page.select(&sel("article math[display=block]")).count() == 1);
+    assert_eq!(texts(&page, "article div.raw"), vec!["raw html"]);
+}
+
+#[test]
+fn heading_ids_are_unique_stable_and_keep_unicode() {
+    let built = build_files(&[("N.md", "# Знание\n## Intro\n## Intro\n## Café Noir\n")]);
+    let page = built.page("N.html");
+    assert_eq!(
+        attrs(&page, "article h1, article h2", "id"),
+        vec!["знание", "intro", "intro-1", "café-noir"]
+    );
+    let toc = attrs(&page, "nav.toc a", "href");
+    assert!(
+        toc.contains(&"#intro-1".to_string()) || toc.iter().any(|h| h.ends_with("intro-1")),
+        "{toc:?}"
+    );
+}
+
+#[test]
+fn markdown_links_to_notes_and_images_are_rewritten() {
+    let png = support::gen_vault::png_bytes([10, 20, 30]);
+    let built = build_bytes(&[
+        ("folder/Other Note.md", b"# Target\n"),
+        ("folder/pics/My Pic.png", &png),
+        ("A.md", b"[one](folder/Other%20Note.md) [two](<folder/Other Note.md>) [three](folder/Other%20Note.md#target)\n\n![alt](folder/pics/My%20Pic.png)\n"),
+    ]);
+    let page = built.page("A.html");
+    let hrefs = attrs(&page, "article a.internal", "href");
+    assert_eq!(
+        hrefs,
+        vec![
+            "folder/Other-Note.html",
+            "folder/Other-Note.html",
+            "folder/Other-Note.html#target"
+        ]
+    );
+    assert_eq!(
+        attrs(&page, "article img", "src"),
+        vec!["folder/pics/My-Pic.png"]
+    );
+    assert_eq!(
+        std::fs::read(built.out.join("folder/pics/My-Pic.png")).expect("copied"),
+        png
+    );
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn unreferenced_attachments_are_not_published() {
+    let built = build_bytes(&[
+        ("A.md", b"no links"),
+        ("private/tax-return.pdf", b"%PDF secret"),
+    ]);
+    assert!(
+        built.files().iter().all(|f| !f.contains("tax-return")),
+        "{:?}",
+        built.files()
+    );
+}
+
+#[test]
+fn code_is_highlighted_with_classes_and_stylesheets_ship() {
+    let built = build_files(&[(
+        "N.md",
+        "```rust\nfn main() { let x = 1; }\n```\n\n```\nplain <tag>\n```\n",
+    )]);
+    let page = built.page("N.html");
+    assert!(
+        page.select(&sel("pre.code code.language-rust span[class^=hl-]"))
+            .count()
+            > 3
+    );
+    assert!(texts(&page, "pre.code")
+        .iter()
+        .any(|t| t.contains("plain <tag>")));
+    for css in [
+        "_spore/syntax-light.css",
+        "_spore/syntax-dark.css",
+        "_spore/spore.css",
+    ] {
+        assert!(built.exists(css), "{css}");
+    }
+    let head = page.root_element().html();
+    assert!(head.contains("prefers-color-scheme: dark"));
+}
+
+#[test]
+fn home_page_is_index_md_or_a_generated_list() {
+    let with_index = build_files(&[("index.md", "# Welcome home\n"), ("A.md", "a")]);
+    assert!(article_text(&with_index.page("index.html")).contains("Welcome home"));
+    let without = build_files(&[("A.md", "a"), ("B.md", "b")]);
+    let home = without.page("index.html");
+    let items = attrs(&home, "main a", "href");
+    assert!(
+        items.contains(&"A.html".to_string()) && items.contains(&"B.html".to_string()),
+        "{items:?}"
+    );
+}
+
+#[test]
+fn names_are_portable_and_unique_ignoring_case() {
+    let built = build_files(&[
+        ("Notes/Case.md", "upper"),
+        ("notes/case.md", "lower"),
+        ("What? <A|B>: \"x\"*.md", "odd"),
+        ("CON.md", "reserved"),
+        ("trailing. .md", "dots"),
+        ("index.md", "home"),
+        ("sub/index.md", "folder note"),
+    ]);
+    let files = built.files();
+    let mut folded = std::collections::HashSet::new();
+    for f in &files {
+        for part in f.split('/') {
+            assert!(
+                !part.contains(['<', '>', ':', '"', '\\', '|', '?', '*']),
+                "{f}"
+            );
+            assert!(!part.ends_with('.') && !part.ends_with(' '), "{f}");
+            let stem = part.split('.').next().unwrap_or("").to_ascii_lowercase();
+            assert!(
+                !["con", "prn", "aux", "nul"].contains(&stem.as_str()),
+                "{f}"
+            );
+        }
+        assert!(folded.insert(f.to_lowercase()), "case clash: {f}");
+    }
+    let texts_of: Vec<String> = files
+        .iter()
+        .filter(|f| f.ends_with(".html") && f.to_lowercase().contains("case"))
+        .map(|f| article_text(&built.page(f)))
+        .collect();
+    assert!(
+        texts_of.iter().any(|t| t.contains("upper"))
+            && texts_of.iter().any(|t| t.contains("lower")),
+        "{files:?}"
+    );
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn every_url_is_relative_and_names_a_file() {
+    let built = build_files(&[
+        ("index.md", "[[a/b/Deep]] #tag"),
+        ("a/b/Deep.md", "[[index]] [[a/Mid]] #tag"),
+        ("a/Mid.md", "[[Deep]]"),
+    ]);
+    assert_site_links_ok(&built.out);
+    for f in built.files().iter().filter(|f| f.ends_with(".html")) {
+        let page = built.page(f);
+        for url in attrs(&page, "a[href]", "href")
+            .into_iter()
+            .chain(attrs(&page, "link[href]", "href"))
+            .chain(attrs(&page, "script[src]", "src"))
+        {
+            assert!(!url.starts_with('/'), "{f}: {url}");
+            assert!(!url.ends_with('/'), "{f}: {url} names no file");
+            assert!(
+                !url.starts_with("http"),
+                "{f}: {url} loads from the network"
+            );
+        }
+    }
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let files: &[(&str, &str)] = &[
+        ("A.md", "# A\n[[B]] #x ![[B]]\n```rust\nfn a(){}\n```\n"),
+        ("B.md", "---\ntags: [y]\n---\nb ^blk\n"),
+        ("sub/C.md", "[[A#A]]"),
+    ];
+    let one = build_files(files);
+    let two = build_files(files);
+    let (fa, fb) = (one.files(), two.files());
+    assert_eq!(fa, fb);
+    for f in &fa {
+        assert_eq!(
+            std::fs::read(one.out.join(f)).expect("a"),
+            std::fs::read(two.out.join(f)).expect("b"),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn output_folder_safety() {
+    let (tmp, vault) = write_vault(&[("A.md", b"a")]);
+    let mut config = spore::config::Config::zero_config(&vault).expect("config");
+    for bad in [vault.clone(), tmp.path().to_path_buf()] {
+        config.output = bad;
+        assert!(spore::build(&config, &spore::BuildOptions::default()).is_err());
+    }
+    let foreign = tmp.path().join("documents");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    std::fs::write(foreign.join("thesis.docx"), "irreplaceable").expect("write");
+    config.output = foreign.clone();
+    let err = spore::build(&config, &spore::BuildOptions::default()).expect_err("refused");
+    assert!(err.to_string().contains("not created by Spore"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("thesis.docx")).expect("kept"),
+        "irreplaceable"
+    );
+    assert!(vault.join("A.md").is_file());
+}
+
+#[test]
+fn rebuild_replaces_the_previous_site_whole() {
+    let (tmp, vault) = write_vault(&[("A.md", b"a"), ("B.md", b"b")]);
+    let mut config = spore::config::Config::zero_config(&vault).expect("config");
+    config.output = tmp.path().join("out");
+    spore::build(&config, &spore::BuildOptions::default()).expect("build");
+    std::fs::remove_file(vault.join("B.md")).expect("rm");
+    spore::build(&config, &spore::BuildOptions::default()).expect("rebuild");
+    assert!(config.output.join("A.html").exists());
+    assert!(!config.output.join("B.html").exists());
+    let siblings: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        siblings
+            .iter()
+            .all(|s| !s.contains("spore-tmp") && !s.contains("spore-old")),
+        "{siblings:?}"
+    );
+}
+
+#[test]
+fn site_templates_and_theme_files_override_the_builtin_ones() {
+    let (tmp, root) = write_vault(&[
+        ("book.toml", b"[book]\ntitle = \"T\"\n"),
+        ("content/N.md", b"---\nproject: Apollo\n---\nbody"),
+        ("templates/note.html", b"{% extends \"base.html\" %}{% block content %}<p id=\"custom\">{{ page.extra.project }}</p>{% endblock content %}"),
+        ("themes/default/spore.css", b"body { color: rebeccapurple; }"),
+    ]);
+    let config = spore::config::Config::discover(&root).expect("config");
+    spore::build(&config, &spore::BuildOptions::default()).expect("build");
+    let page = scraper::Html::parse_document(
+        &std::fs::read_to_string(config.output.join("N.html")).expect("page"),
+    );
+    assert_eq!(texts(&page, "#custom"), vec!["Apollo"]);
+    assert_eq!(
+        std::fs::read_to_string(config.output.join("_spore/spore.css")).expect("css"),
+        "body { color: rebeccapurple; }"
+    );
+    drop(tmp);
+}
+
+#[test]
+fn a_broken_template_is_a_clear_error() {
+    let (_tmp, root) = write_vault(&[
+        ("book.toml", b""),
+        ("content/N.md", b"x"),
+        (
+            "templates/note.html",
+            b"{% extends \"base.html\" %}{% block content %}{{ page.title ",
+        ),
+    ]);
+    let config = spore::config::Config::discover(&root).expect("config");
+    let err = spore::build(&config, &spore::BuildOptions::default()).expect_err("template error");
+    assert!(err.to_string().contains("template"), "{err}");
+}
+
+#[test]
+fn empty_and_huge_notes_build() {
+    let huge = "word ".repeat(400_000) + "\n\n" + &"- item\n".repeat(20_000);
+    let built = build_files(&[
+        ("Empty.md", ""),
+        ("Huge.md", &huge),
+        ("OnlyFrontmatter.md", "---\ntitle: T\n---\n"),
+    ]);
+    assert!(
+        built.exists("Empty.html")
+            && built.exists("Huge.html")
+            && built.exists("OnlyFrontmatter.html")
+    );
+}

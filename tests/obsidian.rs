@@ -1,0 +1,460 @@
+//! Issue #3: Obsidian-flavoured Markdown and the link graph, one rule a test.
+
+mod support;
+
+use spore::diagnostics::DiagnosticKind;
+use support::fixture::{article_text, attrs, build_bytes, build_files, sel, texts, write_vault};
+use support::linkcheck::assert_site_links_ok;
+
+#[test]
+fn every_wikilink_form_resolves() {
+    let pdf = b"%PDF-1.4 tiny";
+    let png = support::gen_vault::png_bytes([1, 2, 3]);
+    let built = build_bytes(&[
+        ("Target.md", b"# Top\n## Sub\nA block. ^blk1\n"),
+        ("folder/Deep.md", b"deep"),
+        ("doc.pdf", pdf),
+        ("pic.png", &png),
+        (
+            "Links.md",
+            b"# Here\n[[Target]] [[Target.md]] [[folder/Deep]] [[Target|label]] [[Target#Sub]] [[Target#Top#Sub]] [[Target#^blk1]] [[#Here]] [[#^own]] [[doc.pdf]] [[pic.png]]\n\nMine. ^own\n\n| a | b |\n|---|---|\n| [[Target\\|piped]] | x |\n",
+        ),
+    ]);
+    let page = built.page("Links.html");
+    let hrefs = attrs(&page, "article a.internal", "href");
+    assert_eq!(
+        hrefs,
+        vec![
+            "Target.html",
+            "Target.html",
+            "folder/Deep.html",
+            "Target.html",
+            "Target.html#sub",
+            "Target.html#sub",
+            "Target.html#%5Eblk1",
+            "#here",
+            "#%5Eown",
+            "doc.pdf",
+            "pic.png",
+            "Target.html"
+        ]
+    );
+    let labels = texts(&page, "article a.internal");
+    assert_eq!(labels[3], "label");
+    assert_eq!(labels[4], "Target > Sub");
+    assert_eq!(labels[11], "piped");
+    assert!(
+        built.report.unresolved.is_empty(),
+        "{:?}",
+        built.report.unresolved
+    );
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn resolution_prefers_same_folder_then_shortest_path_and_ignores_case() {
+    let built = build_files(&[
+        ("a/Note.md", "in a"),
+        ("b/c/Note.md", "in b/c"),
+        ("b/c/Linker.md", "[[Note]]"),
+        (
+            "Root linker.md",
+            "[[Note]] [[NOTE]] [[знание]] [[ÄRGER]] [[知识]]",
+        ),
+        ("z/知识.md", "cjk"),
+        ("x/Знание.md", "cyrillic"),
+        ("y/ärger.md", "umlaut"),
+    ]);
+    assert_eq!(
+        attrs(&built.page("b/c/Linker.html"), "article a.internal", "href"),
+        vec!["Note.html"]
+    );
+    assert_eq!(
+        attrs(
+            &built.page("Root-linker.html"),
+            "article a.internal",
+            "href"
+        ),
+        vec![
+            "a/Note.html",
+            "a/Note.html",
+            "x/%D0%97%D0%BD%D0%B0%D0%BD%D0%B8%D0%B5.html",
+            "y/%C3%A4rger.html",
+            "z/%E7%9F%A5%E8%AF%86.html"
+        ]
+    );
+}
+
+#[test]
+fn aliases_resolve_and_are_shown() {
+    let built = build_files(&[
+        ("Real.md", "---\naliases: [Nickname]\n---\nx"),
+        ("A.md", "[[nickname]]"),
+    ]);
+    assert_eq!(
+        attrs(&built.page("A.html"), "article a.internal", "href"),
+        vec!["Real.html"]
+    );
+    assert!(built
+        .page("Real.html")
+        .root_element()
+        .text()
+        .any(|t| t.contains("Nickname")));
+}
+
+#[test]
+fn unresolved_links_have_no_href_and_leak_no_title() {
+    let built = build_files(&[
+        (
+            "Secret.md",
+            "---\ntitle: Top Secret Plan\ndraft: true\n---\nx",
+        ),
+        (
+            "Unpub.md",
+            "---\ntitle: Hidden Agenda\npublish: false\n---\nx",
+        ),
+        ("A.md", "[[Missing]] [[Secret]] [[Unpub]] [[../Outside]]"),
+    ]);
+    let page = built.page("A.html");
+    assert_eq!(page.select(&sel("article .unresolved")).count(), 4);
+    assert_eq!(
+        page.select(&sel("article .unresolved[href], article a.unresolved"))
+            .count(),
+        0
+    );
+    for f in built.files() {
+        let text = std::fs::read_to_string(built.out.join(&f)).unwrap_or_default();
+        assert!(
+            !text.contains("Top Secret Plan") && !text.contains("Hidden Agenda"),
+            "{f} leaks a title"
+        );
+    }
+    assert_eq!(built.report.unresolved.len(), 4);
+    assert!(!built.exists("Secret.html") && !built.exists("Unpub.html"));
+}
+
+#[test]
+fn drafts_flag_publishes_drafts_for_preview() {
+    let (tmp, vault) = write_vault(&[
+        ("Secret.md", b"---\ndraft: true\n---\nx"),
+        ("A.md", b"[[Secret]]"),
+    ]);
+    let built = support::fixture::build_dir(tmp, vault, true);
+    assert!(built.exists("Secret.html"));
+    assert!(built.report.unresolved.is_empty());
+}
+
+#[test]
+fn missing_heading_still_links_the_note_and_warns() {
+    let built = build_files(&[("T.md", "# Real\n"), ("A.md", "[[T#Nope]]")]);
+    assert_eq!(
+        attrs(&built.page("A.html"), "article a.internal", "href"),
+        vec!["T.html"]
+    );
+    assert!(built
+        .report
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == DiagnosticKind::MissingHeading && d.file.as_deref() == Some("A.md")));
+}
+
+#[test]
+fn embeds_note_heading_section_and_block() {
+    let built = build_files(&[
+        (
+            "Src.md",
+            "# One\nfirst\n## One A\nnested\n# Two\nsecond\n\nA paragraph to embed. ^para\n",
+        ),
+        ("A.md", "![[Src]]\n\n![[Src#One]]\n\n![[Src#^para]]\n"),
+    ]);
+    let page = built.page("A.html");
+    let embeds: Vec<String> = page
+        .select(&sel("article > .embed .embed-content"))
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(embeds.len(), 3);
+    assert!(embeds[0].contains("first") && embeds[0].contains("second"));
+    assert!(
+        embeds[1].contains("first")
+            && embeds[1].contains("nested")
+            && !embeds[1].contains("second"),
+        "{}",
+        embeds[1]
+    );
+    assert!(
+        embeds[2].contains("A paragraph to embed.") && !embeds[2].contains("first"),
+        "{}",
+        embeds[2]
+    );
+    assert!(!embeds[2].contains("^para"));
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn links_inside_embeds_resolve_from_the_embedded_note() {
+    let built = build_files(&[
+        ("x/Inner.md", "[[Sibling]]"),
+        ("x/Sibling.md", "in x"),
+        ("deep/er/Sibling.md", "beside the embedding note"),
+        ("deep/er/A.md", "![[Inner]]"),
+    ]);
+    let page = built.page("deep/er/A.html");
+    let hrefs = attrs(&page, ".embed-content a.internal", "href");
+    assert_eq!(hrefs, vec!["../../x/Sibling.html"]);
+}
+
+#[test]
+fn embed_cycles_and_depth_stop_with_a_marker() {
+    let mut files: Vec<(String, String)> = vec![
+        ("A.md".into(), "![[B]]".into()),
+        ("B.md".into(), "![[A]]".into()),
+    ];
+    for i in 0..12 {
+        files.push((format!("D{i}.md"), format!("level {i} ![[D{}]]", i + 1)));
+    }
+    files.push(("D12.md".into(), "bottom".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let built = build_files(&refs);
+    assert!(built.page("A.html").select(&sel(".embed-error")).count() == 1);
+    assert!(built
+        .report
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == DiagnosticKind::EmbedCycle));
+    let deep = built.page("D0.html");
+    assert_eq!(deep.select(&sel(".embed-error")).count(), 1);
+    assert!(!article_text(&deep).contains("bottom"));
+    assert!(built
+        .report
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == DiagnosticKind::EmbedTooDeep));
+}
+
+#[test]
+fn self_embed_and_mutual_heading_embeds_terminate() {
+    let built = build_files(&[
+        ("S.md", "# H\n![[S#H]]\n![[S]]\n"),
+        ("T.md", "# X\n![[U#Y]]\n"),
+        ("U.md", "# Y\n![[T#X]]\n"),
+    ]);
+    assert!(built.page("S.html").select(&sel(".embed-error")).count() >= 1);
+    assert!(built.page("T.html").select(&sel(".embed-error")).count() == 1);
+}
+
+#[test]
+fn media_embeds() {
+    let png = support::gen_vault::png_bytes([9, 9, 9]);
+    let built = build_bytes(&[
+        ("a.png", &png),
+        ("s.mp3", b"ID3"),
+        ("v.mp4", b"mp4"),
+        ("d.pdf", b"%PDF"),
+        ("z.zip", b"PK"),
+        ("N.md", b"![[a.png]] ![[a.png|300]] ![[a.png|300x200]] ![alt|120](a.png)\n\n![[s.mp3]]\n\n![[v.mp4]]\n\n![[d.pdf]]\n\n![[z.zip]]\n"),
+    ]);
+    let page = built.page("N.html");
+    let widths = attrs(&page, "article img", "width");
+    assert_eq!(widths, vec!["300", "300", "120"]);
+    assert_eq!(attrs(&page, "article img", "height"), vec!["200"]);
+    assert_eq!(
+        attrs(&page, "article img", "alt")
+            .last()
+            .map(String::as_str),
+        Some("alt")
+    );
+    assert_eq!(attrs(&page, "article audio", "src"), vec!["s.mp3"]);
+    assert_eq!(attrs(&page, "article video", "src"), vec!["v.mp4"]);
+    assert_eq!(
+        attrs(&page, "article iframe.pdf-embed", "src"),
+        vec!["d.pdf"]
+    );
+    assert_eq!(attrs(&page, "article a[download]", "href"), vec!["z.zip"]);
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn block_ids_become_anchors_and_are_hidden() {
+    let built = build_files(&[(
+        "N.md",
+        "Para text ^p1\n\n- item ^i1\n- other\n\n> quoted\n\n^q1\n",
+    )]);
+    let page = built.page("N.html");
+    assert_eq!(texts(&page, "[id=\"^p1\"]"), vec!["Para text"]);
+    assert_eq!(texts(&page, "li[id=\"^i1\"]"), vec!["item"]);
+    assert_eq!(page.select(&sel("[id=\"^q1\"]")).count(), 1);
+    assert!(
+        !article_text(&page).contains('^'),
+        "{}",
+        article_text(&page)
+    );
+}
+
+#[test]
+fn callouts_types_folding_nesting() {
+    let built = build_files(&[(
+        "N.md",
+        "> [!WARNING] Mind **this**\n> body text\n\n> [!faq]- Closed\n> hidden\n\n> [!tip]+ Open\n> shown\n\n> [!unknownkind]\n> x\n\n> [!note] Outer\n> > [!bug] Inner\n> > deep\n\n> plain quote\n",
+    )]);
+    let page = built.page("N.html");
+    let kinds = attrs(&page, "article .callout", "data-callout");
+    assert_eq!(
+        kinds,
+        vec!["warning", "question", "tip", "note", "note", "bug"]
+    );
+    assert_eq!(
+        texts(
+            &page,
+            ".callout[data-callout=warning] > .callout-title .callout-title-inner"
+        ),
+        vec!["Mind this"]
+    );
+    assert_eq!(
+        page.select(&sel(".callout[data-callout=warning] .callout-title strong"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        page.select(&sel("details.callout[data-callout=question]:not([open])"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        page.select(&sel("details.callout[data-callout=tip][open]"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        texts(&page, ".callout[data-callout=note] .callout-title-inner")
+            .first()
+            .map(String::as_str),
+        Some("Unknownkind")
+    );
+    assert_eq!(
+        page.select(&sel(
+            ".callout[data-callout=note] .callout-content .callout[data-callout=bug]"
+        ))
+        .count(),
+        1
+    );
+    assert_eq!(page.select(&sel("article blockquote")).count(), 1);
+    assert!(!article_text(&page).contains("[!"));
+}
+
+#[test]
+fn highlights_comments_inline_footnotes_math_mermaid() {
+    let built = build_files(&[
+        ("N.md", "A ==marked== word, x == y. Secret %%hidden words%% gone.\n\n%%\nmulti line secret\n%%\n\nNote^[an inline note] here. `==code==` and `%%code%%`.\n\n```mermaid\ngraph TD; A-->B\n```\n"),
+        ("E.md", "![[N]]"),
+    ]);
+    let page = built.page("N.html");
+    assert_eq!(texts(&page, "article mark"), vec!["marked"]);
+    let text = article_text(&page);
+    assert!(text.contains("x == y"));
+    assert!(!text.contains("hidden words") && !text.contains("multi line secret"));
+    assert!(texts(&page, "article code").contains(&"==code==".to_string()));
+    assert!(texts(&page, "article code").contains(&"%%code%%".to_string()));
+    assert_eq!(
+        texts(&page, ".inline-footnotes li")
+            .first()
+            .map(|t| t.contains("an inline note")),
+        Some(true)
+    );
+    assert_eq!(page.select(&sel("article pre.mermaid")).count(), 1);
+    for f in built.files() {
+        let t = std::fs::read_to_string(built.out.join(&f)).unwrap_or_default();
+        assert!(
+            !t.contains("hidden words") && !t.contains("multi line secret"),
+            "{f} leaks a comment"
+        );
+    }
+}
+
+#[test]
+fn tags_inline_nested_frontmatter_and_pages() {
+    let built = build_files(&[
+        ("A.md", "---\ntags: [Research]\n---\nText #ml/nlp and #ML and #знание, not `#code`, not [#link](B.md), not https://x.org/#frag, not #123.\n"),
+        ("B.md", "#research #ml"),
+    ]);
+    let page = built.page("A.html");
+    let tags = texts(&page, "article a.tag");
+    assert_eq!(tags, vec!["#ml/nlp", "#ML", "#знание"]);
+    let all = built.page("tags/index.html");
+    let items: Vec<String> = texts(&all, "ul.item-list li");
+    assert_eq!(items.len(), 4, "{items:?}");
+    assert!(built.exists("tags/ml/nlp.html"));
+    let ml = built.page("tags/ml.html");
+    assert_eq!(
+        attrs(&ml, "ul.item-list li a", "href").len(),
+        2,
+        "ml lists A (via ml/nlp and ML) and B"
+    );
+    let research = built.page("tags/Research.html");
+    assert_eq!(
+        attrs(&research, "ul.item-list li a", "href").len(),
+        2,
+        "tags group ignoring case"
+    );
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn backlinks_with_context_and_outlinks() {
+    let built = build_files(&[
+        ("T.md", "target"),
+        (
+            "A.md",
+            "Before the link [[T]] and after it.\n\nOther paragraph.",
+        ),
+        ("B.md", "![[T]]"),
+    ]);
+    let t = built.page("T.html");
+    let back = attrs(&t, ".backlinks a, section.backlinks a", "href");
+    assert!(
+        back.contains(&"A.html".to_string()) && back.contains(&"B.html".to_string()),
+        "{back:?}"
+    );
+    assert!(t
+        .root_element()
+        .text()
+        .any(|s| s.contains("Before the link T and after it.")));
+    let a = built.page("A.html");
+    assert!(attrs(&a, ".outlinks a, section.outlinks a", "href").contains(&"T.html".to_string()));
+}
+
+#[test]
+fn folder_pages_list_notes_and_subfolders_with_folder_note_text() {
+    let built = build_files(&[
+        ("Projects/index.md", "About all projects."),
+        ("Projects/Alpha.md", "a"),
+        ("Projects/Sub/Beta.md", "b"),
+        ("Areas/Areas.md", "Areas intro text."),
+        ("Areas/Health.md", "h"),
+    ]);
+    let projects = built.page("Projects/index.html");
+    assert!(article_text(&projects).contains("About all projects."));
+    let hrefs = attrs(&projects, "ul.item-list li a", "href");
+    assert!(
+        hrefs.contains(&"Alpha.html".to_string()) && hrefs.contains(&"Sub/index.html".to_string()),
+        "{hrefs:?}"
+    );
+    assert!(article_text(&built.page("Areas/index.html")).contains("Areas intro text."));
+    assert!(built.exists("Projects/Sub/index.html"));
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn summary_counts_links_and_unresolved() {
+    let built = build_files(&[
+        ("A.md", "[[B]] [[C]] [[Nope]]"),
+        ("B.md", "[[A]]"),
+        ("C.md", "x"),
+    ]);
+    assert_eq!(built.report.notes, 3);
+    assert_eq!(built.report.links, 4);
+    assert_eq!(built.report.unresolved.len(), 1);
+    assert_eq!(built.report.unresolved[0].dest, "Nope");
+}

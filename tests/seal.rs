@@ -1,0 +1,355 @@
+//! The seal stage, as a user meets it: what a build writes into
+//! `integrity/` and into every page, and that independent tools accept it.
+
+mod support;
+
+use scraper::{Html, Selector};
+use sha2::{Digest, Sha256};
+use spore::seal::manifest::{Manifest, SEAL_FILES};
+use support::sealed::{project, site_files, EPOCH};
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn read(site: &std::path::Path, path: &str) -> Vec<u8> {
+    std::fs::read(site.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn manifest_lists_every_output_file_with_size_hash_and_note_sources() {
+    let p = project(25, 7, true);
+    let report = p.build(EPOCH);
+    let bytes = read(&p.site, "integrity/manifest.json");
+    let m = Manifest::parse(&bytes).unwrap();
+    assert_eq!(m.format, "spore-manifest/1");
+    assert_eq!(m.version, EPOCH);
+    assert_eq!(m.built, "2023-11-14T22:13:20Z");
+    assert_eq!(m.site.title, "Fixture wiki");
+    assert_eq!(m.public_key, p.public_key);
+    assert_eq!(Some(m.site.id.clone()), report.seal.signed_by);
+    assert_eq!(m.mirrors.len(), 2);
+    assert_eq!(m.mirrors[1].location.as_deref(), Some("de"));
+    // Canonical: re-serialising gives the same bytes; LF only.
+    assert_eq!(m.to_canonical_json(), bytes);
+    assert!(!bytes.contains(&b'\r'));
+
+    let on_disk = site_files(&p.site);
+    let listed: Vec<String> = m.files.keys().cloned().collect();
+    let expected: Vec<String> = on_disk
+        .iter()
+        .filter(|f| !SEAL_FILES.contains(&f.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(
+        listed, expected,
+        "the manifest lists every file but the seal files"
+    );
+    let mut notes = 0;
+    for (path, entry) in &m.files {
+        let b = read(&p.site, path);
+        assert_eq!(entry.size, b.len() as u64, "{path}");
+        assert_eq!(entry.sha256, sha256(&b), "{path}");
+        if let Some(source) = &entry.source {
+            notes += 1;
+            let src = std::fs::read(p.root.join("content").join(source)).unwrap();
+            assert_eq!(
+                entry.source_sha256.as_deref(),
+                Some(sha256(&src).as_str()),
+                "{path}"
+            );
+            assert!(entry.title.as_deref().is_some_and(|t| !t.is_empty()));
+        }
+    }
+    assert_eq!(notes, report.notes, "every note page carries its source");
+    // manifest.js is the same JSON as a classic script.
+    let js = String::from_utf8(read(&p.site, "integrity/manifest.js")).unwrap();
+    let json = js
+        .split_once("window.SPORE_MANIFEST = ")
+        .and_then(|(_, rest)| rest.strip_suffix(";\n"))
+        .expect("manifest.js assigns the manifest");
+    assert_eq!(serde_json::from_str::<Manifest>(json).unwrap(), m);
+}
+
+#[test]
+fn sha256sum_check_passes_on_a_clean_build() {
+    let p = project(15, 3, true);
+    p.build(EPOCH);
+    let sums = String::from_utf8(read(&p.site, "integrity/SHA256SUMS")).unwrap();
+    let files = site_files(&p.site);
+    // Every file except SHA256SUMS itself and the signature.
+    assert_eq!(sums.lines().count(), files.len() - 2);
+    for line in sums.lines() {
+        let (hash, path) = line.split_once("  ").expect("GNU format");
+        assert_eq!(hash, sha256(&read(&p.site, path)), "{path}");
+    }
+    let Ok(out) = std::process::Command::new("sha256sum")
+        .args(["-c", "--strict", "--quiet", "integrity/SHA256SUMS"])
+        .current_dir(&p.site)
+        .output()
+    else {
+        eprintln!("skipped the sha256sum run: sha256sum is not installed");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "sha256sum -c failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn signature_verifies_with_an_independent_minisign_implementation() {
+    let p = project(5, 11, true);
+    p.build(EPOCH);
+    let manifest = read(&p.site, "integrity/manifest.json");
+    let sig_text = String::from_utf8(read(&p.site, "integrity/manifest.json.minisig")).unwrap();
+    let pk = minisign_verify::PublicKey::from_base64(p.public_key.as_deref().unwrap()).unwrap();
+    let sig = minisign_verify::Signature::decode(&sig_text).unwrap();
+    pk.verify(&manifest, &sig, false)
+        .expect("minisign-verify accepts the signature");
+    let mut altered = manifest.clone();
+    altered[10] ^= 1;
+    assert!(pk.verify(&altered, &sig, false).is_err());
+
+    // The file layout `minisign -V` reads: untrusted comment, base64
+    // signature with the prehashed `ED` algorithm, trusted comment, global
+    // signature.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let lines: Vec<&str> = sig_text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].starts_with("untrusted comment: "));
+    let raw = b64.decode(lines[1]).unwrap();
+    assert_eq!((raw.len(), &raw[..2]), (74, &b"ED"[..]));
+    let m = Manifest::parse(&manifest).unwrap();
+    assert_eq!(
+        lines[2],
+        format!(
+            "trusted comment: timestamp:{EPOCH}\tfile:manifest.json\tsite:{}\tversion:{EPOCH}",
+            m.site.id
+        )
+    );
+    assert_eq!(
+        sig.trusted_comment(),
+        &lines[2]["trusted comment: ".len()..]
+    );
+    assert_eq!(b64.decode(lines[3]).unwrap().len(), 64);
+}
+
+#[test]
+fn two_builds_in_different_folders_are_byte_identical() {
+    let a = project(30, 5, false);
+    let b = project(30, 5, false);
+    a.build(EPOCH);
+    b.build(EPOCH);
+    let files = site_files(&a.site);
+    assert_eq!(files, site_files(&b.site));
+    for f in &files {
+        assert!(
+            read(&a.site, f) == read(&b.site, f),
+            "{f} differs between two builds of the same vault"
+        );
+    }
+}
+
+#[test]
+fn unchanged_pages_keep_their_bytes_across_versions() {
+    let p = project(10, 2, false);
+    p.build(EPOCH);
+    let before = p.copy_site("before");
+    p.build(EPOCH + 86_400);
+    let m = Manifest::parse(&read(&p.site, "integrity/manifest.json")).unwrap();
+    assert_eq!(m.version, EPOCH + 86_400);
+    for path in m.files.keys().filter(|p| p.ends_with(".html")) {
+        assert!(read(&before, path) == read(&p.site, path), "{path} changed");
+    }
+}
+
+#[test]
+fn every_page_carries_its_integrity_block_and_a_true_self_hash() {
+    let p = project(20, 9, true);
+    p.build(EPOCH);
+    let m = Manifest::parse(&read(&p.site, "integrity/manifest.json")).unwrap();
+    let block = Selector::parse("script#spore-integrity").unwrap();
+    let panel = Selector::parse("footer section.integrity#spore-integrity-panel").unwrap();
+    let code = Selector::parse("#spore-integrity-panel code.hash").unwrap();
+    let mirror_links = Selector::parse("#spore-integrity-panel a").unwrap();
+    let script = Selector::parse("script[src]").unwrap();
+    let pages: Vec<&String> = m.files.keys().filter(|p| p.ends_with(".html")).collect();
+    assert!(pages.len() > 20);
+    for path in pages {
+        let bytes = read(&p.site, path);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            !text.contains("<!-- spore:integrity -->"),
+            "{path}: marker left"
+        );
+        let doc = Html::parse_document(&text);
+        let blocks: Vec<_> = doc.select(&block).collect();
+        assert_eq!(blocks.len(), 1, "{path}");
+        let data: serde_json::Value = serde_json::from_str(&blocks[0].inner_html()).unwrap();
+        assert_eq!(data["path"], path.as_str());
+        let root = "../".repeat(path.matches('/').count());
+        assert_eq!(data["manifest"], format!("{root}integrity/manifest.json"));
+        assert_eq!(data["public_key"].as_str(), p.public_key.as_deref());
+        let self_hash = data["self"].as_str().unwrap();
+        assert_eq!(
+            spore::seal::page::recompute_self(&bytes, self_hash),
+            self_hash,
+            "{path}"
+        );
+        let entry = &m.files[path];
+        assert_eq!(data["source"].as_str(), entry.source.as_deref(), "{path}");
+        assert_eq!(
+            data["source_sha256"].as_str(),
+            entry.source_sha256.as_deref()
+        );
+        let mirrors: Vec<&str> = data["mirrors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let encoded = spore::portable::encode_path(path);
+        assert_eq!(
+            mirrors,
+            [
+                format!("https://a.example/wiki/{encoded}"),
+                format!("https://b.example/{encoded}")
+            ]
+        );
+        // The visible panel shows the hash and links this page on every mirror.
+        assert_eq!(doc.select(&panel).count(), 1, "{path}");
+        assert!(doc
+            .select(&code)
+            .any(|c| c.text().collect::<String>() == self_hash));
+        let hrefs: Vec<String> = doc
+            .select(&mirror_links)
+            .filter_map(|a| a.value().attr("href").map(String::from))
+            .collect();
+        assert_eq!(hrefs, mirrors);
+        assert!(doc
+            .select(&script)
+            .any(|s| s.value().attr("src") == Some(&format!("{root}integrity/verify.js"))));
+    }
+    support::linkcheck::assert_site_links_ok(&p.site);
+}
+
+#[test]
+fn metalink_lists_every_file_with_hash_and_one_url_per_mirror() {
+    let p = project(8, 4, false);
+    p.build(EPOCH);
+    let m = Manifest::parse(&read(&p.site, "integrity/manifest.json")).unwrap();
+    let xml = String::from_utf8(read(&p.site, "integrity/site.meta4")).unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">"));
+    let doc = Html::parse_document(&xml);
+    let file = Selector::parse("file").unwrap();
+    let size = Selector::parse("size").unwrap();
+    let hash = Selector::parse("hash").unwrap();
+    let url = Selector::parse("url").unwrap();
+    let mut named = Vec::new();
+    for f in doc.select(&file) {
+        let name = f.value().attr("name").unwrap().to_string();
+        let urls: Vec<String> = f.select(&url).map(|u| u.text().collect()).collect();
+        let encoded = spore::portable::encode_path(&name);
+        assert_eq!(
+            urls,
+            [
+                format!("https://a.example/wiki/{encoded}"),
+                format!("https://b.example/{encoded}")
+            ]
+        );
+        if let Some(entry) = m.files.get(&name) {
+            let s: String = f.select(&size).next().unwrap().text().collect();
+            let h = f.select(&hash).next().unwrap();
+            assert_eq!(h.value().attr("type"), Some("sha-256"));
+            assert_eq!(s, entry.size.to_string());
+            assert_eq!(h.text().collect::<String>(), entry.sha256);
+        } else {
+            assert!(SEAL_FILES.contains(&name.as_str()), "{name}");
+        }
+        named.push(name);
+    }
+    // Everything but the metalink itself.
+    let mut expected: Vec<String> = site_files(&p.site)
+        .into_iter()
+        .filter(|f| f != "integrity/site.meta4")
+        .collect();
+    expected.retain(|f| f != "integrity/manifest.json.minisig" || p.public_key.is_some());
+    named.sort();
+    let mut with_sig = expected.clone();
+    with_sig.push("integrity/manifest.json.minisig".into());
+    with_sig.sort();
+    assert!(named == with_sig, "{named:?}");
+}
+
+#[test]
+fn a_secret_key_inside_the_vault_or_output_is_refused() {
+    let p = project(3, 1, false);
+    let keys = spore::seal::sign::keygen(&p.root.join("content/.keys"), false, None).unwrap();
+    let mut config = p.config();
+    config.integrity.secret_key = Some(keys.secret_path.clone());
+    let err = spore::build(&config, &spore::BuildOptions::default()).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            spore::pipeline::BuildError::Seal(spore::seal::SealError::Key(
+                spore::seal::sign::KeyError::KeyInsidePublishedFolder { .. }
+            ))
+        ),
+        "{err}"
+    );
+    assert!(!p.site.exists(), "nothing written");
+    assert!(err.to_string().contains("would be published"));
+}
+
+#[test]
+fn version_comes_from_the_newest_git_commit_of_the_vault() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = tmp.path().join("v");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::write(vault.join("a.md"), "# A\n").unwrap();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(&vault)
+            .env("GIT_AUTHOR_DATE", "@1600000000 +0000")
+            .env("GIT_COMMITTER_DATE", "@1600000000 +0000")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .output()
+    };
+    let notes = [spore::load::parse_note("a.md", b"# A\n", Some(1_650_000_000)).0];
+    if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
+        eprintln!("skipped: SOURCE_DATE_EPOCH is set in this environment");
+        return;
+    }
+    let v = spore::seal::version::site_version(None, &vault, notes.iter());
+    assert_eq!(v.version, 1_650_000_000, "no git: newest note mtime");
+    let ok = git(&["init", "-q"]).is_ok_and(|o| o.status.success())
+        && git(&["add", "a.md"]).is_ok_and(|o| o.status.success())
+        && git(&["commit", "-q", "-m", "a"]).is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped the git half: git is not available");
+        return;
+    }
+    let v = spore::seal::version::site_version(None, &vault, notes.iter());
+    assert_eq!(v.version, 1_600_000_000);
+    assert_eq!(v.source, spore::seal::version::VersionSource::GitCommit);
+}
+
+#[test]
+fn a_malformed_public_key_is_an_error() {
+    let p = project(2, 1, false);
+    let mut config = p.config();
+    config.integrity.public_key = Some("not-a-key".into());
+    let err = spore::build(&config, &spore::BuildOptions::default()).expect_err("refused");
+    assert!(
+        err.to_string().contains("not a minisign public key"),
+        "{err}"
+    );
+}

@@ -1,0 +1,119 @@
+//! `integrity/verify.js` in a real browser: headless Chromium loads pages
+//! from a loopback server (and from file://) and its verdict is read from
+//! the dumped DOM (`data-state` on the footer panel). Skipped, with a
+//! printed reason, where Chromium is absent (but required on CI).
+
+mod support;
+
+use scraper::{Html, Selector};
+use support::chromium;
+use support::sealed::{project, EPOCH};
+use support::static_server::StaticServer;
+
+/// Enough virtual time for two fetches, two hashes and a signature check.
+const BUDGET_MS: u32 = 5000;
+
+struct Verdict {
+    state: String,
+    badge: String,
+    text: String,
+}
+
+fn verdict(dom: &str) -> Verdict {
+    let doc = Html::parse_document(dom);
+    let panel = Selector::parse("#spore-integrity-panel").unwrap();
+    let badge = Selector::parse("#spore-integrity-badge").unwrap();
+    let panel = doc
+        .select(&panel)
+        .next()
+        .expect("integrity panel in the DOM");
+    Verdict {
+        state: panel.value().attr("data-state").unwrap_or("").to_string(),
+        badge: doc
+            .select(&badge)
+            .next()
+            .map(|b| b.value().attr("class").unwrap_or("").to_string())
+            .unwrap_or_default(),
+        text: panel.text().collect(),
+    }
+}
+
+#[test]
+fn verify_js_shows_verified_for_an_intact_page_and_altered_for_a_tampered_one() {
+    let Some(browser) = chromium::require("verify_js") else {
+        return;
+    };
+    let dump_dom = |url: &str| chromium::dump_dom(&browser, url, BUDGET_MS);
+    let p = project(6, 13, true);
+    p.build(EPOCH);
+    let served = p.copy_site("served");
+    let server = StaticServer::start(&served);
+    let m = spore::seal::manifest::Manifest::parse(
+        &std::fs::read(served.join("integrity/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let page = m
+        .files
+        .iter()
+        .find(|(path, e)| e.source.is_some() && path.contains('/'))
+        .or_else(|| m.files.iter().find(|(_, e)| e.source.is_some()))
+        .map(|(path, _)| path.clone())
+        .unwrap();
+    let url = format!("{}{}", server.base_url, spore::portable::encode_path(&page));
+    let v = verdict(&dump_dom(&url));
+    assert_eq!(v.state, "verified", "{url}: {}", v.text);
+    assert_eq!(v.badge, "badge verified");
+    assert!(v.text.contains(&format!("version {EPOCH}")), "{}", v.text);
+    // Chromium has Ed25519 in WebCrypto: the signature is checked too.
+    assert!(v.text.contains("signature valid"), "{}", v.text);
+
+    // Someone edits the page on the server.
+    let full = served.join(&page);
+    let html = std::fs::read_to_string(&full).unwrap();
+    let tampered = html.replacen(
+        "<main id=\"main\" tabindex=\"-1\">",
+        "<main id=\"main\" tabindex=\"-1\"><p>Send bitcoin here.</p>",
+        1,
+    );
+    assert_ne!(html, tampered);
+    std::fs::write(&full, tampered).unwrap();
+    let v = verdict(&dump_dom(&url));
+    assert_eq!(v.state, "altered", "{}", v.text);
+    assert_eq!(v.badge, "badge altered");
+    std::fs::write(&full, &html).unwrap();
+
+    // Someone replaces the manifest (and its hash for the page): the
+    // signature no longer matches.
+    let mut forged = m.clone();
+    forged.title_for_test();
+    std::fs::write(
+        served.join("integrity/manifest.json"),
+        forged.to_canonical_json(),
+    )
+    .unwrap();
+    let v = verdict(&dump_dom(&url));
+    assert_eq!(v.state, "altered", "{}", v.text);
+    assert!(v.text.contains("signature"), "{}", v.text);
+
+    // From file://, the page cannot hash itself: it shows the expected hash
+    // (from manifest.js) and the commands.
+    let v = verdict(&dump_dom(&chromium::file_url(&p.site.join(&page))));
+    assert_eq!(v.state, "unknown", "{}", v.text);
+    assert!(v.text.contains(&m.files[&page].sha256), "{}", v.text);
+    assert!(
+        v.text
+            .contains("sha256sum -c --strict integrity/SHA256SUMS"),
+        "{}",
+        v.text
+    );
+}
+
+trait Forge {
+    fn title_for_test(&mut self);
+}
+
+impl Forge for spore::seal::manifest::Manifest {
+    fn title_for_test(&mut self) {
+        self.site.title.push_str(" (mirror edition)");
+    }
+}
