@@ -3,8 +3,10 @@
 //! reload by itself after a save, show an overlay for a broken book.toml,
 //! and recover when it is fixed.
 //!
-//! Skipped, with a message, when `/usr/bin/chromium` is absent (CI installs
-//! it: `apt-get install -y chromium`).
+//! Skipped locally, with a message, when Chromium is absent; required on CI
+//! (see `tests/support/chromium.rs`).
+
+mod support;
 
 use serde_json::{json, Value};
 use spore::config::Config;
@@ -14,8 +16,6 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn write(path: &Path, text: &str) {
     if let Some(parent) = path.parent() {
@@ -40,9 +40,9 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    fn launch() -> Browser {
+    fn launch(chromium: &Path) -> Browser {
         let profile = tempfile::tempdir().unwrap();
-        let mut child = Command::new(CHROMIUM)
+        let mut child = Command::new(chromium)
             .args([
                 "--headless",
                 "--no-sandbox",
@@ -153,10 +153,9 @@ impl Browser {
 
 #[test]
 fn open_page_reloads_after_save_and_shows_config_errors() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: {CHROMIUM} is not installed (apt-get install -y chromium)");
+    let Some(chromium) = support::chromium::require("serve_browser") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let book = root.join("book.toml");
@@ -172,7 +171,7 @@ fn open_page_reloads_after_save_and_shows_config_errors() {
         ..ServeOptions::default()
     };
     let server = serve::start(Config::discover(root).unwrap(), options).unwrap();
-    let mut browser = Browser::launch();
+    let mut browser = Browser::launch(&chromium);
     let page = browser.open(&format!("{}Ideas.html", server.url()));
     browser.wait_until(
         &page,
