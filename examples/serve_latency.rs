@@ -92,7 +92,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn read_version(socket: &mut tungstenite::WebSocket<TcpStream>) -> Result<(String, bool), String> {
     loop {
-        match socket.read().map_err(|e| e.to_string())? {
+        let message = match socket.read() {
+            // A signal (a child process ending) may interrupt the read.
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                continue
+            }
+            other => other.map_err(|e| e.to_string())?,
+        };
+        match message {
             tungstenite::Message::Text(text) => {
                 let state: serde_json::Value =
                     serde_json::from_str(&text).map_err(|e| e.to_string())?;

@@ -148,7 +148,14 @@ fn connect(addr: SocketAddr) -> Socket {
 
 fn next_state(socket: &mut Socket) -> serde_json::Value {
     loop {
-        match socket.read().expect("a live-reload message in time") {
+        let message = match socket.read() {
+            // A signal (a child process ending) may interrupt the read.
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                continue
+            }
+            other => other.expect("a live-reload message in time"),
+        };
+        match message {
             tungstenite::Message::Text(text) => return serde_json::from_str(&text).unwrap(),
             _ => continue,
         }
@@ -168,7 +175,13 @@ fn wait_for_reload(socket: &mut Socket, old: &str) -> serde_json::Value {
 /// Asserts that no message arrives for `quiet`.
 fn assert_quiet(socket: &mut Socket, quiet: Duration) {
     socket.get_mut().set_read_timeout(Some(quiet)).unwrap();
-    match socket.read() {
+    let read = loop {
+        match socket.read() {
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            other => break other,
+        }
+    };
+    match read {
         Ok(message) => panic!("unexpected message: {message:?}"),
         Err(tungstenite::Error::Io(e))
             if matches!(

@@ -105,7 +105,12 @@ impl Browser {
             .send(tungstenite::Message::Text(message.to_string().into()))
             .unwrap();
         loop {
-            let reply = self.socket.read().expect("a DevTools reply");
+            let reply = match self.socket.read() {
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    continue
+                }
+                other => other.expect("a DevTools reply"),
+            };
             let tungstenite::Message::Text(text) = reply else {
                 continue;
             };
