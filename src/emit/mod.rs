@@ -6,6 +6,7 @@ pub mod context;
 pub mod feed;
 pub mod graph;
 pub mod nav;
+pub mod nav_cache;
 pub mod redirects;
 pub mod search;
 pub mod sitemap;
@@ -57,7 +58,7 @@ pub fn emit(
         let (path, bytes) = result?;
         site.insert(path, bytes);
     }
-    add_site_files(&mut site, index, rendered, theme, config, &degrees);
+    add_site_files(&mut site, index, rendered, theme, config, &degrees, None);
     Ok(site)
 }
 
@@ -162,6 +163,7 @@ pub fn add_site_files(
     theme: &Theme,
     config: &Config,
     degrees: &graph::Degrees,
+    cache: Option<&mut nav_cache::NavCache>,
 ) {
     for note in &index.notes {
         site.pages.insert(
@@ -187,7 +189,7 @@ pub fn add_site_files(
             site.insert(*path, bytes.to_vec());
         }
     }
-    add_navigation_files(site, index, rendered, config, degrees);
+    add_navigation_files(site, index, rendered, config, degrees, cache);
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
         site.files.insert(
@@ -217,20 +219,15 @@ fn add_navigation_files(
     rendered: &[RenderedNote],
     config: &Config,
     degrees: &graph::Degrees,
+    mut cache: Option<&mut nav_cache::NavCache>,
 ) {
-    // Plain text of each note. Pages often open with their title as a
-    // heading: snippets and summaries should show what follows it.
-    let texts: Vec<String> = rendered
-        .par_iter()
-        .zip(&index.notes)
-        .map(|(r, note)| {
-            let text = text::html_to_text(&r.html);
-            text.strip_prefix(note.title())
-                .filter(|rest| rest.is_empty() || rest.starts_with(' '))
-                .map(|rest| rest.trim_start().to_string())
-                .unwrap_or(text)
-        })
-        .collect();
+    let texts: Vec<String> = match cache.as_deref_mut() {
+        Some(cache) => cache.texts(index, rendered),
+        None => (0..index.notes.len())
+            .into_par_iter()
+            .map(|id| note_text(index, rendered, id))
+            .collect(),
+    };
     let docs: Vec<search::SearchDoc> = index
         .notes
         .iter()
@@ -243,7 +240,11 @@ fn add_navigation_files(
             text: text.clone(),
         })
         .collect();
-    for (path, bytes) in search::build(&docs).files {
+    let search = match cache {
+        Some(cache) => search::build_with_terms(&docs, &cache.terms(&docs)),
+        None => search::build(&docs),
+    };
+    for (path, bytes) in search.files {
         site.insert(path, bytes);
     }
     site.insert(nav::TREE_SCRIPT, nav::tree_script(index));
@@ -276,4 +277,15 @@ fn add_navigation_files(
     for (path, bytes) in redirects::redirects(index, &site.files, &config.language) {
         site.insert(path, bytes);
     }
+}
+
+/// Plain text of note `id`. Pages often open with their title as a
+/// heading: snippets and summaries should show what follows it.
+pub fn note_text(index: &VaultIndex, rendered: &[RenderedNote], id: NoteId) -> String {
+    let title = index.notes[id].title();
+    let text = text::html_to_text(&rendered[id].html);
+    text.strip_prefix(title)
+        .filter(|rest| rest.is_empty() || rest.starts_with(' '))
+        .map(|rest| rest.trim_start().to_string())
+        .unwrap_or(text)
 }

@@ -109,6 +109,8 @@ pub struct LiveSite {
     moved_renders: Option<HashMap<String, (u64, RenderedNote)>>,
     /// Output path → (page key, bytes).
     pages: HashMap<String, (u64, Bytes)>,
+    /// Each note's text and search terms, for the search and navigation files.
+    nav_cache: emit::nav_cache::NavCache,
     sealed: Arc<Site>,
     /// Changes not applied yet because the config or theme is broken.
     pending: Changes,
@@ -146,6 +148,7 @@ impl LiveSite {
             rendered: stages.rendered,
             moved_renders: None,
             pages,
+            nav_cache: emit::nav_cache::NavCache::default(),
             sealed,
             pending: Changes::default(),
         })
@@ -534,6 +537,7 @@ impl LiveSite {
             &self.theme,
             &self.config,
             &degrees,
+            Some(&mut self.nav_cache),
         );
         lap(summary, "site files", &mut clock);
         let (sealed, _) = pipeline::seal_stage(site, &self.config, &self.options, index)?;
