@@ -288,7 +288,10 @@ fn init(dir: &Path, flags: OutputFlags) -> Result<()> {
     }
     if !flags.quiet {
         println!("Created {} and {}", book.display(), welcome.display());
-        println!("Next: spore build {}", dir.display());
+        println!(
+            "Next: spore build {0}   (or spore serve {0} to preview while you write)",
+            dir.display()
+        );
     }
     Ok(())
 }
