@@ -88,7 +88,7 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
         ..
     } = build_stages(config, options)?;
     let start = Instant::now();
-    let (site, seal) = seal_stage(site, config, options, &index)?;
+    let (site, seal) = seal_stage(site, config, options, &index, None)?;
     report.timings.push(("seal", start.elapsed()));
     report.pages = site.files.keys().filter(|p| p.ends_with(".html")).count();
     report.files = site.files.len();
@@ -194,13 +194,14 @@ pub fn seal_stage(
     config: &Config,
     options: &BuildOptions,
     index: &VaultIndex,
+    cache: Option<&mut crate::seal::SealCache>,
 ) -> Result<(Site, crate::seal::SealSummary), BuildError> {
     let inputs = crate::seal::prepare(
         config,
         options.source_date_epoch,
         index.notes.iter().map(|n| &n.note),
     )?;
-    Ok(crate::seal::seal(site, config, &inputs)?)
+    Ok(crate::seal::seal_cached(site, config, &inputs, cache)?)
 }
 
 /// Builds and writes the site to `config.output`, atomically.

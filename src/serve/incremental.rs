@@ -111,6 +111,8 @@ pub struct LiveSite {
     pages: HashMap<String, (u64, Bytes)>,
     /// Each note's text and search terms, for the search and navigation files.
     nav_cache: emit::nav_cache::NavCache,
+    /// Each file's sealed bytes and hash, for the next seal.
+    seal_cache: crate::seal::SealCache,
     sealed: Arc<Site>,
     /// Changes not applied yet because the config or theme is broken.
     pending: Changes,
@@ -133,7 +135,15 @@ impl LiveSite {
                 pages.insert(path, (key, bytes.clone()));
             }
         }
-        let sealed = Arc::new(pipeline::seal_stage(stages.site, &config, &options, &index)?.0);
+        let mut seal_cache = crate::seal::SealCache::default();
+        let sealed = pipeline::seal_stage(
+            stages.site,
+            &config,
+            &options,
+            &index,
+            Some(&mut seal_cache),
+        )?;
+        let sealed = Arc::new(sealed.0);
         Ok(LiveSite {
             config,
             options,
@@ -149,6 +159,7 @@ impl LiveSite {
             moved_renders: None,
             pages,
             nav_cache: emit::nav_cache::NavCache::default(),
+            seal_cache,
             sealed,
             pending: Changes::default(),
         })
@@ -540,7 +551,13 @@ impl LiveSite {
             Some(&mut self.nav_cache),
         );
         lap(summary, "site files", &mut clock);
-        let (sealed, _) = pipeline::seal_stage(site, &self.config, &self.options, index)?;
+        let (sealed, _) = pipeline::seal_stage(
+            site,
+            &self.config,
+            &self.options,
+            index,
+            Some(&mut self.seal_cache),
+        )?;
         lap(summary, "seal", &mut clock);
         summary.site_changed = !same_files(&self.sealed, &sealed);
         self.sealed = Arc::new(sealed);
