@@ -570,3 +570,30 @@ fn traversal_never_reaches_existing_site_files_sideways() {
     assert_eq!(get(run.server.addr(), "/notes/../Ideas.html").status, 404);
     assert_eq!(get(run.server.addr(), "/./Ideas.html").status, 404);
 }
+
+#[test]
+fn book_toml_naming_another_vault_serves_and_watches_it() {
+    let run = start();
+    let addr = run.server.addr();
+    write(
+        &run.root.join("other/Elsewhere.md"),
+        "# Elsewhere\n\nFirst text.\n",
+    );
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    write(
+        &run.root.join("book.toml"),
+        "[book]\ntitle = \"Live\"\nsrc = \"other\"\n",
+    );
+    let v = version(&wait_for_reload(&mut socket, &v));
+    assert_eq!(get(addr, "/Ideas.html").status, 404);
+    assert_eq!(get(addr, "/Elsewhere.html").status, 200);
+    // Saves in the new vault are seen too.
+    write(
+        &run.root.join("other/Elsewhere.md"),
+        "# Elsewhere\n\nSecond text.\n",
+    );
+    wait_for_reload(&mut socket, &v);
+    let page = get(addr, "/Elsewhere.html").html();
+    assert!(texts(&page, "main p").contains(&"Second text.".to_string()));
+}

@@ -359,6 +359,12 @@ impl RebuildLoop {
             self.watch_new_folders(&mut debouncer, &mut changes);
             if !changes.is_empty() {
                 self.rebuild(changes);
+                // A new book.toml may name another vault or theme.
+                let mut more = Changes::default();
+                self.watch_new_folders(&mut debouncer, &mut more);
+                if !more.is_empty() {
+                    self.rebuild(more);
+                }
             }
         }
         debouncer.stop();
@@ -403,6 +409,14 @@ impl RebuildLoop {
         debouncer: &mut notify_debouncer_full::Debouncer<W, C>,
         changes: &mut Changes,
     ) {
+        if !self.watched.contains(&self.plan.vault)
+            && debouncer
+                .watch(&self.plan.vault, RecursiveMode::Recursive)
+                .is_ok()
+        {
+            self.watched.push(self.plan.vault.clone());
+            changes.config = true;
+        }
         for dir in [self.plan.templates.clone(), self.plan.theme.clone()] {
             if dir.starts_with(&self.plan.vault) || self.watched.contains(&dir) || !dir.is_dir() {
                 continue;
@@ -433,8 +447,10 @@ impl RebuildLoop {
         match result {
             Ok(summary) => {
                 if let Some(live) = &self.live {
-                    if live.config().root != self.plan.root
-                        || live.config().theme != self.config.theme
+                    let now = live.config();
+                    if now.vault != self.config.vault
+                        || now.theme != self.config.theme
+                        || now.output != self.config.output
                     {
                         self.config = live.config().clone();
                         self.plan = WatchPlan::new(&self.config);
