@@ -21,6 +21,9 @@ use spore::config::Config;
 use spore::pipeline::BuildReport;
 use std::path::{Path, PathBuf};
 
+#[path = "cli_serve.rs"]
+mod serve_command;
+
 #[derive(Parser)]
 #[command(
     name = "spore",
@@ -60,6 +63,24 @@ enum Command {
         /// Print the time each stage took
         #[arg(long)]
         timings: bool,
+    },
+    /// Serve the site locally, rebuild on every save and reload the browser
+    Serve {
+        /// Vault folder, or a project folder holding book.toml
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Port to listen on (the next free one is used if it is busy)
+        #[arg(long, short, default_value_t = 3000)]
+        port: u16,
+        /// Address to listen on; anything but 127.0.0.1 exposes the site to your network
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the site in the default browser
+        #[arg(long)]
+        open: bool,
+        /// Publish draft and unpublished notes too
+        #[arg(long)]
+        drafts: bool,
     },
     /// Create book.toml and a content/ vault with a welcome note
     Init {
@@ -122,6 +143,23 @@ pub fn run() -> i32 {
             state,
             repair,
         } => verify(copies, key, json, state, repair, cli.output),
+        Command::Serve {
+            dir,
+            port,
+            bind,
+            open,
+            drafts,
+        } => serve_command::serve(
+            &dir,
+            serve_command::ServeArgs {
+                port,
+                bind,
+                open,
+                drafts,
+            },
+            cli.output.quiet,
+        )
+        .map(|()| 0),
     };
     match result {
         Ok(code) => code,
@@ -250,7 +288,10 @@ fn init(dir: &Path, flags: OutputFlags) -> Result<()> {
     }
     if !flags.quiet {
         println!("Created {} and {}", book.display(), welcome.display());
-        println!("Next: spore build {}", dir.display());
+        println!(
+            "Next: spore build {0}   (or spore serve {0} to preview while you write)",
+            dir.display()
+        );
     }
     Ok(())
 }

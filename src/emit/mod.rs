@@ -6,6 +6,7 @@ pub mod context;
 pub mod feed;
 pub mod graph;
 pub mod nav;
+pub mod nav_cache;
 pub mod redirects;
 pub mod search;
 pub mod sitemap;
@@ -13,7 +14,7 @@ pub mod text;
 pub mod theme;
 
 use crate::config::Config;
-use crate::index::VaultIndex;
+use crate::index::{NoteId, VaultIndex};
 use crate::render::RenderedNote;
 use crate::site::{PageSource, Site};
 use context::{PageContext, PageKind};
@@ -41,51 +42,15 @@ pub fn emit(
     config: &Config,
 ) -> Result<Site, EmitError> {
     let builder = context::ContextBuilder::new(index, rendered, config);
-    let mut pages: Vec<PageContext> = Vec::new();
-
-    let folder_pages: std::collections::HashSet<&str> = index
-        .folders
-        .values()
-        .map(|f| f.out_path.as_str())
-        .collect();
     let degrees = graph::Degrees::new(index);
-    for id in 0..index.notes.len() {
-        if !folder_pages.contains(index.notes[id].out_path.as_str()) {
-            let mut page = builder.note_page(id);
-            page.graph = graph::local_svg(index, &degrees, id);
-            pages.push(page);
-        }
-    }
-    pages.push(builder.graph_page(graph::site_svg(index, &degrees)));
-    for folder in index.folders.values() {
-        pages.push(builder.folder_page(folder));
-    }
-    pages.push(builder.all_tags_page());
-    for tag in index.tags.values() {
-        pages.push(builder.tag_page(tag));
-    }
-    pages.push(builder.not_found_page());
-
-    let rendered_pages: Vec<Result<(String, Vec<u8>), EmitError>> = pages
+    let pages = Pages {
+        index,
+        builder: &builder,
+        degrees: &degrees,
+    };
+    let rendered_pages: Vec<Result<(String, Vec<u8>), EmitError>> = page_list(index)
         .par_iter()
-        .map(|page| {
-            let template = match page.kind {
-                PageKind::Note => "note.html",
-                PageKind::NotFound => "404.html",
-                PageKind::Graph => "list.html",
-                _ => "list.html",
-            };
-            let ctx = builder.tera_context(page);
-            theme
-                .templates
-                .render(template, &ctx)
-                .map(|html| (page.path.clone(), html.into_bytes()))
-                .map_err(|e| EmitError::Render {
-                    template: template.into(),
-                    page: page.path.clone(),
-                    message: theme::error_chain(&e),
-                })
-        })
+        .map(|page| render_page(theme, &pages, page))
         .collect();
 
     let mut site = Site::default();
@@ -93,6 +58,113 @@ pub fn emit(
         let (path, bytes) = result?;
         site.insert(path, bytes);
     }
+    add_site_files(&mut site, index, rendered, theme, config, &degrees, None);
+    Ok(site)
+}
+
+/// One page of the site, named by what it shows. `serve` re-renders pages
+/// one at a time through [`render_page`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageId {
+    Note(NoteId),
+    /// `graph.html`, the whole-site graph.
+    Graph,
+    /// Key of `index.folders` (vault-relative folder, `""` for home).
+    Folder(String),
+    AllTags,
+    /// Key of `index.tags` (folded tag).
+    Tag(String),
+    NotFound,
+}
+
+/// Every page the site has, in emit order.
+pub fn page_list(index: &VaultIndex) -> Vec<PageId> {
+    let folder_pages: std::collections::HashSet<&str> = index
+        .folders
+        .values()
+        .map(|f| f.out_path.as_str())
+        .collect();
+    let mut pages = Vec::new();
+    for id in 0..index.notes.len() {
+        if !folder_pages.contains(index.notes[id].out_path.as_str()) {
+            pages.push(PageId::Note(id));
+        }
+    }
+    pages.push(PageId::Graph);
+    pages.extend(index.folders.keys().cloned().map(PageId::Folder));
+    pages.push(PageId::AllTags);
+    pages.extend(index.tags.keys().cloned().map(PageId::Tag));
+    pages.push(PageId::NotFound);
+    pages
+}
+
+/// What pages are made from.
+pub struct Pages<'a> {
+    pub index: &'a VaultIndex,
+    pub builder: &'a context::ContextBuilder<'a>,
+    pub degrees: &'a graph::Degrees,
+}
+
+/// The template data of one page (`None` for an id the index lacks).
+pub fn page_context(pages: &Pages, page: &PageId) -> Option<PageContext> {
+    let builder = pages.builder;
+    match page {
+        PageId::Note(id) => {
+            let mut page = builder.note_page(*id);
+            page.graph = graph::local_svg(pages.index, pages.degrees, *id);
+            Some(page)
+        }
+        PageId::Graph => Some(builder.graph_page(graph::site_svg(pages.index, pages.degrees))),
+        PageId::Folder(key) => builder.folder(key).map(|f| builder.folder_page(f)),
+        PageId::AllTags => Some(builder.all_tags_page()),
+        PageId::Tag(key) => builder.tag(key).map(|t| builder.tag_page(t)),
+        PageId::NotFound => Some(builder.not_found_page()),
+    }
+}
+
+/// Renders one page through its template: (output path, bytes).
+pub fn render_page(
+    theme: &Theme,
+    pages: &Pages,
+    page: &PageId,
+) -> Result<(String, Vec<u8>), EmitError> {
+    let Some(page) = page_context(pages, page) else {
+        return Err(EmitError::Render {
+            template: String::new(),
+            page: format!("{page:?}"),
+            message: "no such page in the index".into(),
+        });
+    };
+    let template = match page.kind {
+        PageKind::Note => "note.html",
+        PageKind::NotFound => "404.html",
+        PageKind::Graph => "list.html",
+        _ => "list.html",
+    };
+    let ctx = pages.builder.tera_context(&page);
+    theme
+        .templates
+        .render(template, &ctx)
+        .map(|html| (page.path.clone(), html.into_bytes()))
+        .map_err(|e| EmitError::Render {
+            template: template.into(),
+            page: page.path.clone(),
+            message: theme::error_chain(&e),
+        })
+}
+
+/// Everything besides the pages: page sources, theme assets, syntax
+/// stylesheets, diagram scripts, search and navigation files, and the
+/// attachments notes use. Some of these read the pages already in `site`.
+pub fn add_site_files(
+    site: &mut Site,
+    index: &VaultIndex,
+    rendered: &[RenderedNote],
+    theme: &Theme,
+    config: &Config,
+    degrees: &graph::Degrees,
+    cache: Option<&mut nav_cache::NavCache>,
+) {
     for note in &index.notes {
         site.pages.insert(
             note.out_path.clone(),
@@ -103,9 +175,9 @@ pub fn emit(
             },
         );
     }
-    let (light, dark) = crate::render::highlight::stylesheets();
-    site.insert(format!("{ASSET_DIR}/syntax-light.css"), light.into_bytes());
-    site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark.into_bytes());
+    let (light, dark) = syntax_stylesheets();
+    site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
+    site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
@@ -117,7 +189,7 @@ pub fn emit(
             site.insert(*path, bytes.to_vec());
         }
     }
-    add_navigation_files(&mut site, index, rendered, config, &degrees);
+    add_navigation_files(site, index, rendered, config, degrees, cache);
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
         site.files.insert(
@@ -125,7 +197,18 @@ pub fn emit(
             attachment.attachment.bytes.clone(),
         );
     }
-    Ok(site)
+}
+
+/// The syntax stylesheets never change within a process: made once
+/// (loading syntect's themes takes milliseconds; `serve` emits often).
+fn syntax_stylesheets() -> (crate::site::Bytes, crate::site::Bytes) {
+    static CSS: std::sync::OnceLock<(crate::site::Bytes, crate::site::Bytes)> =
+        std::sync::OnceLock::new();
+    CSS.get_or_init(|| {
+        let (light, dark) = crate::render::highlight::stylesheets();
+        (light.into_bytes().into(), dark.into_bytes().into())
+    })
+    .clone()
 }
 
 /// Search index, explorer tree, graph data, feed, sitemap and redirects
@@ -136,20 +219,15 @@ fn add_navigation_files(
     rendered: &[RenderedNote],
     config: &Config,
     degrees: &graph::Degrees,
+    mut cache: Option<&mut nav_cache::NavCache>,
 ) {
-    // Plain text of each note. Pages often open with their title as a
-    // heading: snippets and summaries should show what follows it.
-    let texts: Vec<String> = rendered
-        .par_iter()
-        .zip(&index.notes)
-        .map(|(r, note)| {
-            let text = text::html_to_text(&r.html);
-            text.strip_prefix(note.title())
-                .filter(|rest| rest.is_empty() || rest.starts_with(' '))
-                .map(|rest| rest.trim_start().to_string())
-                .unwrap_or(text)
-        })
-        .collect();
+    let texts: Vec<String> = match cache.as_deref_mut() {
+        Some(cache) => cache.texts(index, rendered),
+        None => (0..index.notes.len())
+            .into_par_iter()
+            .map(|id| note_text(index, rendered, id))
+            .collect(),
+    };
     let docs: Vec<search::SearchDoc> = index
         .notes
         .iter()
@@ -162,7 +240,11 @@ fn add_navigation_files(
             text: text.clone(),
         })
         .collect();
-    for (path, bytes) in search::build(&docs).files {
+    let search = match cache {
+        Some(cache) => search::build_with_terms(&docs, &cache.terms(&docs)),
+        None => search::build(&docs),
+    };
+    for (path, bytes) in search.files {
         site.insert(path, bytes);
     }
     site.insert(nav::TREE_SCRIPT, nav::tree_script(index));
@@ -195,4 +277,15 @@ fn add_navigation_files(
     for (path, bytes) in redirects::redirects(index, &site.files, &config.language) {
         site.insert(path, bytes);
     }
+}
+
+/// Plain text of note `id`. Pages often open with their title as a
+/// heading: snippets and summaries should show what follows it.
+pub fn note_text(index: &VaultIndex, rendered: &[RenderedNote], id: NoteId) -> String {
+    let title = index.notes[id].title();
+    let text = text::html_to_text(&rendered[id].html);
+    text.strip_prefix(title)
+        .filter(|rest| rest.is_empty() || rest.starts_with(' '))
+        .map(|rest| rest.trim_start().to_string())
+        .unwrap_or(text)
 }
