@@ -20,5 +20,7 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
+# The browser tests skip when Chromium or node is missing; here they must run.
+export SPORE_REQUIRE_BROWSER=1
 echo "== cargo test"
 cargo test --all-targets

@@ -1,10 +1,28 @@
 //! Argument parsing and printing; all real work is in the library.
 
+// `println!` panics when stdout is a closed pipe (`spore build | head`);
+// these print the same but treat a closed stream as nothing to say.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use spore::config::Config;
 use spore::pipeline::BuildReport;
 use std::path::{Path, PathBuf};
+
+#[path = "cli_serve.rs"]
+mod serve_command;
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +64,24 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Serve the site locally, rebuild on every save and reload the browser
+    Serve {
+        /// Vault folder, or a project folder holding book.toml
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Port to listen on (the next free one is used if it is busy)
+        #[arg(long, short, default_value_t = 3000)]
+        port: u16,
+        /// Address to listen on; anything but 127.0.0.1 exposes the site to your network
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the site in the default browser
+        #[arg(long)]
+        open: bool,
+        /// Publish draft and unpublished notes too
+        #[arg(long)]
+        drafts: bool,
+    },
     /// Create book.toml and a content/ vault with a welcome note
     Init {
         /// Folder to create the project in
@@ -64,7 +100,7 @@ enum Command {
     /// manifests, the pinned key and each other
     Verify {
         /// Site folders and http(s) URLs of copies
-        #[arg(value_name = "COPY")]
+        #[arg(value_name = "COPY", required = true)]
         copies: Vec<String>,
         /// The trusted public key (base64 line or a .pub file); default:
         /// [integrity] public_key of ./book.toml
@@ -107,6 +143,23 @@ pub fn run() -> i32 {
             state,
             repair,
         } => verify(copies, key, json, state, repair, cli.output),
+        Command::Serve {
+            dir,
+            port,
+            bind,
+            open,
+            drafts,
+        } => serve_command::serve(
+            &dir,
+            serve_command::ServeArgs {
+                port,
+                bind,
+                open,
+                drafts,
+            },
+            cli.output.quiet,
+        )
+        .map(|()| 0),
     };
     match result {
         Ok(code) => code,
@@ -235,7 +288,10 @@ fn init(dir: &Path, flags: OutputFlags) -> Result<()> {
     }
     if !flags.quiet {
         println!("Created {} and {}", book.display(), welcome.display());
-        println!("Next: spore build {}", dir.display());
+        println!(
+            "Next: spore build {0}   (or spore serve {0} to preview while you write)",
+            dir.display()
+        );
     }
     Ok(())
 }
@@ -337,10 +393,16 @@ fn verify(
         repair,
     };
     let report = spore::verify::verify(&options)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if json {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else if !flags.quiet || report.exit_code != 0 {
-        print!("{}", report.to_text());
-    }
+        report.to_text()
+    } else {
+        String::new()
+    };
+    // A closed pipe (`spore verify … | head`) must not turn into a panic;
+    // the exit code still tells the verdict.
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
     Ok(report.exit_code)
 }

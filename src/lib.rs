@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod portable;
 pub mod render;
 pub mod seal;
+pub mod serve;
 pub mod site;
 pub mod syntax;
 pub mod verify;

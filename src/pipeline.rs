@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::emit::{self, EmitError, ThemeError, ThemeSources};
+use crate::emit::{self, EmitError, Theme, ThemeError, ThemeSources};
 use crate::index::{self, IndexOptions, VaultIndex};
 use crate::load::{self, LoadOptions};
 use crate::render::{self, highlight::Highlighter, RenderContext, RenderedNote};
@@ -81,20 +81,62 @@ pub fn shared_highlighter() -> &'static Highlighter {
 
 /// Runs the pipeline in memory.
 pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, BuildError> {
-    let mut timings = Vec::new();
-    let theme = timed(&mut timings, "theme", || {
-        ThemeSources::read(&config.root, &config.theme).and_then(|s| s.compile())
-    })?;
-    let load_options = LoadOptions {
+    let Stages {
+        index,
+        site,
+        mut report,
+        ..
+    } = build_stages(config, options)?;
+    let start = Instant::now();
+    let (site, seal) = seal_stage(site, config, options, &index, None)?;
+    report.timings.push(("seal", start.elapsed()));
+    report.pages = site.files.keys().filter(|p| p.ends_with(".html")).count();
+    report.files = site.files.len();
+    report.seal = seal;
+    Ok(Built { site, report })
+}
+
+/// Every stage's value from one run of load → index → render → emit, before
+/// sealing. `serve` keeps these to rebuild incrementally.
+pub struct Stages {
+    pub theme_sources: ThemeSources,
+    pub theme: Theme,
+    pub index: VaultIndex,
+    /// By note id.
+    pub rendered: Vec<RenderedNote>,
+    /// The emitted, not yet sealed, site.
+    pub site: Site,
+    pub report: BuildReport,
+}
+
+/// What `load` skips for this config (the output folder).
+pub fn load_options(config: &Config) -> LoadOptions {
+    LoadOptions {
         exclude: vec![config.output.clone()],
-    };
+    }
+}
+
+/// What `index` needs from the config and the build options.
+pub fn index_options(config: &Config, options: &BuildOptions) -> IndexOptions {
+    IndexOptions {
+        include_drafts: options.include_drafts || config.drafts,
+    }
+}
+
+/// Runs load → index → render → emit and keeps every stage's value.
+pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, BuildError> {
+    let mut timings = Vec::new();
+    let (theme_sources, theme) = timed(&mut timings, "theme", || {
+        let sources = ThemeSources::read(&config.root, &config.theme)?;
+        let theme = sources.compile()?;
+        Ok::<_, ThemeError>((sources, theme))
+    })?;
+    let load_options = load_options(config);
     let vault = timed(&mut timings, "load", || {
         load::load(&config.vault, &load_options)
     });
     let mut diagnostics = vault.diagnostics.clone();
-    let index_options = IndexOptions {
-        include_drafts: options.include_drafts || config.drafts,
-    };
+    let index_options = index_options(config, options);
     let index: VaultIndex = timed(&mut timings, "index", || index::build(vault, index_options));
     diagnostics.extend(index.diagnostics.iter().cloned());
     let highlighter = shared_highlighter();
@@ -114,17 +156,6 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     let site = timed(&mut timings, "emit", || {
         emit::emit(&index, &rendered, &theme, config)
     })?;
-    // The note fragments are inside the pages now: free them before sealing.
-    drop(rendered);
-    // Version and key are read once, outside the pure seal stage.
-    let seal_inputs = crate::seal::prepare(
-        config,
-        options.source_date_epoch,
-        index.notes.iter().map(|n| &n.note),
-    )?;
-    let (site, seal) = timed(&mut timings, "seal", || {
-        crate::seal::seal(site, config, &seal_inputs)
-    })?;
     crate::diagnostics::sort(&mut diagnostics);
     diagnostics.dedup();
     let report = BuildReport {
@@ -142,17 +173,35 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
             .collect(),
         diagnostics,
         timings,
-        seal,
+        seal: crate::seal::SealSummary::default(),
     };
-    Ok(Built { site, report })
+    Ok(Stages {
+        theme_sources,
+        theme,
+        index,
+        rendered,
+        site,
+        report,
+    })
 }
 
 /// Stage 5, `seal`: hashes, manifest, signature and mirror metadata over
-/// the emitted site. `serve`'s incremental rebuild calls this too, so it
-/// serves exactly what `build` writes.
-pub fn seal_stage(site: Site, config: &Config, index: &VaultIndex) -> Result<Site, BuildError> {
-    let inputs = crate::seal::prepare(config, None, index.notes.iter().map(|n| &n.note))?;
-    Ok(crate::seal::seal(site, config, &inputs)?.0)
+/// the emitted site. Its outside inputs (the version and the secret key)
+/// are read here, once per call. `serve`'s incremental rebuild calls this
+/// too, so it serves exactly what `build` writes.
+pub fn seal_stage(
+    site: Site,
+    config: &Config,
+    options: &BuildOptions,
+    index: &VaultIndex,
+    cache: Option<&mut crate::seal::SealCache>,
+) -> Result<(Site, crate::seal::SealSummary), BuildError> {
+    let inputs = crate::seal::prepare(
+        config,
+        options.source_date_epoch,
+        index.notes.iter().map(|n| &n.note),
+    )?;
+    Ok(crate::seal::seal_cached(site, config, &inputs, cache)?)
 }
 
 /// Builds and writes the site to `config.output`, atomically.

@@ -83,3 +83,27 @@ fn init_then_build_then_failure_exit_code() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("colour") && err.contains("line 2"), "{err}");
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let vault = tmp.path().join("v");
+    std::fs::create_dir_all(&vault).expect("mkdir");
+    std::fs::write(vault.join("A.md"), "a").expect("write");
+    let mut child = spore()
+        .arg("build")
+        .arg(&vault)
+        .arg("--out")
+        .arg(tmp.path().join("site"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "`spore build | head` must not panic"
+    );
+}

@@ -369,3 +369,40 @@ fn redirects_resolve_and_never_replace_pages() {
         !out.join("places/Знание.html").exists() || read("places/Знание.html").contains("Tea.html")
     );
 }
+
+#[test]
+fn navigation_files_are_deterministic() {
+    let build_once = || {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vault = dir.path().join("vault");
+        generate_vault(&vault, 300, 5).expect("generate");
+        write_fixture(&vault.join("fixture"));
+        let mut c = config(&vault, &dir.path().join("site"));
+        c.mirrors = vec![Mirror {
+            url: "https://example.org/".into(),
+            priority: None,
+            location: None,
+        }];
+        let built = build_site(&c, &BuildOptions::default()).expect("build");
+        built
+            .site
+            .files
+            .into_iter()
+            .filter(|(k, _)| {
+                k.starts_with("search/")
+                    || k.starts_with("_spore/")
+                    || ["feed.xml", "sitemap.xml", "graph.html"].contains(&k.as_str())
+            })
+            .map(|(k, v)| (k, v.to_vec()))
+            .collect::<BTreeMap<String, Vec<u8>>>()
+    };
+    let (a, b) = (build_once(), build_once());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    assert!(a.contains_key("_spore/tree.js") && a.contains_key("sitemap.xml"));
+    for (k, v) in &a {
+        assert!(
+            v == &b[k],
+            "{k} differs between two builds of the same vault"
+        );
+    }
+}

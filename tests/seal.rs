@@ -291,9 +291,7 @@ fn a_secret_key_inside_the_vault_or_output_is_refused() {
     let keys = spore::seal::sign::keygen(&p.root.join("content/.keys"), false, None).unwrap();
     let mut config = p.config();
     config.integrity.secret_key = Some(keys.secret_path.clone());
-    let err = spore::build(&config, &spore::BuildOptions::default())
-        .err()
-        .expect("refused");
+    let err = spore::build(&config, &spore::BuildOptions::default()).expect_err("refused");
     assert!(
         matches!(
             err,
@@ -342,4 +340,16 @@ fn version_comes_from_the_newest_git_commit_of_the_vault() {
     let v = spore::seal::version::site_version(None, &vault, notes.iter());
     assert_eq!(v.version, 1_600_000_000);
     assert_eq!(v.source, spore::seal::version::VersionSource::GitCommit);
+}
+
+#[test]
+fn a_malformed_public_key_is_an_error() {
+    let p = project(2, 1, false);
+    let mut config = p.config();
+    config.integrity.public_key = Some("not-a-key".into());
+    let err = spore::build(&config, &spore::BuildOptions::default()).expect_err("refused");
+    assert!(
+        err.to_string().contains("not a minisign public key"),
+        "{err}"
+    );
 }

@@ -449,3 +449,149 @@ fn the_command_line_prints_the_report_and_sets_documented_exit_codes() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("signed by the pinned key"));
 }
+
+/// A server that redirects every request to another origin (another port
+/// on loopback counts as another host).
+fn start_redirector(to: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let to = to.to_string();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 302 Found\r\nLocation: {}{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                to.trim_end_matches('/'),
+                path
+            );
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+#[test]
+fn redirects_off_the_host_are_not_followed() {
+    let p = signed();
+    let server = StaticServer::start(&p.site);
+    let redirector = start_redirector(&server.base_url);
+    let r = verify(&VerifyOptions {
+        copies: vec![label(&p.site), redirector.clone()],
+        key: p.public_key.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    match &r.copy(&redirector).unwrap().state {
+        CopyState::NoManifest { reason } => assert!(reason.contains("off the host"), "{reason}"),
+        s => panic!("{s:?}"),
+    }
+    assert_eq!(r.exit_code, exit::ALTERED);
+}
+
+/// The whole story from the command line, as a new user types it:
+/// keygen, paste the printed lines into book.toml, build, copy, verify.
+#[test]
+fn keygen_build_copy_and_verify_from_the_command_line() {
+    let bin = env!("CARGO_BIN_EXE_spore");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .current_dir(tmp.path())
+            .env("SOURCE_DATE_EPOCH", "1717243200")
+            .env_remove("SPORE_SECRET_KEY")
+            .env_remove("SPORE_KEY_PASSWORD")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["init", "wiki"]).status.success());
+    let keygen = run(&["keygen", "--out", "keys"]);
+    assert!(keygen.status.success());
+    let printed = String::from_utf8(keygen.stdout).unwrap();
+    let lines: String = printed
+        .lines()
+        .skip_while(|l| *l != "[integrity]")
+        .take(3)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let book = tmp.path().join("wiki/book.toml");
+    let mut text = std::fs::read_to_string(&book).unwrap();
+    text.push('\n');
+    text.push_str(&lines);
+    std::fs::write(&book, text).unwrap();
+    // A second keygen must not destroy the key.
+    assert_eq!(run(&["keygen", "--out", "keys"]).status.code(), Some(1));
+
+    let build = run(&["build", "wiki"]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(String::from_utf8_lossy(&build.stdout).contains("manifest signed with key"));
+    let site = tmp.path().join("wiki/site");
+    let usb = tmp.path().join("usb");
+    support::sealed::copy_dir(&site, &usb);
+    let verify = |copies: &[&Path]| {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.arg("verify")
+            .args(copies)
+            .current_dir(tmp.path().join("wiki"));
+        cmd.output().unwrap()
+    };
+    let ok = verify(&[&site, &usb]);
+    assert_eq!(
+        ok.status.code(),
+        Some(exit::OK),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("signed by the pinned key"));
+    std::fs::write(usb.join("index.html"), "<p>gone</p>").unwrap();
+    let bad = verify(&[&site, &usb]);
+    assert_eq!(bad.status.code(), Some(exit::ALTERED));
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("  MODIFIED  {}  index.html (", label(&usb)))),
+        "{out}"
+    );
+}
+
+#[test]
+fn repair_fetches_good_bytes_over_http() {
+    let p = signed();
+    let served = p.copy_site("served");
+    let server = StaticServer::start(&served);
+    let stick = p.copy_site("stick");
+    let page = site_files(&stick)
+        .into_iter()
+        .find(|f| f.ends_with(".html") && f.contains('/'))
+        .unwrap();
+    std::fs::remove_file(stick.join(&page)).unwrap();
+    let r = verify(&VerifyOptions {
+        copies: vec![server.base_url.clone()],
+        key: p.public_key.clone(),
+        state: None,
+        repair: Some(stick.clone()),
+    })
+    .unwrap();
+    assert_eq!(r.exit_code, exit::OK, "{}", r.to_text());
+    assert_eq!(r.repaired.len(), 1);
+    assert_eq!(r.repaired[0].path, page);
+    assert_eq!(r.repaired[0].from, server.base_url);
+    assert_eq!(
+        std::fs::read(stick.join(&page)).unwrap(),
+        std::fs::read(served.join(&page)).unwrap()
+    );
+}

@@ -1,56 +1,17 @@
 //! `integrity/verify.js` in a real browser: headless Chromium loads pages
 //! from a loopback server (and from file://) and its verdict is read from
 //! the dumped DOM (`data-state` on the footer panel). Skipped, with a
-//! printed reason, where /usr/bin/chromium is absent.
+//! printed reason, where Chromium is absent (but required on CI).
 
 mod support;
 
 use scraper::{Html, Selector};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use support::chromium;
 use support::sealed::{project, EPOCH};
 use support::static_server::StaticServer;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// The DOM after scripts ran, or `None` when Chromium did not finish.
-fn dump_dom(url: &str, profile: &Path) -> Option<String> {
-    let mut child = Command::new(CHROMIUM)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--allow-file-access-from-files",
-            "--virtual-time-budget=5000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() > Duration::from_secs(90) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
-            Err(_) => return None,
-        }
-    }
-    let out = child.wait_with_output().ok()?;
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
+/// Enough virtual time for two fetches, two hashes and a signature check.
+const BUDGET_MS: u32 = 5000;
 
 struct Verdict {
     state: String,
@@ -79,10 +40,10 @@ fn verdict(dom: &str) -> Verdict {
 
 #[test]
 fn verify_js_shows_verified_for_an_intact_page_and_altered_for_a_tampered_one() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: {CHROMIUM} is not installed (CI installs chromium)");
+    let Some(browser) = chromium::require("verify_js") else {
         return;
-    }
+    };
+    let dump_dom = |url: &str| chromium::dump_dom(&browser, url, BUDGET_MS);
     let p = project(6, 13, true);
     p.build(EPOCH);
     let served = p.copy_site("served");
@@ -99,12 +60,7 @@ fn verify_js_shows_verified_for_an_intact_page_and_altered_for_a_tampered_one() 
         .map(|(path, _)| path.clone())
         .unwrap();
     let url = format!("{}{}", server.base_url, spore::portable::encode_path(&page));
-    let profile = tempfile::tempdir().unwrap();
-
-    let Some(dom) = dump_dom(&url, profile.path()) else {
-        panic!("chromium did not finish for {url}");
-    };
-    let v = verdict(&dom);
+    let v = verdict(&dump_dom(&url));
     assert_eq!(v.state, "verified", "{url}: {}", v.text);
     assert_eq!(v.badge, "badge verified");
     assert!(v.text.contains(&format!("version {EPOCH}")), "{}", v.text);
@@ -121,7 +77,7 @@ fn verify_js_shows_verified_for_an_intact_page_and_altered_for_a_tampered_one() 
     );
     assert_ne!(html, tampered);
     std::fs::write(&full, tampered).unwrap();
-    let v = verdict(&dump_dom(&url, profile.path()).expect("chromium finished"));
+    let v = verdict(&dump_dom(&url));
     assert_eq!(v.state, "altered", "{}", v.text);
     assert_eq!(v.badge, "badge altered");
     std::fs::write(&full, &html).unwrap();
@@ -135,14 +91,13 @@ fn verify_js_shows_verified_for_an_intact_page_and_altered_for_a_tampered_one() 
         forged.to_canonical_json(),
     )
     .unwrap();
-    let v = verdict(&dump_dom(&url, profile.path()).expect("chromium finished"));
+    let v = verdict(&dump_dom(&url));
     assert_eq!(v.state, "altered", "{}", v.text);
     assert!(v.text.contains("signature"), "{}", v.text);
 
     // From file://, the page cannot hash itself: it shows the expected hash
     // (from manifest.js) and the commands.
-    let file_url = format!("file://{}", p.site.join(&page).display());
-    let v = verdict(&dump_dom(&file_url, profile.path()).expect("chromium finished"));
+    let v = verdict(&dump_dom(&chromium::file_url(&p.site.join(&page))));
     assert_eq!(v.state, "unknown", "{}", v.text);
     assert!(v.text.contains(&m.files[&page].sha256), "{}", v.text);
     assert!(

@@ -118,6 +118,14 @@ impl<'a> ContextBuilder<'a> {
         }
     }
 
+    pub fn folder(&self, key: &str) -> Option<&'a FolderEntry> {
+        self.index.folders.get(key)
+    }
+
+    pub fn tag(&self, key: &str) -> Option<&'a TagEntry> {
+        self.index.tags.get(key)
+    }
+
     pub fn tera_context(&self, page: &PageContext) -> tera::Context {
         let mut ctx = tera::Context::new();
         ctx.insert(

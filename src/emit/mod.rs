@@ -6,6 +6,7 @@ pub mod context;
 pub mod feed;
 pub mod graph;
 pub mod nav;
+pub mod nav_cache;
 pub mod redirects;
 pub mod search;
 pub mod sitemap;
@@ -13,10 +14,10 @@ pub mod text;
 pub mod theme;
 
 use crate::config::Config;
-use crate::index::VaultIndex;
+use crate::index::{NoteId, VaultIndex};
 use crate::render::RenderedNote;
-use crate::site::{Bytes, PageSource, Site};
-use context::{ContextBuilder, PageContext, PageKind};
+use crate::site::{PageSource, Site};
+use context::{PageContext, PageKind};
 use rayon::prelude::*;
 pub use theme::{Theme, ThemeError, ThemeSources};
 use thiserror::Error;
@@ -41,31 +42,17 @@ pub fn emit(
     config: &Config,
 ) -> Result<Site, EmitError> {
     let builder = context::ContextBuilder::new(index, rendered, config);
-
-    // Page contexts are built inside the parallel loop, one at a time per
-    // thread, so they never all sit in memory together.
-    let folder_pages: std::collections::HashSet<&str> = index
-        .folders
-        .values()
-        .map(|f| f.out_path.as_str())
-        .collect();
     let degrees = graph::Degrees::new(index);
-    let mut jobs: Vec<PageJob> = (0..index.notes.len())
-        .filter(|&id| !folder_pages.contains(index.notes[id].out_path.as_str()))
-        .map(PageJob::Note)
-        .collect();
-    jobs.push(PageJob::Graph);
-    jobs.extend(index.folders.values().map(PageJob::Folder));
-    jobs.push(PageJob::AllTags);
-    jobs.extend(index.tags.values().map(PageJob::Tag));
-    jobs.push(PageJob::NotFound);
-
-    let rendered_pages: Vec<Result<(String, Bytes), EmitError>> = jobs
+    let pages = Pages {
+        index,
+        builder: &builder,
+        degrees: &degrees,
+    };
+    // Each page's context is built, rendered and turned into shared bytes
+    // on its rendering thread, so contexts never all sit in memory at once.
+    let rendered_pages: Vec<Result<(String, crate::site::Bytes), EmitError>> = page_list(index)
         .par_iter()
-        .map(|job| {
-            let page = job.context(&builder, index, &degrees);
-            render_page(&builder, theme, page)
-        })
+        .map(|page| render_page(theme, &pages, page).map(|(path, html)| (path, html.into())))
         .collect();
 
     let mut site = Site::default();
@@ -73,6 +60,115 @@ pub fn emit(
         let (path, bytes) = result?;
         site.files.insert(path, bytes);
     }
+    add_site_files(&mut site, index, rendered, theme, config, &degrees, None);
+    Ok(site)
+}
+
+/// One page of the site, named by what it shows. `serve` re-renders pages
+/// one at a time through [`render_page`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageId {
+    Note(NoteId),
+    /// `graph.html`, the whole-site graph.
+    Graph,
+    /// Key of `index.folders` (vault-relative folder, `""` for home).
+    Folder(String),
+    AllTags,
+    /// Key of `index.tags` (folded tag).
+    Tag(String),
+    NotFound,
+}
+
+/// Every page the site has, in emit order.
+pub fn page_list(index: &VaultIndex) -> Vec<PageId> {
+    let folder_pages: std::collections::HashSet<&str> = index
+        .folders
+        .values()
+        .map(|f| f.out_path.as_str())
+        .collect();
+    let mut pages = Vec::new();
+    for id in 0..index.notes.len() {
+        if !folder_pages.contains(index.notes[id].out_path.as_str()) {
+            pages.push(PageId::Note(id));
+        }
+    }
+    pages.push(PageId::Graph);
+    pages.extend(index.folders.keys().cloned().map(PageId::Folder));
+    pages.push(PageId::AllTags);
+    pages.extend(index.tags.keys().cloned().map(PageId::Tag));
+    pages.push(PageId::NotFound);
+    pages
+}
+
+/// What pages are made from.
+pub struct Pages<'a> {
+    pub index: &'a VaultIndex,
+    pub builder: &'a context::ContextBuilder<'a>,
+    pub degrees: &'a graph::Degrees,
+}
+
+/// The template data of one page (`None` for an id the index lacks).
+pub fn page_context(pages: &Pages, page: &PageId) -> Option<PageContext> {
+    let builder = pages.builder;
+    match page {
+        PageId::Note(id) => {
+            let mut page = builder.note_page(*id);
+            page.graph = graph::local_svg(pages.index, pages.degrees, *id);
+            Some(page)
+        }
+        PageId::Graph => Some(builder.graph_page(graph::site_svg(pages.index, pages.degrees))),
+        PageId::Folder(key) => builder.folder(key).map(|f| builder.folder_page(f)),
+        PageId::AllTags => Some(builder.all_tags_page()),
+        PageId::Tag(key) => builder.tag(key).map(|t| builder.tag_page(t)),
+        PageId::NotFound => Some(builder.not_found_page()),
+    }
+}
+
+/// Renders one page through its template: (output path, bytes).
+pub fn render_page(
+    theme: &Theme,
+    pages: &Pages,
+    page: &PageId,
+) -> Result<(String, Vec<u8>), EmitError> {
+    let Some(page) = page_context(pages, page) else {
+        return Err(EmitError::Render {
+            template: String::new(),
+            page: format!("{page:?}"),
+            message: "no such page in the index".into(),
+        });
+    };
+    let template = match page.kind {
+        PageKind::Note => "note.html",
+        PageKind::NotFound => "404.html",
+        PageKind::Graph => "list.html",
+        _ => "list.html",
+    };
+    let ctx = pages.builder.tera_context(&page);
+    // A buffer sized for the page: no regrowth, and no UTF-8 re-check of
+    // the result (Tera's `render` does both).
+    let mut html = Vec::with_capacity(page.content.len() * 2 + page.items.len() * 1024 + 8192);
+    match theme.templates.render_to(template, &ctx, &mut html) {
+        Ok(()) => Ok((page.path, html)),
+        Err(e) => Err(EmitError::Render {
+            template: template.into(),
+            page: page.path,
+            message: theme::error_chain(&e),
+        }),
+    }
+}
+
+/// Everything besides the pages: page sources, theme assets, syntax
+/// stylesheets, diagram scripts, search and navigation files, and the
+/// attachments notes use. Some of these read the pages already in `site`.
+pub fn add_site_files(
+    site: &mut Site,
+    index: &VaultIndex,
+    rendered: &[RenderedNote],
+    theme: &Theme,
+    config: &Config,
+    degrees: &graph::Degrees,
+    cache: Option<&mut nav_cache::NavCache>,
+) {
     for note in &index.notes {
         site.pages.insert(
             note.out_path.clone(),
@@ -83,9 +179,9 @@ pub fn emit(
             },
         );
     }
-    let (light, dark) = crate::render::highlight::stylesheets();
-    site.insert(format!("{ASSET_DIR}/syntax-light.css"), light.into_bytes());
-    site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark.into_bytes());
+    let (light, dark) = syntax_stylesheets();
+    site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
+    site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
@@ -97,7 +193,7 @@ pub fn emit(
             site.insert(*path, bytes.to_vec());
         }
     }
-    add_navigation_files(&mut site, index, rendered, config, &degrees);
+    add_navigation_files(site, index, rendered, config, degrees, cache);
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
         site.files.insert(
@@ -105,63 +201,18 @@ pub fn emit(
             attachment.attachment.bytes.clone(),
         );
     }
-    Ok(site)
 }
 
-/// One page to emit; its context is built when it is rendered.
-enum PageJob<'a> {
-    Note(crate::index::NoteId),
-    Graph,
-    Folder(&'a crate::index::FolderEntry),
-    AllTags,
-    Tag(&'a crate::index::TagEntry),
-    NotFound,
-}
-
-impl PageJob<'_> {
-    fn context(
-        &self,
-        builder: &ContextBuilder,
-        index: &VaultIndex,
-        degrees: &graph::Degrees,
-    ) -> PageContext {
-        match self {
-            PageJob::Note(id) => {
-                let mut page = builder.note_page(*id);
-                page.graph = graph::local_svg(index, degrees, *id);
-                page
-            }
-            PageJob::Graph => builder.graph_page(graph::site_svg(index, degrees)),
-            PageJob::Folder(folder) => builder.folder_page(folder),
-            PageJob::AllTags => builder.all_tags_page(),
-            PageJob::Tag(tag) => builder.tag_page(tag),
-            PageJob::NotFound => builder.not_found_page(),
-        }
-    }
-}
-
-/// Renders one page straight into a buffer sized for it (no regrowth, no
-/// UTF-8 re-check) and turns it into shared bytes on the rendering thread.
-fn render_page(
-    builder: &ContextBuilder,
-    theme: &Theme,
-    page: PageContext,
-) -> Result<(String, Bytes), EmitError> {
-    let template = match page.kind {
-        PageKind::Note => "note.html",
-        PageKind::NotFound => "404.html",
-        _ => "list.html",
-    };
-    let ctx = builder.tera_context(&page);
-    let mut html = Vec::with_capacity(page.content.len() * 2 + page.items.len() * 1024 + 8192);
-    match theme.templates.render_to(template, &ctx, &mut html) {
-        Ok(()) => Ok((page.path, Bytes::from(html))),
-        Err(e) => Err(EmitError::Render {
-            template: template.into(),
-            page: page.path,
-            message: theme::error_chain(&e),
-        }),
-    }
+/// The syntax stylesheets never change within a process: made once
+/// (loading syntect's themes takes milliseconds; `serve` emits often).
+fn syntax_stylesheets() -> (crate::site::Bytes, crate::site::Bytes) {
+    static CSS: std::sync::OnceLock<(crate::site::Bytes, crate::site::Bytes)> =
+        std::sync::OnceLock::new();
+    CSS.get_or_init(|| {
+        let (light, dark) = crate::render::highlight::stylesheets();
+        (light.into_bytes().into(), dark.into_bytes().into())
+    })
+    .clone()
 }
 
 /// Search index, explorer tree, graph data, feed, sitemap and redirects
@@ -172,11 +223,15 @@ fn add_navigation_files(
     rendered: &[RenderedNote],
     config: &Config,
     degrees: &graph::Degrees,
+    mut cache: Option<&mut nav_cache::NavCache>,
 ) {
-    let texts: Vec<String> = rendered
-        .par_iter()
-        .map(|r| text::html_to_text(&r.html))
-        .collect();
+    let texts: Vec<String> = match cache.as_deref_mut() {
+        Some(cache) => cache.texts(index, rendered),
+        None => (0..index.notes.len())
+            .into_par_iter()
+            .map(|id| note_text(index, rendered, id))
+            .collect(),
+    };
     let docs: Vec<search::SearchDoc> = index
         .notes
         .iter()
@@ -186,15 +241,14 @@ fn add_navigation_files(
             path: note.out_path.clone(),
             aliases: note.note.frontmatter.aliases.clone(),
             tags: note.tags.clone(),
-            // Pages often open with their title as a heading: the snippet
-            // should show what follows it.
-            text: text
-                .strip_prefix(note.title())
-                .map(|rest| rest.trim_start().to_string())
-                .unwrap_or_else(|| text.clone()),
+            text: text.clone(),
         })
         .collect();
-    for (path, bytes) in search::build(&docs).files {
+    let search = match cache {
+        Some(cache) => search::build_with_terms(&docs, &cache.terms(&docs)),
+        None => search::build(&docs),
+    };
+    for (path, bytes) in search.files {
         site.insert(path, bytes);
     }
     site.insert(nav::TREE_SCRIPT, nav::tree_script(index));
@@ -227,4 +281,15 @@ fn add_navigation_files(
     for (path, bytes) in redirects::redirects(index, &site.files, &config.language) {
         site.insert(path, bytes);
     }
+}
+
+/// Plain text of note `id`. Pages often open with their title as a
+/// heading: snippets and summaries should show what follows it.
+pub fn note_text(index: &VaultIndex, rendered: &[RenderedNote], id: NoteId) -> String {
+    let title = index.notes[id].title();
+    let text = text::html_to_text(&rendered[id].html);
+    text.strip_prefix(title)
+        .filter(|rest| rest.is_empty() || rest.starts_with(' '))
+        .map(|rest| rest.trim_start().to_string())
+        .unwrap_or(text)
 }

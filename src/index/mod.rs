@@ -2,6 +2,7 @@
 //! names resolve, headings and block ids per note, tags, folders, and the
 //! link graph with backlinks.
 
+pub mod patch;
 pub mod resolve;
 pub mod scan;
 
@@ -118,6 +119,16 @@ pub fn is_published(note: &Note, options: IndexOptions) -> bool {
 }
 
 pub fn build(vault: Vault, options: IndexOptions) -> VaultIndex {
+    build_reusing(vault, options, KnownScans::new())
+}
+
+/// Scans from an earlier index: note path → (source SHA-256, scan). A scan
+/// depends only on the note's bytes, so an unchanged file reuses its own.
+pub type KnownScans = std::collections::HashMap<String, (String, NoteScan)>;
+
+/// [`build`], taking each unchanged note's scan from `known` (what `serve`
+/// does after a file is added, deleted or renamed).
+pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans) -> VaultIndex {
     let Vault {
         notes,
         attachments,
@@ -150,7 +161,20 @@ pub fn build(vault: Vault, options: IndexOptions) -> VaultIndex {
         .map(|a| namer.file(&a.path, None))
         .collect();
 
-    let scans: Vec<NoteScan> = notes.par_iter().map(|n| scan::scan(&n.body)).collect();
+    let reused: Vec<Option<NoteScan>> = notes
+        .iter()
+        .map(|n| {
+            known
+                .remove(&n.path)
+                .filter(|(sha, _)| *sha == n.source_sha256)
+                .map(|(_, scan)| scan)
+        })
+        .collect();
+    let scans: Vec<NoteScan> = notes
+        .par_iter()
+        .zip(reused)
+        .map(|(n, reused)| reused.unwrap_or_else(|| scan::scan(&n.body)))
+        .collect();
 
     let resolver = {
         let np: Vec<&str> = notes.iter().map(|n| n.path.as_str()).collect();

@@ -95,7 +95,7 @@ pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     let walked = walk::walk(vault, options);
     let mut diagnostics = walked.diagnostics;
     let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> =
-        walked.files.par_iter().map(read_file).collect();
+        walked.files.par_iter().map(read_walked).collect();
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
     for (note, attachment, diags) in read {
@@ -113,7 +113,21 @@ pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     }
 }
 
-fn read_file(file: &walk::WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
+pub use walk::WalkedFile;
+
+/// The files [`load`] would read, without reading them (`serve` re-walks
+/// when files appear or disappear), and the walk's warnings.
+pub fn list_files(vault: &Path, options: &LoadOptions) -> (Vec<WalkedFile>, Vec<Diagnostic>) {
+    let walked = walk::walk(vault, options);
+    (walked.files, walked.diagnostics)
+}
+
+/// Reads one walked file exactly as [`load`] does: a note or an attachment.
+pub fn read_file(file: &WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
+    read_walked(file)
+}
+
+fn read_walked(file: &walk::WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
     let bytes = match std::fs::read(&file.abs) {
         Ok(b) => b,
         Err(e) => {

@@ -17,7 +17,7 @@ pub mod sums;
 pub mod version;
 
 use crate::config::Config;
-use crate::site::Site;
+use crate::site::{Bytes, Site};
 pub use manifest::SEAL_FILES;
 use manifest::{
     FileEntry, Manifest, MirrorEntry, SiteInfo, FORMAT, MANIFEST_JS_PATH, MANIFEST_PATH,
@@ -72,6 +72,9 @@ pub fn prepare<'a>(
     notes: impl Iterator<Item = &'a crate::load::Note>,
 ) -> Result<SealInputs, SealError> {
     let version = version::site_version(explicit_version, &config.vault, notes);
+    if let Some(key) = &config.integrity.public_key {
+        sign::key_id(key).map_err(KeyError::BadPublicKey)?;
+    }
     let signer = match sign::secret_key_path(config.integrity.secret_key.as_deref()) {
         Some(path) => Some(sign::load_signer(
             &path,
@@ -102,12 +105,41 @@ fn entry(bytes: &[u8]) -> FileEntry {
     }
 }
 
+/// What sealing each file gave last time, for `serve`, which seals the
+/// whole site after every save. `serve` hands in the very same bytes
+/// (`Arc`) for a file it did not rebuild, and the cache holds them alive,
+/// so pointer equality means equal bytes: such a file is neither patched
+/// nor hashed again.
+#[derive(Default)]
+pub struct SealCache {
+    /// Public key, mirrors and site id the entries were sealed with.
+    params: Option<(Option<String>, Vec<String>, String)>,
+    files: std::collections::HashMap<String, SealedFile>,
+}
+
+struct SealedFile {
+    input: Bytes,
+    source: Option<crate::site::PageSource>,
+    output: Bytes,
+    sha256: String,
+}
+
 /// Seals the site: patches every page's integrity marker and adds the
 /// `integrity/` files.
 pub fn seal(
+    site: Site,
+    config: &Config,
+    inputs: &SealInputs,
+) -> Result<(Site, SealSummary), SealError> {
+    seal_cached(site, config, inputs, None)
+}
+
+/// [`seal`], reusing what `cache` remembers of unchanged files.
+pub fn seal_cached(
     mut site: Site,
     config: &Config,
     inputs: &SealInputs,
+    cache: Option<&mut SealCache>,
 ) -> Result<(Site, SealSummary), SealError> {
     let version = inputs.version.version;
     let built = version::rfc3339(version);
@@ -143,6 +175,12 @@ pub fn seal(
         mirrors: &mirror_urls,
         site_id: &id,
     };
+    if let Some(cache) = cache {
+        let files = seal_files_cached(&mut site, &page_seal, cache);
+        return finish(
+            site, config, inputs, files, public_key, id, mirrors, version, built,
+        );
+    }
     // Each page is replaced where it stands, so the unsealed copy is freed
     // at once instead of every page being held twice.
     let pages = &site.pages;
@@ -155,7 +193,7 @@ pub fn seal(
             }
         });
 
-    let mut files: BTreeMap<String, FileEntry> = site
+    let files: BTreeMap<String, FileEntry> = site
         .files
         .par_iter()
         .map(|(path, bytes)| {
@@ -169,6 +207,97 @@ pub fn seal(
         })
         .collect();
 
+    finish(
+        site, config, inputs, files, public_key, id, mirrors, version, built,
+    )
+}
+
+/// Patches pages and hashes files, taking unchanged ones from `cache`;
+/// returns every file's manifest entry.
+fn seal_files_cached(
+    site: &mut Site,
+    page_seal: &PageSeal,
+    cache: &mut SealCache,
+) -> BTreeMap<String, FileEntry> {
+    let params = (
+        page_seal.public_key.map(str::to_string),
+        page_seal.mirrors.to_vec(),
+        page_seal.site_id.to_string(),
+    );
+    if cache.params.as_ref() != Some(&params) {
+        cache.files.clear();
+        cache.params = Some(params);
+    }
+    let known = &cache.files;
+    let pages = &site.pages;
+    let sealed: Vec<(String, SealedFile)> = site
+        .files
+        .par_iter()
+        .map(|(path, bytes)| {
+            let source = pages.get(path);
+            let hit = known
+                .get(path)
+                .filter(|c| std::sync::Arc::ptr_eq(&c.input, bytes) && c.source.as_ref() == source);
+            let file = match hit {
+                Some(c) => SealedFile {
+                    input: bytes.clone(),
+                    source: source.cloned(),
+                    output: c.output.clone(),
+                    sha256: c.sha256.clone(),
+                },
+                None => {
+                    let output: Bytes = if path.ends_with(".html") {
+                        page::seal_page(path, bytes, source, page_seal)
+                            .map(Bytes::from)
+                            .unwrap_or_else(|| bytes.clone())
+                    } else {
+                        bytes.clone()
+                    };
+                    SealedFile {
+                        input: bytes.clone(),
+                        source: source.cloned(),
+                        sha256: sha256_hex(&output),
+                        output,
+                    }
+                }
+            };
+            (path.clone(), file)
+        })
+        .collect();
+    let mut files = BTreeMap::new();
+    for (path, file) in &sealed {
+        let source = site.pages.get(path);
+        files.insert(
+            path.clone(),
+            FileEntry {
+                sha256: file.sha256.clone(),
+                size: file.output.len() as u64,
+                source: source.map(|s| s.source.clone()),
+                source_sha256: source.map(|s| s.source_sha256.clone()),
+                title: source.map(|s| s.title.clone()),
+            },
+        );
+    }
+    for (path, file) in &sealed {
+        site.files.insert(path.clone(), file.output.clone());
+    }
+    cache.files = sealed.into_iter().collect();
+    files
+}
+
+/// The `integrity/` files over the sealed files' entries.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    mut site: Site,
+    config: &Config,
+    inputs: &SealInputs,
+    mut files: BTreeMap<String, FileEntry>,
+    public_key: Option<String>,
+    id: String,
+    mirrors: Vec<MirrorEntry>,
+    version: i64,
+    built: String,
+) -> Result<(Site, SealSummary), SealError> {
     let meta4 = metalink::metalink(&files, &mirrors, &generator(), &built).into_bytes();
     files.insert(METALINK_PATH.to_string(), entry(&meta4));
     site.insert(METALINK_PATH, meta4);

@@ -15,7 +15,7 @@ pub enum VersionSource {
     GitCommit,
     NoteModified,
     /// Nothing to go on (empty vault, no git): version 0.
-    None,
+    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub fn site_version<'a>(
         },
         None => SiteVersion {
             version: 0,
-            source: VersionSource::None,
+            source: VersionSource::Unknown,
         },
     }
 }

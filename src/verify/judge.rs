@@ -331,6 +331,15 @@ pub fn disagreements(
     for p in problems.iter().flatten() {
         universe.insert(p.path.clone());
     }
+    // Each copy's own seal files, computed once (hashing a manifest is not free).
+    let own_seal: Vec<Option<BTreeMap<&'static str, String>>> = copies
+        .iter()
+        .map(|c| c.manifest.as_ref().ok().map(expected_seal))
+        .collect();
+    let problem_paths: Vec<BTreeSet<&str>> = problems
+        .iter()
+        .map(|ps| ps.iter().map(|p| p.path.as_str()).collect())
+        .collect();
     let mut rows = Vec::new();
     for path in universe {
         let cells: Vec<String> = copies
@@ -347,7 +356,11 @@ pub fn disagreements(
                             .files
                             .get(&path)
                             .map(|e| e.sha256.clone())
-                            .or_else(|| expected_seal(m).get(path.as_str()).cloned())
+                            .or_else(|| {
+                                own_seal[i]
+                                    .as_ref()
+                                    .and_then(|seal| seal.get(path.as_str()).cloned())
+                            })
                     }
                 });
                 let old = stale
@@ -358,7 +371,7 @@ pub fn disagreements(
                     (Some(_), Some(Seen::Missing)) => "MISSING",
                     (Some(_), Some(Seen::Failed(_))) => "UNREADABLE",
                     (Some(want), Some(s)) if s.sha256() == Some(want.as_str()) => {
-                        if problems[i].iter().any(|p| p.path == path) {
+                        if problem_paths[i].contains(path.as_str()) {
                             "MODIFIED"
                         } else {
                             "OK"

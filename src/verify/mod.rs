@@ -147,16 +147,15 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
         return Err(VerifyError::NoCopies);
     }
     let mut labels = options.copies.clone();
-    let target = match &options.repair {
-        Some(dir) => Some(match labels.iter().position(|l| same_folder(l, dir)) {
-            Some(i) => i,
-            None => {
+    let target = options.repair.as_ref().map(|dir| {
+        labels
+            .iter()
+            .position(|l| same_folder(l, dir))
+            .unwrap_or_else(|| {
                 labels.push(dir.display().to_string());
                 labels.len() - 1
-            }
-        }),
-        None => None,
-    };
+            })
+    });
     let mut state = match &options.state {
         Some(path) => Some(state::State::read(path).map_err(VerifyError::State)?),
         None => None,

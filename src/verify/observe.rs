@@ -81,10 +81,27 @@ pub fn observe_manifest(label: &str, source: CopySource) -> Observed {
     }
 }
 
+/// Concurrent requests per URL copy: fetching is bound by latency, not CPU.
+const HTTP_CONCURRENCY: usize = 8;
+
 /// Phase 2: reads and hashes `wanted` (path → largest expected size).
 pub fn observe_files(copy: &mut Observed, wanted: &BTreeMap<String, u64>) {
-    let source = &copy.source;
-    copy.files = wanted
+    let pool = match copy.source {
+        CopySource::Http { .. } => rayon::ThreadPoolBuilder::new()
+            .num_threads(HTTP_CONCURRENCY)
+            .build()
+            .ok(),
+        CopySource::Folder(_) => None,
+    };
+    copy.files = match pool {
+        Some(pool) => pool.install(|| read_all(&copy.source, wanted)),
+        None => read_all(&copy.source, wanted),
+    };
+    copy.listing = copy.source.list().map(|l| l.into_iter().collect());
+}
+
+fn read_all(source: &CopySource, wanted: &BTreeMap<String, u64>) -> BTreeMap<String, Seen> {
+    wanted
         .par_iter()
         .map(|(path, &size)| {
             let seen = match source.fetch(path, size) {
@@ -103,6 +120,5 @@ pub fn observe_files(copy: &mut Observed, wanted: &BTreeMap<String, u64>) {
             };
             (path.clone(), seen)
         })
-        .collect();
-    copy.listing = copy.source.list().map(|l| l.into_iter().collect());
+        .collect()
 }

@@ -23,7 +23,9 @@ pub fn binary() -> Option<PathBuf> {
 pub fn require(test: &str) -> Option<PathBuf> {
     match binary() {
         Some(b) => Some(b),
-        None if std::env::var_os("CI").is_some() => {
+        None if std::env::var_os("CI").is_some()
+            || std::env::var("SPORE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") =>
+        {
             panic!("{test}: Chromium is required on CI (scripts/test.sh installs it)")
         }
         None => {

@@ -246,7 +246,10 @@
         var scores = new Map();
         patterns(tok, i === toks.length - 1).forEach(function (pat) {
           termShards(meta, pat.p).forEach(function (s) {
-            matchTerms(store["terms-" + s], pat.p, pat.exact, 400).forEach(function (tp) {
+            // A one- or two-letter prefix matches thousands of words: the
+            // most useful few are enough while the query is still short.
+            var limit = pat.p.length < 2 ? 40 : pat.p.length < 3 ? 150 : 400;
+            matchTerms(store["terms-" + s], pat.p, pat.exact, limit).forEach(function (tp) {
               var post = decodePostings(tp[0], tp[1]);
               var idf = Math.log(1 + meta.notes / post.length);
               var w = pat.w * idf * (pat.exact ? 1 : 1 / (1 + 0.1 * (tp[0].length - pat.p.length)));
@@ -422,7 +425,10 @@
         state.status.textContent = res.hits.length === 0 ? "No notes match." :
           res.hits.length > top.length ? "Top " + top.length + " of " + res.hits.length + " notes · ↑↓ to choose, Enter to open" :
           res.hits.length + (res.hits.length === 1 ? " note" : " notes") + " · ↑↓ to choose, Enter to open";
-        window.__sporeSearchTiming = { query: query, ms: performance.now() - started, results: res.hits.length };
+        // Timings for the test suite's latency measurement (tests/browser).
+        var done = performance.now();
+        window.__sporeSearchTiming = { query: query, ms: done - started, results: res.hits.length };
+        (window.__sporeSearchLog = window.__sporeSearchLog || []).push({ query: query, started: started, done: done });
         document.documentElement.setAttribute("data-search-done", String(seq));
       });
     }).catch(function () {
@@ -681,9 +687,10 @@
     box.classList.add("interactive");
     box.appendChild(svg);
     focusNode(-1);
-    // Zoom and pan.
-    var scale = 1, tx = 0, ty = 0, drag = null;
-    function apply() { view.setAttribute("transform", "translate(" + tx + " " + ty + ") scale(" + scale + ")"); }
+    // Zoom and pan move the points, not the drawing, so dots and labels
+    // keep their size.
+    var scale = 1, tx = 0, ty = 0, drag = null, userMoved = false;
+    function apply() { userMoved = true; draw(); }
     svg.addEventListener("wheel", function (ev) {
       ev.preventDefault();
       var pt = svg.getBoundingClientRect();
@@ -728,34 +735,36 @@
         var len = Math.sqrt(p.vx * p.vx + p.vy * p.vy) + 1e-9, s = Math.min(len, temp);
         p.x += p.vx / len * s; p.y += p.vy / len * s; p.vx = 0; p.vy = 0;
       });
+      if (!userMoved) fit();
       draw();
       if (++ticks < 160) window.requestAnimationFrame(step);
-      else fit();
     }
     /* Zoom so the settled layout fills the frame. */
     function fit() {
       var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
       nodes.forEach(function (p) { x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y); });
       if (!(x1 > x0) || !(y1 > y0)) return;
-      scale = Math.min(W / (x1 - x0 + 120), H / (y1 - y0 + 80), 4);
+      scale = Math.min((W - 160) / (x1 - x0), (H - 80) / (y1 - y0));
       tx = W / 2 - scale * (x0 + x1) / 2;
       ty = H / 2 - scale * (y0 + y1) / 2;
-      apply();
     }
+    function X(p) { return (p.x * scale + tx).toFixed(1); }
+    function Y(p) { return (p.y * scale + ty).toFixed(1); }
     function draw() {
       edges.forEach(function (ed, i) {
         var a = nodes[ed[0]], b = nodes[ed[1]];
-        lines[i].setAttribute("x1", a.x.toFixed(1)); lines[i].setAttribute("y1", a.y.toFixed(1));
-        lines[i].setAttribute("x2", b.x.toFixed(1)); lines[i].setAttribute("y2", b.y.toFixed(1));
+        lines[i].setAttribute("x1", X(a)); lines[i].setAttribute("y1", Y(a));
+        lines[i].setAttribute("x2", X(b)); lines[i].setAttribute("y2", Y(b));
       });
       groups.forEach(function (g, i) {
-        g.firstChild.nextSibling.setAttribute("cx", nodes[i].x.toFixed(1));
-        g.firstChild.nextSibling.setAttribute("cy", nodes[i].y.toFixed(1));
+        g.firstChild.nextSibling.setAttribute("cx", X(nodes[i]));
+        g.firstChild.nextSibling.setAttribute("cy", Y(nodes[i]));
         var t = g.lastChild;
-        t.setAttribute("x", nodes[i].x.toFixed(1));
-        t.setAttribute("y", nodes[i].y.toFixed(1));
+        t.setAttribute("x", X(nodes[i]));
+        t.setAttribute("y", Y(nodes[i]));
       });
     }
+    fit();
     draw();
     window.requestAnimationFrame(step);
   }

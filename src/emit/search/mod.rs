@@ -10,8 +10,8 @@
 pub mod encode;
 pub mod tokenize;
 
-use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 
 /// Where the index lives in the output.
@@ -89,7 +89,36 @@ fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
+/// The terms of one note, each with the best field it appears in (2 title,
+/// 1 alias, 0 body): the part of the index that depends on one note only,
+/// so `serve` keeps it per note between rebuilds.
+pub type DocTerms = Vec<(String, u32)>;
+
+pub fn doc_terms(doc: &SearchDoc) -> DocTerms {
+    // term → best field it appears in: 2 title, 1 alias, 0 body.
+    let mut terms: HashMap<String, u32> = HashMap::new();
+    for t in tokenize::tokens(&doc.title) {
+        terms.insert(t, FIELD_TITLE);
+    }
+    for t in doc.aliases.iter().flat_map(|a| tokenize::tokens(a)) {
+        let f = terms.entry(t).or_insert(FIELD_ALIAS);
+        *f = (*f).max(FIELD_ALIAS);
+    }
+    let body = std::iter::once(doc.text.as_str()).chain(doc.tags.iter().map(String::as_str));
+    for t in body.flat_map(tokenize::tokens) {
+        terms.entry(t).or_insert(FIELD_BODY);
+    }
+    terms.into_iter().collect()
+}
+
 pub fn build(docs: &[SearchDoc]) -> SearchIndex {
+    use rayon::prelude::*;
+    let terms: Vec<DocTerms> = docs.par_iter().map(doc_terms).collect();
+    build_with_terms(docs, &terms)
+}
+
+/// [`build`] from each doc's [`doc_terms`], computed beforehand.
+pub fn build_with_terms<T: Borrow<DocTerms>>(docs: &[SearchDoc], doc_terms: &[T]) -> SearchIndex {
     let doc_shards = docs.len().div_ceil(DOCS_PER_SHARD).max(1);
     // Note numbers are assigned shard by shard so `meta.docs` maps a
     // number to its shard with a binary search.
@@ -99,45 +128,25 @@ pub fn build(docs: &[SearchDoc]) -> SearchIndex {
             .cmp(&(doc_shard_of(&docs[b].path, doc_shards), &docs[b].path))
     });
 
-    // Each note's terms are found in parallel (tokenizing is most of the
-    // work); postings are then filled in note-number order.
-    let note_terms: Vec<HashMap<String, u32>> = order
-        .par_iter()
-        .map(|&d| {
-            let doc = &docs[d];
-            // term → best field it appears in: 2 title, 1 alias, 0 body.
-            let mut terms: HashMap<String, u32> = HashMap::new();
-            for t in tokenize::tokens(&doc.title) {
-                terms.insert(t, FIELD_TITLE);
-            }
-            for t in doc.aliases.iter().flat_map(|a| tokenize::tokens(a)) {
-                let f = terms.entry(t).or_insert(FIELD_ALIAS);
-                *f = (*f).max(FIELD_ALIAS);
-            }
-            let body =
-                std::iter::once(doc.text.as_str()).chain(doc.tags.iter().map(String::as_str));
-            for t in body.flat_map(tokenize::tokens) {
-                terms.entry(t).or_insert(FIELD_BODY);
-            }
-            terms
-        })
-        .collect();
     let mut text_bytes = 0;
-    let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
-    for (number, (&d, terms)) in order.iter().zip(note_terms).enumerate() {
+    let mut postings: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (number, &d) in order.iter().enumerate() {
         let doc = &docs[d];
         text_bytes += doc.title.len()
             + doc.text.len()
             + doc.aliases.iter().map(String::len).sum::<usize>()
             + doc.tags.iter().map(String::len).sum::<usize>();
-        for (term, field) in terms {
+        for (term, field) in doc_terms[d].borrow().iter() {
             postings
-                .entry(term)
+                .entry(term.as_str())
                 .or_default()
                 .push(number as u32 * 4 + field);
         }
     }
-    let mut terms: Vec<(String, Vec<u32>)> = postings.into_iter().collect();
+    let mut terms: Vec<(String, Vec<u32>)> = postings
+        .into_iter()
+        .map(|(term, values)| (term.to_string(), values))
+        .collect();
     terms.sort_by(|a, b| utf16_cmp(&a.0, &b.0));
 
     let mut files = Vec::new();

@@ -1,0 +1,175 @@
+//! What a file event means for the site. Each changed path is classified
+//! (a note, an attachment, a template, a theme file, `book.toml`, or
+//! nothing to do with the site) before deciding how much to rebuild.
+
+use super::incremental::Changes;
+use crate::config::{Config, CONFIG_FILE};
+use crate::load::is_note_path;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Note,
+    Attachment,
+    Template,
+    Theme,
+    Config,
+    /// Editor swap and backup files, dot-files, the output folder, and
+    /// anything outside the vault, templates and theme.
+    Ignored,
+}
+
+/// The folders and files `serve` watches, from the config.
+#[derive(Debug, Clone)]
+pub struct WatchPlan {
+    pub root: PathBuf,
+    pub vault: PathBuf,
+    pub output: PathBuf,
+    pub templates: PathBuf,
+    pub theme: PathBuf,
+    pub config_file: PathBuf,
+}
+
+impl WatchPlan {
+    pub fn new(config: &Config) -> WatchPlan {
+        WatchPlan {
+            root: config.root.clone(),
+            vault: config.vault.clone(),
+            output: config.output.clone(),
+            templates: config.root.join("templates"),
+            theme: config.root.join("themes").join(&config.theme),
+            config_file: config.root.join(CONFIG_FILE),
+        }
+    }
+
+    pub fn classify(&self, path: &Path) -> FileKind {
+        if path == self.config_file {
+            return FileKind::Config;
+        }
+        if path.starts_with(&self.output) {
+            return FileKind::Ignored;
+        }
+        let in_base = |base: &Path| path.strip_prefix(base).ok().filter(|rel| !is_ignored(rel));
+        // The folder itself too: created, deleted or renamed as a whole.
+        if in_base(&self.templates).is_some() {
+            return FileKind::Template;
+        }
+        if in_base(&self.theme).is_some() {
+            return FileKind::Theme;
+        }
+        match in_base(&self.vault).filter(|rel| !rel.as_os_str().is_empty()) {
+            Some(rel) if is_note_path(&rel.to_string_lossy()) => FileKind::Note,
+            Some(_) => FileKind::Attachment,
+            None => FileKind::Ignored,
+        }
+    }
+
+    /// Records what a changed path means. A template inside the vault (a
+    /// zero-config vault is also the project folder) is both.
+    pub fn add(&self, changes: &mut Changes, path: &Path) {
+        match self.classify(path) {
+            FileKind::Config => changes.config = true,
+            FileKind::Template | FileKind::Theme => {
+                changes.theme = true;
+                if path.starts_with(&self.vault) {
+                    changes.vault.insert(path.to_path_buf());
+                }
+            }
+            FileKind::Note | FileKind::Attachment => {
+                changes.vault.insert(path.to_path_buf());
+            }
+            FileKind::Ignored => {}
+        }
+    }
+
+    /// The folders to watch: the vault, templates and theme recursively,
+    /// the project folder itself (for `book.toml`) not.
+    pub fn watched(&self) -> Vec<(PathBuf, bool)> {
+        let mut list = vec![(self.vault.clone(), true)];
+        if self.vault != self.root {
+            list.push((self.root.clone(), false));
+        }
+        for dir in [&self.templates, &self.theme] {
+            if dir.is_dir() && !dir.starts_with(&self.vault) {
+                list.push((dir.clone(), true));
+            }
+        }
+        list
+    }
+}
+
+/// Whether a vault-relative path is never part of the site: dot-files and
+/// dot-folders (`.obsidian`, `.git`, vim's `.note.md.swp`, emacs' `.#note.md`)
+/// or an editor's temporary or backup file.
+pub fn is_ignored(rel: &Path) -> bool {
+    let mut components = rel.components().peekable();
+    while let Some(c) = components.next() {
+        let name = c.as_os_str().to_string_lossy();
+        if name.starts_with('.') {
+            return true;
+        }
+        if components.peek().is_none() && is_editor_temp(&name) {
+            return true;
+        }
+    }
+    false
+}
+
+fn is_editor_temp(name: &str) -> bool {
+    name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swo")
+        || name.ends_with(".swx")
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
+        || (name.len() > 1 && name.starts_with('#') && name.ends_with('#'))
+        || name == "4913"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> WatchPlan {
+        WatchPlan {
+            root: "/p".into(),
+            vault: "/p/content".into(),
+            output: "/p/content/site".into(),
+            templates: "/p/templates".into(),
+            theme: "/p/themes/dark".into(),
+            config_file: "/p/book.toml".into(),
+        }
+    }
+
+    #[test]
+    fn kinds() {
+        let p = plan();
+        let kind = |s: &str| p.classify(Path::new(s));
+        assert_eq!(kind("/p/book.toml"), FileKind::Config);
+        assert_eq!(kind("/p/content/a/Note.md"), FileKind::Note);
+        assert_eq!(kind("/p/content/img.png"), FileKind::Attachment);
+        assert_eq!(kind("/p/templates/note.html"), FileKind::Template);
+        assert_eq!(kind("/p/themes/dark/spore.css"), FileKind::Theme);
+        assert_eq!(kind("/p/themes/other/spore.css"), FileKind::Ignored);
+        assert_eq!(kind("/p/content/site/index.html"), FileKind::Ignored);
+        assert_eq!(kind("/p/README.md"), FileKind::Ignored);
+    }
+
+    #[test]
+    fn editor_files_are_ignored() {
+        let p = plan();
+        for name in [
+            "/p/content/.Note.md.swp",
+            "/p/content/Note.md~",
+            "/p/content/.#Note.md",
+            "/p/content/#Note.md#",
+            "/p/content/4913",
+            "/p/content/Note.md___jb_tmp___",
+            "/p/content/.obsidian/workspace.json",
+            "/p/content/.git/index",
+            "/p/templates/.note.html.swp",
+        ] {
+            assert_eq!(p.classify(Path::new(name)), FileKind::Ignored, "{name}");
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! `spore serve` end to end: a real server on an ephemeral port, a real
+//! file watcher, a websocket client waiting for reloads and raw HTTP
+//! requests (raw, so that no client library tidies up a hostile path).
+
+use scraper::{Html, Selector};
+use spore::config::Config;
+use spore::serve::{self, ServeOptions, Server};
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+type Socket = tungstenite::WebSocket<TcpStream>;
+
+struct Running {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    vault: PathBuf,
+    server: Server,
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(path, text).unwrap();
+}
+
+/// A project with book.toml, a small vault and a secret file beside it.
+fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write(
+        &root.join("book.toml"),
+        "[book]\ntitle = \"Live\"\nsrc = \"content\"\n",
+    );
+    write(&root.join("secret.txt"), "TOPSECRET outside the vault\n");
+    let vault = root.join("content");
+    write(
+        &vault.join("index.md"),
+        "# Home\n\nSee [[Ideas]] and [[notes/Plan]].\n",
+    );
+    write(&vault.join("Ideas.md"), "# Ideas\n\nFirst idea.\n");
+    write(
+        &vault.join("notes/Plan.md"),
+        "# Plan\n\nThe plan links [[Ideas]].\n",
+    );
+    fs::write(vault.join("pic.png"), png()).unwrap();
+    write(&vault.join("Gallery.md"), "![[pic.png]]\n");
+    let config = Config::discover(&root).unwrap();
+    let options = ServeOptions {
+        port: 0,
+        next_free_port: false,
+        ..ServeOptions::default()
+    };
+    let server = serve::start(config, options).unwrap();
+    Running {
+        _dir: dir,
+        root,
+        vault,
+        server,
+    }
+}
+
+fn png() -> Vec<u8> {
+    // 1×1 PNG.
+    vec![
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0a, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0,
+        0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ]
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn html(&self) -> Html {
+        Html::parse_document(&self.text())
+    }
+}
+
+/// Sends `METHOD raw_path HTTP/1.1` exactly as given.
+fn request(addr: SocketAddr, method: &str, raw_path: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = Vec::new();
+    head.extend_from_slice(method.as_bytes());
+    head.push(b' ');
+    head.extend_from_slice(raw_path);
+    head.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(&head).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete HTTP response");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+fn get(addr: SocketAddr, path: &str) -> Reply {
+    request(addr, "GET", path.as_bytes())
+}
+
+fn connect(addr: SocketAddr) -> Socket {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let url = format!("ws://{addr}/_spore/livereload");
+    let (socket, _) = tungstenite::client(url, stream).unwrap();
+    socket
+}
+
+fn next_state(socket: &mut Socket) -> serde_json::Value {
+    loop {
+        let message = match socket.read() {
+            // A signal (a child process ending) may interrupt the read.
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                continue
+            }
+            other => other.expect("a live-reload message in time"),
+        };
+        match message {
+            tungstenite::Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            _ => continue,
+        }
+    }
+}
+
+/// Waits for the message announcing a version other than `old`.
+fn wait_for_reload(socket: &mut Socket, old: &str) -> serde_json::Value {
+    loop {
+        let state = next_state(socket);
+        if state["version"].as_str() != Some(old) {
+            return state;
+        }
+    }
+}
+
+/// Asserts that no message arrives for `quiet`.
+fn assert_quiet(socket: &mut Socket, quiet: Duration) {
+    socket.get_mut().set_read_timeout(Some(quiet)).unwrap();
+    let read = loop {
+        match socket.read() {
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            other => break other,
+        }
+    };
+    match read {
+        Ok(message) => panic!("unexpected message: {message:?}"),
+        Err(tungstenite::Error::Io(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
+        Err(e) => panic!("socket failed: {e}"),
+    }
+    socket
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+}
+
+fn version(state: &serde_json::Value) -> String {
+    state["version"].as_str().unwrap().to_string()
+}
+
+fn texts(html: &Html, css: &str) -> Vec<String> {
+    let selector = Selector::parse(css).unwrap();
+    html.select(&selector)
+        .map(|e| e.text().collect::<String>().trim().to_string())
+        .collect()
+}
+
+fn hrefs(html: &Html, css: &str) -> Vec<String> {
+    let selector = Selector::parse(css).unwrap();
+    html.select(&selector)
+        .filter_map(|e| e.value().attr("href").map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn edit_create_rename_delete_each_reload_with_new_content() {
+    let run = start();
+    let addr = run.server.addr();
+    let mut socket = connect(addr);
+    let hello = next_state(&mut socket);
+    assert!(hello["error"].is_null());
+    let mut v = version(&hello);
+
+    // Edit a body.
+    write(
+        &run.vault.join("Ideas.md"),
+        "# Ideas\n\nSecond idea, after a save.\n",
+    );
+    v = version(&wait_for_reload(&mut socket, &v));
+    let page = get(addr, "/Ideas.html");
+    assert_eq!(page.status, 200);
+    assert!(texts(&page.html(), "main p").contains(&"Second idea, after a save.".to_string()));
+
+    // Create a note that links to Ideas: a new page, and a backlink.
+    write(
+        &run.vault.join("Fresh.md"),
+        "# Fresh\n\nFresh thoughts on [[Ideas]].\n",
+    );
+    v = version(&wait_for_reload(&mut socket, &v));
+    assert_eq!(get(addr, "/Fresh.html").status, 200);
+    let ideas = get(addr, "/Ideas.html").html();
+    assert!(
+        hrefs(&ideas, ".backlinks a").contains(&"Fresh.html".to_string()),
+        "backlinks: {:?}",
+        hrefs(&ideas, ".backlinks a")
+    );
+
+    // Rename the linked note: the old page goes, links follow the new name
+    // where they use it, and the old name no longer resolves.
+    fs::rename(
+        run.vault.join("Ideas.md"),
+        run.vault.join("Better ideas.md"),
+    )
+    .unwrap();
+    v = version(&wait_for_reload(&mut socket, &v));
+    assert_eq!(get(addr, "/Ideas.html").status, 404);
+    assert_eq!(get(addr, "/Better-ideas.html").status, 200, "renamed page");
+    let home = get(addr, "/").html();
+    assert!(!hrefs(&home, "main a").contains(&"Ideas.html".to_string()));
+    assert_eq!(texts(&home, "main .unresolved"), vec!["Ideas".to_string()]);
+
+    // Delete a note: its page is gone and links to it are unresolved.
+    fs::remove_file(run.vault.join("notes/Plan.md")).unwrap();
+    wait_for_reload(&mut socket, &v);
+    assert_eq!(get(addr, "/notes/Plan.html").status, 404);
+    let home = get(addr, "/").html();
+    assert!(
+        texts(&home, "main .unresolved").contains(&"notes/Plan".to_string())
+            || texts(&home, "main .unresolved").contains(&"Plan".to_string()),
+        "{:?}",
+        texts(&home, "main .unresolved")
+    );
+    run.server.stop();
+}
+
+#[test]
+fn atomic_save_by_rename_reloads_and_editor_temp_files_do_not() {
+    let run = start();
+    let addr = run.server.addr();
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+
+    // Swap and backup files alone change nothing.
+    write(&run.vault.join(".Ideas.md.swp"), "swap");
+    write(&run.vault.join("Ideas.md~"), "backup");
+    write(&run.vault.join(".obsidian/workspace.json"), "{}");
+    assert_quiet(&mut socket, Duration::from_millis(600));
+    // Then an editor saves by writing a temporary file and renaming it.
+    let temp = run.vault.join(".Ideas.md.tmp-1234");
+    write(&temp, "# Ideas\n\nSaved atomically.\n");
+    fs::rename(&temp, run.vault.join("Ideas.md")).unwrap();
+    let state = wait_for_reload(&mut socket, &v);
+    assert!(state["error"].is_null());
+    let page = get(addr, "/Ideas.html");
+    assert!(texts(&page.html(), "main p").contains(&"Saved atomically.".to_string()));
+    // The swap files never became pages or files.
+    assert_eq!(get(addr, "/Ideas.md~").status, 404);
+    assert_eq!(get(addr, "/.Ideas.md.swp").status, 404);
+}
+
+#[test]
+fn invalid_book_toml_shows_error_keeps_site_and_recovers() {
+    let run = start();
+    let addr = run.server.addr();
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    let book = run.root.join("book.toml");
+    let good = fs::read_to_string(&book).unwrap();
+
+    write(
+        &book,
+        "[book]\ntitle = \"Live\"\nsrc = \"content\"\ncolour = 1\n",
+    );
+    let state = next_state(&mut socket);
+    let error = state["error"].as_str().expect("an error message");
+    assert!(error.contains("colour"), "{error}");
+    assert_eq!(version(&state), v, "no reload while broken");
+    // The last good site is still served.
+    let home = get(addr, "/");
+    assert_eq!(home.status, 200);
+    assert_eq!(texts(&home.html(), ".site-title"), vec!["Live".to_string()]);
+
+    write(&book, &good.replace("\"Live\"", "\"Live again\""));
+    let state = wait_for_reload(&mut socket, &v);
+    assert!(state["error"].is_null());
+    let home = get(addr, "/").html();
+    assert_eq!(texts(&home, ".site-title"), vec!["Live again".to_string()]);
+}
+
+#[test]
+fn broken_template_shows_error_until_fixed() {
+    let run = start();
+    let addr = run.server.addr();
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    write(
+        &run.root.join("templates/note.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ oops",
+    );
+    let state = next_state(&mut socket);
+    assert!(
+        state["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("template")),
+        "{state}"
+    );
+    assert_eq!(get(addr, "/Ideas.html").status, 200);
+    fs::remove_file(run.root.join("templates/note.html")).unwrap();
+    let state = next_state(&mut socket);
+    assert!(state["error"].is_null(), "{state}");
+    assert_eq!(version(&state), v, "the site is as before the error");
+}
+
+#[test]
+fn many_clients_all_hear_the_reload() {
+    let run = start();
+    let addr = run.server.addr();
+    let mut sockets: Vec<Socket> = (0..5).map(|_| connect(addr)).collect();
+    let versions: Vec<String> = sockets
+        .iter_mut()
+        .map(|s| version(&next_state(s)))
+        .collect();
+    write(&run.vault.join("Ideas.md"), "# Ideas\n\nFor everyone.\n");
+    for (socket, v) in sockets.iter_mut().zip(&versions) {
+        wait_for_reload(socket, v);
+    }
+}
+
+#[test]
+fn html_gets_the_reload_script_other_files_are_verbatim() {
+    let run = start();
+    let addr = run.server.addr();
+    let site =
+        spore::pipeline::build_site(&Config::discover(&run.root).unwrap(), &Default::default())
+            .unwrap()
+            .site;
+    let page = get(addr, "/Ideas.html");
+    let scripts = texts(&page.html(), "script#spore-live-reload");
+    assert_eq!(scripts.len(), 1);
+    // Without the injected script, the bytes are exactly the built page.
+    let served = page.text();
+    let start = served.find("<script id=\"spore-live-reload\">").unwrap();
+    let end = served[start..].find("</script>\n").unwrap() + start + "</script>\n".len();
+    let stripped = format!("{}{}", &served[..start], &served[end..]);
+    assert_eq!(stripped.as_bytes(), &site.files["Ideas.html"][..]);
+    let css = get(addr, "/_spore/spore.css");
+    assert_eq!(css.body, &site.files["_spore/spore.css"][..]);
+    let png = get(addr, "/pic.png");
+    assert_eq!(png.body, &site.files["pic.png"][..]);
+}
+
+#[test]
+fn content_types() {
+    let run = start();
+    let addr = run.server.addr();
+    for (path, expected) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/Ideas.html", "text/html; charset=utf-8"),
+        ("/_spore/spore.css", "text/css; charset=utf-8"),
+        ("/_spore/spore.js", "text/javascript; charset=utf-8"),
+        ("/pic.png", "image/png"),
+        ("/nope.png", "text/html; charset=utf-8"),
+    ] {
+        assert_eq!(
+            get(addr, path).header("content-type"),
+            Some(expected),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get(addr, "/Ideas.html").header("x-content-type-options"),
+        Some("nosniff")
+    );
+}
+
+#[test]
+fn folder_paths_serve_their_index() {
+    let run = start();
+    let addr = run.server.addr();
+    let folder = get(addr, "/notes/");
+    assert_eq!(folder.status, 200);
+    assert!(hrefs(&folder.html(), "main a").contains(&"Plan.html".to_string()));
+    let bare = get(addr, "/notes");
+    assert_eq!(bare.status, 301);
+    assert_eq!(bare.header("location"), Some("/notes/"));
+}
+
+#[test]
+fn missing_pages_get_the_sites_404_page() {
+    let run = start();
+    let reply = get(run.server.addr(), "/no/such/page.html");
+    assert_eq!(reply.status, 404);
+    let html = reply.html();
+    assert_eq!(
+        texts(&html, "title"),
+        vec!["Page not found · Live".to_string()]
+    );
+    // Its relative links still reach the theme from a deep path.
+    assert_eq!(hrefs(&html, "base"), vec!["/".to_string()]);
+}
+
+#[test]
+fn head_answers_like_get_without_a_body() {
+    let run = start();
+    let addr = run.server.addr();
+    let got = get(addr, "/Ideas.html");
+    let head = request(addr, "HEAD", b"/Ideas.html");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-type"), got.header("content-type"));
+    assert_eq!(
+        head.header("content-length"),
+        Some(got.body.len().to_string().as_str())
+    );
+    let missing = request(addr, "HEAD", b"/nope.html");
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.is_empty());
+}
+
+#[test]
+fn other_methods_are_not_allowed() {
+    let run = start();
+    let addr = run.server.addr();
+    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+        let reply = request(addr, method, b"/Ideas.html");
+        assert_eq!(reply.status, 405, "{method}");
+        assert_eq!(reply.header("allow"), Some("GET, HEAD"), "{method}");
+    }
+    // Nothing was changed by them.
+    assert_eq!(get(addr, "/Ideas.html").status, 200);
+}
+
+#[test]
+fn busy_port_moves_to_the_next_free_one_or_fails_clearly() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("Note.md"), "hello\n");
+    let config = Config::discover(dir.path()).unwrap();
+    let strict = ServeOptions {
+        port,
+        next_free_port: false,
+        ..ServeOptions::default()
+    };
+    let err = serve::start(config.clone(), strict)
+        .err()
+        .expect("port in use");
+    assert!(err.to_string().contains(&port.to_string()), "{err}");
+    let lenient = ServeOptions {
+        port,
+        next_free_port: true,
+        ..ServeOptions::default()
+    };
+    let server = serve::start(config, lenient).unwrap();
+    assert_ne!(server.addr().port(), port);
+    assert_eq!(get(server.addr(), "/Note.html").status, 200);
+}
+
+// Path traversal, one spelling per test. Every answer is the site's own
+// 404 page; nothing outside the site (like ../secret.txt) is ever read.
+
+fn assert_refused(raw_path: &[u8]) {
+    let run = start();
+    let reply = request(run.server.addr(), "GET", raw_path);
+    let shown = String::from_utf8_lossy(raw_path);
+    assert_eq!(reply.status, 404, "{shown}");
+    assert!(!reply.text().contains("TOPSECRET"), "{shown} leaked");
+    assert_eq!(
+        texts(&reply.html(), "title"),
+        vec!["Page not found · Live".to_string()],
+        "{shown}"
+    );
+}
+
+#[test]
+fn traversal_dot_dot() {
+    assert_refused(b"/../secret.txt");
+    assert_refused(b"/notes/../../secret.txt");
+}
+
+#[test]
+fn traversal_encoded_dots() {
+    assert_refused(b"/%2e%2e/secret.txt");
+    assert_refused(b"/%2E%2E/%2e%2e/secret.txt");
+    assert_refused(b"/.%2e/secret.txt");
+}
+
+#[test]
+fn traversal_encoded_slash() {
+    assert_refused(b"/..%2fsecret.txt");
+    assert_refused(b"/notes%2f..%2f..%2fsecret.txt");
+    assert_refused(b"/notes%2FPlan.html");
+}
+
+#[test]
+fn traversal_backslash() {
+    assert_refused(b"/..%5csecret.txt");
+    assert_refused(b"/notes%5CPlan.html");
+    assert_refused(b"/..\\secret.txt");
+}
+
+#[test]
+fn traversal_absolute_paths() {
+    assert_refused(b"//etc/passwd");
+    assert_refused(b"/%2fetc%2fpasswd");
+    assert_refused(b"/C:/Windows/win.ini");
+    assert_refused(b"/C%3a%5cWindows%5cwin.ini");
+}
+
+#[test]
+fn traversal_nul_and_control_characters() {
+    assert_refused(b"/Ideas.html%00.png");
+    assert_refused(b"/%00/secret.txt");
+    assert_refused(b"/Ideas%0a.html");
+}
+
+#[test]
+fn traversal_double_encoding() {
+    assert_refused(b"/%252e%252e/secret.txt");
+    assert_refused(b"/%252e%252e%252fsecret.txt");
+    assert_refused(b"/notes%252fPlan.html");
+}
+
+#[test]
+fn traversal_never_reaches_existing_site_files_sideways() {
+    // A path that climbs out and back in is refused, not normalised.
+    let run = start();
+    assert_eq!(get(run.server.addr(), "/notes/../Ideas.html").status, 404);
+    assert_eq!(get(run.server.addr(), "/./Ideas.html").status, 404);
+}
+
+#[test]
+fn book_toml_naming_another_vault_serves_and_watches_it() {
+    let run = start();
+    let addr = run.server.addr();
+    write(
+        &run.root.join("other/Elsewhere.md"),
+        "# Elsewhere\n\nFirst text.\n",
+    );
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    write(
+        &run.root.join("book.toml"),
+        "[book]\ntitle = \"Live\"\nsrc = \"other\"\n",
+    );
+    let v = version(&wait_for_reload(&mut socket, &v));
+    assert_eq!(get(addr, "/Ideas.html").status, 404);
+    assert_eq!(get(addr, "/Elsewhere.html").status, 200);
+    // Saves in the new vault are seen too.
+    write(
+        &run.root.join("other/Elsewhere.md"),
+        "# Elsewhere\n\nSecond text.\n",
+    );
+    wait_for_reload(&mut socket, &v);
+    let page = get(addr, "/Elsewhere.html").html();
+    assert!(texts(&page, "main p").contains(&"Second text.".to_string()));
+}

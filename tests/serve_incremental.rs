@@ -1,0 +1,385 @@
+//! `serve`'s incremental rebuild must give exactly what a full build gives.
+//! Each test edits a vault on disk, hands the touched paths to
+//! [`LiveSite::apply`] as the watcher would, and compares every output file
+//! (and every page's source record) with a fresh `build_site` of the same
+//! vault.
+
+mod support;
+
+use spore::config::Config;
+use spore::pipeline::{build_site, BuildOptions};
+use spore::serve::incremental::{Changes, LiveSite};
+use spore::site::Site;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    vault: PathBuf,
+    live: LiveSite,
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(path, text).unwrap();
+}
+
+/// A small hand-written vault (with a book.toml) plus generated notes.
+fn fixture(generated: usize) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write(
+        &root.join("book.toml"),
+        "[book]\ntitle = \"Inc\"\nsrc = \"vault\"\n[build]\noutput = \"site\"\n",
+    );
+    let vault = root.join("vault");
+    if generated > 0 {
+        support::gen_vault::generate_vault(&vault.join("gen"), generated, 7).unwrap();
+    }
+    write(
+        &vault.join("index.md"),
+        "# Home\n\nStart at [[Alpha]] and [[Beta#Details]]. #start\n",
+    );
+    write(
+        &vault.join("Alpha.md"),
+        "---\ntitle: Alpha\ntags: [greek]\n---\n# Alpha\n\nAlpha links [[Beta]] and embeds:\n\n![[Beta#Details]]\n\n## Part\n\nText ^alpha-block\n",
+    );
+    write(
+        &vault.join("Beta.md"),
+        "---\ntags: [greek, letters/b]\naliases: [Second]\n---\n# Beta\n\nBeta text, see [[Gamma]].\n\n## Details\n\nDetails of beta: ![[Gamma]]\n",
+    );
+    write(
+        &vault.join("sub/Gamma.md"),
+        "# Gamma\n\nGamma is embedded by Beta. Link back to [[Alpha#^alpha-block]]. Missing: [[Nowhere]].\n",
+    );
+    write(
+        &vault.join("sub/Delta.md"),
+        "---\ndraft: true\n---\nA draft linking [[Alpha]].\n",
+    );
+    write(
+        &vault.join("sub/Epsilon.md"),
+        "Epsilon mentions [[Second]].\n",
+    );
+    fs::write(
+        vault.join("pic.png"),
+        support::gen_vault::png_bytes([1, 2, 3]),
+    )
+    .unwrap();
+    write(&vault.join("Pics.md"), "Picture: ![[pic.png]]\n");
+    let config = Config::discover(&root).unwrap();
+    let live = LiveSite::build(config, BuildOptions::default()).unwrap();
+    Fixture {
+        _dir: dir,
+        root,
+        vault,
+        live,
+    }
+}
+
+impl Fixture {
+    fn apply(&mut self, touched: &[&str]) -> spore::serve::incremental::RebuildSummary {
+        let changes = Changes {
+            vault: touched.iter().map(|p| self.vault.join(p)).collect(),
+            ..Changes::default()
+        };
+        self.live.apply(changes).unwrap()
+    }
+
+    fn edit(&mut self, rel: &str, text: &str) -> spore::serve::incremental::RebuildSummary {
+        write(&self.vault.join(rel), text);
+        self.apply(&[rel])
+    }
+
+    fn assert_same_as_full_build(&self, step: &str) {
+        let config = Config::discover(&self.root).unwrap();
+        let full = build_site(&config, &BuildOptions::default()).unwrap().site;
+        assert_sites_equal(self.live.site(), &full, step);
+        assert!(self.live.caches_are_fresh(), "{step}: stale cached keys");
+    }
+}
+
+fn assert_sites_equal(live: &Site, full: &Site, step: &str) {
+    let live_names: Vec<&String> = live.files.keys().collect();
+    let full_names: Vec<&String> = full.files.keys().collect();
+    let missing: Vec<_> = full_names
+        .iter()
+        .filter(|n| !live.files.contains_key(**n))
+        .collect();
+    let extra: Vec<_> = live_names
+        .iter()
+        .filter(|n| !full.files.contains_key(**n))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{step}: files differ; missing {missing:?}, extra {extra:?}"
+    );
+    for (name, bytes) in &full.files {
+        let ours = &live.files[name];
+        if ours != bytes {
+            let a = String::from_utf8_lossy(ours);
+            let b = String::from_utf8_lossy(bytes);
+            let at = a
+                .char_indices()
+                .zip(b.chars())
+                .find(|((_, x), y)| x != y)
+                .map(|((i, _), _)| i)
+                .unwrap_or(a.len().min(b.len()));
+            let from = a[..at]
+                .char_indices()
+                .rev()
+                .nth(120)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            panic!(
+                "{step}: {name} differs at byte {at}\nincremental: {}\nfull build:  {}",
+                &a[from..(at + 200).min(a.len())],
+                &b[from..(at + 200).min(b.len())]
+            );
+        }
+    }
+    assert_eq!(live.pages, full.pages, "{step}: page sources differ");
+}
+
+#[test]
+fn initial_build_equals_build_site() {
+    let f = fixture(40);
+    f.assert_same_as_full_build("initial");
+}
+
+#[test]
+fn sequence_of_edits_stays_byte_identical() {
+    let mut f = fixture(60);
+
+    // A body edit of an embedded note: the fast path, re-rendering the
+    // notes that embed it (Beta directly, Alpha through Beta).
+    let s = f.edit(
+        "sub/Gamma.md",
+        "# Gamma\n\nGamma, edited. Link back to [[Alpha#^alpha-block]].\n\n## New heading\n",
+    );
+    assert!(!s.reindexed, "a body edit patches the index");
+    assert!(s.site_changed);
+    assert!(s.notes_rendered >= 3, "Gamma, Beta and Alpha: {s:?}");
+    assert!(s.notes_rendered < 20, "not the whole vault: {s:?}");
+    f.assert_same_as_full_build("body edit");
+
+    // Renaming a heading others link to and embed.
+    f.edit(
+        "Beta.md",
+        "---\ntags: [greek, letters/b]\naliases: [Second]\n---\n# Beta\n\nBeta text, see [[Gamma]].\n\n## Particulars\n\nDetails of beta: ![[Gamma]]\n",
+    );
+    f.assert_same_as_full_build("heading rename");
+
+    // A title change: backlinks, folder and tag pages show the new title.
+    f.edit(
+        "Alpha.md",
+        "---\ntitle: Alpha Prime\ntags: [greek]\n---\n# Alpha\n\nAlpha links [[Beta]] and embeds:\n\n![[Beta#Details]]\n\n## Part\n\nText ^alpha-block\n",
+    );
+    f.assert_same_as_full_build("title change");
+
+    // A tag change: new tag pages, the tag index, the note's tag links.
+    f.edit(
+        "Alpha.md",
+        "---\ntitle: Alpha Prime\ntags: [greek, brand-new/tag]\n---\n# Alpha\n\nAlpha links [[Beta]] #inline-tag\n\n## Part\n\nText ^alpha-block\n",
+    );
+    f.assert_same_as_full_build("tag change");
+
+    // A new link, then a new sentence around it: the target's page shows
+    // the backlink and its sentence (nothing else about the target changes).
+    let s = f.edit(
+        "Pics.md",
+        "Picture: ![[pic.png]]\n\nPics now points to [[Beta]].\n",
+    );
+    assert!(!s.reindexed);
+    f.assert_same_as_full_build("new backlink");
+    f.edit(
+        "Pics.md",
+        "Picture: ![[pic.png]]\n\nA different sentence about [[Beta]].\n",
+    );
+    f.assert_same_as_full_build("backlink sentence");
+
+    // A new note that an existing link was waiting for.
+    let s = f.edit(
+        "Nowhere.md",
+        "# Nowhere\n\nNow somewhere, linking [[Gamma]].\n",
+    );
+    assert!(s.reindexed);
+    f.assert_same_as_full_build("new note");
+
+    // Delete a note others link to.
+    fs::remove_file(f.vault.join("sub/Epsilon.md")).unwrap();
+    f.apply(&["sub/Epsilon.md"]);
+    f.assert_same_as_full_build("delete");
+
+    // Rename (as an editor or `mv` does): both paths are touched.
+    fs::rename(
+        f.vault.join("sub/Gamma.md"),
+        f.vault.join("sub/Gamma renamed.md"),
+    )
+    .unwrap();
+    f.apply(&["sub/Gamma.md", "sub/Gamma renamed.md"]);
+    f.assert_same_as_full_build("rename");
+
+    // A new attachment and a note embedding it.
+    fs::write(
+        f.vault.join("new.png"),
+        support::gen_vault::png_bytes([9, 9, 9]),
+    )
+    .unwrap();
+    f.apply(&["new.png"]);
+    f.assert_same_as_full_build("new attachment nobody uses");
+    f.edit("Pics.md", "Picture: ![[pic.png]] and ![[new.png]]\n");
+    f.assert_same_as_full_build("attachment used");
+
+    // New bytes for an attachment in use.
+    fs::write(
+        f.vault.join("new.png"),
+        support::gen_vault::png_bytes([1, 1, 1]),
+    )
+    .unwrap();
+    let s = f.apply(&["new.png"]);
+    assert!(!s.reindexed);
+    f.assert_same_as_full_build("attachment bytes");
+
+    // Stop using an attachment: it leaves the site.
+    f.edit("Pics.md", "No pictures.\n");
+    f.assert_same_as_full_build("attachment unused");
+
+    // An alias change changes what [[Second]] resolves to.
+    f.edit(
+        "Beta.md",
+        "---\ntags: [greek]\n---\n# Beta\n\nNo aliases now.\n",
+    );
+    f.assert_same_as_full_build("alias removed");
+
+    // Draft → published and back.
+    f.edit("sub/Delta.md", "A published note linking [[Alpha]].\n");
+    f.assert_same_as_full_build("draft published");
+    f.edit("sub/Delta.md", "---\npublish: false\n---\nHidden again.\n");
+    f.assert_same_as_full_build("unpublished");
+
+    // Edits to generated notes, through the fast path.
+    let generated: Vec<PathBuf> = walkdir::WalkDir::new(f.vault.join("gen"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| e.path().to_path_buf())
+        .take(5)
+        .collect();
+    for path in generated {
+        let mut text = fs::read_to_string(&path).unwrap();
+        text.push_str("\n\nAppended line with a link to [[Alpha Prime]] and #gen-tag.\n");
+        fs::write(&path, text).unwrap();
+        let rel = path
+            .strip_prefix(&f.vault)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        f.apply(&[rel.as_str()]);
+        f.assert_same_as_full_build(&format!("generated edit {rel}"));
+    }
+
+    // A new folder with a note, then the folder removed.
+    f.edit(
+        "new folder/Zeta.md",
+        "Zeta in a new folder, see [[Alpha]].\n",
+    );
+    f.assert_same_as_full_build("new folder");
+    fs::remove_dir_all(f.vault.join("new folder")).unwrap();
+    f.apply(&["new folder"]);
+    f.assert_same_as_full_build("folder removed");
+}
+
+#[test]
+fn template_change_re_emits_without_reparsing() {
+    let mut f = fixture(10);
+    write(
+        &f.root.join("templates/note.html"),
+        "{% extends \"base.html\" %}{% block content %}<article class=\"custom\">{{ page.content | safe }}</article>{% endblock content %}",
+    );
+    let s = f
+        .live
+        .apply(Changes {
+            theme: true,
+            ..Changes::default()
+        })
+        .unwrap();
+    assert_eq!(s.notes_rendered, 0, "no note is parsed or rendered again");
+    assert!(s.pages_rendered > 10);
+    f.assert_same_as_full_build("template override");
+}
+
+#[test]
+fn broken_template_keeps_last_good_site_until_fixed() {
+    let mut f = fixture(0);
+    let before = f.live.site().clone();
+    write(
+        &f.root.join("templates/note.html"),
+        "{% block content %}{{ unclosed",
+    );
+    let err = f
+        .live
+        .apply(Changes {
+            theme: true,
+            ..Changes::default()
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("template"), "{err}");
+    assert_sites_equal(f.live.site(), &before, "after template error");
+    // A note saved meanwhile is not lost: it shows up once the template is fixed.
+    write(
+        &f.vault.join("Alpha.md"),
+        "# Alpha\n\nSaved while the template was broken.\n",
+    );
+    assert!(f.apply_result(&["Alpha.md"]).is_err());
+    fs::remove_file(f.root.join("templates/note.html")).unwrap();
+    f.live
+        .apply(Changes {
+            theme: true,
+            ..Changes::default()
+        })
+        .unwrap();
+    f.assert_same_as_full_build("template fixed");
+}
+
+#[test]
+fn invalid_book_toml_keeps_last_good_site_until_fixed() {
+    let mut f = fixture(0);
+    let before = f.live.site().clone();
+    let book = f.root.join("book.toml");
+    let good = fs::read_to_string(&book).unwrap();
+    write(
+        &book,
+        "[book]\ntitle = \"Inc\"\nsrc = \"vault\"\ncolour = 3\n",
+    );
+    let config_changed = Changes {
+        config: true,
+        ..Changes::default()
+    };
+    let err = f.live.apply(config_changed.clone()).unwrap_err();
+    assert!(err.to_string().contains("colour"), "{err}");
+    assert_sites_equal(f.live.site(), &before, "after config error");
+    write(
+        &book,
+        &good.replace("title = \"Inc\"", "title = \"Renamed\""),
+    );
+    let s = f.live.apply(config_changed).unwrap();
+    assert!(s.full);
+    f.assert_same_as_full_build("config fixed");
+}
+
+impl Fixture {
+    fn apply_result(
+        &mut self,
+        touched: &[&str],
+    ) -> Result<spore::serve::incremental::RebuildSummary, spore::serve::incremental::RebuildError>
+    {
+        let changes = Changes {
+            vault: touched.iter().map(|p| self.vault.join(p)).collect(),
+            ..Changes::default()
+        };
+        self.live.apply(changes)
+    }
+}
