@@ -85,8 +85,11 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
         index,
         site,
         mut report,
+        rendered,
         ..
     } = build_stages(config, options)?;
+    // The note fragments are inside the pages now: free them before sealing.
+    drop(rendered);
     let start = Instant::now();
     let (site, seal) = seal_stage(site, config, options, &index, None)?;
     report.timings.push(("seal", start.elapsed()));

@@ -183,8 +183,36 @@ pub fn encode_fragment(id: &str) -> String {
 }
 
 /// The relative URL from page `from` to file `to` (both output paths).
+/// Called for every link on every page, so it builds the result in one
+/// buffer: `../` per folder to climb, then `to` past the shared folders,
+/// percent-encoded (`/` is never encoded, so the segments need no split).
 pub fn relative_url(from: &str, to: &str) -> String {
-    encode_path(&relative_path(from, to))
+    let from_dir = from.rsplit_once('/').map(|(d, _)| d);
+    let to_dir = to.rsplit_once('/').map(|(d, _)| d);
+    let (mut climb, mut tail) = (0, to);
+    if let Some(from_dir) = from_dir {
+        let mut from_parts = from_dir.split('/');
+        let mut to_parts = to_dir.map(|d| d.split('/'));
+        for part in from_parts.by_ref() {
+            let shared = to_parts
+                .as_mut()
+                .and_then(|t| t.next())
+                .is_some_and(|t| t == part);
+            if shared {
+                tail = &tail[part.len() + 1..];
+            } else {
+                climb = 1;
+                break;
+            }
+        }
+        climb += from_parts.count();
+    }
+    let mut out = String::with_capacity(climb * 3 + tail.len() + 8);
+    for _ in 0..climb {
+        out.push_str("../");
+    }
+    out.extend(utf8_percent_encode(tail, SEGMENT));
+    out
 }
 
 /// `../` prefix leading from page `from` back to the site root.
@@ -236,6 +264,34 @@ mod tests {
         assert_eq!(n.file("index.md", Some("html")), "index-2.html");
         assert_eq!(n.file("tags/x.md", Some("html")), "tags-2/x.html");
         assert_eq!(n.file("img/a b.PNG", None), "img/a-b.png");
+    }
+
+    #[test]
+    fn relative_url_matches_relative_path_then_encode() {
+        let paths = [
+            "index.html",
+            "a.html",
+            "a/index.html",
+            "a/b.html",
+            "a/b/c.html",
+            "a/b/d e.html",
+            "a/bb/c.html",
+            "ab/c.html",
+            "b/c/d/e.html",
+            "tags/x.html",
+            "tags/x/y.html",
+            "знание/café #1.html",
+            "_spore/spore.css",
+        ];
+        for from in paths {
+            for to in paths {
+                assert_eq!(
+                    relative_url(from, to),
+                    encode_path(&relative_path(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
     }
 
     #[test]

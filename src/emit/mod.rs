@@ -48,15 +48,17 @@ pub fn emit(
         builder: &builder,
         degrees: &degrees,
     };
-    let rendered_pages: Vec<Result<(String, Vec<u8>), EmitError>> = page_list(index)
+    // Each page's context is built, rendered and turned into shared bytes
+    // on its rendering thread, so contexts never all sit in memory at once.
+    let rendered_pages: Vec<Result<(String, crate::site::Bytes), EmitError>> = page_list(index)
         .par_iter()
-        .map(|page| render_page(theme, &pages, page))
+        .map(|page| render_page(theme, &pages, page).map(|(path, html)| (path, html.into())))
         .collect();
 
     let mut site = Site::default();
     for result in rendered_pages {
         let (path, bytes) = result?;
-        site.insert(path, bytes);
+        site.files.insert(path, bytes);
     }
     add_site_files(&mut site, index, rendered, theme, config, &degrees, None);
     Ok(site)
@@ -142,15 +144,17 @@ pub fn render_page(
         _ => "list.html",
     };
     let ctx = pages.builder.tera_context(&page);
-    theme
-        .templates
-        .render(template, &ctx)
-        .map(|html| (page.path.clone(), html.into_bytes()))
-        .map_err(|e| EmitError::Render {
+    // A buffer sized for the page: no regrowth, and no UTF-8 re-check of
+    // the result (Tera's `render` does both).
+    let mut html = Vec::with_capacity(page.content.len() * 2 + page.items.len() * 1024 + 8192);
+    match theme.templates.render_to(template, &ctx, &mut html) {
+        Ok(()) => Ok((page.path, html)),
+        Err(e) => Err(EmitError::Render {
             template: template.into(),
-            page: page.path.clone(),
+            page: page.path,
             message: theme::error_chain(&e),
-        })
+        }),
+    }
 }
 
 /// Everything besides the pages: page sources, theme assets, syntax

@@ -201,23 +201,32 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         })
         .collect();
 
-    // The link graph.
+    // The link graph. Resolving is pure lookups, so every note's links
+    // resolve in parallel; the graph is then put together in note order,
+    // exactly as a sequential pass would.
+    let resolved: Vec<Vec<(LinkOutcome, Vec<Diagnostic>)>> = indexed
+        .par_iter()
+        .enumerate()
+        .map(|(from, note)| {
+            note.scan
+                .links
+                .iter()
+                .map(|link| resolve_link(&indexed, &resolver, from, &link.dest))
+                .collect()
+        })
+        .collect();
     let mut outlinks = vec![Vec::new(); indexed.len()];
     let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); indexed.len()];
     let mut unresolved = Vec::new();
     let mut used_attachments = BTreeSet::new();
     let mut link_count = 0;
-    for (from, note) in indexed.iter().enumerate() {
-        for link in &note.scan.links {
-            let target = LinkTarget::parse(&link.dest);
+    for (from, (note, outcomes)) in indexed.iter().zip(resolved).enumerate() {
+        for (link, (outcome, diags)) in note.scan.links.iter().zip(outcomes) {
             link_count += 1;
-            if target.is_same_note() {
-                check_fragment(&indexed, from, &target, &note.note.path, &mut diagnostics);
-                continue;
-            }
-            match resolver.resolve(&target.file, &note.note.path) {
-                Some(Resolved::Note(to)) => {
-                    check_fragment(&indexed, to, &target, &note.note.path, &mut diagnostics);
+            diagnostics.extend(diags);
+            match outcome {
+                LinkOutcome::SameNote => {}
+                LinkOutcome::Note(to) => {
                     if to != from && !outlinks[from].contains(&to) {
                         outlinks[from].push(to);
                         backlinks[to].push(Backlink {
@@ -226,10 +235,10 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
                         });
                     }
                 }
-                Some(Resolved::Attachment(a)) => {
+                LinkOutcome::Attachment(a) => {
                     used_attachments.insert(a);
                 }
-                None => unresolved.push(UnresolvedLink {
+                LinkOutcome::Unresolved => unresolved.push(UnresolvedLink {
                     from,
                     dest: link.dest.clone(),
                 }),
@@ -268,6 +277,40 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         home,
         diagnostics,
     }
+}
+
+/// Where one link leads.
+enum LinkOutcome {
+    SameNote,
+    Note(NoteId),
+    Attachment(usize),
+    Unresolved,
+}
+
+/// Resolves one link of note `from`, with the warnings it earns.
+fn resolve_link(
+    notes: &[IndexedNote],
+    resolver: &Resolver,
+    from: NoteId,
+    dest: &str,
+) -> (LinkOutcome, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let target = LinkTarget::parse(dest);
+    let from_path = &notes[from].note.path;
+    let outcome = if target.is_same_note() {
+        check_fragment(notes, from, &target, from_path, &mut diagnostics);
+        LinkOutcome::SameNote
+    } else {
+        match resolver.resolve(&target.file, from_path) {
+            Some(Resolved::Note(to)) => {
+                check_fragment(notes, to, &target, from_path, &mut diagnostics);
+                LinkOutcome::Note(to)
+            }
+            Some(Resolved::Attachment(a)) => LinkOutcome::Attachment(a),
+            None => LinkOutcome::Unresolved,
+        }
+    };
+    (outcome, diagnostics)
 }
 
 fn check_fragment(

@@ -161,7 +161,13 @@ impl Resolver {
 
 /// NFC, `\` → `/`; `None` for an empty target.
 fn clean_target(file: &str) -> Option<String> {
-    let nfc: String = file.trim().nfc().collect::<String>().replace('\\', "/");
+    let trimmed = file.trim();
+    // NFC leaves ASCII as it is: skip it for the common all-ASCII target.
+    let nfc: String = if trimmed.is_ascii() {
+        trimmed.replace('\\', "/")
+    } else {
+        trimmed.nfc().collect::<String>().replace('\\', "/")
+    };
     (!nfc.trim_matches('/').is_empty()).then_some(nfc)
 }
 
@@ -187,6 +193,10 @@ fn folder_of(path: &str) -> &str {
 
 /// Unicode case folding on NFC text, so `Ärger`, `ärger` and NFD forms meet.
 pub fn fold(s: &str) -> String {
+    // On ASCII, NFC is the identity and case folding is ASCII lower case.
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     let nfc: String = s.nfc().collect();
     caseless::default_case_fold_str(&nfc)
 }
@@ -194,6 +204,17 @@ pub fn fold(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_shortcuts_match_the_unicode_path() {
+        let all_ascii: String = (0u8..128).map(char::from).collect();
+        let nfc: String = all_ascii.nfc().collect();
+        assert_eq!(fold(&all_ascii), caseless::default_case_fold_str(&nfc));
+        assert_eq!(
+            clean_target(" Folder\\Note A ").as_deref(),
+            Some("Folder/Note A")
+        );
+    }
 
     fn resolver() -> Resolver {
         Resolver::new(

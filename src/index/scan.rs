@@ -179,10 +179,16 @@ fn finish_container(
     out: &mut NoteScan,
     previous_block: Option<Range<usize>>,
 ) {
-    let context = context_text(&c.text);
-    for link in &mut out.links[c.first_link..] {
-        if link.context.is_empty() {
-            link.context = context.clone();
+    // Only paragraphs that hold a link need their context text.
+    if out.links[c.first_link..]
+        .iter()
+        .any(|l| l.context.is_empty())
+    {
+        let context = context_text(&c.text);
+        for link in &mut out.links[c.first_link..] {
+            if link.context.is_empty() {
+                link.context = context.clone();
+            }
         }
     }
     if let Some(parent) = parents.last_mut() {

@@ -126,8 +126,13 @@ impl Frame<'_, '_> {
         let out = self.transform(events);
         let mut html = String::with_capacity(text.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut html, out.into_iter());
-        // Block embeds close and reopen the paragraph around them.
-        html.replace("<p></p>", "")
+        // Block embeds close and reopen the paragraph around them (most
+        // notes have none: skip the copy then).
+        if html.contains("<p></p>") {
+            html.replace("<p></p>", "")
+        } else {
+            html
+        }
     }
 
     fn transform<'e>(&mut self, events: Vec<Event<'e>>) -> Vec<Event<'e>> {

@@ -181,18 +181,17 @@ pub fn seal_cached(
             site, config, inputs, files, public_key, id, mirrors, version, built,
         );
     }
-    let sealed_pages: Vec<(String, Vec<u8>)> = site
-        .files
-        .par_iter()
+    // Each page is replaced where it stands, so the unsealed copy is freed
+    // at once instead of every page being held twice.
+    let pages = &site.pages;
+    site.files
+        .par_iter_mut()
         .filter(|(path, _)| path.ends_with(".html"))
-        .filter_map(|(path, bytes)| {
-            page::seal_page(path, bytes, site.pages.get(path), &page_seal)
-                .map(|b| (path.clone(), b))
-        })
-        .collect();
-    for (path, bytes) in sealed_pages {
-        site.insert(path, bytes);
-    }
+        .for_each(|(path, bytes)| {
+            if let Some(sealed) = page::seal_page(path, bytes, pages.get(path), &page_seal) {
+                *bytes = sealed.into();
+            }
+        });
 
     let files: BTreeMap<String, FileEntry> = site
         .files

@@ -4,6 +4,10 @@
 /// Finds tags in a run of plain text: (byte range including `#`, tag).
 pub fn find_tags(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
     let mut found = Vec::new();
+    // Most text runs hold no `#` at all: skip the per-character walk.
+    if !text.contains('#') {
+        return found;
+    }
     let mut prev: Option<char> = None;
     let mut iter = text.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
