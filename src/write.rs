@@ -38,8 +38,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     }
 }
 
-/// Resolves symlinks in the existing part of a path.
-fn canonical(path: &Path) -> PathBuf {
+/// Resolves symlinks in the existing part of a path (the rest stays as
+/// written), so paths that do not exist yet can still be compared.
+pub fn canonical(path: &Path) -> PathBuf {
     if let Ok(c) = path.canonicalize() {
         return c;
     }

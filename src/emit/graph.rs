@@ -5,6 +5,7 @@
 
 use crate::index::{NoteId, VaultIndex};
 use crate::portable::relative_url;
+pub use crate::render::escape::markup as xml_escape;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -17,21 +18,6 @@ pub const LOCAL_NEIGHBOURS: usize = 16;
 const SITE_STATIC_NOTES: usize = 120;
 /// Notes shipped for the interactive graph (most connected first).
 const SITE_SCRIPT_NOTES: usize = 1500;
-
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 fn short(title: &str, max: usize) -> String {
     if title.chars().count() <= max {

@@ -11,3 +11,20 @@ pub fn html(text: &str) -> String {
 pub fn attr(text: &str) -> String {
     html(text)
 }
+
+/// Escapes all five markup characters, for text and attribute values in
+/// HTML and XML alike (feeds, sitemaps, Metalink, SVG, the integrity panel).
+pub fn markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

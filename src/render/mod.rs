@@ -3,7 +3,7 @@
 //! raw text, so code is never touched). No disk, no templates.
 
 mod callout;
-mod escape;
+pub mod escape;
 pub mod highlight;
 mod inline;
 mod math;
@@ -493,6 +493,17 @@ impl Frame<'_, '_> {
         find_heading(scan, &target.headings).map(|h| scan.headings[h].id.clone())
     }
 
+    /// What a link written in this frame's note points at.
+    fn resolve(&self, target: &LinkTarget) -> Option<Resolved> {
+        if target.is_same_note() {
+            return Some(Resolved::Note(self.source));
+        }
+        self.ctx
+            .index
+            .resolver
+            .resolve(&target.file, self.source_path())
+    }
+
     /// Opening HTML for a link, or `None` to keep pulldown's own rendering.
     fn link_open(
         &mut self,
@@ -519,14 +530,7 @@ impl Frame<'_, '_> {
             );
         };
         let target = LinkTarget::parse(&dest);
-        let resolved = if target.is_same_note() {
-            Some(Resolved::Note(self.source))
-        } else {
-            self.ctx
-                .index
-                .resolver
-                .resolve(&target.file, self.source_path())
-        };
+        let resolved = self.resolve(&target);
         match resolved {
             Some(Resolved::Note(id)) => (
                 Some(format!(
@@ -557,14 +561,7 @@ impl Frame<'_, '_> {
             return Embed::Keep;
         };
         let target = LinkTarget::parse(&dest);
-        let resolved = if target.is_same_note() {
-            Some(Resolved::Note(self.source))
-        } else {
-            self.ctx
-                .index
-                .resolver
-                .resolve(&target.file, self.source_path())
-        };
+        let resolved = self.resolve(&target);
         match resolved {
             Some(Resolved::Attachment(a)) => {
                 let attachment = &self.ctx.index.attachments[a];

@@ -7,23 +7,9 @@
 
 use super::manifest::{FileEntry, MirrorEntry, SEAL_FILES};
 use crate::portable::encode_path;
+use crate::render::escape::markup as xml_escape;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn write_urls(out: &mut String, path: &str, mirrors: &[MirrorEntry]) {
     for m in mirrors {

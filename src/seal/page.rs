@@ -8,6 +8,7 @@
 //! panel); checking replaces the hash by zeros again and re-hashes.
 
 use crate::portable::{encode_path, root_prefix};
+use crate::render::escape::markup as escape_html;
 use crate::site::PageSource;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -44,21 +45,6 @@ struct IntegrityBlock<'a> {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// JSON is safe inside `<script>` once `<`, `>` and `&` are escaped (they

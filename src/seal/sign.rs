@@ -2,6 +2,7 @@
 //! format `minisign -V` and `rsign verify` read (Ed25519 over a BLAKE2b-512
 //! prehash, algorithm `ED`, with a signed trusted comment).
 
+use crate::write::canonical;
 use base64::Engine;
 use minisign::{PublicKey, SecretKey, SignatureBox};
 use std::io::Cursor;
@@ -69,17 +70,6 @@ impl std::fmt::Debug for Signer {
             "Signer({})",
             key_id(&self.public_base64).unwrap_or_default()
         )
-    }
-}
-
-/// Resolves lexically and through symlinks where the path exists.
-fn canonical(path: &Path) -> PathBuf {
-    if let Ok(c) = path.canonicalize() {
-        return c;
-    }
-    match (path.parent(), path.file_name()) {
-        (Some(parent), Some(name)) => canonical(parent).join(name),
-        _ => path.to_path_buf(),
     }
 }
 
