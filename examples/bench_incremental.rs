@@ -91,9 +91,18 @@ fn main() -> ExitCode {
         let start = Instant::now();
         let applied = live.apply(changes);
         rebuild_ms.push(start.elapsed().as_secs_f64() * 1000.0);
-        if let Err(e) = applied {
-            failure = Some(e.to_string());
-            break;
+        match applied {
+            Ok(summary) if run + 1 == runs => {
+                // Where the last rebuild spent its time, for the curious.
+                for (step, took) in &summary.timings {
+                    eprintln!("  {step:<16} {:>7.1} ms", took.as_secs_f64() * 1000.0);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                failure = Some(e.to_string());
+                break;
+            }
         }
         let start = Instant::now();
         let built = build_site(&config, &options);

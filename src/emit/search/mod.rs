@@ -122,11 +122,14 @@ pub fn build_with_terms<T: Borrow<DocTerms>>(docs: &[SearchDoc], doc_terms: &[T]
     let doc_shards = docs.len().div_ceil(DOCS_PER_SHARD).max(1);
     // Note numbers are assigned shard by shard so `meta.docs` maps a
     // number to its shard with a binary search.
+    // Each path is hashed once, not once per comparison.
+    let shard_of: Vec<usize> = docs
+        .iter()
+        .map(|d| doc_shard_of(&d.path, doc_shards))
+        .collect();
     let mut order: Vec<usize> = (0..docs.len()).collect();
-    order.sort_by(|&a, &b| {
-        (doc_shard_of(&docs[a].path, doc_shards), &docs[a].path)
-            .cmp(&(doc_shard_of(&docs[b].path, doc_shards), &docs[b].path))
-    });
+    order
+        .sort_unstable_by(|&a, &b| (shard_of[a], &docs[a].path).cmp(&(shard_of[b], &docs[b].path)));
 
     let mut text_bytes = 0;
     let mut postings: HashMap<&str, Vec<u32>> = HashMap::new();
@@ -153,7 +156,8 @@ pub fn build_with_terms<T: Borrow<DocTerms>>(docs: &[SearchDoc], doc_terms: &[T]
     let mut shard_firsts = Vec::new();
     let mut shard: Vec<String> = Vec::new();
     let mut shard_bytes = 0;
-    for (term, mut values) in terms.iter().cloned() {
+    let term_count = terms.len();
+    for (term, mut values) in terms {
         values.sort_unstable();
         let encoded = encode::postings(&values);
         if shard_bytes > TERM_SHARD_BYTES {
@@ -182,7 +186,7 @@ pub fn build_with_terms<T: Borrow<DocTerms>>(docs: &[SearchDoc], doc_terms: &[T]
         doc_starts.push(start as u32);
         let count = order[start..]
             .iter()
-            .take_while(|&&d| doc_shard_of(&docs[d].path, doc_shards) == s)
+            .take_while(|&&d| shard_of[d] == s)
             .count();
         // [title, path, excerpt, aliases?]: aliases only when there are some.
         let entries: Vec<Vec<String>> = order[start..start + count]
@@ -214,7 +218,7 @@ pub fn build_with_terms<T: Borrow<DocTerms>>(docs: &[SearchDoc], doc_terms: &[T]
     files.push((format!("{DIR}/meta.js"), script("meta", 0, &meta)));
     let stats = SearchStats {
         notes: docs.len(),
-        terms: terms.len(),
+        terms: term_count,
         term_shards,
         doc_shards,
         index_bytes: files.iter().map(|(_, b)| b.len()).sum(),
