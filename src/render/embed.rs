@@ -1,0 +1,134 @@
+//! Embeds: `![[file]]` shows the attachment (image, audio, video, PDF or a
+//! download); `![[Note]]`, `![[Note#Heading]]` and `![[Note#^block]]` render
+//! that part of the note in place, recursively, stopping at cycles and at
+//! depth MAX_EMBED_DEPTH with a visible marker.
+
+use super::{escape, media, Frame, MAX_EMBED_DEPTH};
+use crate::diagnostics::DiagnosticKind;
+use crate::index::{find_heading, resolve::Resolved, NoteId};
+use crate::portable::{encode_fragment, relative_url};
+use crate::syntax::target::LinkTarget;
+use pulldown_cmark::LinkType;
+
+impl Frame<'_, '_> {
+    pub(super) fn embed(&mut self, link_type: LinkType, dest: &str, alt: &str) -> Embed {
+        let Some(dest) = crate::index::scan::link_dest(link_type, dest) else {
+            return Embed::Keep;
+        };
+        let target = LinkTarget::parse(&dest);
+        let resolved = self.resolve(&target);
+        match resolved {
+            Some(Resolved::Attachment(a)) => {
+                let attachment = &self.ctx.index.attachments[a];
+                let src = relative_url(self.page, &attachment.out_path);
+                let name = attachment
+                    .attachment
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&attachment.attachment.path);
+                let alt = if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
+                    ""
+                } else {
+                    alt
+                };
+                let html = media::embed_html(&src, name, alt);
+                match media::kind_of(name) {
+                    media::MediaKind::Image | media::MediaKind::Other => Embed::Inline(html),
+                    _ => Embed::Block(format!("<div class=\"embed embed-media\">{html}</div>\n")),
+                }
+            }
+            Some(Resolved::Note(id)) => Embed::Block(self.embed_note(id, &target)),
+            None => Embed::Inline(format!(
+                "<span class=\"unresolved embed-missing\" title=\"Not published\">{}</span>",
+                escape::html(&dest)
+            )),
+        }
+    }
+
+    fn embed_note(&mut self, id: NoteId, target: &LinkTarget) -> String {
+        let index = self.ctx.index;
+        let note = &index.notes[id];
+        let fragment = self.fragment(id, target).unwrap_or_default();
+        let key = (id, fragment.clone());
+        let href = relative_url(self.page, &note.out_path);
+        let title_link = format!(
+            "<a class=\"internal\" href=\"{}\">{}</a>",
+            escape::attr(&href),
+            escape::html(note.title())
+        );
+        if self.stack.contains(&key) {
+            self.warn(
+                DiagnosticKind::EmbedCycle,
+                format!(
+                    "embed cycle: {} embeds itself again; stopped",
+                    note.note.path
+                ),
+            );
+            return format!(
+                "<div class=\"embed embed-error\" role=\"note\">Embed stopped: {title_link} is already embedded above (a cycle).</div>\n"
+            );
+        }
+        if self.stack.len() > MAX_EMBED_DEPTH {
+            self.warn(
+                DiagnosticKind::EmbedTooDeep,
+                format!(
+                    "embeds nested deeper than {MAX_EMBED_DEPTH} at {}; stopped",
+                    note.note.path
+                ),
+            );
+            return format!(
+                "<div class=\"embed embed-error\" role=\"note\">Embed stopped: nested deeper than {MAX_EMBED_DEPTH} levels ({title_link}).</div>\n"
+            );
+        }
+        let body = &note.note.body;
+        let range = if let Some(block) = &target.block {
+            note.scan
+                .blocks
+                .iter()
+                .find(|b| &b.id == block)
+                .map(|b| b.range.clone())
+        } else if !target.headings.is_empty() {
+            find_heading(&note.scan, &target.headings)
+                .map(|h| note.scan.headings[h].section.clone())
+        } else {
+            Some(0..body.len())
+        };
+        let range = range.unwrap_or(0..body.len());
+        let text = body.get(range).unwrap_or(body);
+        let mut stack = self.stack.clone();
+        stack.push(key);
+        let mut child = Frame {
+            ctx: self.ctx,
+            source: id,
+            page: self.page,
+            with_heading_ids: false,
+            stack,
+            diagnostics: Vec::new(),
+            footnotes: Vec::new(),
+            uses_mermaid: false,
+        };
+        let mut inner = child.render(text);
+        inner.push_str(&child.footnote_section());
+        self.diagnostics.append(&mut child.diagnostics);
+        self.uses_mermaid |= child.uses_mermaid;
+        let link_href = if fragment.is_empty() {
+            href
+        } else {
+            format!("{href}#{}", encode_fragment(&fragment))
+        };
+        format!(
+            "<div class=\"embed\" data-embed-source=\"{}\"><div class=\"embed-title\"><a class=\"internal\" href=\"{}\">{}</a></div><div class=\"embed-content\">\n{inner}</div></div>\n",
+            escape::attr(&note.note.path),
+            escape::attr(&link_href),
+            escape::html(note.title())
+        )
+    }
+}
+
+pub(super) enum Embed {
+    Inline(String),
+    Block(String),
+    /// Not an embed we handle (an external image): render as Markdown does.
+    Keep,
+}
