@@ -98,9 +98,9 @@ pub fn judged_by(
     }
 }
 
-/// SHA-256 of each seal file as it must be for this manifest (the
-/// signature aside, which is checked by verifying it).
-pub fn expected_seal(m: &CopyManifest) -> BTreeMap<&'static str, String> {
+/// The seal files (manifest.json, manifest.js, SHA256SUMS) exactly as
+/// Spore writes them for this manifest; the signature is not derivable.
+pub fn seal_files(m: &CopyManifest) -> [(&'static str, Vec<u8>); 3] {
     let js = manifest_js(&m.bytes);
     let mut entries: Vec<(String, String)> = m
         .manifest
@@ -111,11 +111,20 @@ pub fn expected_seal(m: &CopyManifest) -> BTreeMap<&'static str, String> {
     entries.push((MANIFEST_PATH.into(), sha256_hex(&m.bytes)));
     entries.push((MANIFEST_JS_PATH.into(), sha256_hex(&js)));
     let text = sums::sha256sums(entries.iter().map(|(p, h)| (p.as_str(), h.as_str())));
-    BTreeMap::from([
-        (MANIFEST_PATH, sha256_hex(&m.bytes)),
-        (MANIFEST_JS_PATH, sha256_hex(&js)),
-        (SUMS_PATH, sha256_hex(text.as_bytes())),
-    ])
+    [
+        (MANIFEST_PATH, m.bytes.clone()),
+        (MANIFEST_JS_PATH, js),
+        (SUMS_PATH, text.into_bytes()),
+    ]
+}
+
+/// SHA-256 of each seal file as it must be for this manifest (the
+/// signature aside, which is checked by verifying it).
+pub fn expected_seal(m: &CopyManifest) -> BTreeMap<&'static str, String> {
+    seal_files(m)
+        .into_iter()
+        .map(|(path, bytes)| (path, sha256_hex(&bytes)))
+        .collect()
 }
 
 fn compare(path: &str, seen: Option<&Seen>, size: u64, sha256: &str) -> Option<FileProblem> {

@@ -6,11 +6,8 @@
 use super::observe::{CopyManifest, Observed, Seen};
 use super::report::Repaired;
 use super::source::{is_safe_path, Fetched};
-use crate::seal::manifest::{
-    manifest_js, MANIFEST_JS_PATH, MANIFEST_PATH, SIGNATURE_PATH, SUMS_PATH,
-};
+use crate::seal::manifest::SIGNATURE_PATH;
 use crate::seal::page::sha256_hex;
-use crate::seal::sums;
 use std::path::Path;
 
 fn write_file(root: &Path, path: &str, bytes: &[u8]) -> Result<(), String> {
@@ -78,21 +75,7 @@ pub fn repair(
         }
     }
     // The seal files follow from the reference manifest itself.
-    let js = manifest_js(&reference.bytes);
-    let mut entries: Vec<(String, String)> = reference
-        .manifest
-        .files
-        .iter()
-        .map(|(p, e)| (p.clone(), e.sha256.clone()))
-        .collect();
-    entries.push((MANIFEST_PATH.into(), sha256_hex(&reference.bytes)));
-    entries.push((MANIFEST_JS_PATH.into(), sha256_hex(&js)));
-    let sums_text = sums::sha256sums(entries.iter().map(|(p, h)| (p.as_str(), h.as_str())));
-    let mut seal: Vec<(&str, Vec<u8>)> = vec![
-        (MANIFEST_PATH, reference.bytes.clone()),
-        (MANIFEST_JS_PATH, js),
-        (SUMS_PATH, sums_text.into_bytes()),
-    ];
+    let mut seal: Vec<(&str, Vec<u8>)> = super::judge::seal_files(reference).into();
     if let Some(sig) = reference_signature {
         seal.push((SIGNATURE_PATH, sig.as_bytes().to_vec()));
     }
