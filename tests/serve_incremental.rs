@@ -383,3 +383,64 @@ impl Fixture {
         self.live.apply(changes)
     }
 }
+
+/// The site-wide files `serve` keeps between saves (search index, feed,
+/// sitemap, redirects, explorer tree, graph data, the seal files) follow
+/// every kind of edit exactly as a full build makes them.
+#[test]
+fn site_wide_files_follow_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write(
+        &root.join("book.toml"),
+        "[book]\ntitle = \"Wide\"\nsrc = \"vault\"\n[build]\noutput = \"site\"\n\
+         [mirrors]\nurls = [\"https://example.org/wiki/\", { url = \"https://m.example.net/\", priority = 2, location = \"de\" }]\n",
+    );
+    let vault = root.join("vault");
+    support::gen_vault::generate_vault(&vault.join("gen"), 150, 11).unwrap();
+    write(
+        &vault.join("Dated.md"),
+        "---\ndate: 2024-01-02\naliases: [Old name]\npermalink: /old/dated/\n---\n# Dated\n\nUniqueword zyxwvut and [[Other]].\n",
+    );
+    write(&vault.join("Other.md"), "# Other\n\nPlain text.\n");
+    let config = Config::discover(&root).unwrap();
+    let live = LiveSite::build(config, BuildOptions::default()).unwrap();
+    let mut f = Fixture {
+        _dir: dir,
+        root,
+        vault,
+        live,
+    };
+    f.assert_same_as_full_build("start");
+    let steps = [
+        // Terms leave the index and new ones arrive; the excerpt changes.
+        (
+            "Dated.md",
+            "---\ndate: 2024-01-02\naliases: [Old name]\npermalink: /old/dated/\n---\n# Dated\n\nBrandnewterm qqqxxy only.\n",
+        ),
+        // The date moves the note to the top of the feed and the sitemap.
+        (
+            "Other.md",
+            "---\ndate: 2099-05-06\n---\n# Other\n\nNow the newest note.\n",
+        ),
+        // A title change renames it in the explorer, graph, feed, previews.
+        (
+            "Other.md",
+            "---\ntitle: Other Title\ndate: 2099-05-06\n---\n# Other\n\nNow the newest note.\n",
+        ),
+        // Permalink and alias change: old redirects go, new ones come.
+        (
+            "Dated.md",
+            "---\ndate: 2024-01-02\naliases: [Another name]\npermalink: /new/place.html\n---\n# Dated\n\nBrandnewterm again.\n",
+        ),
+        // A note emptied: it stays in the site with no text.
+        ("Other.md", ""),
+    ];
+    for (rel, text) in steps {
+        f.edit(rel, text);
+        f.assert_same_as_full_build(&format!("edit of {rel}: {text:?}"));
+    }
+    assert!(f.live.site().files.contains_key("sitemap.xml"));
+    assert!(f.live.site().files.contains_key("new/place.html"));
+    assert!(!f.live.site().files.contains_key("old/dated/index.html"));
+}

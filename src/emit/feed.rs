@@ -82,8 +82,8 @@ fn link(config: &Config, path: &str) -> String {
     }
 }
 
-/// `summaries[id]`: text shown for each entry.
-pub fn feed_xml(index: &VaultIndex, config: &Config, summaries: &[String]) -> Vec<u8> {
+/// The notes the feed lists, newest first: (date, note id).
+pub fn latest(index: &VaultIndex) -> Vec<(String, usize)> {
     let mut dated: Vec<(String, usize)> = (0..index.notes.len())
         .filter_map(|id| note_updated(index, id).map(|d| (d, id)))
         .collect();
@@ -92,6 +92,17 @@ pub fn feed_xml(index: &VaultIndex, config: &Config, summaries: &[String]) -> Ve
             .then_with(|| index.notes[a.1].out_path.cmp(&index.notes[b.1].out_path))
     });
     dated.truncate(FEED_ENTRIES);
+    dated
+}
+
+/// The Atom feed of the [`latest`] notes; `summary(id)`: the text shown
+/// for an entry.
+pub fn feed_xml(
+    index: &VaultIndex,
+    config: &Config,
+    dated: &[(String, usize)],
+    summary: impl Fn(usize) -> String,
+) -> Vec<u8> {
     let updated = dated
         .first()
         .map(|d| d.0.clone())
@@ -136,7 +147,7 @@ pub fn feed_xml(index: &VaultIndex, config: &Config, summaries: &[String]) -> Ve
         ));
     }
     xml.push_str("  <generator>Spore</generator>\n");
-    for (date, id) in &dated {
+    for (date, id) in dated {
         let note = &index.notes[*id];
         let entry_id = match config.mirrors.first() {
             Some(_) => link(config, &note.out_path),
@@ -162,9 +173,12 @@ pub fn feed_xml(index: &VaultIndex, config: &Config, summaries: &[String]) -> Ve
         for tag in &note.tags {
             xml.push_str(&format!("    <category term=\"{}\"/>\n", xml_escape(tag)));
         }
-        let summary = summaries.get(*id).map(String::as_str).unwrap_or("");
+        let summary = summary(*id);
         if !summary.is_empty() {
-            xml.push_str(&format!("    <summary>{}</summary>\n", xml_escape(summary)));
+            xml.push_str(&format!(
+                "    <summary>{}</summary>\n",
+                xml_escape(&summary)
+            ));
         }
         xml.push_str("  </entry>\n");
     }

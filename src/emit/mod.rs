@@ -19,6 +19,7 @@ use crate::render::RenderedNote;
 use crate::site::{PageSource, Site};
 use context::{PageContext, PageKind};
 use rayon::prelude::*;
+use std::hash::Hasher;
 pub use theme::{Theme, ThemeError, ThemeSources};
 use thiserror::Error;
 
@@ -167,7 +168,7 @@ pub fn add_site_files(
     theme: &Theme,
     config: &Config,
     degrees: &graph::Degrees,
-    cache: Option<&mut nav_cache::NavCache>,
+    cache: Option<(&mut nav_cache::NavCache, &nav_cache::NavKeys)>,
 ) {
     for note in &index.notes {
         site.pages.insert(
@@ -216,70 +217,231 @@ fn syntax_stylesheets() -> (crate::site::Bytes, crate::site::Bytes) {
 }
 
 /// Search index, explorer tree, graph data, feed, sitemap and redirects
-/// (issue 6: search and navigation that work from `file://`).
+/// (issue 6: search and navigation that work from `file://`). With a cache
+/// (`serve`), each is made again only when what it is made from changed.
 fn add_navigation_files(
     site: &mut Site,
     index: &VaultIndex,
     rendered: &[RenderedNote],
     config: &Config,
     degrees: &graph::Degrees,
-    mut cache: Option<&mut nav_cache::NavCache>,
+    cached: Option<(&mut nav_cache::NavCache, &nav_cache::NavKeys)>,
 ) {
-    let texts: Vec<String> = match cache.as_deref_mut() {
-        Some(cache) => cache.texts(index, rendered),
-        None => (0..index.notes.len())
-            .into_par_iter()
-            .map(|id| note_text(index, rendered, id))
-            .collect(),
+    let (mut cache, keys) = match cached {
+        Some((cache, keys)) => (Some(cache), Some(keys)),
+        None => (None, None),
     };
+    let notes = note_navs(index, rendered, cache.as_deref_mut(), keys);
     let docs: Vec<search::SearchDoc> = index
         .notes
         .iter()
-        .zip(&texts)
-        .map(|(note, text)| search::SearchDoc {
-            title: note.title().to_string(),
-            path: note.out_path.clone(),
-            aliases: note.note.frontmatter.aliases.clone(),
-            tags: note.tags.clone(),
-            text: text.clone(),
+        .zip(&notes)
+        .map(|(note, nav)| search::SearchDoc {
+            title: note.title(),
+            path: &note.out_path,
+            aliases: &note.note.frontmatter.aliases,
+            tags: &note.tags,
+            text: &nav.text,
         })
         .collect();
-    let search = match cache {
-        Some(cache) => search::build_with_terms(&docs, &cache.terms(&docs)),
-        None => search::build(&docs),
+    let terms: Vec<std::sync::Arc<search::DocTerms>> =
+        notes.iter().map(|n| n.terms.clone()).collect();
+    let search = match cache.as_deref_mut() {
+        Some(cache) => {
+            let kept = cache
+                .search
+                .as_mut()
+                .is_some_and(|s| s.update(&docs, &terms));
+            if !kept {
+                cache.search = Some(search::SearchState::from_shared(&docs, terms));
+            }
+            cache.search.as_mut().map(|s| s.index())
+        }
+        None => Some(search::SearchState::from_shared(&docs, terms).index()),
     };
-    for (path, bytes) in search.files {
+    for (path, bytes) in search.into_iter().flat_map(|s| s.files) {
         site.insert(path, bytes);
     }
-    site.insert(nav::TREE_SCRIPT, nav::tree_script(index));
-    site.insert(graph::GRAPH_SCRIPT, graph::graph_script(index, degrees));
-    let summaries: Vec<String> = index
-        .notes
-        .iter()
-        .zip(&texts)
-        .map(|(note, text)| match &note.note.frontmatter.description {
-            Some(d) if !d.is_empty() => d.clone(),
-            _ => text::excerpt(text, 280),
-        })
-        .collect();
-    site.insert(feed::FEED_PATH, feed::feed_xml(index, config, &summaries));
 
-    let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
-        .filter_map(|id| {
-            feed::note_updated(index, id).map(|d| (index.notes[id].out_path.as_str(), d))
-        })
-        .collect();
-    let pages: std::collections::BTreeMap<String, Option<String>> = site
-        .files
-        .keys()
-        .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
-        .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
-        .collect();
-    if let Some(xml) = sitemap::sitemap_xml(config, &pages) {
+    let cards = keys.map(|k| nav_cache::KeyHasher::default().u64s(k.cards).finish());
+    let tree = match (cache.as_deref_mut(), cards) {
+        (Some(cache), Some(cards)) => {
+            let key = folders_key(index, cards);
+            cache.file(nav::TREE_SCRIPT, key, || nav::tree_script(index))
+        }
+        _ => nav::tree_script(index).into(),
+    };
+    site.insert(nav::TREE_SCRIPT, tree);
+    let graph_data = || graph::graph_script(index, degrees);
+    let graph = match (cache.as_deref_mut(), keys, cards) {
+        (Some(cache), Some(keys), Some(cards)) => {
+            let mut h = nav_cache::KeyHasher::default();
+            h.u64s(keys.outlinks).write_u64(cards);
+            cache.file(graph::GRAPH_SCRIPT, h.finish(), graph_data)
+        }
+        _ => graph_data().into(),
+    };
+    site.insert(graph::GRAPH_SCRIPT, graph);
+
+    let latest = match (cache.as_deref_mut(), cards) {
+        (Some(cache), Some(cards)) => match &cache.latest {
+            Some((key, latest)) if *key == cards => latest.clone(),
+            _ => {
+                let latest = feed::latest(index);
+                cache.latest = Some((cards, latest.clone()));
+                latest
+            }
+        },
+        _ => feed::latest(index),
+    };
+    let summary = |id: NoteId| match &index.notes[id].note.frontmatter.description {
+        Some(d) if !d.is_empty() => d.clone(),
+        _ => text::excerpt(&notes[id].text, 280),
+    };
+    let feed_xml = || feed::feed_xml(index, config, &latest, summary);
+    let feed = match (cache.as_deref_mut(), keys) {
+        (Some(cache), Some(keys)) => {
+            let mut h = nav_cache::KeyHasher::default();
+            for (date, id) in &latest {
+                h.write(date.as_bytes());
+                h.u64s(&[*id as u64, keys.render[*id], keys.cards[*id]]);
+            }
+            cache.file(feed::FEED_PATH, h.finish(), feed_xml)
+        }
+        _ => feed_xml().into(),
+    };
+    site.insert(feed::FEED_PATH, feed);
+
+    if !config.mirrors.is_empty() {
+        let sitemap = || {
+            let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
+                .filter_map(|id| {
+                    feed::note_updated(index, id).map(|d| (index.notes[id].out_path.as_str(), d))
+                })
+                .collect();
+            let pages: std::collections::BTreeMap<String, Option<String>> = site
+                .files
+                .keys()
+                .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
+                .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
+                .collect();
+            sitemap::sitemap_xml(config, &pages).unwrap_or_default()
+        };
+        let xml = match (cache.as_deref_mut(), cards) {
+            (Some(cache), Some(cards)) => {
+                let mut h = nav_cache::KeyHasher::default();
+                for path in site.files.keys() {
+                    h.write(path.as_bytes());
+                    h.write_u8(0);
+                }
+                h.write_u64(cards);
+                cache.file(sitemap::SITEMAP_PATH, h.finish(), sitemap)
+            }
+            _ => sitemap().into(),
+        };
         site.insert(sitemap::SITEMAP_PATH, xml);
     }
-    for (path, bytes) in redirects::redirects(index, &site.files, &config.language) {
+    for (path, bytes) in redirect_pages(site, index, config, cache) {
         site.insert(path, bytes);
+    }
+}
+
+/// Each note's text and search terms; with a cache, those of notes whose
+/// render key is unchanged are taken from it.
+fn note_navs(
+    index: &VaultIndex,
+    rendered: &[RenderedNote],
+    cache: Option<&mut nav_cache::NavCache>,
+    keys: Option<&nav_cache::NavKeys>,
+) -> Vec<nav_cache::NoteNav> {
+    let make = |id: NoteId| {
+        let note = &index.notes[id];
+        let text: std::sync::Arc<str> = note_text(index, rendered, id).into();
+        let terms = search::doc_terms(&search::SearchDoc {
+            title: note.title(),
+            path: &note.out_path,
+            aliases: &note.note.frontmatter.aliases,
+            tags: &note.tags,
+            text: &text,
+        });
+        nav_cache::NoteNav {
+            text,
+            terms: terms.into(),
+        }
+    };
+    match (cache, keys) {
+        (Some(cache), Some(keys)) if keys.render.len() == index.notes.len() => {
+            let known = &cache.notes;
+            let navs: Vec<nav_cache::NoteNav> = (0..index.notes.len())
+                .into_par_iter()
+                .map(|id| match known.get(&keys.render[id]) {
+                    Some(nav) => nav.clone(),
+                    None => make(id),
+                })
+                .collect();
+            cache.notes = keys
+                .render
+                .iter()
+                .copied()
+                .zip(navs.iter().cloned())
+                .collect();
+            navs
+        }
+        _ => (0..index.notes.len()).into_par_iter().map(make).collect(),
+    }
+}
+
+/// What the explorer tree is made of: the folders and every note's card.
+fn folders_key(index: &VaultIndex, cards: u64) -> u64 {
+    use std::hash::Hash;
+    let mut h = nav_cache::KeyHasher::default();
+    for (key, folder) in &index.folders {
+        (key, &folder.out_path, &folder.subfolders, &folder.notes).hash(&mut h);
+    }
+    h.write_u64(cards);
+    h.finish()
+}
+
+/// Redirect pages for aliases and permalinks; none to look for when no note
+/// has either.
+fn redirect_pages(
+    site: &Site,
+    index: &VaultIndex,
+    config: &Config,
+    cache: Option<&mut nav_cache::NavCache>,
+) -> Vec<(String, crate::site::Bytes)> {
+    let wanted = |n: &&crate::index::IndexedNote| {
+        let fm = &n.note.frontmatter;
+        fm.permalink.is_some() || !fm.aliases.is_empty()
+    };
+    if !index.notes.iter().any(|n| wanted(&n)) {
+        return Vec::new();
+    }
+    let make = || -> Vec<(String, crate::site::Bytes)> {
+        redirects::redirects(index, &site.files, &config.language)
+            .into_iter()
+            .map(|(path, bytes)| (path, bytes.into()))
+            .collect()
+    };
+    let Some(cache) = cache else { return make() };
+    use std::hash::Hash;
+    let mut h = nav_cache::KeyHasher::default();
+    for path in site.files.keys() {
+        path.hash(&mut h);
+    }
+    for note in index.notes.iter().filter(wanted) {
+        let fm = &note.note.frontmatter;
+        (&note.out_path, note.title(), &fm.aliases, &fm.permalink).hash(&mut h);
+    }
+    config.language.hash(&mut h);
+    let key = h.finish();
+    match &cache.redirects {
+        Some((old, pages)) if *old == key => pages.clone(),
+        _ => {
+            let pages = make();
+            cache.redirects = Some((key, pages.clone()));
+            pages
+        }
     }
 }
 

@@ -1,33 +1,74 @@
-//! What `serve` keeps between rebuilds of the search and navigation files:
-//! each note's plain text and search terms, found again by a hash of what
-//! they are made from. A full build has nothing to keep and passes no cache.
+//! What `serve` keeps between rebuilds of the search and navigation files,
+//! so that a save costs what it changed, not what the vault holds:
+//! - each note's plain text and search terms, by the note's render key
+//!   (equal key, equal HTML, so equal text);
+//! - the search index itself ([`SearchState`]), edited in place;
+//! - every other site-wide file with a hash of what it is made from, made
+//!   again only when that hash changes.
+//!
+//! A full build has nothing to keep and passes no cache.
 
-use super::search::{self, DocTerms, SearchDoc};
-use crate::index::VaultIndex;
-use crate::render::RenderedNote;
-use rayon::prelude::*;
+use super::search::{DocTerms, SearchState};
+use crate::site::Bytes;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
+
+/// Per-note hashes the caller already has (see `serve::keys`): `render`
+/// covers everything a note's HTML is made of, `cards` its output path,
+/// title, description and dates, `outlinks` where its links point.
+pub struct NavKeys<'a> {
+    pub render: &'a [u64],
+    pub cards: &'a [u64],
+    pub outlinks: &'a [u64],
+}
+
+/// One note's text and terms.
+#[derive(Clone)]
+pub(super) struct NoteNav {
+    pub text: Arc<str>,
+    pub terms: Arc<DocTerms>,
+}
 
 #[derive(Default)]
 pub struct NavCache {
-    texts: HashMap<u64, Arc<String>>,
-    terms: HashMap<u64, Arc<DocTerms>>,
+    pub(super) notes: HashMap<u64, NoteNav>,
+    pub(super) search: Option<SearchState>,
+    /// File → (key of its inputs, bytes).
+    files: HashMap<&'static str, (u64, Bytes)>,
+    /// The feed's entries: (key of every note's card, [(date, id)]).
+    pub(super) latest: Option<(u64, Vec<(String, usize)>)>,
+    /// Redirect pages: (key of their inputs, files).
+    pub(super) redirects: Option<(u64, Vec<(String, Bytes)>)>,
 }
 
-fn key(parts: impl Hash) -> u64 {
-    let mut h = Xxh3Hasher::default();
-    parts.hash(&mut h);
-    h.finish()
+impl NavCache {
+    /// The bytes of `name` made from inputs with hash `key`: kept ones when
+    /// the key is the same as last time (the same `Arc`, which the seal
+    /// recognises), else `make()`'s.
+    pub(super) fn file(
+        &mut self,
+        name: &'static str,
+        key: u64,
+        make: impl FnOnce() -> Vec<u8>,
+    ) -> Bytes {
+        if let Some((old, bytes)) = self.files.get(name) {
+            if *old == key {
+                return bytes.clone();
+            }
+        }
+        let bytes: Bytes = make().into();
+        self.files.insert(name, (key, bytes.clone()));
+        bytes
+    }
 }
 
-/// `std::hash::Hasher` over XXH3 (64 bits: a change is never mistaken for
-/// no change in practice).
+/// A hasher over XXH3 for input keys (64 bits: a change is never mistaken
+/// for no change in practice).
 #[derive(Default)]
-struct Xxh3Hasher(xxhash_rust::xxh3::Xxh3Default);
+pub(super) struct KeyHasher(xxhash_rust::xxh3::Xxh3Default);
 
-impl Hasher for Xxh3Hasher {
+impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
     }
@@ -37,43 +78,12 @@ impl Hasher for Xxh3Hasher {
     }
 }
 
-impl NavCache {
-    /// Each note's plain text (see [`super::note_text`]), reusing the
-    /// texts of notes whose title and HTML are unchanged.
-    pub fn texts(&mut self, index: &VaultIndex, rendered: &[RenderedNote]) -> Vec<String> {
-        let keys: Vec<u64> = index
-            .notes
-            .par_iter()
-            .zip(rendered)
-            .map(|(note, r)| key((note.title(), &r.html)))
-            .collect();
-        let texts: Vec<Arc<String>> = keys
-            .par_iter()
-            .enumerate()
-            .map(|(id, k)| match self.texts.get(k) {
-                Some(text) => text.clone(),
-                None => Arc::new(super::note_text(index, rendered, id)),
-            })
-            .collect();
-        self.texts = keys.into_iter().zip(texts.iter().cloned()).collect();
-        texts.iter().map(|t| t.as_str().to_string()).collect()
-    }
-
-    /// Each doc's search terms, reusing those of unchanged docs.
-    pub fn terms(&mut self, docs: &[SearchDoc]) -> Vec<Arc<DocTerms>> {
-        let keys: Vec<u64> = docs
-            .par_iter()
-            .map(|d| key((&d.title, &d.aliases, &d.tags, &d.text)))
-            .collect();
-        let terms: Vec<Arc<DocTerms>> = keys
-            .par_iter()
-            .zip(docs)
-            .map(|(k, doc)| match self.terms.get(k) {
-                Some(terms) => terms.clone(),
-                None => Arc::new(search::doc_terms(doc)),
-            })
-            .collect();
-        self.terms = keys.into_iter().zip(terms.iter().cloned()).collect();
-        terms
+impl KeyHasher {
+    pub(super) fn u64s(&mut self, values: &[u64]) -> &mut Self {
+        for v in values {
+            self.0.update(&v.to_le_bytes());
+        }
+        self.0.update(&(values.len() as u64).to_le_bytes());
+        self
     }
 }

@@ -100,6 +100,62 @@ impl Manifest {
 /// `integrity/manifest.js`: the manifest as a classic script, for pages
 /// opened from `file://` where `fetch` is blocked. Derived byte for byte
 /// from manifest.json, so `verify` can recompute and compare it.
+/// One file's member of the manifest's `files` object, exactly as
+/// [`Manifest::to_canonical_json`] writes it (without the separating comma).
+pub fn file_member(path: &str, entry: &FileEntry) -> String {
+    fn string(s: &str) -> String {
+        serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+    }
+    let mut out = format!(
+        "    {}: {{\n      \"sha256\": {},\n      \"size\": {}",
+        string(path),
+        string(&entry.sha256),
+        entry.size
+    );
+    let optional = [
+        ("source", &entry.source),
+        ("source_sha256", &entry.source_sha256),
+        ("title", &entry.title),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            out.push_str(&format!(",\n      \"{name}\": {}", string(value)));
+        }
+    }
+    out.push_str("\n    }");
+    out
+}
+
+impl Manifest {
+    /// The canonical JSON of this manifest with `members` (each from
+    /// [`file_member`], in path order) as its files, in place of
+    /// `self.files`: the seal keeps each file's member between `serve`
+    /// rebuilds instead of serialising every entry again.
+    pub fn canonical_json_with<'a>(&self, members: impl Iterator<Item = &'a str>) -> Vec<u8> {
+        let mut outline = self.clone();
+        outline.files.clear();
+        let text = String::from_utf8(outline.to_canonical_json()).unwrap_or_default();
+        // Strings cannot hold a raw line break, so this marks the field.
+        let empty = "\n  \"files\": {},\n";
+        let Some(at) = text.find(empty) else {
+            return self.to_canonical_json();
+        };
+        let mut out = String::with_capacity(text.len() + 256 * 1024);
+        out.push_str(&text[..at]);
+        out.push_str("\n  \"files\": {");
+        let mut first = true;
+        for member in members {
+            out.push_str(if first { "\n" } else { ",\n" });
+            out.push_str(member);
+            first = false;
+        }
+        out.push_str(if first { "}" } else { "\n  }" });
+        out.push_str(",\n");
+        out.push_str(&text[at + empty.len()..]);
+        out.into_bytes()
+    }
+}
+
 pub fn manifest_js(manifest_json: &[u8]) -> Vec<u8> {
     let json = String::from_utf8_lossy(manifest_json);
     format!(

@@ -5,10 +5,9 @@
 //! URLs only (no hash), which keeps this file free of the manifest's hash so
 //! the manifest can list (and the signature cover) this file.
 
-use super::manifest::{FileEntry, MirrorEntry, SEAL_FILES};
+use super::manifest::{MirrorEntry, SEAL_FILES};
 use crate::portable::encode_path;
 use crate::render::escape::markup as xml_escape;
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 fn write_urls(out: &mut String, path: &str, mirrors: &[MirrorEntry]) {
@@ -33,10 +32,21 @@ fn write_urls(out: &mut String, path: &str, mirrors: &[MirrorEntry]) {
     }
 }
 
-/// The metalink document for `files` (without the seal files, which are
-/// added URL-only).
-pub fn metalink(
-    files: &BTreeMap<String, FileEntry>,
+/// One file's `<file>` element, with a URL on every mirror.
+pub fn file_element(path: &str, size: u64, sha256: &str, mirrors: &[MirrorEntry]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "  <file name=\"{}\">", xml_escape(path));
+    let _ = writeln!(out, "    <size>{size}</size>");
+    let _ = writeln!(out, "    <hash type=\"sha-256\">{sha256}</hash>");
+    write_urls(&mut out, path, mirrors);
+    out.push_str("  </file>\n");
+    out
+}
+
+/// The Metalink document over the files' [`file_element`]s (in path
+/// order), plus the seal files, which have no fixed hash.
+pub fn metalink<'a>(
+    files: impl Iterator<Item = &'a str>,
     mirrors: &[MirrorEntry],
     generator: &str,
     published: &str,
@@ -46,12 +56,8 @@ pub fn metalink(
     out.push_str("<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">\n");
     let _ = writeln!(out, "  <generator>{}</generator>", xml_escape(generator));
     let _ = writeln!(out, "  <published>{}</published>", xml_escape(published));
-    for (path, entry) in files {
-        let _ = writeln!(out, "  <file name=\"{}\">", xml_escape(path));
-        let _ = writeln!(out, "    <size>{}</size>", entry.size);
-        let _ = writeln!(out, "    <hash type=\"sha-256\">{}</hash>", entry.sha256);
-        write_urls(&mut out, path, mirrors);
-        out.push_str("  </file>\n");
+    for element in files {
+        out.push_str(element);
     }
     for path in SEAL_FILES {
         let _ = writeln!(out, "  <file name=\"{}\">", xml_escape(path));

@@ -17,7 +17,7 @@ pub mod sums;
 pub mod version;
 
 use crate::config::Config;
-use crate::site::{Bytes, Site};
+use crate::site::{Bytes, PageSource, Site};
 pub use manifest::SEAL_FILES;
 use manifest::{
     FileEntry, Manifest, MirrorEntry, SiteInfo, FORMAT, MANIFEST_JS_PATH, MANIFEST_PATH,
@@ -95,33 +95,72 @@ pub fn site_id(public_key: Option<&str>, title: &str) -> String {
         .unwrap_or_else(|| sha256_hex(title.as_bytes())[..16].to_string())
 }
 
-fn entry(bytes: &[u8]) -> FileEntry {
-    FileEntry {
-        sha256: sha256_hex(bytes),
-        size: bytes.len() as u64,
-        source: None,
-        source_sha256: None,
-        title: None,
+/// What the seal files say about one sealed file: its lines in the
+/// manifest, in `SHA256SUMS` and in the Metalink file.
+struct Parts {
+    member: String,
+    line: String,
+    element: String,
+}
+
+impl Parts {
+    fn of(path: &str, bytes: &[u8], source: Option<&PageSource>, mirrors: &[MirrorEntry]) -> Parts {
+        let entry = FileEntry {
+            sha256: sha256_hex(bytes),
+            size: bytes.len() as u64,
+            source: source.map(|s| s.source.clone()),
+            source_sha256: source.map(|s| s.source_sha256.clone()),
+            title: source.map(|s| s.title.clone()),
+        };
+        Parts {
+            member: manifest::file_member(path, &entry),
+            line: sums::line(path, &entry.sha256),
+            element: metalink::file_element(path, entry.size, &entry.sha256, mirrors),
+        }
     }
+}
+
+/// A page with its integrity block filled in (other files as they are).
+fn seal_file(
+    path: &str,
+    bytes: &Bytes,
+    source: Option<&PageSource>,
+    page_seal: &PageSeal,
+) -> Bytes {
+    if path.ends_with(".html") {
+        if let Some(sealed) = page::seal_page(path, bytes, source, page_seal) {
+            return sealed.into();
+        }
+    }
+    bytes.clone()
 }
 
 /// What sealing each file gave last time, for `serve`, which seals the
 /// whole site after every save. `serve` hands in the very same bytes
 /// (`Arc`) for a file it did not rebuild, and the cache holds them alive,
 /// so pointer equality means equal bytes: such a file is neither patched
-/// nor hashed again.
+/// nor hashed again, and its lines in the seal files are reused.
 #[derive(Default)]
 pub struct SealCache {
     /// Public key, mirrors and site id the entries were sealed with.
-    params: Option<(Option<String>, Vec<String>, String)>,
-    files: std::collections::HashMap<String, SealedFile>,
+    params: Option<(Option<String>, Vec<MirrorEntry>, String)>,
+    /// By path, in path order.
+    files: Vec<(String, SealedFile)>,
 }
 
 struct SealedFile {
     input: Bytes,
-    source: Option<crate::site::PageSource>,
+    source: Option<PageSource>,
     output: Bytes,
-    sha256: String,
+    parts: Parts,
+}
+
+/// `integrity/verify.js`, shared by every seal in the process.
+fn verify_js() -> Bytes {
+    static BYTES: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    BYTES
+        .get_or_init(|| Bytes::from(VERIFY_JS.as_bytes()))
+        .clone()
 }
 
 /// Seals the site: patches every page's integrity marker and adds the
@@ -168,143 +207,157 @@ pub fn seal_cached(
 
     // Nothing from a previous seal may survive (the folder is reserved).
     site.files.retain(|p, _| !p.starts_with("integrity/"));
-    site.insert(VERIFY_JS_PATH, VERIFY_JS.as_bytes().to_vec());
+    site.insert(VERIFY_JS_PATH, verify_js());
 
     let page_seal = PageSeal {
         public_key: public_key.as_deref(),
         mirrors: &mirror_urls,
         site_id: &id,
     };
-    if let Some(cache) = cache {
-        let files = seal_files_cached(&mut site, &page_seal, cache);
-        return finish(
-            site, config, inputs, files, public_key, id, mirrors, version, built,
-        );
+    let header = Header {
+        config,
+        inputs,
+        public_key: public_key.clone(),
+        id: id.clone(),
+        mirrors,
+        version,
+        built,
+    };
+    match cache {
+        Some(cache) => {
+            seal_files_cached(&mut site, &page_seal, &header.mirrors, cache);
+            let parts: Vec<&Parts> = cache.files.iter().map(|(_, f)| &f.parts).collect();
+            finish(site, &parts, header)
+        }
+        None => {
+            // Each page is replaced where it stands, so the unsealed copy
+            // is freed at once instead of every page being held twice.
+            let pages = &site.pages;
+            let mirrors = &header.mirrors;
+            let parts: Vec<Parts> = site
+                .files
+                .par_iter_mut()
+                .map(|(path, bytes)| {
+                    let source = pages.get(path);
+                    *bytes = seal_file(path, bytes, source, &page_seal);
+                    Parts::of(path, bytes, source, mirrors)
+                })
+                .collect();
+            let parts: Vec<&Parts> = parts.iter().collect();
+            finish(site, &parts, header)
+        }
     }
-    // Each page is replaced where it stands, so the unsealed copy is freed
-    // at once instead of every page being held twice.
-    let pages = &site.pages;
-    site.files
-        .par_iter_mut()
-        .filter(|(path, _)| path.ends_with(".html"))
-        .for_each(|(path, bytes)| {
-            if let Some(sealed) = page::seal_page(path, bytes, pages.get(path), &page_seal) {
-                *bytes = sealed.into();
-            }
-        });
-
-    let files: BTreeMap<String, FileEntry> = site
-        .files
-        .par_iter()
-        .map(|(path, bytes)| {
-            let mut e = entry(bytes);
-            if let Some(src) = site.pages.get(path) {
-                e.source = Some(src.source.clone());
-                e.source_sha256 = Some(src.source_sha256.clone());
-                e.title = Some(src.title.clone());
-            }
-            (path.clone(), e)
-        })
-        .collect();
-
-    finish(
-        site, config, inputs, files, public_key, id, mirrors, version, built,
-    )
 }
 
-/// Patches pages and hashes files, taking unchanged ones from `cache`;
-/// returns every file's manifest entry.
+/// Patches pages and hashes files, taking unchanged ones from `cache`,
+/// which afterwards holds every file of `site`, in its order.
 fn seal_files_cached(
     site: &mut Site,
     page_seal: &PageSeal,
+    mirrors: &[MirrorEntry],
     cache: &mut SealCache,
-) -> BTreeMap<String, FileEntry> {
+) {
     let params = (
         page_seal.public_key.map(str::to_string),
-        page_seal.mirrors.to_vec(),
+        mirrors.to_vec(),
         page_seal.site_id.to_string(),
     );
     if cache.params.as_ref() != Some(&params) {
         cache.files.clear();
         cache.params = Some(params);
     }
-    let known = &cache.files;
+    // Both lists are in path order: one walk pairs each file with what the
+    // cache has under its name.
+    let mut known = std::mem::take(&mut cache.files).into_iter().peekable();
+    let mut jobs: Vec<(&String, &Bytes, Option<(String, SealedFile)>)> =
+        Vec::with_capacity(site.files.len());
+    for (path, bytes) in &site.files {
+        while known.next_if(|(p, _)| p < path).is_some() {}
+        jobs.push((path, bytes, known.next_if(|(p, _)| p == path)));
+    }
+    drop(known);
     let pages = &site.pages;
-    let sealed: Vec<(String, SealedFile)> = site
-        .files
-        .par_iter()
-        .map(|(path, bytes)| {
+    let sealed: Vec<(String, SealedFile)> = jobs
+        .into_par_iter()
+        .map(|(path, bytes, old)| {
             let source = pages.get(path);
-            let hit = known
-                .get(path)
-                .filter(|c| std::sync::Arc::ptr_eq(&c.input, bytes) && c.source.as_ref() == source);
-            let file = match hit {
-                Some(c) => SealedFile {
-                    input: bytes.clone(),
-                    source: source.cloned(),
-                    output: c.output.clone(),
-                    sha256: c.sha256.clone(),
-                },
-                None => {
-                    let output: Bytes = if path.ends_with(".html") {
-                        page::seal_page(path, bytes, source, page_seal)
-                            .map(Bytes::from)
-                            .unwrap_or_else(|| bytes.clone())
-                    } else {
-                        bytes.clone()
-                    };
-                    SealedFile {
+            match old {
+                Some((path, file))
+                    if std::sync::Arc::ptr_eq(&file.input, bytes)
+                        && file.source.as_ref() == source =>
+                {
+                    (path, file)
+                }
+                _ => {
+                    let output = seal_file(path, bytes, source, page_seal);
+                    let parts = Parts::of(path, &output, source, mirrors);
+                    let file = SealedFile {
                         input: bytes.clone(),
                         source: source.cloned(),
-                        sha256: sha256_hex(&output),
                         output,
-                    }
+                        parts,
+                    };
+                    (path.clone(), file)
                 }
-            };
-            (path.clone(), file)
+            }
         })
         .collect();
-    let mut files = BTreeMap::new();
-    for (path, file) in &sealed {
-        let source = site.pages.get(path);
-        files.insert(
-            path.clone(),
-            FileEntry {
-                sha256: file.sha256.clone(),
-                size: file.output.len() as u64,
-                source: source.map(|s| s.source.clone()),
-                source_sha256: source.map(|s| s.source_sha256.clone()),
-                title: source.map(|s| s.title.clone()),
-            },
-        );
+    for (bytes, (_, file)) in site.files.values_mut().zip(&sealed) {
+        *bytes = file.output.clone();
     }
-    for (path, file) in &sealed {
-        site.files.insert(path.clone(), file.output.clone());
-    }
-    cache.files = sealed.into_iter().collect();
-    files
+    cache.files = sealed;
 }
 
-/// The `integrity/` files over the sealed files' entries.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    mut site: Site,
-    config: &Config,
-    inputs: &SealInputs,
-    mut files: BTreeMap<String, FileEntry>,
+/// What the seal files say about the site as a whole.
+struct Header<'a> {
+    config: &'a Config,
+    inputs: &'a SealInputs,
     public_key: Option<String>,
     id: String,
     mirrors: Vec<MirrorEntry>,
     version: i64,
     built: String,
-) -> Result<(Site, SealSummary), SealError> {
-    let meta4 = metalink::metalink(&files, &mirrors, &generator(), &built).into_bytes();
-    files.insert(METALINK_PATH.to_string(), entry(&meta4));
-    site.insert(METALINK_PATH, meta4);
+}
 
-    let manifest = Manifest {
+/// The `integrity/` files over the sealed files (`parts`: one per file of
+/// `site`, in its order).
+fn finish(
+    mut site: Site,
+    parts: &[&Parts],
+    header: Header,
+) -> Result<(Site, SealSummary), SealError> {
+    let Header {
+        config,
+        inputs,
+        public_key,
+        id,
+        mirrors,
+        version,
+        built,
+    } = header;
+    let meta4 = metalink::metalink(
+        parts.iter().map(|p| p.element.as_str()),
+        &mirrors,
+        &generator(),
+        &built,
+    )
+    .into_bytes();
+    let meta4_parts = Parts::of(METALINK_PATH, &meta4, None, &mirrors);
+
+    // Every file the manifest lists, in path order: the site's files and
+    // the Metalink file among them.
+    let mut listed: Vec<(&str, &Parts)> = site
+        .files
+        .keys()
+        .map(String::as_str)
+        .zip(parts.iter().copied())
+        .collect();
+    let at = listed.partition_point(|(p, _)| *p < METALINK_PATH);
+    listed.insert(at, (METALINK_PATH, &meta4_parts));
+
+    let outline = Manifest {
         built: built.clone(),
-        files,
+        files: BTreeMap::new(),
         format: FORMAT.into(),
         generator: generator(),
         mirrors,
@@ -315,16 +368,18 @@ fn finish(
         },
         version,
     };
-    let manifest_json = manifest.to_canonical_json();
+    let manifest_json = outline.canonical_json_with(listed.iter().map(|(_, p)| p.member.as_str()));
     let manifest_js = manifest::manifest_js(&manifest_json);
-    let mut sum_entries: Vec<(String, String)> = manifest
-        .files
+    let json_line = sums::line(MANIFEST_PATH, &sha256_hex(&manifest_json));
+    let js_line = sums::line(MANIFEST_JS_PATH, &sha256_hex(&manifest_js));
+    let mut lines: Vec<(&str, &str)> = listed
         .iter()
-        .map(|(p, e)| (p.clone(), e.sha256.clone()))
+        .map(|(path, p)| (*path, p.line.as_str()))
         .collect();
-    sum_entries.push((MANIFEST_PATH.into(), sha256_hex(&manifest_json)));
-    sum_entries.push((MANIFEST_JS_PATH.into(), sha256_hex(&manifest_js)));
-    let sums = sums::sha256sums(sum_entries.iter().map(|(p, h)| (p.as_str(), h.as_str())));
+    lines.push((MANIFEST_PATH, &json_line));
+    lines.push((MANIFEST_JS_PATH, &js_line));
+    lines.sort_by(|a, b| a.0.cmp(b.0));
+    let sums: String = lines.iter().map(|(_, line)| *line).collect();
 
     let signed_by = match &inputs.signer {
         Some(signer) => {
@@ -334,6 +389,7 @@ fn finish(
         }
         None => None,
     };
+    site.insert(METALINK_PATH, meta4);
     site.insert(MANIFEST_PATH, manifest_json);
     site.insert(MANIFEST_JS_PATH, manifest_js);
     site.insert(SUMS_PATH, sums.into_bytes());

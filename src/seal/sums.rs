@@ -8,17 +8,22 @@ pub fn sha256sums<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Stri
     lines.sort_unstable();
     let mut out = String::new();
     for (path, sha256) in lines {
-        if path.contains(['\\', '\n', '\r']) {
-            let escaped = path
-                .replace('\\', "\\\\")
-                .replace('\n', "\\n")
-                .replace('\r', "\\r");
-            out.push_str(&format!("\\{sha256}  {escaped}\n"));
-        } else {
-            out.push_str(&format!("{sha256}  {path}\n"));
-        }
+        out.push_str(&line(path, sha256));
     }
     out
+}
+
+/// The line of one file.
+pub fn line(path: &str, sha256: &str) -> String {
+    if path.contains(['\\', '\n', '\r']) {
+        let escaped = path
+            .replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r");
+        format!("\\{sha256}  {escaped}\n")
+    } else {
+        format!("{sha256}  {path}\n")
+    }
 }
 
 #[cfg(test)]

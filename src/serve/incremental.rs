@@ -128,7 +128,8 @@ impl LiveSite {
         let links = all_links(&index);
         let keys = Keys::compute(&index, &links);
         let degrees = emit::graph::Degrees::new(&index);
-        let page_keys = keys.pages(&index, &degrees);
+        let outlinks = super::keys::outlink_hashes(&index);
+        let page_keys = keys.pages(&index, &degrees, &outlinks);
         let mut pages = HashMap::with_capacity(page_keys.len());
         for (_, path, key) in page_keys {
             if let Some(bytes) = stages.site.files.get(&path) {
@@ -144,7 +145,7 @@ impl LiveSite {
             Some(&mut seal_cache),
         )?;
         let sealed = Arc::new(sealed.0);
-        Ok(LiveSite {
+        let mut live = LiveSite {
             config,
             options,
             theme_sources: stages.theme_sources,
@@ -162,7 +163,11 @@ impl LiveSite {
             seal_cache,
             sealed,
             pending: Changes::default(),
-        })
+        };
+        // An empty rebuild fills the caches of the site-wide files, so the
+        // first save costs what every later one does.
+        live.apply(Changes::default())?;
+        Ok(live)
     }
 
     /// The site as `spore build` would write it.
@@ -498,7 +503,8 @@ impl LiveSite {
         lap(summary, "render", &mut clock);
 
         let degrees = emit::graph::Degrees::new(index);
-        let page_keys = self.keys.pages(index, &degrees);
+        let outlinks = super::keys::outlink_hashes(index);
+        let page_keys = self.keys.pages(index, &degrees, &outlinks);
         lap(summary, "page keys", &mut clock);
         let builder = ContextBuilder::new(index, &self.rendered, &self.config);
         let pages = emit::Pages {
@@ -548,7 +554,14 @@ impl LiveSite {
             &self.theme,
             &self.config,
             &degrees,
-            Some(&mut self.nav_cache),
+            Some((
+                &mut self.nav_cache,
+                &emit::nav_cache::NavKeys {
+                    render: &self.keys.render,
+                    cards: self.keys.cards(),
+                    outlinks: &outlinks,
+                },
+            )),
         );
         lap(summary, "site files", &mut clock);
         let (sealed, _) = pipeline::seal_stage(

@@ -105,22 +105,23 @@ impl Keys {
         *self == Keys::compute(index, links)
     }
 
+    /// What lists, backlinks and outlinks show of each note.
+    pub fn cards(&self) -> &[u64] {
+        &self.cards
+    }
+
     /// Every page with its output path and page key, in emit order.
-    pub fn pages(&self, index: &VaultIndex, degrees: &Degrees) -> Vec<(PageId, String, u64)> {
-        // Each note's outlinks, for the graphs.
-        let outlinks: Vec<u64> = index
-            .outlinks
-            .par_iter()
-            .map(|outs| {
-                let mut h = hasher();
-                outs.hash(&mut h);
-                h.finish()
-            })
-            .collect();
+    /// `outlinks`: [`outlink_hashes`].
+    pub fn pages(
+        &self,
+        index: &VaultIndex,
+        degrees: &Degrees,
+        outlinks: &[u64],
+    ) -> Vec<(PageId, String, u64)> {
         // The site graph: which notes, their titles, and every link.
         let site_graph = {
             let mut h = hasher();
-            for (card, outs) in self.cards.iter().zip(&outlinks) {
+            for (card, outs) in self.cards.iter().zip(outlinks) {
                 (card, outs).hash(&mut h);
             }
             h.finish()
@@ -190,6 +191,19 @@ impl Keys {
             })
             .collect()
     }
+}
+
+/// Each note's outlinks as a hash, for the graphs.
+pub fn outlink_hashes(index: &VaultIndex) -> Vec<u64> {
+    index
+        .outlinks
+        .par_iter()
+        .map(|outs| {
+            let mut h = hasher();
+            outs.hash(&mut h);
+            h.finish()
+        })
+        .collect()
 }
 
 /// A fast hasher for keys: each byte string is hashed whole with XXH3 and
