@@ -269,8 +269,8 @@ fn seal_files_cached(
     // Both lists are in path order: one walk pairs each file with what the
     // cache has under its name.
     let mut known = std::mem::take(&mut cache.files).into_iter().peekable();
-    let mut jobs: Vec<(&String, &Bytes, Option<(String, SealedFile)>)> =
-        Vec::with_capacity(site.files.len());
+    type Job<'a> = (&'a String, &'a Bytes, Option<(String, SealedFile)>);
+    let mut jobs: Vec<Job> = Vec::with_capacity(site.files.len());
     for (path, bytes) in &site.files {
         while known.next_if(|(p, _)| p < path).is_some() {}
         jobs.push((path, bytes, known.next_if(|(p, _)| p == path)));
