@@ -109,6 +109,12 @@ pub struct LiveSite {
     moved_renders: Option<HashMap<String, (u64, RenderedNote)>>,
     /// Output path → (page key, bytes).
     pages: HashMap<String, (u64, Bytes)>,
+    /// Every page with its path and key, in emit order, as last computed.
+    page_keys: Vec<(PageId, String, u64)>,
+    /// Each note's outlinks (hashed) and the local-graph neighbours made
+    /// from them, kept while no link moves.
+    outlinks: Vec<u64>,
+    degrees: emit::graph::Degrees,
     /// Each note's text and search terms, for the search and navigation files.
     nav_cache: emit::nav_cache::NavCache,
     /// Each file's sealed bytes and hash, for the next seal.
@@ -131,9 +137,9 @@ impl LiveSite {
         let outlinks = super::keys::outlink_hashes(&index);
         let page_keys = keys.pages(&index, &degrees, &outlinks);
         let mut pages = HashMap::with_capacity(page_keys.len());
-        for (_, path, key) in page_keys {
-            if let Some(bytes) = stages.site.files.get(&path) {
-                pages.insert(path, (key, bytes.clone()));
+        for (_, path, key) in &page_keys {
+            if let Some(bytes) = stages.site.files.get(path) {
+                pages.insert(path.clone(), (*key, bytes.clone()));
             }
         }
         let mut seal_cache = crate::seal::SealCache::default();
@@ -159,6 +165,9 @@ impl LiveSite {
             rendered: stages.rendered,
             moved_renders: None,
             pages,
+            page_keys,
+            outlinks,
+            degrees,
             nav_cache: emit::nav_cache::NavCache::default(),
             seal_cache,
             sealed,
@@ -458,11 +467,16 @@ impl LiveSite {
         let mut clock = Instant::now();
         let index = &self.index;
         let old_render = std::mem::take(&mut self.keys.render);
+        // The keys before an in-place update, when it stayed in place.
+        let mut before = None;
         let keys = match (&patched, self.moved_renders.is_none()) {
             (Some(patched), true) => {
                 let mut keys = std::mem::take(&mut self.keys);
                 keys.render = old_render.clone();
-                keys.update(index, &self.links, patched);
+                let kept = keys.clone();
+                if keys.update(index, &self.links, patched) {
+                    before = Some(kept);
+                }
                 keys
             }
             _ => Keys::compute(index, &self.links),
@@ -502,15 +516,25 @@ impl LiveSite {
         self.rendered = rendered;
         lap(summary, "render", &mut clock);
 
-        let degrees = emit::graph::Degrees::new(index);
         let outlinks = super::keys::outlink_hashes(index);
-        let page_keys = self.keys.pages(index, &degrees, &outlinks);
+        let same_links = outlinks == self.outlinks;
+        if !same_links {
+            self.degrees = emit::graph::Degrees::new(index);
+        }
+        let degrees = &self.degrees;
+        let page_keys = match before {
+            Some(before) if same_links => {
+                self.keys
+                    .pages_after(&before, &self.page_keys, index, degrees, &outlinks)
+            }
+            _ => self.keys.pages(index, degrees, &outlinks),
+        };
         lap(summary, "page keys", &mut clock);
         let builder = ContextBuilder::new(index, &self.rendered, &self.config);
         let pages = emit::Pages {
             index,
             builder: &builder,
-            degrees: &degrees,
+            degrees,
         };
         let stale: Vec<&(PageId, String, u64)> = page_keys
             .iter()
@@ -553,7 +577,7 @@ impl LiveSite {
             &self.rendered,
             &self.theme,
             &self.config,
-            &degrees,
+            degrees,
             Some((
                 &mut self.nav_cache,
                 &emit::nav_cache::NavKeys {
@@ -574,6 +598,8 @@ impl LiveSite {
         lap(summary, "seal", &mut clock);
         summary.site_changed = !same_files(&self.sealed, &sealed);
         self.sealed = Arc::new(sealed);
+        self.page_keys = page_keys;
+        self.outlinks = outlinks;
         Ok(())
     }
 }

@@ -64,11 +64,13 @@ impl Keys {
 
     /// After [`crate::index::patch::replace_notes`]: recomputes what the
     /// patch can have changed.
-    pub fn update(&mut self, index: &VaultIndex, links: &Links, patched: &Patched) {
+    /// Returns false when it had to compute every key afresh (the tags
+    /// changed).
+    pub fn update(&mut self, index: &VaultIndex, links: &Links, patched: &Patched) -> bool {
         let tags = tags_hash(index);
         if tags != self.tags || self.surfaces.len() != index.notes.len() {
             *self = Keys::compute(index, links);
-            return;
+            return false;
         }
         let linking = |ids: &[NoteId]| -> BTreeSet<NoteId> {
             ids.iter()
@@ -98,6 +100,7 @@ impl Keys {
         for id in parts {
             self.note_parts[id] = note_part(index, self, &tag_pages, id);
         }
+        true
     }
 
     /// Whether every cached part equals a fresh computation.
@@ -118,78 +121,149 @@ impl Keys {
         degrees: &Degrees,
         outlinks: &[u64],
     ) -> Vec<(PageId, String, u64)> {
-        // The site graph: which notes, their titles, and every link.
+        let inputs = PageInputs::new(self, index, degrees, outlinks);
+        emit::page_list(index)
+            .into_par_iter()
+            .filter_map(|page| inputs.key(page))
+            .collect()
+    }
+
+    /// [`Keys::pages`] after an [`Keys::update`] that kept every link where
+    /// it was (same `outlinks` as for `previous`): a note page is hashed
+    /// again only when its note or a neighbour in its local graph shows
+    /// something new; the few list pages always are.
+    pub fn pages_after(
+        &self,
+        before: &Keys,
+        previous: &[(PageId, String, u64)],
+        index: &VaultIndex,
+        degrees: &Degrees,
+        outlinks: &[u64],
+    ) -> Vec<(PageId, String, u64)> {
+        let n = index.notes.len();
+        let mut near = vec![false; n];
+        for id in 0..n {
+            let changed = before.cards.get(id) != Some(&self.cards[id])
+                || before.note_parts.get(id) != Some(&self.note_parts[id]);
+            if changed {
+                near[id] = true;
+                for &other in &degrees.neighbours[id] {
+                    near[other] = true;
+                }
+            }
+        }
+        let inputs = PageInputs::new(self, index, degrees, outlinks);
+        previous
+            .par_iter()
+            .filter_map(|(page, path, key)| match page {
+                PageId::Note(id) if !near.get(*id).copied().unwrap_or(true) => {
+                    Some((page.clone(), path.clone(), *key))
+                }
+                _ => inputs.key(page.clone()),
+            })
+            .collect()
+    }
+}
+
+/// What page keys are made of, besides the per-note keys.
+struct PageInputs<'a> {
+    keys: &'a Keys,
+    index: &'a VaultIndex,
+    degrees: &'a Degrees,
+    outlinks: &'a [u64],
+    /// The site graph: which notes, their titles, and every link.
+    site_graph: u64,
+}
+
+impl<'a> PageInputs<'a> {
+    fn new(
+        keys: &'a Keys,
+        index: &'a VaultIndex,
+        degrees: &'a Degrees,
+        outlinks: &'a [u64],
+    ) -> PageInputs<'a> {
         let site_graph = {
             let mut h = hasher();
-            for (card, outs) in self.cards.iter().zip(outlinks) {
+            for (card, outs) in keys.cards.iter().zip(outlinks) {
                 (card, outs).hash(&mut h);
             }
             h.finish()
         };
-        emit::page_list(index)
-            .into_par_iter()
-            .filter_map(|page| {
-                let mut h = hasher();
-                let path = match &page {
-                    PageId::Note(id) => {
-                        let note = &index.notes[*id];
-                        (0u8, self.note_parts[*id]).hash(&mut h);
-                        hash_breadcrumbs(index, note.note.folder(), &mut h);
-                        // The local graph: the neighbours, how connected
-                        // each is, what they show and how they link.
-                        (&note.out_path, outlinks[*id]).hash(&mut h);
-                        for &n in &degrees.neighbours[*id] {
-                            (n, self.cards[n], degrees.neighbours[n].len(), outlinks[n])
-                                .hash(&mut h);
-                        }
-                        note.out_path.clone()
-                    }
-                    PageId::Folder(key) => {
-                        let folder = index.folders.get(key)?;
-                        (1u8, &folder.path, &folder.out_path).hash(&mut h);
-                        folder
-                            .folder_note
-                            .map(|id| self.note_parts[id])
-                            .hash(&mut h);
-                        hash_breadcrumbs(index, &folder.path, &mut h);
-                        for sub in &folder.subfolders {
-                            let entry = index.folders.get(sub);
-                            let shown =
-                                entry.map(|f| (&f.out_path, f.notes.len() + f.subfolders.len()));
-                            (sub, shown).hash(&mut h);
-                        }
-                        for &id in &folder.notes {
-                            self.cards[id].hash(&mut h);
-                        }
-                        folder.out_path.clone()
-                    }
-                    PageId::Graph => {
-                        (5u8, site_graph).hash(&mut h);
-                        emit::graph::GRAPH_PAGE.to_string()
-                    }
-                    PageId::AllTags => {
-                        2u8.hash(&mut h);
-                        for tag in index.tags.values() {
-                            (&tag.name, &tag.out_path, tag.notes.len()).hash(&mut h);
-                        }
-                        "tags/index.html".to_string()
-                    }
-                    PageId::Tag(key) => {
-                        let tag = index.tags.get(key)?;
-                        (3u8, &tag.name, &tag.out_path).hash(&mut h);
-                        for &id in &tag.notes {
-                            self.cards[id].hash(&mut h);
-                        }
-                        tag.out_path.clone()
-                    }
-                    PageId::NotFound => {
-                        4u8.hash(&mut h);
-                        "404.html".to_string()
-                    }
-                };
-                Some((page, path, h.finish()))
-            })
-            .collect()
+        PageInputs {
+            keys,
+            index,
+            degrees,
+            outlinks,
+            site_graph,
+        }
+    }
+
+    /// The page's output path and key (`None` for a page the index lacks).
+    fn key(&self, page: PageId) -> Option<(PageId, String, u64)> {
+        let PageInputs {
+            keys,
+            index,
+            degrees,
+            outlinks,
+            site_graph,
+        } = *self;
+        let mut h = hasher();
+        let path = match &page {
+            PageId::Note(id) => {
+                let note = &index.notes[*id];
+                (0u8, keys.note_parts[*id]).hash(&mut h);
+                hash_breadcrumbs(index, note.note.folder(), &mut h);
+                // The local graph: the neighbours, how connected each is,
+                // what they show and how they link.
+                (&note.out_path, outlinks[*id]).hash(&mut h);
+                for &n in &degrees.neighbours[*id] {
+                    (n, keys.cards[n], degrees.neighbours[n].len(), outlinks[n]).hash(&mut h);
+                }
+                note.out_path.clone()
+            }
+            PageId::Folder(key) => {
+                let folder = index.folders.get(key)?;
+                (1u8, &folder.path, &folder.out_path).hash(&mut h);
+                folder
+                    .folder_note
+                    .map(|id| keys.note_parts[id])
+                    .hash(&mut h);
+                hash_breadcrumbs(index, &folder.path, &mut h);
+                for sub in &folder.subfolders {
+                    let entry = index.folders.get(sub);
+                    let shown = entry.map(|f| (&f.out_path, f.notes.len() + f.subfolders.len()));
+                    (sub, shown).hash(&mut h);
+                }
+                for &id in &folder.notes {
+                    keys.cards[id].hash(&mut h);
+                }
+                folder.out_path.clone()
+            }
+            PageId::Graph => {
+                (5u8, site_graph).hash(&mut h);
+                emit::graph::GRAPH_PAGE.to_string()
+            }
+            PageId::AllTags => {
+                2u8.hash(&mut h);
+                for tag in index.tags.values() {
+                    (&tag.name, &tag.out_path, tag.notes.len()).hash(&mut h);
+                }
+                "tags/index.html".to_string()
+            }
+            PageId::Tag(key) => {
+                let tag = index.tags.get(key)?;
+                (3u8, &tag.name, &tag.out_path).hash(&mut h);
+                for &id in &tag.notes {
+                    keys.cards[id].hash(&mut h);
+                }
+                tag.out_path.clone()
+            }
+            PageId::NotFound => {
+                4u8.hash(&mut h);
+                "404.html".to_string()
+            }
+        };
+        Some((page, path, h.finish()))
     }
 }
 
