@@ -91,7 +91,7 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     // The note fragments are inside the pages now: free them before sealing.
     drop(rendered);
     let start = Instant::now();
-    let (site, seal) = seal_stage(site, config, options, &index, None)?;
+    let (site, seal) = seal_stage(site, config, options, &index)?;
     report.timings.push(("seal", start.elapsed()));
     report.pages = site.files.keys().filter(|p| p.ends_with(".html")).count();
     report.files = site.files.len();
@@ -197,14 +197,30 @@ pub fn seal_stage(
     config: &Config,
     options: &BuildOptions,
     index: &VaultIndex,
-    cache: Option<&mut crate::seal::SealCache>,
 ) -> Result<(Site, crate::seal::SealSummary), BuildError> {
     let inputs = crate::seal::prepare(
         config,
         options.source_date_epoch,
         index.notes.iter().map(|n| &n.note),
     )?;
-    Ok(crate::seal::seal_cached(site, config, &inputs, cache)?)
+    Ok(crate::seal::seal(site, config, &inputs)?)
+}
+
+/// [`seal_stage`] for `serve`: seals a site it keeps (and changes in place
+/// between rebuilds), reusing what `cache` knows of unchanged files.
+pub fn reseal_stage(
+    site: &Site,
+    config: &Config,
+    options: &BuildOptions,
+    index: &VaultIndex,
+    cache: &mut crate::seal::SealCache,
+) -> Result<(Site, crate::seal::SealSummary), BuildError> {
+    let inputs = crate::seal::prepare(
+        config,
+        options.source_date_epoch,
+        index.notes.iter().map(|n| &n.note),
+    )?;
+    Ok(crate::seal::reseal(site, config, &inputs, cache)?)
 }
 
 /// Builds and writes the site to `config.output`, atomically.

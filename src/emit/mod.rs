@@ -170,16 +170,7 @@ pub fn add_site_files(
     degrees: &graph::Degrees,
     cache: Option<(&mut nav_cache::NavCache, &nav_cache::NavKeys)>,
 ) {
-    for note in &index.notes {
-        site.pages.insert(
-            note.out_path.clone(),
-            PageSource {
-                source: note.note.path.clone(),
-                source_sha256: note.note.source_sha256.clone(),
-                title: note.title().to_string(),
-            },
-        );
-    }
+    set_page_sources(site, index);
     let (light, dark) = syntax_stylesheets();
     site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
     site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
@@ -201,6 +192,34 @@ pub fn add_site_files(
             attachment.out_path.clone(),
             attachment.attachment.bytes.clone(),
         );
+    }
+}
+
+/// Each note page's source, for the seal. Changed in place: `serve` keeps
+/// the site between saves, and most sources stay the same.
+fn set_page_sources(site: &mut Site, index: &VaultIndex) {
+    for note in &index.notes {
+        let same = site.pages.get(&note.out_path).is_some_and(|p| {
+            p.source == note.note.path
+                && p.source_sha256 == note.note.source_sha256
+                && p.title == note.title()
+        });
+        if !same {
+            site.pages.insert(
+                note.out_path.clone(),
+                PageSource {
+                    source: note.note.path.clone(),
+                    source_sha256: note.note.source_sha256.clone(),
+                    title: note.title().to_string(),
+                },
+            );
+        }
+    }
+    // Every note's page is there; anything more is a page that left.
+    if site.pages.len() != index.notes.len() {
+        let paths: std::collections::HashSet<&str> =
+            index.notes.iter().map(|n| n.out_path.as_str()).collect();
+        site.pages.retain(|p, _| paths.contains(p.as_str()));
     }
 }
 

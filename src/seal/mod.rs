@@ -166,20 +166,89 @@ fn verify_js() -> Bytes {
 /// Seals the site: patches every page's integrity marker and adds the
 /// `integrity/` files.
 pub fn seal(
-    site: Site,
-    config: &Config,
-    inputs: &SealInputs,
-) -> Result<(Site, SealSummary), SealError> {
-    seal_cached(site, config, inputs, None)
-}
-
-/// [`seal`], reusing what `cache` remembers of unchanged files.
-pub fn seal_cached(
     mut site: Site,
     config: &Config,
     inputs: &SealInputs,
-    cache: Option<&mut SealCache>,
 ) -> Result<(Site, SealSummary), SealError> {
+    let (header, page_seal) = header(config, inputs);
+    // Nothing from a previous seal may survive (the folder is reserved).
+    site.files.retain(|p, _| !p.starts_with("integrity/"));
+    site.insert(VERIFY_JS_PATH, verify_js());
+    let page_seal = page_seal.borrowed();
+    // Each page is replaced where it stands, so the unsealed copy is freed
+    // at once instead of every page being held twice.
+    let pages = &site.pages;
+    let mirrors = &header.mirrors;
+    let parts: Vec<Parts> = site
+        .files
+        .par_iter_mut()
+        .map(|(path, bytes)| {
+            let source = pages.get(path);
+            *bytes = seal_file(path, bytes, source, &page_seal);
+            Parts::of(path, bytes, source, mirrors)
+        })
+        .collect();
+    let parts: Vec<&Parts> = parts.iter().collect();
+    finish(site, &parts, header)
+}
+
+/// [`seal`] for `serve`, which keeps `site` and changes it in place between
+/// rebuilds: returns the sealed copy, taking what `cache` remembers of
+/// files whose bytes are the very same as last time.
+pub fn reseal(
+    site: &Site,
+    config: &Config,
+    inputs: &SealInputs,
+    cache: &mut SealCache,
+) -> Result<(Site, SealSummary), SealError> {
+    let (header, page_seal) = header(config, inputs);
+    let verify_js = verify_js();
+    let mut files: Vec<(&String, &Bytes)> = site
+        .files
+        .iter()
+        .filter(|(p, _)| !p.starts_with("integrity/"))
+        .collect();
+    let verify_path = VERIFY_JS_PATH.to_string();
+    let at = files.partition_point(|(p, _)| p.as_str() < VERIFY_JS_PATH);
+    files.insert(at, (&verify_path, &verify_js));
+    seal_files_cached(
+        &files,
+        &site.pages,
+        &page_seal.borrowed(),
+        &header.mirrors,
+        cache,
+    );
+    // Built from a sorted list: no search per file.
+    let sealed = Site {
+        files: cache
+            .files
+            .iter()
+            .map(|(path, file)| (path.clone(), file.output.clone()))
+            .collect(),
+        pages: site.pages.clone(),
+    };
+    let parts: Vec<&Parts> = cache.files.iter().map(|(_, f)| &f.parts).collect();
+    finish(sealed, &parts, header)
+}
+
+/// What pages say about the site: its key, mirrors and id.
+struct PageSealOwned {
+    public_key: Option<String>,
+    mirror_urls: Vec<String>,
+    id: String,
+}
+
+impl PageSealOwned {
+    fn borrowed(&self) -> PageSeal<'_> {
+        PageSeal {
+            public_key: self.public_key.as_deref(),
+            mirrors: &self.mirror_urls,
+            site_id: &self.id,
+        }
+    }
+}
+
+fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> (Header<'a>, PageSealOwned) {
     let version = inputs.version.version;
     let built = version::rfc3339(version);
     let public_key = inputs
@@ -194,7 +263,6 @@ pub fn seal_cached(
                 .map(|k| k.trim().to_string())
         });
     let id = site_id(public_key.as_deref(), &config.title);
-    let mirror_urls: Vec<String> = config.mirrors.iter().map(|m| m.url.clone()).collect();
     let mirrors: Vec<MirrorEntry> = config
         .mirrors
         .iter()
@@ -204,55 +272,28 @@ pub fn seal_cached(
             url: m.url.clone(),
         })
         .collect();
-
-    // Nothing from a previous seal may survive (the folder is reserved).
-    site.files.retain(|p, _| !p.starts_with("integrity/"));
-    site.insert(VERIFY_JS_PATH, verify_js());
-
-    let page_seal = PageSeal {
-        public_key: public_key.as_deref(),
-        mirrors: &mirror_urls,
-        site_id: &id,
+    let page_seal = PageSealOwned {
+        public_key: public_key.clone(),
+        mirror_urls: config.mirrors.iter().map(|m| m.url.clone()).collect(),
+        id: id.clone(),
     };
     let header = Header {
         config,
         inputs,
-        public_key: public_key.clone(),
-        id: id.clone(),
+        public_key,
+        id,
         mirrors,
         version,
         built,
     };
-    match cache {
-        Some(cache) => {
-            seal_files_cached(&mut site, &page_seal, &header.mirrors, cache);
-            let parts: Vec<&Parts> = cache.files.iter().map(|(_, f)| &f.parts).collect();
-            finish(site, &parts, header)
-        }
-        None => {
-            // Each page is replaced where it stands, so the unsealed copy
-            // is freed at once instead of every page being held twice.
-            let pages = &site.pages;
-            let mirrors = &header.mirrors;
-            let parts: Vec<Parts> = site
-                .files
-                .par_iter_mut()
-                .map(|(path, bytes)| {
-                    let source = pages.get(path);
-                    *bytes = seal_file(path, bytes, source, &page_seal);
-                    Parts::of(path, bytes, source, mirrors)
-                })
-                .collect();
-            let parts: Vec<&Parts> = parts.iter().collect();
-            finish(site, &parts, header)
-        }
-    }
+    (header, page_seal)
 }
 
-/// Patches pages and hashes files, taking unchanged ones from `cache`,
-/// which afterwards holds every file of `site`, in its order.
+/// Patches pages and hashes files (`files`: in path order), taking
+/// unchanged ones from `cache`, which afterwards holds every file, in order.
 fn seal_files_cached(
-    site: &mut Site,
+    files: &[(&String, &Bytes)],
+    pages: &BTreeMap<String, PageSource>,
     page_seal: &PageSeal,
     mirrors: &[MirrorEntry],
     cache: &mut SealCache,
@@ -270,14 +311,13 @@ fn seal_files_cached(
     // cache has under its name.
     let mut known = std::mem::take(&mut cache.files).into_iter().peekable();
     type Job<'a> = (&'a String, &'a Bytes, Option<(String, SealedFile)>);
-    let mut jobs: Vec<Job> = Vec::with_capacity(site.files.len());
-    for (path, bytes) in &site.files {
+    let mut jobs: Vec<Job> = Vec::with_capacity(files.len());
+    for &(path, bytes) in files {
         while known.next_if(|(p, _)| p < path).is_some() {}
         jobs.push((path, bytes, known.next_if(|(p, _)| p == path)));
     }
     drop(known);
-    let pages = &site.pages;
-    let sealed: Vec<(String, SealedFile)> = jobs
+    cache.files = jobs
         .into_par_iter()
         .map(|(path, bytes, old)| {
             let source = pages.get(path);
@@ -302,10 +342,6 @@ fn seal_files_cached(
             }
         })
         .collect();
-    for (bytes, (_, file)) in site.files.values_mut().zip(&sealed) {
-        *bytes = file.output.clone();
-    }
-    cache.files = sealed;
 }
 
 /// What the seal files say about the site as a whole.

@@ -30,7 +30,7 @@ use crate::index::{self, patch, KnownScans, NoteId, Target, VaultIndex};
 use crate::load::{self, Attachment, Note, Vault, WalkedFile};
 use crate::pipeline::{self, BuildError, BuildOptions};
 use crate::render::{self, RenderContext, RenderedNote};
-use crate::site::{Bytes, Site};
+use crate::site::Site;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -107,8 +107,12 @@ pub struct LiveSite {
     rendered: Vec<RenderedNote>,
     /// After a re-index: note path → (render key, HTML) of the old ids.
     moved_renders: Option<HashMap<String, (u64, RenderedNote)>>,
-    /// Output path → (page key, bytes).
-    pages: HashMap<String, (u64, Bytes)>,
+    /// Output path → page key, of every page in `unsealed`.
+    pages: HashMap<String, u64>,
+    /// The emitted site before sealing, changed in place on each rebuild.
+    unsealed: Site,
+    /// The files of `unsealed` that are not pages (made again each time).
+    site_files: Vec<String>,
     /// Every page with its path and key, in emit order, as last computed.
     page_keys: Vec<(PageId, String, u64)>,
     /// Each note's outlinks (hashed) and the local-graph neighbours made
@@ -138,18 +142,20 @@ impl LiveSite {
         let page_keys = keys.pages(&index, &degrees, &outlinks);
         let mut pages = HashMap::with_capacity(page_keys.len());
         for (_, path, key) in &page_keys {
-            if let Some(bytes) = stages.site.files.get(path) {
-                pages.insert(path.clone(), (*key, bytes.clone()));
+            if stages.site.files.contains_key(path) {
+                pages.insert(path.clone(), *key);
             }
         }
+        let site_files = stages
+            .site
+            .files
+            .keys()
+            .filter(|p| !pages.contains_key(*p))
+            .cloned()
+            .collect();
+        let unsealed = stages.site;
         let mut seal_cache = crate::seal::SealCache::default();
-        let sealed = pipeline::seal_stage(
-            stages.site,
-            &config,
-            &options,
-            &index,
-            Some(&mut seal_cache),
-        )?;
+        let sealed = pipeline::reseal_stage(&unsealed, &config, &options, &index, &mut seal_cache)?;
         let sealed = Arc::new(sealed.0);
         let mut live = LiveSite {
             config,
@@ -165,6 +171,8 @@ impl LiveSite {
             rendered: stages.rendered,
             moved_renders: None,
             pages,
+            unsealed,
+            site_files,
             page_keys,
             outlinks,
             degrees,
@@ -522,6 +530,7 @@ impl LiveSite {
             self.degrees = emit::graph::Degrees::new(index);
         }
         let degrees = &self.degrees;
+        let kept_page_list = before.is_some() && same_links;
         let page_keys = match before {
             Some(before) if same_links => {
                 self.keys
@@ -538,7 +547,7 @@ impl LiveSite {
         };
         let stale: Vec<&(PageId, String, u64)> = page_keys
             .iter()
-            .filter(|(_, path, key)| self.pages.get(path).is_none_or(|(old, _)| old != key))
+            .filter(|(_, path, key)| self.pages.get(path) != Some(key))
             .collect();
         summary.pages_rendered = stale.len();
         type Rendered = Result<(String, u64, Vec<u8>), emit::EmitError>;
@@ -553,7 +562,8 @@ impl LiveSite {
         for result in fresh {
             match result {
                 Ok((path, key, bytes)) => {
-                    self.pages.insert(path, (key, bytes.into()));
+                    self.pages.insert(path.clone(), key);
+                    self.unsealed.files.insert(path, bytes.into());
                 }
                 Err(e) => failure = Some(e),
             }
@@ -563,16 +573,24 @@ impl LiveSite {
         }
         lap(summary, "emit", &mut clock);
 
-        let mut site = Site::default();
-        for (_, path, _) in &page_keys {
-            if let Some((_, bytes)) = self.pages.get(path) {
-                site.files.insert(path.clone(), bytes.clone());
+        // Pages that left the site leave `unsealed` (only when the page
+        // list can have changed), and every site-wide file is made again
+        // below from the pages alone, as in a full build.
+        for path in self.site_files.drain(..) {
+            if !self.pages.contains_key(&path) {
+                self.unsealed.files.remove(&path);
             }
         }
-        self.pages.retain(|path, _| site.files.contains_key(path));
+        if !kept_page_list {
+            let wanted: std::collections::HashSet<&str> =
+                page_keys.iter().map(|(_, p, _)| p.as_str()).collect();
+            self.pages.retain(|p, _| wanted.contains(p.as_str()));
+            let pages = &self.pages;
+            self.unsealed.files.retain(|p, _| pages.contains_key(p));
+        }
         lap(summary, "assemble pages", &mut clock);
         emit::add_site_files(
-            &mut site,
+            &mut self.unsealed,
             index,
             &self.rendered,
             &self.theme,
@@ -587,17 +605,27 @@ impl LiveSite {
                 },
             )),
         );
+        let pages = &self.pages;
+        self.site_files = self
+            .unsealed
+            .files
+            .keys()
+            .filter(|p| !pages.contains_key(*p))
+            .cloned()
+            .collect();
         lap(summary, "site files", &mut clock);
-        let (sealed, _) = pipeline::seal_stage(
-            site,
+        let (sealed, _) = pipeline::reseal_stage(
+            &self.unsealed,
             &self.config,
             &self.options,
             index,
-            Some(&mut self.seal_cache),
+            &mut self.seal_cache,
         )?;
         lap(summary, "seal", &mut clock);
         summary.site_changed = !same_files(&self.sealed, &sealed);
-        self.sealed = Arc::new(sealed);
+        let old = std::mem::replace(&mut self.sealed, Arc::new(sealed));
+        // Freeing the old site's many names is nobody's wait.
+        rayon::spawn(move || drop(old));
         self.page_keys = page_keys;
         self.outlinks = outlinks;
         Ok(())
