@@ -309,36 +309,41 @@ fn seal_files_cached(
     }
     // Both lists are in path order: one walk pairs each file with what the
     // cache has under its name.
+    // Page sources are in path order too.
     let mut known = std::mem::take(&mut cache.files).into_iter().peekable();
-    type Job<'a> = (&'a String, &'a Bytes, Option<(String, SealedFile)>);
+    let mut sources = pages.iter().peekable();
+    type Job<'a> = (
+        &'a String,
+        &'a Bytes,
+        Option<&'a PageSource>,
+        Option<(String, SealedFile)>,
+    );
     let mut jobs: Vec<Job> = Vec::with_capacity(files.len());
     for &(path, bytes) in files {
         while known.next_if(|(p, _)| p < path).is_some() {}
-        jobs.push((path, bytes, known.next_if(|(p, _)| p == path)));
+        while sources.next_if(|(p, _)| *p < path).is_some() {}
+        let source = sources.next_if(|(p, _)| *p == path).map(|(_, s)| s);
+        jobs.push((path, bytes, source, known.next_if(|(p, _)| p == path)));
     }
     drop(known);
     cache.files = jobs
         .into_par_iter()
-        .map(|(path, bytes, old)| {
-            let source = pages.get(path);
-            match old {
-                Some((path, file))
-                    if std::sync::Arc::ptr_eq(&file.input, bytes)
-                        && file.source.as_ref() == source =>
-                {
-                    (path, file)
-                }
-                _ => {
-                    let output = seal_file(path, bytes, source, page_seal);
-                    let parts = Parts::of(path, &output, source, mirrors);
-                    let file = SealedFile {
-                        input: bytes.clone(),
-                        source: source.cloned(),
-                        output,
-                        parts,
-                    };
-                    (path.clone(), file)
-                }
+        .map(|(path, bytes, source, old)| match old {
+            Some((path, file))
+                if std::sync::Arc::ptr_eq(&file.input, bytes) && file.source.as_ref() == source =>
+            {
+                (path, file)
+            }
+            _ => {
+                let output = seal_file(path, bytes, source, page_seal);
+                let parts = Parts::of(path, &output, source, mirrors);
+                let file = SealedFile {
+                    input: bytes.clone(),
+                    source: source.cloned(),
+                    output,
+                    parts,
+                };
+                (path.clone(), file)
             }
         })
         .collect();
@@ -406,8 +411,10 @@ fn finish(
     };
     let manifest_json = outline.canonical_json_with(listed.iter().map(|(_, p)| p.member.as_str()));
     let manifest_js = manifest::manifest_js(&manifest_json);
-    let json_line = sums::line(MANIFEST_PATH, &sha256_hex(&manifest_json));
-    let js_line = sums::line(MANIFEST_JS_PATH, &sha256_hex(&manifest_js));
+    let (json_hash, js_hash) =
+        rayon::join(|| sha256_hex(&manifest_json), || sha256_hex(&manifest_js));
+    let json_line = sums::line(MANIFEST_PATH, &json_hash);
+    let js_line = sums::line(MANIFEST_JS_PATH, &js_hash);
     let mut lines: Vec<(&str, &str)> = listed
         .iter()
         .map(|(path, p)| (*path, p.line.as_str()))
