@@ -30,6 +30,9 @@ pub struct Keys {
     cards: Vec<u64>,
     /// What rendering its own text reads, wherever it is shown.
     own: Vec<u64>,
+    /// The notes whose text shows inside its page (see [`embed_closure`]),
+    /// kept because finding them walks links and allocates.
+    embeds: Vec<Vec<NoteId>>,
     /// The render key: its page, its own text and the notes it embeds.
     pub render: Vec<u64>,
     /// What a page shows of it as its main text.
@@ -56,7 +59,11 @@ impl Keys {
             ..Keys::default()
         };
         keys.own = all(&|id| own(index, links, &keys.surfaces, keys.tags, id));
-        keys.render = all(&|id| render_key(index, links, &keys.own, id));
+        keys.embeds = (0..n)
+            .into_par_iter()
+            .map(|id| embed_closure(index, links, id))
+            .collect();
+        keys.render = all(&|id| render_key(index, &keys.embeds, &keys.own, id));
         let tag_pages = tag_pages(index);
         keys.note_parts = all(&|id| note_part(index, &keys, &tag_pages, id));
         keys
@@ -86,9 +93,24 @@ impl Keys {
         for id in linking(&patched.changed) {
             self.own[id] = own(index, links, &self.surfaces, tags, id);
         }
+        // A note's embeds change when it or a note it embeds changed.
+        let changed: BTreeSet<NoteId> = patched.changed.iter().copied().collect();
+        let embeds = std::mem::take(&mut self.embeds);
+        self.embeds = embeds
+            .into_par_iter()
+            .enumerate()
+            .map(|(id, closure)| {
+                let reached = changed.contains(&id) || closure.iter().any(|n| changed.contains(n));
+                if reached {
+                    embed_closure(index, links, id)
+                } else {
+                    closure
+                }
+            })
+            .collect();
         let render: Vec<u64> = (0..index.notes.len())
             .into_par_iter()
-            .map(|id| render_key(index, links, &self.own, id))
+            .map(|id| render_key(index, &self.embeds, &self.own, id))
             .collect();
         // A page's main text reads its note's render key, card and tags,
         // its backlinks (cards and sentences) and its outlinks' cards.
@@ -365,10 +387,10 @@ fn own(index: &VaultIndex, links: &Links, surfaces: &[u64], tags: u64, id: NoteI
     h.finish()
 }
 
-fn render_key(index: &VaultIndex, links: &Links, own: &[u64], id: NoteId) -> u64 {
+fn render_key(index: &VaultIndex, embeds: &[Vec<NoteId>], own: &[u64], id: NoteId) -> u64 {
     let mut h = hasher();
     (&index.notes[id].out_path, own[id]).hash(&mut h);
-    for embedded in embed_closure(index, links, id) {
+    for &embedded in &embeds[id] {
         (embedded, own[embedded]).hash(&mut h);
     }
     h.finish()
@@ -376,7 +398,7 @@ fn render_key(index: &VaultIndex, links: &Links, own: &[u64], id: NoteId) -> u64
 
 /// Notes whose text shows inside note `id`'s page: the notes it embeds, and
 /// theirs, as deep as rendering goes (one level more, to be safe).
-fn embed_closure(index: &VaultIndex, links: &Links, id: NoteId) -> BTreeSet<NoteId> {
+fn embed_closure(index: &VaultIndex, links: &Links, id: NoteId) -> Vec<NoteId> {
     let mut seen = BTreeSet::new();
     let mut frontier = vec![id];
     for _ in 0..MAX_EMBED_DEPTH + 2 {
@@ -396,7 +418,7 @@ fn embed_closure(index: &VaultIndex, links: &Links, id: NoteId) -> BTreeSet<Note
         }
         frontier = next;
     }
-    seen
+    seen.into_iter().collect()
 }
 
 /// What other pages show of a note: in lists, backlinks and outlinks.
