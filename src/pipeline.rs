@@ -215,11 +215,14 @@ pub fn reseal_stage(
     index: &VaultIndex,
     cache: &mut crate::seal::SealCache,
 ) -> Result<(Site, crate::seal::SealSummary), BuildError> {
-    let inputs = crate::seal::prepare(
+    let mut probe = cache.git;
+    let inputs = crate::seal::prepare_probed(
         config,
         options.source_date_epoch,
         index.notes.iter().map(|n| &n.note),
+        &mut probe,
     )?;
+    cache.git = probe;
     Ok(crate::seal::reseal(site, config, &inputs, cache)?)
 }
 

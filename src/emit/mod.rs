@@ -170,7 +170,8 @@ pub fn add_site_files(
     degrees: &graph::Degrees,
     cache: Option<(&mut nav_cache::NavCache, &nav_cache::NavKeys)>,
 ) {
-    set_page_sources(site, index);
+    let changed = cache.as_ref().and_then(|(c, k)| c.changed_since(k.render));
+    set_page_sources(site, index, changed.as_deref());
     let (light, dark) = syntax_stylesheets();
     site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
     site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
@@ -185,7 +186,15 @@ pub fn add_site_files(
             site.insert(*path, bytes.to_vec());
         }
     }
-    add_navigation_files(site, index, rendered, config, degrees, cache);
+    add_navigation_files(
+        site,
+        index,
+        rendered,
+        config,
+        degrees,
+        cache,
+        changed.as_deref(),
+    );
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
         site.files.insert(
@@ -196,9 +205,13 @@ pub fn add_site_files(
 }
 
 /// Each note page's source, for the seal. Changed in place: `serve` keeps
-/// the site between saves, and most sources stay the same.
-fn set_page_sources(site: &mut Site, index: &VaultIndex) {
-    for note in &index.notes {
+/// the site between saves, and tells which notes changed (`None`: any).
+fn set_page_sources(site: &mut Site, index: &VaultIndex, changed: Option<&[NoteId]>) {
+    let ids: Box<dyn Iterator<Item = NoteId>> = match changed {
+        Some(ids) => Box::new(ids.iter().copied()),
+        None => Box::new(0..index.notes.len()),
+    };
+    for note in ids.map(|id| &index.notes[id]) {
         let same = site.pages.get(&note.out_path).is_some_and(|p| {
             p.source == note.note.path
                 && p.source_sha256 == note.note.source_sha256
@@ -245,12 +258,13 @@ fn add_navigation_files(
     config: &Config,
     degrees: &graph::Degrees,
     cached: Option<(&mut nav_cache::NavCache, &nav_cache::NavKeys)>,
+    changed: Option<&[NoteId]>,
 ) {
     let (mut cache, keys) = match cached {
         Some((cache, keys)) => (Some(cache), Some(keys)),
         None => (None, None),
     };
-    let notes = note_navs(index, rendered, cache.as_deref_mut(), keys);
+    let notes = note_navs(index, rendered, cache.as_deref_mut(), keys, changed);
     let docs: Vec<search::SearchDoc> = index
         .notes
         .iter()
@@ -372,6 +386,7 @@ fn note_navs(
     rendered: &[RenderedNote],
     cache: Option<&mut nav_cache::NavCache>,
     keys: Option<&nav_cache::NavKeys>,
+    changed: Option<&[NoteId]>,
 ) -> Vec<nav_cache::NoteNav> {
     let make = |id: NoteId| {
         let note = &index.notes[id];
@@ -388,26 +403,40 @@ fn note_navs(
             terms: terms.into(),
         }
     };
-    match (cache, keys) {
-        (Some(cache), Some(keys)) if keys.render.len() == index.notes.len() => {
-            let known = &cache.notes;
-            let navs: Vec<nav_cache::NoteNav> = (0..index.notes.len())
-                .into_par_iter()
-                .map(|id| match known.get(&keys.render[id]) {
-                    Some(nav) => nav.clone(),
-                    None => make(id),
-                })
-                .collect();
-            cache.notes = keys
-                .render
-                .iter()
-                .copied()
-                .zip(navs.iter().cloned())
-                .collect();
+    let (cache, keys) = match (cache, keys) {
+        (Some(cache), Some(keys)) if keys.render.len() == index.notes.len() => (cache, keys),
+        _ => return (0..index.notes.len()).into_par_iter().map(make).collect(),
+    };
+    let navs: Vec<nav_cache::NoteNav> = match changed {
+        Some(changed) => {
+            let mut navs: Vec<nav_cache::NoteNav> =
+                cache.notes.iter().map(|(_, nav)| nav.clone()).collect();
+            let fresh: Vec<(NoteId, nav_cache::NoteNav)> =
+                changed.par_iter().map(|&id| (id, make(id))).collect();
+            for (id, nav) in fresh {
+                navs[id] = nav;
+            }
             navs
         }
-        _ => (0..index.notes.len()).into_par_iter().map(make).collect(),
-    }
+        None => {
+            let known: std::collections::HashMap<u64, &nav_cache::NoteNav> =
+                cache.notes.iter().map(|(key, nav)| (*key, nav)).collect();
+            (0..index.notes.len())
+                .into_par_iter()
+                .map(|id| match known.get(&keys.render[id]) {
+                    Some(nav) => (*nav).clone(),
+                    None => make(id),
+                })
+                .collect()
+        }
+    };
+    cache.notes = keys
+        .render
+        .iter()
+        .copied()
+        .zip(navs.iter().cloned())
+        .collect();
+    navs
 }
 
 /// What the explorer tree is made of: the folders and every note's card.
@@ -445,9 +474,12 @@ fn redirect_pages(
     let Some(cache) = cache else { return make() };
     use std::hash::Hash;
     let mut h = nav_cache::KeyHasher::default();
-    for path in site.files.keys() {
-        path.hash(&mut h);
-    }
+    // The names already taken, in order, one one-shot hash each (cheaper
+    // than streaming thirteen thousand small writes).
+    let names = site.files.keys().fold(0u64, |sum, path| {
+        sum.rotate_left(5) ^ xxhash_rust::xxh3::xxh3_64(path.as_bytes())
+    });
+    (names, site.files.len()).hash(&mut h);
     for note in index.notes.iter().filter(wanted) {
         let fm = &note.note.frontmatter;
         (&note.out_path, note.title(), &fm.aliases, &fm.permalink).hash(&mut h);

@@ -32,7 +32,8 @@ pub(super) struct NoteNav {
 
 #[derive(Default)]
 pub struct NavCache {
-    pub(super) notes: HashMap<u64, NoteNav>,
+    /// By note id, with the render key each was made for.
+    pub(super) notes: Vec<(u64, NoteNav)>,
     pub(super) search: Option<SearchState>,
     /// File → (key of its inputs, bytes).
     files: HashMap<&'static str, (u64, Bytes)>,
@@ -43,6 +44,19 @@ pub struct NavCache {
 }
 
 impl NavCache {
+    /// The notes whose render key differs from last time, when the notes
+    /// kept their ids (`None`: any may have changed).
+    pub(super) fn changed_since(&self, render: &[u64]) -> Option<Vec<usize>> {
+        if self.notes.len() != render.len() {
+            return None;
+        }
+        let changed: Vec<usize> = (0..render.len())
+            .filter(|&id| self.notes[id].0 != render[id])
+            .collect();
+        // Many changes at once are ids that moved: look them up by key.
+        (changed.len() <= 64).then_some(changed)
+    }
+
     /// The bytes of `name` made from inputs with hash `key`: kept ones when
     /// the key is the same as last time (the same `Arc`, which the seal
     /// recognises), else `make()`'s.

@@ -71,7 +71,22 @@ pub fn prepare<'a>(
     explicit_version: Option<i64>,
     notes: impl Iterator<Item = &'a crate::load::Note>,
 ) -> Result<SealInputs, SealError> {
-    let version = version::site_version(explicit_version, &config.vault, notes);
+    prepare_probed(
+        config,
+        explicit_version,
+        notes,
+        &mut version::GitProbe::default(),
+    )
+}
+
+/// [`prepare`], remembering in `probe` whether git has anything to say.
+pub fn prepare_probed<'a>(
+    config: &Config,
+    explicit_version: Option<i64>,
+    notes: impl Iterator<Item = &'a crate::load::Note>,
+    probe: &mut version::GitProbe,
+) -> Result<SealInputs, SealError> {
+    let version = version::site_version_probed(explicit_version, &config.vault, notes, probe);
     if let Some(key) = &config.integrity.public_key {
         sign::key_id(key).map_err(KeyError::BadPublicKey)?;
     }
@@ -146,6 +161,8 @@ pub struct SealCache {
     params: Option<(Option<String>, Vec<MirrorEntry>, String)>,
     /// By path, in path order.
     files: Vec<(String, SealedFile)>,
+    /// What git said about the vault.
+    pub git: version::GitProbe,
 }
 
 struct SealedFile {

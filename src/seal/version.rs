@@ -32,6 +32,26 @@ pub fn site_version<'a>(
     vault: &Path,
     notes: impl Iterator<Item = &'a Note>,
 ) -> SiteVersion {
+    site_version_probed(explicit, vault, notes, &mut GitProbe::default())
+}
+
+/// Whether asking git is worth it: `serve` computes the version after
+/// every save, and once git has said the vault is not in a repository
+/// with commits (or is not installed), it is not asked again in that
+/// session — starting a process on every save costs milliseconds. (A
+/// first commit made while serving shows from the next restart on.)
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GitProbe {
+    pub no_git: bool,
+}
+
+/// [`site_version`], remembering in `probe` what git said.
+pub fn site_version_probed<'a>(
+    explicit: Option<i64>,
+    vault: &Path,
+    notes: impl Iterator<Item = &'a Note>,
+    probe: &mut GitProbe,
+) -> SiteVersion {
     if let Some(version) = explicit {
         return SiteVersion {
             version,
@@ -47,11 +67,14 @@ pub fn site_version<'a>(
             source: VersionSource::SourceDateEpoch,
         };
     }
-    if let Some(version) = git_commit_time(vault) {
-        return SiteVersion {
-            version,
-            source: VersionSource::GitCommit,
-        };
+    if !probe.no_git {
+        if let Some(version) = git_commit_time(vault) {
+            return SiteVersion {
+                version,
+                source: VersionSource::GitCommit,
+            };
+        }
+        probe.no_git = true;
     }
     match notes.filter_map(|n| n.modified).max() {
         Some(version) => SiteVersion {
