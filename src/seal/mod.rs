@@ -119,9 +119,16 @@ struct Parts {
 }
 
 impl Parts {
-    fn of(path: &str, bytes: &[u8], source: Option<&PageSource>, mirrors: &[MirrorEntry]) -> Parts {
+    /// `sha256`: the bytes' hash when known already.
+    fn of(
+        path: &str,
+        bytes: &[u8],
+        sha256: Option<String>,
+        source: Option<&PageSource>,
+        mirrors: &[MirrorEntry],
+    ) -> Parts {
         let entry = FileEntry {
-            sha256: sha256_hex(bytes),
+            sha256: sha256.unwrap_or_else(|| sha256_hex(bytes)),
             size: bytes.len() as u64,
             source: source.map(|s| s.source.clone()),
             source_sha256: source.map(|s| s.source_sha256.clone()),
@@ -135,19 +142,20 @@ impl Parts {
     }
 }
 
-/// A page with its integrity block filled in (other files as they are).
+/// A page with its integrity block filled in (other files as they are),
+/// and its hash when sealing found it on the way.
 fn seal_file(
     path: &str,
     bytes: &Bytes,
     source: Option<&PageSource>,
     page_seal: &PageSeal,
-) -> Bytes {
+) -> (Bytes, Option<String>) {
     if path.ends_with(".html") {
-        if let Some(sealed) = page::seal_page(path, bytes, source, page_seal) {
-            return sealed.into();
+        if let Some((sealed, hash)) = page::seal_page_hashed(path, bytes, source, page_seal) {
+            return (sealed.into(), Some(hash));
         }
     }
-    bytes.clone()
+    (bytes.clone(), None)
 }
 
 /// What sealing each file gave last time, for `serve`, which seals the
@@ -201,8 +209,9 @@ pub fn seal(
         .par_iter_mut()
         .map(|(path, bytes)| {
             let source = pages.get(path);
-            *bytes = seal_file(path, bytes, source, &page_seal);
-            Parts::of(path, bytes, source, mirrors)
+            let (sealed, hash) = seal_file(path, bytes, source, &page_seal);
+            *bytes = sealed;
+            Parts::of(path, bytes, hash, source, mirrors)
         })
         .collect();
     let parts: Vec<&Parts> = parts.iter().collect();
@@ -352,8 +361,8 @@ fn seal_files_cached(
                 (path, file)
             }
             _ => {
-                let output = seal_file(path, bytes, source, page_seal);
-                let parts = Parts::of(path, &output, source, mirrors);
+                let (output, hash) = seal_file(path, bytes, source, page_seal);
+                let parts = Parts::of(path, &output, hash, source, mirrors);
                 let file = SealedFile {
                     input: bytes.clone(),
                     source: source.cloned(),
@@ -400,7 +409,7 @@ fn finish(
         &built,
     )
     .into_bytes();
-    let meta4_parts = Parts::of(METALINK_PATH, &meta4, None, &mirrors);
+    let meta4_parts = Parts::of(METALINK_PATH, &meta4, None, None, &mirrors);
 
     // Every file the manifest lists, in path order: the site's files and
     // the Metalink file among them.

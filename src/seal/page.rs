@@ -145,18 +145,37 @@ pub fn seal_page(
     source: Option<&PageSource>,
     seal: &PageSeal,
 ) -> Option<Vec<u8>> {
+    seal_page_hashed(path, bytes, source, seal).map(|(page, _)| page)
+}
+
+/// [`seal_page`], with the SHA-256 (hex) of the sealed page. Both hashes,
+/// `self` and the file's, start with the same bytes before the marker:
+/// those are hashed once, and the page is put together once.
+pub fn seal_page_hashed(
+    path: &str,
+    bytes: &[u8],
+    source: Option<&PageSource>,
+    seal: &PageSeal,
+) -> Option<(Vec<u8>, String)> {
     let text = std::str::from_utf8(bytes).ok()?;
     let at = text.find(MARKER)?;
     let (before, after) = (&text[..at], &text[at + MARKER.len()..]);
-    let assemble = |self_hash: &str| {
-        let mut page = String::with_capacity(text.len() + 2048);
-        page.push_str(before);
-        page.push_str(&block(path, source, seal, self_hash));
-        page.push_str(after);
-        page.into_bytes()
+    let mut head = Sha256::new();
+    head.update(before.as_bytes());
+    let finish = |block: &str| {
+        let mut h = head.clone();
+        h.update(block.as_bytes());
+        h.update(after.as_bytes());
+        hex::encode(h.finalize())
     };
-    let self_hash = sha256_hex(&assemble(ZEROS));
-    Some(assemble(&self_hash))
+    let self_hash = finish(&block(path, source, seal, ZEROS));
+    let block = block(path, source, seal, &self_hash);
+    let file_hash = finish(&block);
+    let mut page = String::with_capacity(text.len() + block.len());
+    page.push_str(before);
+    page.push_str(&block);
+    page.push_str(after);
+    Some((page.into_bytes(), file_hash))
 }
 
 /// The `self` value a page declares, if it has an integrity block.
@@ -215,6 +234,13 @@ mod tests {
         let page = format!("<html><body><p>x</p><footer>{MARKER}</footer></body></html>");
         let sealed = seal_page("a/b.html", page.as_bytes(), None, &seal()).unwrap();
         assert_eq!(check_self(&sealed), Some(true));
+        let (same, hash) = seal_page_hashed("a/b.html", page.as_bytes(), None, &seal()).unwrap();
+        assert_eq!(same, sealed);
+        assert_eq!(
+            hash,
+            sha256_hex(&sealed),
+            "the file hash is of the sealed bytes"
+        );
         let text = String::from_utf8(sealed.clone()).unwrap();
         assert!(text.contains("../integrity/verify.js"));
         let declared = declared_self(&sealed).unwrap();
