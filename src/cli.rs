@@ -201,6 +201,10 @@ fn build(
         for (stage, took) in &report.timings {
             eprintln!("  {stage:<8} {:>8.1} ms", took.as_secs_f64() * 1000.0);
         }
+        eprintln!(
+            "  ({} files written, {} unchanged files kept from the previous site)",
+            report.write.written, report.write.reused
+        );
     }
     if !flags.quiet {
         println!(

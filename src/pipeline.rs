@@ -54,6 +54,9 @@ pub struct BuildReport {
     pub timings: Vec<(&'static str, Duration)>,
     /// Version, site id and signing key of the sealed site.
     pub seal: crate::seal::SealSummary,
+    /// Files written anew and files kept unchanged from the previous site
+    /// (zero for a build that writes nothing).
+    pub write: write::WriteStats,
 }
 
 /// Everything in memory: the site and what the build found.
@@ -177,6 +180,7 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
         diagnostics,
         timings,
         seal: crate::seal::SealSummary::default(),
+        write: write::WriteStats::default(),
     };
     Ok(Stages {
         theme_sources,
@@ -232,7 +236,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     write::check_output(&config.vault, &config.output)?;
     let Built { site, mut report } = build_site(config, options)?;
     let start = Instant::now();
-    write::write_atomically(&site, &config.vault, &config.output)?;
+    report.write = write::write_atomically(&site, &config.vault, &config.output)?;
     report.timings.push(("write", start.elapsed()));
     Ok(report)
 }

@@ -1,0 +1,157 @@
+//! Rebuilding over a previous site: files that did not change are taken
+//! over from it (hard links, no new file), everything else is written anew,
+//! and the result is byte for byte what a build into an empty folder gives.
+
+mod support;
+
+use spore::config::Config;
+use spore::site::Site;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use support::fixture::write_vault;
+
+fn config(vault: &Path, out: PathBuf) -> Config {
+    let mut config = Config::zero_config(vault).expect("config");
+    config.output = out;
+    config
+}
+
+fn build(config: &Config) -> spore::pipeline::BuildReport {
+    let options = spore::BuildOptions {
+        source_date_epoch: Some(1_700_000_000),
+        ..Default::default()
+    };
+    spore::build(config, &options).expect("build")
+}
+
+/// Every file under `dir` (relative path → bytes), hidden files included.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("ls").flatten() {
+            let path = entry.path();
+            let kind = entry.file_type().expect("type");
+            assert!(!kind.is_symlink(), "symlink in the site: {path:?}");
+            if kind.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("inside");
+                out.insert(
+                    rel.to_string_lossy().replace('\\', "/"),
+                    std::fs::read(&path).expect("read"),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn siblings(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn a_rebuild_keeps_unchanged_files_and_matches_a_fresh_build() {
+    let (tmp, vault) = write_vault(&[
+        ("A.md", b"# A\nplain text, links nowhere\n"),
+        ("B.md", b"# B\nfirst version\n"),
+        ("sub/C.md", b"# C\nalso unchanged\n"),
+    ]);
+    let out = config(&vault, tmp.path().join("site"));
+    let first = build(&out);
+    assert_eq!(first.write.reused, 0, "nothing to reuse the first time");
+    assert_eq!(first.write.written, tree(&out.output).len());
+    #[cfg(unix)]
+    let inode = |p: &str| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(out.output.join(p)).expect("meta").ino()
+    };
+    #[cfg(unix)]
+    let before = inode("_spore/spore.css");
+
+    std::fs::write(vault.join("B.md"), "# B\nsecond, longer version\n").expect("edit");
+    let second = build(&out);
+    let files = tree(&out.output);
+    assert_eq!(second.write.reused + second.write.written, files.len());
+    assert!(
+        second.write.reused > 0 && second.write.written > 0,
+        "{:?}",
+        second.write
+    );
+    assert!(String::from_utf8_lossy(&files["B.html"]).contains("second, longer version"));
+    #[cfg(unix)]
+    assert_eq!(before, inode("_spore/spore.css"), "the theme was rewritten");
+
+    // The same vault built into an empty folder gives the same bytes.
+    let fresh = config(&vault, tmp.path().join("fresh"));
+    build(&fresh);
+    assert_eq!(files, tree(&fresh.output));
+    let left = siblings(tmp.path());
+    assert!(
+        left.iter()
+            .all(|s| !s.contains("spore-tmp") && !s.contains("spore-old")),
+        "{left:?}"
+    );
+}
+
+#[test]
+fn files_edited_or_replaced_in_the_output_are_written_again() {
+    let (tmp, vault) = write_vault(&[("A.md", b"# A\ntext\n"), ("B.md", b"# B\ntext\n")]);
+    let out = config(&vault, tmp.path().join("site"));
+    build(&out);
+    let expected = tree(&out.output);
+
+    // Same length, different bytes: only reading the file tells.
+    let a = out.output.join("A.html");
+    let mut edited = std::fs::read(&a).expect("read");
+    edited[0] ^= 0x20;
+    std::fs::write(&a, &edited).expect("edit");
+    // Shorter.
+    std::fs::write(out.output.join("B.html"), "hand edit").expect("edit");
+    // Right bytes, but through a symlink: the site holds only real files.
+    let css = out.output.join("_spore/spore.css");
+    let outside = tmp.path().join("outside.css");
+    std::fs::rename(&css, &outside).expect("move");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&outside, &css).expect("symlink");
+
+    let report = build(&out);
+    assert!(report.write.written >= 3, "{:?}", report.write);
+    assert_eq!(tree(&out.output), expected);
+    assert!(outside.is_file(), "a file outside the site was deleted");
+}
+
+#[test]
+fn a_failed_write_leaves_the_previous_site_as_it_was() {
+    let (tmp, vault) = write_vault(&[("A.md", b"# A\ntext\n")]);
+    let out = config(&vault, tmp.path().join("site"));
+    build(&out);
+    let before = tree(&out.output);
+
+    // A site that fails half way through writing: `A.html` is both a page
+    // and a folder, so one of them cannot be created, while the other files
+    // are being taken over from the previous site.
+    let built = spore::pipeline::build_site(
+        &out,
+        &spore::BuildOptions {
+            source_date_epoch: Some(1_700_000_000),
+            ..Default::default()
+        },
+    )
+    .expect("build");
+    let mut broken = Site {
+        files: built.site.files.clone(),
+        pages: built.site.pages.clone(),
+    };
+    broken.insert("A.html/inner.html", b"x".to_vec());
+    let err = spore::write::write_atomically(&broken, &vault, &out.output).expect_err("fails");
+    assert!(err.to_string().contains("A.html"), "{err}");
+    assert_eq!(tree(&out.output), before);
+    let left = siblings(tmp.path());
+    assert!(left.iter().all(|s| !s.contains("spore-tmp")), "{left:?}");
+}
