@@ -28,21 +28,28 @@ fn short(title: &str, max: usize) -> String {
     }
 }
 
-/// Links plus backlinks of every note, without repeats.
+/// Links plus backlinks of every note, without repeats, ascending.
 pub struct Degrees {
-    pub neighbours: Vec<BTreeSet<NoteId>>,
+    pub neighbours: Vec<Vec<NoteId>>,
 }
 
 impl Degrees {
     pub fn new(index: &VaultIndex) -> Degrees {
-        let mut neighbours = vec![BTreeSet::new(); index.notes.len()];
+        // One sort per note instead of a tree insert per link: a
+        // `BTreeSet` per note allocated a node every few links and took
+        // 8-11× the time for 5× the notes (cache misses on a large heap).
+        let mut neighbours = vec![Vec::new(); index.notes.len()];
         for (from, outs) in index.outlinks.iter().enumerate() {
             for &to in outs {
                 if to != from {
-                    neighbours[from].insert(to);
-                    neighbours[to].insert(from);
+                    neighbours[from].push(to);
+                    neighbours[to].push(from);
                 }
             }
+        }
+        for near in &mut neighbours {
+            near.sort_unstable();
+            near.dedup();
         }
         Degrees { neighbours }
     }
@@ -56,7 +63,7 @@ impl Degrees {
 /// an empty string for a note with no links at all.
 pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
     let from_page = &index.notes[id].out_path;
-    let mut near: Vec<NoteId> = degrees.neighbours[id].iter().copied().collect();
+    let mut near: Vec<NoteId> = degrees.neighbours[id].to_vec();
     if near.is_empty() {
         return String::new();
     }
