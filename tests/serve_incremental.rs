@@ -444,3 +444,154 @@ fn site_wide_files_follow_edits() {
     assert!(f.live.site().files.contains_key("new/place.html"));
     assert!(!f.live.site().files.contains_key("old/dated/index.html"));
 }
+
+/// One edit a writer might make between two saves.
+#[derive(Debug, Clone)]
+enum Edit {
+    /// Note `n`'s text: words, links, embeds and tags from a small pool.
+    Body(usize, Vec<usize>),
+    /// Note `n`'s frontmatter: title, date, alias, tag.
+    Front(
+        usize,
+        Option<usize>,
+        Option<u8>,
+        Option<usize>,
+        Option<usize>,
+    ),
+    Delete(usize),
+}
+
+const NOTES: usize = 8;
+
+fn note_path(n: usize) -> String {
+    if n < NOTES / 2 {
+        format!("N{n}.md")
+    } else {
+        format!("sub/N{n}.md")
+    }
+}
+
+fn word(w: usize) -> String {
+    let pool = [
+        "alpha",
+        "beta",
+        "Сеть",
+        "模型",
+        "unique",
+        "zeta",
+        "[[N1]]",
+        "[[N2#Part]]",
+        "![[N3]]",
+        "![[N6#Part]]",
+        "[[N7|seven]]",
+        "#tag/a",
+        "#tag/b",
+        "#other",
+        "==mark==",
+        "[[Missing]]",
+        "\n\n## Part\n\n",
+        "\n\n> [!note] Box\n> inside\n\n",
+        "^blk",
+        "[[N0#^blk]]",
+        "`code`",
+        "\n\n```rust\nfn x() {}\n```\n\n",
+        "%%hidden%%",
+        "$x^2$",
+    ];
+    pool[w % pool.len()].to_string()
+}
+
+fn write_edit(vault: &Path, edit: &Edit) -> String {
+    match edit {
+        Edit::Body(n, words) => {
+            let text: Vec<String> = words.iter().map(|&w| word(w)).collect();
+            let rel = note_path(*n);
+            write(
+                &vault.join(&rel),
+                &format!("# N{n}\n\n{}\n", text.join(" ")),
+            );
+            rel
+        }
+        Edit::Front(n, title, day, alias, tag) => {
+            let mut front = String::from("---\n");
+            if let Some(t) = title {
+                front.push_str(&format!("title: Title {t}\n"));
+            }
+            if let Some(d) = day {
+                front.push_str(&format!("date: 2024-01-{:02}\n", d % 28 + 1));
+            }
+            if let Some(a) = alias {
+                front.push_str(&format!("aliases: [Alias {a}]\n"));
+            }
+            if let Some(t) = tag {
+                front.push_str(&format!("tags: [front{t}]\n"));
+            }
+            front.push_str("---\n");
+            let rel = note_path(*n);
+            write(
+                &vault.join(&rel),
+                &format!("{front}# N{n}\n\nText of N{n}, see [[N0]].\n"),
+            );
+            rel
+        }
+        Edit::Delete(n) => {
+            let rel = note_path(*n);
+            let _ = fs::remove_file(vault.join(&rel));
+            rel
+        }
+    }
+}
+
+fn edit_strategy() -> impl proptest::strategy::Strategy<Value = Edit> {
+    use proptest::prelude::*;
+    let n = 0..NOTES;
+    prop_oneof![
+        4 => (n.clone(), proptest::collection::vec(0usize..40, 0..12))
+            .prop_map(|(n, w)| Edit::Body(n, w)),
+        2 => (
+            n.clone(),
+            proptest::option::of(0usize..3),
+            proptest::option::of(any::<u8>()),
+            proptest::option::of(0usize..3),
+            proptest::option::of(0usize..3),
+        )
+            .prop_map(|(n, t, d, a, g)| Edit::Front(n, t, d, a, g)),
+        1 => n.prop_map(Edit::Delete),
+    ]
+}
+
+proptest::proptest! {
+    // PROPTEST_CASES=N runs more by hand.
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48),
+        ..Default::default()
+    })]
+
+    /// Random sequences of saves (bodies, frontmatter, deletions, notes
+    /// coming back) never leave a cached part stale: after each save the
+    /// served site equals a full build, file for file.
+    #[test]
+    fn random_edit_sequences_stay_byte_identical(
+        edits in proptest::collection::vec(edit_strategy(), 1..7)
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        write(
+            &root.join("book.toml"),
+            "[book]\ntitle = \"Props\"\nsrc = \"vault\"\n[build]\noutput = \"site\"\n\
+             [mirrors]\nurls = [\"https://example.org/p/\"]\n",
+        );
+        let vault = root.join("vault");
+        for n in 0..NOTES {
+            write_edit(&vault, &Edit::Body(n, vec![n, n + 6, n + 11, 16, 18]));
+        }
+        let config = Config::discover(&root).unwrap();
+        let live = LiveSite::build(config, BuildOptions::default()).unwrap();
+        let mut f = Fixture { _dir: dir, root, vault, live };
+        for (i, edit) in edits.iter().enumerate() {
+            let rel = write_edit(&f.vault, edit);
+            f.apply(&[rel.as_str()]);
+            f.assert_same_as_full_build(&format!("step {i}: {edit:?}"));
+        }
+    }
+}
