@@ -353,3 +353,28 @@ fn a_malformed_public_key_is_an_error() {
         "{err}"
     );
 }
+
+/// A note may hold the integrity marker itself (as raw HTML in its text):
+/// the block still goes where the theme put the marker, in the footer, and
+/// the page's self hash still holds.
+#[test]
+fn a_marker_written_in_a_note_does_not_move_the_integrity_block() {
+    let p = project(3, 5, false);
+    std::fs::write(
+        p.root.join("content/Marker.md"),
+        "# Marker\n\nA note that quotes the marker:\n\n<!-- spore:integrity -->\n\nand goes on.\n",
+    )
+    .unwrap();
+    p.build(EPOCH);
+    let bytes = read(&p.site, "Marker.html");
+    assert_eq!(spore::seal::page::check_self(&bytes), Some(true));
+    let html = Html::parse_document(&String::from_utf8(bytes).unwrap());
+    let in_footer = Selector::parse("footer #spore-integrity-panel").unwrap();
+    let anywhere = Selector::parse("#spore-integrity-panel").unwrap();
+    assert_eq!(
+        html.select(&in_footer).count(),
+        1,
+        "the panel is in the footer"
+    );
+    assert_eq!(html.select(&anywhere).count(), 1, "and only there");
+}

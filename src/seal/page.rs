@@ -158,7 +158,10 @@ pub fn seal_page_hashed(
     seal: &PageSeal,
 ) -> Option<(Vec<u8>, String)> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let at = text.find(MARKER)?;
+    // The theme puts the marker in the footer: searching from the end finds
+    // it after a few hundred bytes instead of the whole page (and a marker
+    // a note wrote as raw HTML in its text is not the one filled in).
+    let at = text.rfind(MARKER)?;
     let (before, after) = (&text[..at], &text[at + MARKER.len()..]);
     let mut head = Sha256::new();
     head.update(before.as_bytes());
