@@ -293,6 +293,20 @@ fn sequence_of_edits_stays_byte_identical() {
 }
 
 #[test]
+fn a_new_tag_re_renders_only_the_notes_that_show_it() {
+    let mut f = fixture(60);
+    let s = f.edit(
+        "sub/Epsilon.md",
+        "Epsilon mentions [[Second]] and a brand #new-tag-here.\n",
+    );
+    assert!(s.notes_rendered <= 3, "not every note: {s:?}");
+    f.assert_same_as_full_build("new tag");
+    let s = f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]].\n");
+    assert!(s.notes_rendered <= 3, "not every note: {s:?}");
+    f.assert_same_as_full_build("tag gone");
+}
+
+#[test]
 fn template_change_re_emits_without_reparsing() {
     let mut f = fixture(10);
     write(
@@ -497,6 +511,12 @@ fn word(w: usize) -> String {
         "\n\n```rust\nfn x() {}\n```\n\n",
         "%%hidden%%",
         "$x^2$",
+        "\n\n## Head #htag\n\n",
+        "\n\n> [!tip] Title #ctag\n> body #Tag/A\n\n",
+        "^[note #ftag]",
+        "\n\n| a | #ttag |\n|---|---|\n| #cell | x |\n\n",
+        "#Other",
+        "[[N4#Head #htag]]",
     ];
     pool[w % pool.len()].to_string()
 }
@@ -546,7 +566,7 @@ fn edit_strategy() -> impl proptest::strategy::Strategy<Value = Edit> {
     use proptest::prelude::*;
     let n = 0..NOTES;
     prop_oneof![
-        4 => (n.clone(), proptest::collection::vec(0usize..40, 0..12))
+        4 => (n.clone(), proptest::collection::vec(0usize..48, 0..14))
             .prop_map(|(n, w)| Edit::Body(n, w)),
         2 => (
             n.clone(),

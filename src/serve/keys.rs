@@ -58,21 +58,22 @@ impl Keys {
             cards: all(&|id| card(index, id)),
             ..Keys::default()
         };
-        keys.own = all(&|id| own(index, links, &keys.surfaces, keys.tags, id));
+        let tag_pages = tag_pages(index);
+        keys.own = all(&|id| own(index, links, &keys.surfaces, &tag_pages, id));
         keys.embeds = (0..n)
             .into_par_iter()
             .map(|id| embed_closure(index, links, id))
             .collect();
         keys.render = all(&|id| render_key(index, &keys.embeds, &keys.own, id));
-        let tag_pages = tag_pages(index);
         keys.note_parts = all(&|id| note_part(index, &keys, &tag_pages, id));
         keys
     }
 
     /// After [`crate::index::patch::replace_notes`]: recomputes what the
     /// patch can have changed.
-    /// Returns false when it had to compute every key afresh (the tags
-    /// changed).
+    /// Returns false when it had to compute every key afresh (the set of
+    /// tags changed; even then only notes showing a changed tag get a new
+    /// render key).
     pub fn update(&mut self, index: &VaultIndex, links: &Links, patched: &Patched) -> bool {
         let tags = tags_hash(index);
         if tags != self.tags || self.surfaces.len() != index.notes.len() {
@@ -89,9 +90,10 @@ impl Keys {
             self.surfaces[id] = surface(index, id);
             self.cards[id] = card(index, id);
         }
+        let tag_pages = tag_pages(index);
         // A note's own text reads its link targets' surfaces.
         for id in linking(&patched.changed) {
-            self.own[id] = own(index, links, &self.surfaces, tags, id);
+            self.own[id] = own(index, links, &self.surfaces, &tag_pages, id);
         }
         // A note's embeds change when it or a note it embeds changed.
         let changed: BTreeSet<NoteId> = patched.changed.iter().copied().collect();
@@ -118,7 +120,6 @@ impl Keys {
         parts.extend(patched.targets.iter().copied());
         parts.extend((0..render.len()).filter(|&id| render[id] != self.render[id]));
         self.render = render;
-        let tag_pages = tag_pages(index);
         for id in parts {
             self.note_parts[id] = note_part(index, self, &tag_pages, id);
         }
@@ -363,17 +364,22 @@ fn surface(index: &VaultIndex, id: NoteId) -> u64 {
 }
 
 /// What rendering note `id`'s text reads: its bytes, where its links point
-/// and what they read there, and the tag pages.
-fn own(index: &VaultIndex, links: &Links, surfaces: &[u64], tags: u64, id: NoteId) -> u64 {
+/// and what they read there, and the pages of its tags.
+fn own(
+    index: &VaultIndex,
+    links: &Links,
+    surfaces: &[u64],
+    tag_pages: &HashMap<&str, u64>,
+    id: NoteId,
+) -> u64 {
     let note = &index.notes[id];
     let mut h = hasher();
-    (
-        &note.note.path,
-        &note.note.source_sha256,
-        surfaces[id],
-        tags,
-    )
-        .hash(&mut h);
+    (&note.note.path, &note.note.source_sha256, surfaces[id]).hash(&mut h);
+    // Inline tags link to their pages: only the pages of this note's own
+    // tags matter, so a tag added elsewhere re-renders no other note.
+    for tag in &note.tags {
+        tag_pages.get(tag.as_str()).hash(&mut h);
+    }
     for target in links.get(id).into_iter().flatten() {
         match target {
             Some(Target::Note(to)) => (1u8, surfaces[*to]).hash(&mut h),
