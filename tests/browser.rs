@@ -87,7 +87,9 @@ fn site_works_from_file_url_in_chromium() {
             { "query": "знания", "expect": "%D0%97%D0%BD%D0%B0%D0%BD%D0%B8%D0%B5.html" },
             { "query": "cafe", "expect": "places/Caf%C3%A9-culture.html" },
             { "query": "知识", "expect": "%E4%BA%9A%E6%B4%B2/%E7%9F%A5%E8%AF%86%E7%AE%A1%E7%90%86.html" },
-            { "query": "coffee houses", "expect": "places/Caf%C3%A9-culture.html" }
+            { "query": "coffee houses", "expect": "places/Caf%C3%A9-culture.html" },
+            { "query": "λόγος", "expect": "%CE%9B%CF%8C%CE%B3%CE%BF%CF%82.html" },
+            { "query": "ΛΟΓΟΣ", "expect": "%CE%9B%CF%8C%CE%B3%CE%BF%CF%82.html" }
         ],
         "nothing": [DRAFT_SECRET, COMMENT_SECRET, UNPUBLISHED_SECRET],
         "never": [DRAFT_TITLE],

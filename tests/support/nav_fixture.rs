@@ -34,6 +34,10 @@ pub fn write_fixture(vault: &Path) {
             "---\naliases: [\"../Знание\", Знание, Chai]\n---\nTea is not [[Café culture|coffee]].\n",
         ),
         (
+            "Λόγος.md",
+            "# ΛΌΓΟΣ\n\nΟ λόγος της σοφίας.\n",
+        ),
+        (
             "Draft musings.md",
             "---\ndraft: true\n---\nThe secret word is plughxyzzy.\n",
         ),

@@ -137,7 +137,9 @@
   /* Search ------------------------------------------------------------- */
   /* Folding and word splitting mirror src/emit/search/tokenize.rs. */
   function fold(s) {
-    return s.normalize("NFKD").replace(/\p{M}/gu, "").normalize("NFC").toLowerCase();
+    // Final sigma folds to σ, as in the index (toLowerCase gives ς at a
+    // word's end, Rust's per-letter lowering gives σ).
+    return s.normalize("NFKD").replace(/\p{M}/gu, "").normalize("NFC").toLowerCase().replace(/ς/g, "σ");
   }
   function isCjk(ch) {
     var x = ch.codePointAt(0);

@@ -32,7 +32,13 @@ pub fn fold(word: &str) -> String {
 
 fn fold_unicode(word: &str) -> String {
     let stripped: String = word.nfkd().filter(|&c| !is_combining_mark(c)).collect();
-    stripped.nfc().flat_map(char::to_lowercase).collect()
+    // Greek final sigma is the same letter as σ: a word typed `λόγος`
+    // must find `ΛΌΓΟΣ` (which lowers to σ here, to ς in the browser).
+    stripped
+        .nfc()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ς' { 'σ' } else { c })
+        .collect()
 }
 
 /// Splits `text` after each ASCII white-space character that is followed
@@ -240,5 +246,11 @@ mod tests {
     #[test]
     fn apostrophes_split() {
         assert_eq!(tokens("l'été don't"), ["l", "ete", "don", "t"]);
+    }
+
+    #[test]
+    fn greek_final_sigma_folds_to_sigma() {
+        assert_eq!(fold("ΛΌΓΟΣ"), fold("λόγος"));
+        assert_eq!(fold("λόγος"), "λογοσ");
     }
 }
