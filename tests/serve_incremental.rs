@@ -29,46 +29,53 @@ fn write(path: &Path, text: &str) {
 
 /// A small hand-written vault (with a book.toml) plus generated notes.
 fn fixture(generated: usize) -> Fixture {
+    fixture_with("", |vault| {
+        if generated > 0 {
+            support::gen_vault::generate_vault(&vault.join("gen"), generated, 7).unwrap();
+        }
+        write(
+            &vault.join("index.md"),
+            "# Home\n\nStart at [[Alpha]] and [[Beta#Details]]. #start\n",
+        );
+        write(
+            &vault.join("Alpha.md"),
+            "---\ntitle: Alpha\ntags: [greek]\n---\n# Alpha\n\nAlpha links [[Beta]] and embeds:\n\n![[Beta#Details]]\n\n## Part\n\nText ^alpha-block\n",
+        );
+        write(
+            &vault.join("Beta.md"),
+            "---\ntags: [greek, letters/b]\naliases: [Second]\n---\n# Beta\n\nBeta text, see [[Gamma]].\n\n## Details\n\nDetails of beta: ![[Gamma]]\n",
+        );
+        write(
+            &vault.join("sub/Gamma.md"),
+            "# Gamma\n\nGamma is embedded by Beta. Link back to [[Alpha#^alpha-block]]. Missing: [[Nowhere]].\n",
+        );
+        write(
+            &vault.join("sub/Delta.md"),
+            "---\ndraft: true\n---\nA draft linking [[Alpha]].\n",
+        );
+        write(
+            &vault.join("sub/Epsilon.md"),
+            "Epsilon mentions [[Second]].\n",
+        );
+        fs::write(
+            vault.join("pic.png"),
+            support::gen_vault::png_bytes([1, 2, 3]),
+        )
+        .unwrap();
+        write(&vault.join("Pics.md"), "Picture: ![[pic.png]]\n");
+    })
+}
+
+/// A vault filled by `fill`, with a book.toml holding `extra` (mirrors).
+fn fixture_with(extra: &str, fill: impl FnOnce(&Path)) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     write(
         &root.join("book.toml"),
-        "[book]\ntitle = \"Inc\"\nsrc = \"vault\"\n[build]\noutput = \"site\"\n",
+        &format!("[book]\ntitle = \"Inc\"\nsrc = \"vault\"\n[build]\noutput = \"site\"\n{extra}"),
     );
     let vault = root.join("vault");
-    if generated > 0 {
-        support::gen_vault::generate_vault(&vault.join("gen"), generated, 7).unwrap();
-    }
-    write(
-        &vault.join("index.md"),
-        "# Home\n\nStart at [[Alpha]] and [[Beta#Details]]. #start\n",
-    );
-    write(
-        &vault.join("Alpha.md"),
-        "---\ntitle: Alpha\ntags: [greek]\n---\n# Alpha\n\nAlpha links [[Beta]] and embeds:\n\n![[Beta#Details]]\n\n## Part\n\nText ^alpha-block\n",
-    );
-    write(
-        &vault.join("Beta.md"),
-        "---\ntags: [greek, letters/b]\naliases: [Second]\n---\n# Beta\n\nBeta text, see [[Gamma]].\n\n## Details\n\nDetails of beta: ![[Gamma]]\n",
-    );
-    write(
-        &vault.join("sub/Gamma.md"),
-        "# Gamma\n\nGamma is embedded by Beta. Link back to [[Alpha#^alpha-block]]. Missing: [[Nowhere]].\n",
-    );
-    write(
-        &vault.join("sub/Delta.md"),
-        "---\ndraft: true\n---\nA draft linking [[Alpha]].\n",
-    );
-    write(
-        &vault.join("sub/Epsilon.md"),
-        "Epsilon mentions [[Second]].\n",
-    );
-    fs::write(
-        vault.join("pic.png"),
-        support::gen_vault::png_bytes([1, 2, 3]),
-    )
-    .unwrap();
-    write(&vault.join("Pics.md"), "Picture: ![[pic.png]]\n");
+    fill(&vault);
     let config = Config::discover(&root).unwrap();
     let live = LiveSite::build(config, BuildOptions::default()).unwrap();
     Fixture {
@@ -403,28 +410,15 @@ impl Fixture {
 /// every kind of edit exactly as a full build makes them.
 #[test]
 fn site_wide_files_follow_edits() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_path_buf();
-    write(
-        &root.join("book.toml"),
-        "[book]\ntitle = \"Wide\"\nsrc = \"vault\"\n[build]\noutput = \"site\"\n\
-         [mirrors]\nurls = [\"https://example.org/wiki/\", { url = \"https://m.example.net/\", priority = 2, location = \"de\" }]\n",
-    );
-    let vault = root.join("vault");
-    support::gen_vault::generate_vault(&vault.join("gen"), 150, 11).unwrap();
-    write(
-        &vault.join("Dated.md"),
-        "---\ndate: 2024-01-02\naliases: [Old name]\npermalink: /old/dated/\n---\n# Dated\n\nUniqueword zyxwvut and [[Other]].\n",
-    );
-    write(&vault.join("Other.md"), "# Other\n\nPlain text.\n");
-    let config = Config::discover(&root).unwrap();
-    let live = LiveSite::build(config, BuildOptions::default()).unwrap();
-    let mut f = Fixture {
-        _dir: dir,
-        root,
-        vault,
-        live,
-    };
+    let mirrors = "[mirrors]\nurls = [\"https://example.org/wiki/\", { url = \"https://m.example.net/\", priority = 2, location = \"de\" }]\n";
+    let mut f = fixture_with(mirrors, |vault| {
+        support::gen_vault::generate_vault(&vault.join("gen"), 150, 11).unwrap();
+        write(
+            &vault.join("Dated.md"),
+            "---\ndate: 2024-01-02\naliases: [Old name]\npermalink: /old/dated/\n---\n# Dated\n\nUniqueword zyxwvut and [[Other]].\n",
+        );
+        write(&vault.join("Other.md"), "# Other\n\nPlain text.\n");
+    });
     f.assert_same_as_full_build("start");
     let steps = [
         // Terms leave the index and new ones arrive; the excerpt changes.
@@ -594,20 +588,11 @@ proptest::proptest! {
     fn random_edit_sequences_stay_byte_identical(
         edits in proptest::collection::vec(edit_strategy(), 1..7)
     ) {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        write(
-            &root.join("book.toml"),
-            "[book]\ntitle = \"Props\"\nsrc = \"vault\"\n[build]\noutput = \"site\"\n\
-             [mirrors]\nurls = [\"https://example.org/p/\"]\n",
-        );
-        let vault = root.join("vault");
-        for n in 0..NOTES {
-            write_edit(&vault, &Edit::Body(n, vec![n, n + 6, n + 11, 16, 18]));
-        }
-        let config = Config::discover(&root).unwrap();
-        let live = LiveSite::build(config, BuildOptions::default()).unwrap();
-        let mut f = Fixture { _dir: dir, root, vault, live };
+        let mut f = fixture_with("[mirrors]\nurls = [\"https://example.org/p/\"]\n", |vault| {
+            for n in 0..NOTES {
+                write_edit(vault, &Edit::Body(n, vec![n, n + 6, n + 11, 16, 18]));
+            }
+        });
         for (i, edit) in edits.iter().enumerate() {
             let rel = write_edit(&f.vault, edit);
             f.apply(&[rel.as_str()]);
