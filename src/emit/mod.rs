@@ -265,17 +265,8 @@ fn add_navigation_files(
         None => (None, None),
     };
     let notes = note_navs(index, rendered, cache.as_deref_mut(), keys, changed);
-    let docs: Vec<search::SearchDoc> = index
-        .notes
-        .iter()
-        .zip(&notes)
-        .map(|(note, nav)| search::SearchDoc {
-            title: note.title(),
-            path: &note.out_path,
-            aliases: &note.note.frontmatter.aliases,
-            tags: &note.tags,
-            text: &nav.text,
-        })
+    let docs: Vec<search::SearchDoc> = (0..index.notes.len())
+        .map(|id| search_doc(index, id, &notes[id].text))
         .collect();
     let terms: Vec<std::sync::Arc<search::DocTerms>> =
         notes.iter().map(|n| n.terms.clone()).collect();
@@ -286,97 +277,133 @@ fn add_navigation_files(
                 .as_mut()
                 .is_some_and(|s| s.update(&docs, &terms));
             if !kept {
-                cache.search = Some(search::SearchState::from_shared(&docs, terms));
+                cache.search = Some(search::SearchState::new(&docs, terms));
             }
             cache.search.as_mut().map(|s| s.index())
         }
-        None => Some(search::SearchState::from_shared(&docs, terms).index()),
+        None => Some(search::SearchState::new(&docs, terms).index()),
     };
     for (path, bytes) in search.into_iter().flat_map(|s| s.files) {
         site.insert(path, bytes);
     }
 
-    let cards = keys.map(|k| nav_cache::KeyHasher::default().u64s(k.cards).finish());
-    let tree = match (cache.as_deref_mut(), cards) {
-        (Some(cache), Some(cards)) => {
-            let key = folders_key(index, cards);
-            cache.file(nav::TREE_SCRIPT, key, || nav::tree_script(index))
-        }
-        _ => nav::tree_script(index).into(),
-    };
+    // Every note's card (title, path, dates): most files below show them.
+    let cards = keys.map_or(0, |k| {
+        nav_cache::KeyHasher::default().u64s(k.cards).finish()
+    });
+    let tree = file(
+        keyed(&mut cache, keys, |_| folders_key(index, cards)),
+        nav::TREE_SCRIPT,
+        || nav::tree_script(index),
+    );
     site.insert(nav::TREE_SCRIPT, tree);
-    let graph_data = || graph::graph_script(index, degrees);
-    let graph = match (cache.as_deref_mut(), keys, cards) {
-        (Some(cache), Some(keys), Some(cards)) => {
+    let graph = file(
+        keyed(&mut cache, keys, |k| {
             let mut h = nav_cache::KeyHasher::default();
-            h.u64s(keys.outlinks).write_u64(cards);
-            cache.file(graph::GRAPH_SCRIPT, h.finish(), graph_data)
-        }
-        _ => graph_data().into(),
-    };
+            h.u64s(k.outlinks).write_u64(cards);
+            h.finish()
+        }),
+        graph::GRAPH_SCRIPT,
+        || graph::graph_script(index, degrees),
+    );
     site.insert(graph::GRAPH_SCRIPT, graph);
 
-    let latest = match (cache.as_deref_mut(), cards) {
-        (Some(cache), Some(cards)) => match &cache.latest {
-            Some((key, latest)) if *key == cards => latest.clone(),
-            _ => {
-                let latest = feed::latest(index);
-                cache.latest = Some((cards, latest.clone()));
-                latest
-            }
-        },
-        _ => feed::latest(index),
+    let latest = match keyed(&mut cache, keys, |_| cards) {
+        Some((cache, key)) => nav_cache::kept(&mut cache.latest, key, || feed::latest(index)),
+        None => feed::latest(index),
     };
     let summary = |id: NoteId| match &index.notes[id].note.frontmatter.description {
         Some(d) if !d.is_empty() => d.clone(),
         _ => text::excerpt(&notes[id].text, 280),
     };
-    let feed_xml = || feed::feed_xml(index, config, &latest, summary);
-    let feed = match (cache.as_deref_mut(), keys) {
-        (Some(cache), Some(keys)) => {
+    let feed = file(
+        keyed(&mut cache, keys, |k| {
             let mut h = nav_cache::KeyHasher::default();
             for (date, id) in &latest {
                 h.write(date.as_bytes());
-                h.u64s(&[*id as u64, keys.render[*id], keys.cards[*id]]);
+                h.u64s(&[*id as u64, k.render[*id], k.cards[*id]]);
             }
-            cache.file(feed::FEED_PATH, h.finish(), feed_xml)
-        }
-        _ => feed_xml().into(),
-    };
+            h.finish()
+        }),
+        feed::FEED_PATH,
+        || feed::feed_xml(index, config, &latest, summary),
+    );
     site.insert(feed::FEED_PATH, feed);
 
     if !config.mirrors.is_empty() {
-        let sitemap = || {
-            let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
-                .filter_map(|id| {
-                    feed::note_updated(index, id).map(|d| (index.notes[id].out_path.as_str(), d))
-                })
-                .collect();
-            let pages: std::collections::BTreeMap<String, Option<String>> = site
-                .files
-                .keys()
-                .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
-                .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
-                .collect();
-            sitemap::sitemap_xml(config, &pages).unwrap_or_default()
-        };
-        let xml = match (cache.as_deref_mut(), cards) {
-            (Some(cache), Some(cards)) => {
+        let xml = file(
+            keyed(&mut cache, keys, |_| {
                 let mut h = nav_cache::KeyHasher::default();
-                for path in site.files.keys() {
-                    h.write(path.as_bytes());
-                    h.write_u8(0);
-                }
+                h.write_u64(names_key(site));
                 h.write_u64(cards);
-                cache.file(sitemap::SITEMAP_PATH, h.finish(), sitemap)
-            }
-            _ => sitemap().into(),
-        };
+                h.finish()
+            }),
+            sitemap::SITEMAP_PATH,
+            || {
+                let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
+                    .filter_map(|id| {
+                        feed::note_updated(index, id)
+                            .map(|d| (index.notes[id].out_path.as_str(), d))
+                    })
+                    .collect();
+                let pages: std::collections::BTreeMap<String, Option<String>> = site
+                    .files
+                    .keys()
+                    .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
+                    .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
+                    .collect();
+                sitemap::sitemap_xml(config, &pages).unwrap_or_default()
+            },
+        );
         site.insert(sitemap::SITEMAP_PATH, xml);
     }
     for (path, bytes) in redirect_pages(site, index, config, cache) {
         site.insert(path, bytes);
     }
+}
+
+/// With a cache, the cache and the hash `key` gives of what a file is made
+/// from (computed only then).
+fn keyed<'c>(
+    cache: &'c mut Option<&mut nav_cache::NavCache>,
+    keys: Option<&nav_cache::NavKeys>,
+    key: impl FnOnce(&nav_cache::NavKeys) -> u64,
+) -> Option<(&'c mut nav_cache::NavCache, u64)> {
+    let cache = cache.as_deref_mut()?;
+    Some((cache, key(keys?)))
+}
+
+/// `make()`'s bytes, or the ones kept under `name` for an unchanged key.
+fn file(
+    keyed: Option<(&mut nav_cache::NavCache, u64)>,
+    name: &'static str,
+    make: impl FnOnce() -> Vec<u8>,
+) -> crate::site::Bytes {
+    match keyed {
+        Some((cache, key)) => cache.file(name, key, make),
+        None => make().into(),
+    }
+}
+
+/// The search index's view of note `id`, whose plain text is `text`.
+fn search_doc<'a>(index: &'a VaultIndex, id: NoteId, text: &'a str) -> search::SearchDoc<'a> {
+    let note = &index.notes[id];
+    search::SearchDoc {
+        title: note.title(),
+        path: &note.out_path,
+        aliases: &note.note.frontmatter.aliases,
+        tags: &note.tags,
+        text,
+    }
+}
+
+/// The names of the site's files so far, as one hash: one one-shot hash a
+/// name (cheaper than streaming thirteen thousand small writes).
+fn names_key(site: &Site) -> u64 {
+    let names = site.files.keys().fold(0u64, |sum, path| {
+        sum.rotate_left(5) ^ xxhash_rust::xxh3::xxh3_64(path.as_bytes())
+    });
+    names ^ site.files.len() as u64
 }
 
 /// Each note's text and search terms; with a cache, those of notes whose
@@ -389,15 +416,8 @@ fn note_navs(
     changed: Option<&[NoteId]>,
 ) -> Vec<nav_cache::NoteNav> {
     let make = |id: NoteId| {
-        let note = &index.notes[id];
         let text: std::sync::Arc<str> = note_text(index, rendered, id).into();
-        let terms = search::doc_terms(&search::SearchDoc {
-            title: note.title(),
-            path: &note.out_path,
-            aliases: &note.note.frontmatter.aliases,
-            tags: &note.tags,
-            text: &text,
-        });
+        let terms = search::doc_terms(&search_doc(index, id, &text));
         nav_cache::NoteNav {
             text,
             terms: terms.into(),
@@ -474,26 +494,14 @@ fn redirect_pages(
     let Some(cache) = cache else { return make() };
     use std::hash::Hash;
     let mut h = nav_cache::KeyHasher::default();
-    // The names already taken, in order, one one-shot hash each (cheaper
-    // than streaming thirteen thousand small writes).
-    let names = site.files.keys().fold(0u64, |sum, path| {
-        sum.rotate_left(5) ^ xxhash_rust::xxh3::xxh3_64(path.as_bytes())
-    });
-    (names, site.files.len()).hash(&mut h);
+    // The names already taken.
+    names_key(site).hash(&mut h);
     for note in index.notes.iter().filter(wanted) {
         let fm = &note.note.frontmatter;
         (&note.out_path, note.title(), &fm.aliases, &fm.permalink).hash(&mut h);
     }
     config.language.hash(&mut h);
-    let key = h.finish();
-    match &cache.redirects {
-        Some((old, pages)) if *old == key => pages.clone(),
-        _ => {
-            let pages = make();
-            cache.redirects = Some((key, pages.clone()));
-            pages
-        }
-    }
+    nav_cache::kept(&mut cache.redirects, h.finish(), make)
 }
 
 /// Plain text of note `id`. Pages often open with their title as a

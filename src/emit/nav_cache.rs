@@ -36,7 +36,7 @@ pub struct NavCache {
     pub(super) notes: Vec<(u64, NoteNav)>,
     pub(super) search: Option<SearchState>,
     /// File → (key of its inputs, bytes).
-    files: HashMap<&'static str, (u64, Bytes)>,
+    files: HashMap<&'static str, Option<(u64, Bytes)>>,
     /// The feed's entries: (key of every note's card, [(date, id)]).
     pub(super) latest: Option<(u64, Vec<(String, usize)>)>,
     /// Redirect pages: (key of their inputs, files).
@@ -66,14 +66,20 @@ impl NavCache {
         key: u64,
         make: impl FnOnce() -> Vec<u8>,
     ) -> Bytes {
-        if let Some((old, bytes)) = self.files.get(name) {
-            if *old == key {
-                return bytes.clone();
-            }
+        kept(self.files.entry(name).or_default(), key, || make().into())
+    }
+}
+
+/// What `slot` keeps when it was made from inputs with hash `key`, else
+/// `make()`'s value, kept from now on.
+pub(super) fn kept<T: Clone>(slot: &mut Option<(u64, T)>, key: u64, make: impl FnOnce() -> T) -> T {
+    match slot {
+        Some((old, value)) if *old == key => value.clone(),
+        _ => {
+            let value = make();
+            *slot = Some((key, value.clone()));
+            value
         }
-        let bytes: Bytes = make().into();
-        self.files.insert(name, (key, bytes.clone()));
-        bytes
     }
 }
 

@@ -82,8 +82,8 @@ pub fn doc_terms(doc: &SearchDoc<'_>) -> DocTerms {
 
 pub fn build(docs: &[SearchDoc]) -> SearchIndex {
     use rayon::prelude::*;
-    let terms: Vec<DocTerms> = docs.par_iter().map(doc_terms).collect();
-    SearchState::new(docs, &terms).index()
+    let terms = docs.par_iter().map(|d| doc_terms(d).into()).collect();
+    SearchState::new(docs, terms).index()
 }
 
 /// The terms of a query, as the browser derives them (for tests).

@@ -8,7 +8,6 @@
 use super::{doc_shard_of, encode, DocTerms, SearchDoc, SearchStats, DIR, DOCS_PER_SHARD};
 use crate::site::Bytes;
 use serde::Serialize;
-use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -90,16 +89,9 @@ pub struct SearchState {
 }
 
 impl SearchState {
-    pub fn new<T: Borrow<DocTerms>>(docs: &[SearchDoc], doc_terms: &[T]) -> SearchState {
-        let shared: Vec<Arc<DocTerms>> = doc_terms
-            .iter()
-            .map(|t| Arc::new(t.borrow().clone()))
-            .collect();
-        SearchState::from_shared(docs, shared)
-    }
-
-    /// [`SearchState::new`] from terms the caller keeps too.
-    pub fn from_shared(docs: &[SearchDoc], doc_terms: Vec<Arc<DocTerms>>) -> SearchState {
+    /// The index of `docs`, each with its [`super::doc_terms`] (shared:
+    /// `serve` keeps them per note too).
+    pub fn new(docs: &[SearchDoc], doc_terms: Vec<Arc<DocTerms>>) -> SearchState {
         let doc_shards = docs.len().div_ceil(DOCS_PER_SHARD).max(1);
         // Note numbers are assigned shard by shard so `meta.docs` maps a
         // number to its shard with a binary search. Each path is hashed
