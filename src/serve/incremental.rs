@@ -146,17 +146,7 @@ impl LiveSite {
                 pages.insert(path.clone(), *key);
             }
         }
-        let site_files = stages
-            .site
-            .files
-            .keys()
-            .filter(|p| !pages.contains_key(*p))
-            .cloned()
-            .collect();
-        let unsealed = stages.site;
-        let mut seal_cache = crate::seal::SealCache::default();
-        let sealed = pipeline::reseal_stage(&unsealed, &config, &options, &index, &mut seal_cache)?;
-        let sealed = Arc::new(sealed.0);
+        let site_files = not_pages(&stages.site, &pages);
         let mut live = LiveSite {
             config,
             options,
@@ -171,18 +161,18 @@ impl LiveSite {
             rendered: stages.rendered,
             moved_renders: None,
             pages,
-            unsealed,
+            unsealed: stages.site,
             site_files,
             page_keys,
             outlinks,
             degrees,
             nav_cache: emit::nav_cache::NavCache::default(),
-            seal_cache,
-            sealed,
+            seal_cache: crate::seal::SealCache::default(),
+            sealed: Arc::new(Site::default()),
             pending: Changes::default(),
         };
-        // An empty rebuild fills the caches of the site-wide files, so the
-        // first save costs what every later one does.
+        // An empty rebuild seals the site and fills the caches of the
+        // site-wide files, so the first save costs what every later one does.
         live.apply(Changes::default())?;
         Ok(live)
     }
@@ -605,14 +595,7 @@ impl LiveSite {
                 },
             )),
         );
-        let pages = &self.pages;
-        self.site_files = self
-            .unsealed
-            .files
-            .keys()
-            .filter(|p| !pages.contains_key(*p))
-            .cloned()
-            .collect();
+        self.site_files = not_pages(&self.unsealed, &self.pages);
         lap(summary, "site files", &mut clock);
         let (sealed, _) = pipeline::reseal_stage(
             &self.unsealed,
@@ -635,6 +618,15 @@ impl LiveSite {
 fn lap(summary: &mut RebuildSummary, step: &'static str, clock: &mut Instant) {
     summary.timings.push((step, clock.elapsed()));
     *clock = Instant::now();
+}
+
+/// The names of `site`'s files that are not pages.
+fn not_pages(site: &Site, pages: &HashMap<String, u64>) -> Vec<String> {
+    site.files
+        .keys()
+        .filter(|p| !pages.contains_key(*p))
+        .cloned()
+        .collect()
 }
 
 /// Whether two sites serve the same bytes under the same names.
