@@ -195,11 +195,11 @@ pub fn seal(
     config: &Config,
     inputs: &SealInputs,
 ) -> Result<(Site, SealSummary), SealError> {
-    let (header, page_seal) = header(config, inputs);
+    let header = header(config, inputs);
     // Nothing from a previous seal may survive (the folder is reserved).
     site.files.retain(|p, _| !p.starts_with("integrity/"));
     site.insert(VERIFY_JS_PATH, verify_js());
-    let page_seal = page_seal.borrowed();
+    let page_seal = header.page_seal();
     // Each page is replaced where it stands, so the unsealed copy is freed
     // at once instead of every page being held twice.
     let pages = &site.pages;
@@ -227,7 +227,7 @@ pub fn reseal(
     inputs: &SealInputs,
     cache: &mut SealCache,
 ) -> Result<(Site, SealSummary), SealError> {
-    let (header, page_seal) = header(config, inputs);
+    let header = header(config, inputs);
     let verify_js = verify_js();
     let mut files: Vec<(&String, &Bytes)> = site
         .files
@@ -240,7 +240,7 @@ pub fn reseal(
     seal_files_cached(
         &files,
         &site.pages,
-        &page_seal.borrowed(),
+        &header.page_seal(),
         &header.mirrors,
         cache,
     );
@@ -257,24 +257,7 @@ pub fn reseal(
     finish(sealed, &parts, header)
 }
 
-/// What pages say about the site: its key, mirrors and id.
-struct PageSealOwned {
-    public_key: Option<String>,
-    mirror_urls: Vec<String>,
-    id: String,
-}
-
-impl PageSealOwned {
-    fn borrowed(&self) -> PageSeal<'_> {
-        PageSeal {
-            public_key: self.public_key.as_deref(),
-            mirrors: &self.mirror_urls,
-            site_id: &self.id,
-        }
-    }
-}
-
-fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> (Header<'a>, PageSealOwned) {
+fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
     let version = inputs.version.version;
     let built = version::rfc3339(version);
     let public_key = inputs
@@ -298,21 +281,16 @@ fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> (Header<'a>, PageSe
             url: m.url.clone(),
         })
         .collect();
-    let page_seal = PageSealOwned {
-        public_key: public_key.clone(),
-        mirror_urls: config.mirrors.iter().map(|m| m.url.clone()).collect(),
-        id: id.clone(),
-    };
-    let header = Header {
+    Header {
         config,
         inputs,
         public_key,
         id,
+        mirror_urls: mirrors.iter().map(|m| m.url.clone()).collect(),
         mirrors,
         version,
         built,
-    };
-    (header, page_seal)
+    }
 }
 
 /// Patches pages and hashes files (`files`: in path order), taking
@@ -333,9 +311,8 @@ fn seal_files_cached(
         cache.files.clear();
         cache.params = Some(params);
     }
-    // Both lists are in path order: one walk pairs each file with what the
-    // cache has under its name.
-    // Page sources are in path order too.
+    // The files, the cache and the page sources are all in path order: one
+    // walk pairs each file with its cached seal and its source.
     let mut known = std::mem::take(&mut cache.files).into_iter().peekable();
     let mut sources = pages.iter().peekable();
     type Job<'a> = (
@@ -382,8 +359,21 @@ struct Header<'a> {
     public_key: Option<String>,
     id: String,
     mirrors: Vec<MirrorEntry>,
+    /// The mirrors' URLs, which each page lists.
+    mirror_urls: Vec<String>,
     version: i64,
     built: String,
+}
+
+impl Header<'_> {
+    /// What each page's integrity block says about the site.
+    fn page_seal(&self) -> PageSeal<'_> {
+        PageSeal {
+            public_key: self.public_key.as_deref(),
+            mirrors: &self.mirror_urls,
+            site_id: &self.id,
+        }
+    }
 }
 
 /// The `integrity/` files over the sealed files (`parts`: one per file of
@@ -401,6 +391,7 @@ fn finish(
         mirrors,
         version,
         built,
+        ..
     } = header;
     let meta4 = metalink::metalink(
         parts.iter().map(|p| p.element.as_str()),
