@@ -37,6 +37,7 @@ impl PartialOrd for Term {
     }
 }
 
+#[derive(Default)]
 struct Postings {
     /// Sorted `number * 4 + field`.
     values: Vec<u32>,
@@ -126,8 +127,7 @@ impl SearchState {
                     values.sort_unstable();
                     let mut p = Postings {
                         values,
-                        json: String::new(),
-                        weight: 0,
+                        ..Postings::default()
                     };
                     p.encode(term);
                     (Term(term.to_string()), p)
@@ -180,11 +180,7 @@ impl SearchState {
             }
             for (term, field) in terms.iter() {
                 let key = Term(term.clone());
-                let p = self.terms.entry(key.clone()).or_insert_with(|| Postings {
-                    values: Vec::new(),
-                    json: String::new(),
-                    weight: 0,
-                });
+                let p = self.terms.entry(key.clone()).or_default();
                 let value = n * 4 + field;
                 if let Err(at) = p.values.binary_search(&value) {
                     p.values.insert(at, value);
