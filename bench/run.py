@@ -146,13 +146,22 @@ HUGO_LIST = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ .Title
 """
 
 
-def prepare_hugo(vault, work, n):
-    site = work / f"hugo-{n}"
-    stamp = site / ".bench-stamp"
+def start_copy(dest, vault):
+    """None when dest was prepared from this vault by this script already;
+    else empties dest and returns the stamp to write once it is ready."""
+    stamp = dest / ".bench-stamp"
     want = (vault / ".bench-stamp").read_text() + " adapter=2"
     if stamp.is_file() and stamp.read_text() == want:
+        return None
+    shutil.rmtree(dest, ignore_errors=True)
+    return want
+
+
+def prepare_hugo(vault, work, n):
+    site = work / f"hugo-{n}"
+    want = start_copy(site, vault)
+    if want is None:
         return site
-    shutil.rmtree(site, ignore_errors=True)
     (site / "layouts" / "_default").mkdir(parents=True)
     (site / "hugo.toml").write_text(HUGO_CONFIG)
     (site / "layouts" / "_default" / "single.html").write_text(HUGO_SINGLE)
@@ -164,17 +173,15 @@ def prepare_hugo(vault, work, n):
         dest.write_text(f"---\n{hugo_frontmatter(yaml)}\n---\n{body}", encoding="utf-8")
     if (vault / "attachments").is_dir():
         shutil.copytree(vault / "attachments", site / "static" / "attachments")
-    stamp.write_text(want)
+    (site / ".bench-stamp").write_text(want)
     return site
 
 
 def prepare_mdbook(vault, work, n):
     book = work / f"mdbook-{n}"
-    stamp = book / ".bench-stamp"
-    want = (vault / ".bench-stamp").read_text() + " adapter=2"
-    if stamp.is_file() and stamp.read_text() == want:
+    want = start_copy(book, vault)
+    if want is None:
         return book
-    shutil.rmtree(book, ignore_errors=True)
     (book / "src").mkdir(parents=True)
     (book / "book.toml").write_text('[book]\ntitle = "bench"\nsrc = "src"\n\n[output.html]\n')
     summary = ["# Summary", ""]
@@ -190,7 +197,7 @@ def prepare_mdbook(vault, work, n):
     (book / "src" / "SUMMARY.md").write_text("\n".join(summary) + "\n", encoding="utf-8")
     if (vault / "attachments").is_dir():
         shutil.copytree(vault / "attachments", book / "src" / "attachments")
-    stamp.write_text(want)
+    (book / ".bench-stamp").write_text(want)
     return book
 
 
