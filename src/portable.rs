@@ -38,7 +38,7 @@ pub fn sanitize_component(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut last_dash = false;
     for c in name.nfc() {
-        let bad = c.is_control()
+        let bad = crate::printable::is_unsafe_char(c)
             || c.is_whitespace()
             || matches!(
                 c,

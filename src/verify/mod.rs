@@ -14,15 +14,18 @@ pub mod source;
 pub mod state;
 
 use judge::Judged;
-use observe::Observed;
+use observe::{Observed, Seen};
 use rayon::prelude::*;
 use report::CopyReport;
 pub use report::{exit, CopyState, FileStatus, Outcome, VerifyReport};
+pub use observe::{Progress, ProgressFn};
 use source::CopySource;
+pub use source::NetLimits;
 use std::path::PathBuf;
+use std::sync::Arc;
 use thiserror::Error;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct VerifyOptions {
     /// Folders and http(s) URLs, as given on the command line.
     pub copies: Vec<String>,
@@ -32,6 +35,23 @@ pub struct VerifyOptions {
     pub state: Option<PathBuf>,
     /// `--repair DIR`.
     pub repair: Option<PathBuf>,
+    /// Deadline, idle timeout and minimum rate for each copy (`--timeout`).
+    pub limits: NetLimits,
+    /// Called as files are read (for a progress line).
+    pub progress: Option<Arc<ProgressFn>>,
+}
+
+impl std::fmt::Debug for VerifyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyOptions")
+            .field("copies", &self.copies)
+            .field("key", &self.key)
+            .field("state", &self.state)
+            .field("repair", &self.repair)
+            .field("limits", &self.limits)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug, Error)]
@@ -52,10 +72,17 @@ struct Checked {
     report: VerifyReport,
 }
 
-fn check_all(labels: &[String], key: Option<&str>, state: Option<&state::State>) -> Checked {
+fn check_all(
+    labels: &[String],
+    options: &VerifyOptions,
+    key: Option<&str>,
+    state: Option<&state::State>,
+) -> Checked {
+    // Each copy's deadline starts now; copies are read side by side, so a
+    // slow one costs its own deadline, not everyone's.
     let mut copies: Vec<Observed> = labels
         .par_iter()
-        .map(|label| observe::observe_manifest(label, CopySource::parse(label)))
+        .map(|label| observe::observe_manifest(label, CopySource::open(label, options.limits)))
         .collect();
     let sigs: Vec<_> = copies
         .iter()
@@ -63,10 +90,16 @@ fn check_all(labels: &[String], key: Option<&str>, state: Option<&state::State>)
         .collect();
     let reference = judge::choose_reference(&copies, &sigs);
     let ref_manifest = reference.and_then(|(i, _)| copies[i].manifest.as_ref().ok().cloned());
-    for copy in copies.iter_mut() {
-        let wanted = judge::wanted_files(copy, ref_manifest.as_ref());
-        observe::observe_files(copy, &wanted);
-    }
+    let ref_trusted = ref_manifest.as_ref().zip(reference).map(|(m, (_, s))| (m, s));
+    let progress = options.progress.as_deref();
+    copies
+        .par_iter_mut()
+        .zip(sigs.par_iter())
+        .for_each(|(copy, sig)| {
+            let own_trusted = *sig == report::SignatureState::Valid;
+            let wanted = judge::wanted_files(copy, own_trusted, ref_trusted);
+            observe::observe_files(copy, &wanted, progress);
+        });
     let reference_info = reference.and_then(|(i, signed)| {
         let m = copies[i].manifest.as_ref().ok()?;
         Some(judge::reference_info(&copies[i].label, &m.manifest, signed))
@@ -81,17 +114,34 @@ fn check_all(labels: &[String], key: Option<&str>, state: Option<&state::State>)
     let mut reports = Vec::new();
     let mut states = Vec::new();
     let mut problems = Vec::new();
-    for (copy, sig) in copies.iter().zip(&sigs) {
+    for (copy, sig) in copies.iter_mut().zip(&sigs) {
+        // A copy the network failed is judged on what was read of it.
+        if copy.unreachable.is_some() {
+            copy.files.retain(|_, seen| !matches!(seen, Seen::Failed(_)));
+        }
+        let copy = &*copy;
         let judged = judge::judged_by(copy, sig, with_flag);
-        let state = judge::copy_state(copy, sig, judged, with_flag, remembered);
+        let state = match &copy.unreachable {
+            Some(reason) => CopyState::Unreachable {
+                reason: reason.clone(),
+            },
+            None => judge::copy_state(copy, sig, judged, with_flag, remembered),
+        };
         let against = match judged {
             Judged::Own => copy.manifest.as_ref().ok(),
             Judged::Reference => ref_manifest.as_ref(),
             Judged::Nothing => None,
         };
-        let (files_ok, file_problems) = against
+        let (files_ok, mut file_problems) = against
             .map(|m| judge::check_files(copy, m, key))
             .unwrap_or_default();
+        if copy.unreachable.is_some() {
+            // Files never read are not evidence of anything.
+            file_problems.retain(|p| {
+                copy.files.contains_key(&p.path)
+                    || copy.listing.as_ref().is_some_and(|l| l.contains(&p.path))
+            });
+        }
         states.push(state.clone());
         problems.push(file_problems.clone());
         reports.push(CopyReport {
@@ -161,7 +211,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
         None => None,
     };
     let key = options.key.as_deref();
-    let mut checked = check_all(&labels, key, state.as_ref());
+    let mut checked = check_all(&labels, options, key, state.as_ref());
     if let Some(target) = target {
         let (i, _) = checked
             .reference
@@ -182,7 +232,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
         )
         .map_err(VerifyError::Repair)?;
         if !repaired.is_empty() {
-            checked = check_all(&labels, key, state.as_ref());
+            checked = check_all(&labels, options, key, state.as_ref());
         }
         checked.report.repaired = repaired;
     }
