@@ -484,7 +484,7 @@ fn verify(args: VerifyArgs, flags: OutputFlags) -> Result<i32> {
     let report = report?;
     let json = args.json;
     let text = if json {
-        format!("{}\n", serde_json::to_string_pretty(&report)?)
+        format!("{}\n", spore::printable::to_json_pretty(&report)?)
     } else if !flags.quiet || report.exit_code != 0 {
         report.to_text()
     } else {

@@ -70,6 +70,58 @@ impl fmt::Display for Shown<'_> {
     }
 }
 
+/// Pretty JSON in which the characters [`is_unsafe_char`] refuses are
+/// `\uXXXX` escapes (serde_json escapes C0 itself, but writes DEL, C1 and
+/// bidi characters raw): the same value, safe to show in a terminal.
+pub fn to_json_pretty<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, SafePretty(Default::default()));
+    value.serialize(&mut ser)?;
+    // Only `str`s were written, and escapes keep them UTF-8.
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+struct SafePretty<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+macro_rules! forward {
+    ($($name:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {$(
+        fn $name<W: ?Sized + std::io::Write>(&mut self, w: &mut W $(, $arg: $ty)*) -> std::io::Result<()> {
+            self.0.$name(w $(, $arg)*)
+        }
+    )*};
+}
+
+impl serde_json::ser::Formatter for SafePretty<'_> {
+    forward!(
+        begin_array(),
+        end_array(),
+        begin_array_value(first: bool),
+        end_array_value(),
+        begin_object(),
+        end_object(),
+        begin_object_key(first: bool),
+        begin_object_value(),
+        end_object_value(),
+    );
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        for c in fragment.chars() {
+            if is_unsafe_char(c) {
+                write!(w, "\\u{:04x}", c as u32)?;
+            } else {
+                let mut buf = [0u8; 4];
+                w.write_all(c.encode_utf8(&mut buf).as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +139,18 @@ mod tests {
         assert_eq!(printable_lines("a\u{1b}\nb"), "a\\u{1b}\nb");
         assert_eq!(format!("{:<6}|", Shown("a\u{7}")), "a\\u{7}|");
         assert_eq!(format!("{:<6}|", Shown("ab")), "ab    |");
+    }
+
+    #[test]
+    fn json_escapes_what_serde_json_leaves_raw() {
+        let value = serde_json::json!({"path": "a\u{7f}\u{9b}\u{202e}\u{1b}é", "n": [1, 2]});
+        let text = to_json_pretty(&value).unwrap();
+        assert!(!has_unsafe_char(&text.replace('\n', "")), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+        assert_eq!(
+            text.lines().count(),
+            serde_json::to_string_pretty(&value).unwrap().lines().count()
+        );
     }
 }

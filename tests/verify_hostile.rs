@@ -354,6 +354,18 @@ fn crafted_names_from_mirrors_and_copies_are_refused_and_never_printed_raw() {
         let last = ran.stdout.lines().last().unwrap();
         assert!(last.starts_with("ALTERED") && last.ends_with("(exit 3)"), "{last}");
     }
+    // The JSON keeps the exact names, as escapes a terminal shows as text.
+    let ran = spore(
+        &args(&[&"verify", &"--json", &"--key", &key, &p.site, &usb, &mirror.base_url]),
+        p.tmp.path(),
+        Duration::from_secs(20),
+    );
+    let raw = raw_controls(&ran.stdout);
+    assert!(raw.is_empty(), "raw {raw:?} in:\n{}", ran.stdout);
+    let json = ran.json();
+    assert_eq!(copy_state(&json, 2), "NO-MANIFEST");
+    let extra = json["copies"][1]["problems"][0]["path"].as_str().unwrap();
+    assert_eq!(extra, "evil\u{1b}[2K\r\u{9b}31m\u{2067}.html");
 }
 
 /// Names from a vault reach build warnings, the unresolved-links line, and
@@ -410,4 +422,38 @@ fn build_init_and_keygen_print_crafted_names_escaped() {
     let parsed: toml::Table = toml::from_str(&book).unwrap();
     let secret = parsed["integrity"]["secret_key"].as_str().unwrap();
     assert!(Path::new(secret).is_file(), "{secret:?}");
+}
+
+/// `--progress` reports on stderr (one line per copy at least, escaped);
+/// stdout stays machine-readable JSON.
+#[test]
+fn progress_goes_to_stderr_and_leaves_json_intact() {
+    let (p, key) = signed();
+    let mirror = HostileMirror::builder(&p.site).start();
+    let ran = spore(
+        &args(&[
+            &"verify",
+            &"--json",
+            &"--progress",
+            &"--key",
+            &key,
+            &p.site,
+            &mirror.base_url,
+        ]),
+        p.tmp.path(),
+        Duration::from_secs(20),
+    );
+    assert_eq!(ran.code, Some(exit::OK), "{}", ran.stdout);
+    assert_eq!(ran.json()["outcome"], "OK");
+    let files = manifest(&p.site).files.len();
+    for copy in [p.site.display().to_string(), mirror.base_url.clone()] {
+        assert!(
+            ran.stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("{copy}: ")) && l.contains(" files, ")),
+            "{copy}:\n{}",
+            ran.stderr
+        );
+    }
+    assert!(ran.stderr.contains(&format!("/{} files", files + 4)), "{}", ran.stderr);
 }

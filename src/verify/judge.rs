@@ -442,3 +442,74 @@ pub fn reference_info(label: &str, m: &Manifest, signed: bool) -> Reference {
         key_id: m.public_key.as_deref().and_then(|k| sign::key_id(k).ok()),
     }
 }
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+    use crate::seal::manifest::{FileEntry, SiteInfo};
+    use crate::verify::source::CopySource;
+
+    fn copy_manifest(files: &[(&str, u64)]) -> CopyManifest {
+        let manifest = Manifest {
+            built: "2024-01-01T00:00:00Z".into(),
+            files: files
+                .iter()
+                .map(|(p, size)| {
+                    let entry = FileEntry {
+                        sha256: "0".repeat(64),
+                        size: *size,
+                        source: None,
+                        source_sha256: None,
+                        title: None,
+                    };
+                    (p.to_string(), entry)
+                })
+                .collect(),
+            format: crate::seal::manifest::FORMAT.into(),
+            generator: "spore test".into(),
+            mirrors: Vec::new(),
+            public_key: None,
+            site: SiteInfo {
+                id: "0123456789abcdef".into(),
+                title: "t".into(),
+            },
+            version: 1,
+        };
+        let bytes = manifest.to_canonical_json();
+        CopyManifest { manifest, bytes }
+    }
+
+    fn observed(own: CopyManifest) -> Observed {
+        Observed {
+            label: "copy".into(),
+            source: CopySource::Folder("/nonexistent".into()),
+            manifest: Ok(own),
+            signature: None,
+            files: BTreeMap::new(),
+            listing: None,
+            unreachable: None,
+        }
+    }
+
+    /// A copy's own unsigned manifest can claim any size: it never raises
+    /// the cap a signed reference sets, and alone it is held to the default.
+    #[test]
+    fn only_signed_sizes_raise_caps() {
+        let own = observed(copy_manifest(&[("a.html", 1 << 40), ("b.bin", 1 << 40)]));
+        let signed = copy_manifest(&[("a.html", 100)]);
+        let caps = wanted_files(&own, false, Some((&signed, true)));
+        assert_eq!(caps["a.html"], 100);
+        assert_eq!(caps["b.bin"], UNSIGNED_FILE_CAP);
+        let caps = wanted_files(&own, false, None);
+        assert_eq!(caps["a.html"], UNSIGNED_FILE_CAP);
+        // An unsigned reference is no better than the copy's own claim.
+        let caps = wanted_files(&own, false, Some((&signed, false)));
+        assert_eq!(caps["a.html"], UNSIGNED_FILE_CAP);
+        // Unsigned sizes may lower a cap below the default.
+        let small = observed(copy_manifest(&[("a.html", 10)]));
+        assert_eq!(wanted_files(&small, false, None)["a.html"], 10);
+        // A copy whose own manifest verifies against the pinned key is trusted.
+        let own_signed = wanted_files(&own, true, Some((&signed, true)));
+        assert_eq!(own_signed["b.bin"], 1 << 40);
+    }
+}

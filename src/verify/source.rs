@@ -483,4 +483,37 @@ mod tests {
         assert_eq!(src.fetch("b.txt", 4), Fetched::Missing);
         assert!(matches!(src.fetch("../a.txt", 4), Fetched::Failed(_)));
     }
+
+    /// A reader that gives one byte per call, slowly: the minimum rate
+    /// drops it after the idle period, whatever the cap allows.
+    #[test]
+    fn a_slow_stream_is_dropped_and_a_long_one_capped() {
+        struct Slow;
+        impl Read for Slow {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::thread::sleep(Duration::from_millis(20));
+                buf[0] = b'x';
+                Ok(1)
+            }
+        }
+        let budget = Budget::new(NetLimits {
+            deadline: Duration::from_secs(60),
+            idle: Duration::from_millis(100),
+            min_rate: 1000,
+            max_failures: 3,
+        });
+        let started = Instant::now();
+        let mut sink = Vec::new();
+        match pump(&mut Slow, u64::MAX, &mut sink, Some(&budget)) {
+            Pumped::Broken(e) => assert!(e.contains("too slow"), "{e}"),
+            _ => panic!("not dropped"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let mut endless = std::io::repeat(b'A');
+        let mut counted = std::io::sink();
+        assert!(matches!(
+            pump(&mut endless, 1 << 20, &mut counted, Some(&budget)),
+            Pumped::TooLarge
+        ));
+    }
 }
