@@ -32,8 +32,8 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
         ..ServeOptions::default()
     };
     let vault = config.vault.clone();
-    let server =
-        serve::start(config, options).with_context(|| format!("serving {}", printable_path(&vault)))?;
+    let server = serve::start(config, options)
+        .with_context(|| format!("serving {}", printable_path(&vault)))?;
     let url = server.url();
     if server.addr().port() != args.port && args.port != 0 {
         eprintln!(

@@ -49,10 +49,7 @@ pub fn printable(s: &str) -> Cow<'_, str> {
 /// Like [`printable`], but keeps line feeds: for multi-line messages
 /// (a TOML error with its caret line) whose parts are not all names.
 pub fn printable_lines(s: &str) -> String {
-    s.split('\n')
-        .map(printable)
-        .collect::<Vec<_>>()
-        .join("\n")
+    s.split('\n').map(printable).collect::<Vec<_>>().join("\n")
 }
 
 /// A path, lossily as UTF-8, escaped.
@@ -75,8 +72,7 @@ impl fmt::Display for Shown<'_> {
 /// bidi characters raw): the same value, safe to show in a terminal.
 pub fn to_json_pretty<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
     let mut out = Vec::new();
-    let mut ser =
-        serde_json::Serializer::with_formatter(&mut out, SafePretty(Default::default()));
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, SafePretty(Default::default()));
     value.serialize(&mut ser)?;
     // Only `str`s were written, and escapes keep them UTF-8.
     Ok(String::from_utf8_lossy(&out).into_owned())
@@ -135,7 +131,10 @@ mod tests {
             p,
             "a\\u{1b}[2K\\u{d}OK\\u{7f}\\u{9b}\\u{202e}x\\u{2066}\\u{61c}\\u{a}"
         );
-        assert!(matches!(printable("notes/Ünïcode ok.html"), Cow::Borrowed(_)));
+        assert!(matches!(
+            printable("notes/Ünïcode ok.html"),
+            Cow::Borrowed(_)
+        ));
         assert_eq!(printable_lines("a\u{1b}\nb"), "a\\u{1b}\nb");
         assert_eq!(format!("{:<6}|", Shown("a\u{7}")), "a\\u{7}|");
         assert_eq!(format!("{:<6}|", Shown("ab")), "ab    |");
@@ -150,7 +149,10 @@ mod tests {
         assert_eq!(back, value);
         assert_eq!(
             text.lines().count(),
-            serde_json::to_string_pretty(&value).unwrap().lines().count()
+            serde_json::to_string_pretty(&value)
+                .unwrap()
+                .lines()
+                .count()
         );
     }
 }

@@ -189,9 +189,9 @@ fn endless_bodies_are_cut_at_the_signed_size_in_small_memory() {
     assert!(ran.took < Duration::from_secs(15), "{:?}", ran.took);
 }
 
-/// Two hosts that accept connections and never answer: each costs at
-/// most its own deadline, side by side, and is reported UNREACHABLE; the
-/// genuine copy is still checked.
+/// Hosts that accept connections and never answer — more of them than
+/// this machine may have cores: each costs at most its own deadline, side
+/// by side, and is reported UNREACHABLE; the genuine copy is still checked.
 #[test]
 fn silent_hosts_cost_one_deadline_side_by_side() {
     let (p, key) = signed();
@@ -199,6 +199,9 @@ fn silent_hosts_cost_one_deadline_side_by_side() {
         .otherwise(Behaviour::Silent)
         .start();
     let b = HostileMirror::builder(&p.site)
+        .otherwise(Behaviour::Silent)
+        .start();
+    let c = HostileMirror::builder(&p.site)
         .otherwise(Behaviour::Silent)
         .start();
     let ran = spore(
@@ -212,6 +215,7 @@ fn silent_hosts_cost_one_deadline_side_by_side() {
             &a.base_url,
             &p.site,
             &b.base_url,
+            &c.base_url,
         ]),
         p.tmp.path(),
         Duration::from_secs(15),
@@ -221,9 +225,10 @@ fn silent_hosts_cost_one_deadline_side_by_side() {
     assert_eq!(copy_state(&json, 0), "UNREACHABLE");
     assert_eq!(copy_state(&json, 1), "CURRENT", "{}", ran.stdout);
     assert_eq!(copy_state(&json, 2), "UNREACHABLE");
+    assert_eq!(copy_state(&json, 3), "UNREACHABLE");
     assert!(
         ran.took < Duration::from_millis(3800),
-        "two 2 s deadlines took {:?}: not side by side",
+        "three 2 s deadlines took {:?}: not side by side",
         ran.took
     );
 }
@@ -352,11 +357,22 @@ fn crafted_names_from_mirrors_and_copies_are_refused_and_never_printed_raw() {
             ran.stdout
         );
         let last = ran.stdout.lines().last().unwrap();
-        assert!(last.starts_with("ALTERED") && last.ends_with("(exit 3)"), "{last}");
+        assert!(
+            last.starts_with("ALTERED") && last.ends_with("(exit 3)"),
+            "{last}"
+        );
     }
     // The JSON keeps the exact names, as escapes a terminal shows as text.
     let ran = spore(
-        &args(&[&"verify", &"--json", &"--key", &key, &p.site, &usb, &mirror.base_url]),
+        &args(&[
+            &"verify",
+            &"--json",
+            &"--key",
+            &key,
+            &p.site,
+            &usb,
+            &mirror.base_url,
+        ]),
         p.tmp.path(),
         Duration::from_secs(20),
     );
@@ -399,7 +415,11 @@ fn build_init_and_keygen_print_crafted_names_escaped() {
     assert!(ran.stderr.contains("ghost\\u{1b}[31m"), "{}", ran.stderr);
 
     let crafted = "wiki\u{1b}]0;pwned\u{7}\r";
-    let init = spore(&args(&[&"init", &crafted]), tmp.path(), Duration::from_secs(10));
+    let init = spore(
+        &args(&[&"init", &crafted]),
+        tmp.path(),
+        Duration::from_secs(10),
+    );
     assert_eq!(init.code, Some(0), "{}", init.stderr);
     let keygen = spore(
         &args(&[&"keygen", &"--out", &format!("keys\u{1b}[8m")]),
@@ -455,5 +475,9 @@ fn progress_goes_to_stderr_and_leaves_json_intact() {
             ran.stderr
         );
     }
-    assert!(ran.stderr.contains(&format!("/{} files", files + 4)), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!("/{} files", files + 4)),
+        "{}",
+        ran.stderr
+    );
 }

@@ -15,10 +15,9 @@ pub mod state;
 
 use judge::Judged;
 use observe::{Observed, Seen};
-use rayon::prelude::*;
+pub use observe::{Progress, ProgressFn};
 use report::CopyReport;
 pub use report::{exit, CopyState, FileStatus, Outcome, VerifyReport};
-pub use observe::{Progress, ProgressFn};
 use source::CopySource;
 pub use source::NetLimits;
 use std::path::PathBuf;
@@ -78,28 +77,42 @@ fn check_all(
     key: Option<&str>,
     state: Option<&state::State>,
 ) -> Checked {
-    // Each copy's deadline starts now; copies are read side by side, so a
-    // slow one costs its own deadline, not everyone's.
-    let mut copies: Vec<Observed> = labels
-        .par_iter()
-        .map(|label| observe::observe_manifest(label, CopySource::open(label, options.limits)))
-        .collect();
+    // Each copy's deadline starts now, and each copy has its own thread
+    // (not a slot in a pool as wide as the CPU): a slow copy costs its own
+    // deadline, never another's.
+    let mut copies: Vec<Observed> = std::thread::scope(|scope| {
+        let handles: Vec<_> = labels
+            .iter()
+            .map(|label| {
+                let source = CopySource::open(label, options.limits);
+                scope.spawn(move || observe::observe_manifest(label, source))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     let sigs: Vec<_> = copies
         .iter()
         .map(|c| judge::signature_state(c, key))
         .collect();
     let reference = judge::choose_reference(&copies, &sigs);
     let ref_manifest = reference.and_then(|(i, _)| copies[i].manifest.as_ref().ok().cloned());
-    let ref_trusted = ref_manifest.as_ref().zip(reference).map(|(m, (_, s))| (m, s));
+    let ref_trusted = ref_manifest
+        .as_ref()
+        .zip(reference)
+        .map(|(m, (_, s))| (m, s));
     let progress = options.progress.as_deref();
-    copies
-        .par_iter_mut()
-        .zip(sigs.par_iter())
-        .for_each(|(copy, sig)| {
-            let own_trusted = *sig == report::SignatureState::Valid;
-            let wanted = judge::wanted_files(copy, own_trusted, ref_trusted);
-            observe::observe_files(copy, &wanted, progress);
-        });
+    std::thread::scope(|scope| {
+        for (copy, sig) in copies.iter_mut().zip(&sigs) {
+            scope.spawn(move || {
+                let own_trusted = *sig == report::SignatureState::Valid;
+                let wanted = judge::wanted_files(copy, own_trusted, ref_trusted);
+                observe::observe_files(copy, &wanted, progress);
+            });
+        }
+    });
     let reference_info = reference.and_then(|(i, signed)| {
         let m = copies[i].manifest.as_ref().ok()?;
         Some(judge::reference_info(&copies[i].label, &m.manifest, signed))
@@ -117,7 +130,8 @@ fn check_all(
     for (copy, sig) in copies.iter_mut().zip(&sigs) {
         // A copy the network failed is judged on what was read of it.
         if copy.unreachable.is_some() {
-            copy.files.retain(|_, seen| !matches!(seen, Seen::Failed(_)));
+            copy.files
+                .retain(|_, seen| !matches!(seen, Seen::Failed(_)));
         }
         let copy = &*copy;
         let judged = judge::judged_by(copy, sig, with_flag);

@@ -57,12 +57,24 @@ pub struct FileProblem {
 #[serde(tag = "state", rename_all = "SCREAMING-KEBAB-CASE")]
 pub enum CopyState {
     Current,
-    Stale { version: i64, behind_seconds: i64 },
-    BadSignature { reason: String },
-    NoManifest { reason: String },
-    Rollback { version: i64, remembered: i64 },
+    Stale {
+        version: i64,
+        behind_seconds: i64,
+    },
+    BadSignature {
+        reason: String,
+    },
+    NoManifest {
+        reason: String,
+    },
+    Rollback {
+        version: i64,
+        remembered: i64,
+    },
     /// The network failed this copy; what was read of it is still judged.
-    Unreachable { reason: String },
+    Unreachable {
+        reason: String,
+    },
 }
 
 impl CopyState {

@@ -52,7 +52,9 @@ impl NetLimits {
     pub fn with_deadline(deadline: Duration) -> NetLimits {
         NetLimits {
             deadline,
-            idle: Duration::from_secs(30).min(deadline / 2).max(Duration::from_millis(100)),
+            idle: Duration::from_secs(30)
+                .min(deadline / 2)
+                .max(Duration::from_millis(100)),
             min_rate: 1024,
             max_failures: 3,
         }
@@ -132,7 +134,9 @@ impl Budget {
         }
         let n = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
         if n >= self.limits.max_failures {
-            self.give_up(&format!("given up after {n} network failures; last: {reason}"));
+            self.give_up(&format!(
+                "given up after {n} network failures; last: {reason}"
+            ));
         }
     }
 }

@@ -73,8 +73,7 @@ impl HostileMirrorBuilder {
             let (sent, requests) = (sent.clone(), requests.clone());
             thread::spawn(move || {
                 for stream in listener.incoming().flatten() {
-                    let (shared, sent, requests) =
-                        (shared.clone(), sent.clone(), requests.clone());
+                    let (shared, sent, requests) = (shared.clone(), sent.clone(), requests.clone());
                     thread::spawn(move || {
                         let _ = handle(stream, &shared, &sent, &requests);
                     });
