@@ -125,7 +125,7 @@ fn raw_controls(s: &str) -> Vec<char> {
         .collect()
 }
 
-fn copy_state<'a>(json: &'a serde_json::Value, i: usize) -> &'a str {
+fn copy_state(json: &serde_json::Value, i: usize) -> &str {
     json["copies"][i]["state"].as_str().unwrap_or("?")
 }
 
@@ -422,7 +422,7 @@ fn build_init_and_keygen_print_crafted_names_escaped() {
     );
     assert_eq!(init.code, Some(0), "{}", init.stderr);
     let keygen = spore(
-        &args(&[&"keygen", &"--out", &format!("keys\u{1b}[8m")]),
+        &args(&[&"keygen", &"--out", &"keys\u{1b}[8m"]),
         tmp.path(),
         Duration::from_secs(10),
     );
