@@ -481,3 +481,75 @@ fn progress_goes_to_stderr_and_leaves_json_intact() {
         ran.stderr
     );
 }
+
+/// `--repair` beside hostile mirrors: one serves a page genuinely while it
+/// is checked and endlessly when repair fetches it again, one never
+/// answers. Repair streams at most the signed size from the first, writes
+/// nothing from it, takes the page from the good mirror, and the whole run
+/// stays within the deadline and small memory.
+#[test]
+fn repair_takes_bounded_bytes_from_a_mirror_that_changes_and_skips_a_silent_one() {
+    let (p, key) = signed();
+    let m = manifest(&p.site);
+    let page = some_page(&m);
+    let stick = p.copy_site("stick");
+    std::fs::remove_file(stick.join(&page)).unwrap();
+    let turncoat = HostileMirror::builder(&p.site)
+        .on(
+            &page,
+            Behaviour::FirstThen(Box::new(Behaviour::Serve), Box::new(Behaviour::Endless)),
+        )
+        .start();
+    let silent = HostileMirror::builder(&p.site)
+        .otherwise(Behaviour::Silent)
+        .start();
+    let good = HostileMirror::builder(&p.site).start();
+    let ran = spore(
+        &args(&[
+            &"verify",
+            &"--json",
+            &"--timeout",
+            &"3",
+            &"--key",
+            &key,
+            &turncoat.base_url,
+            &silent.base_url,
+            &good.base_url,
+            &"--repair",
+            &stick,
+        ]),
+        p.tmp.path(),
+        Duration::from_secs(20),
+    );
+    let json = ran.json();
+    // The check after repair reads the turncoat's endless page: altered.
+    assert_eq!(ran.code, Some(exit::ALTERED), "{}", ran.stdout);
+    assert_eq!(copy_state(&json, 1), "UNREACHABLE");
+    assert_eq!(json["copies"][0]["problems"][0]["path"], page.as_str());
+    assert_eq!(copy_state(&json, 3), "CURRENT", "the repaired stick");
+    assert_eq!(json["repaired"][0]["path"], page.as_str(), "{}", ran.stdout);
+    assert_eq!(json["repaired"][0]["from"], good.base_url.as_str());
+    assert_eq!(
+        std::fs::read(stick.join(&page)).unwrap(),
+        std::fs::read(p.site.join(&page)).unwrap()
+    );
+    let leftovers: Vec<_> = walkdir::WalkDir::new(&stick)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".spore-repair"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let size = m.files[&page].size;
+    assert!(
+        turncoat.requests().iter().filter(|r| **r == page).count() >= 2,
+        "repair did not try the turncoat first"
+    );
+    // Endless twice (repair, then the check after it), each cut short.
+    assert!(turncoat.bytes_sent() < (64 << 20) + 4 * size);
+    assert!(
+        ran.peak_kib < 150 * 1024,
+        "peak memory {} KiB",
+        ran.peak_kib
+    );
+    assert!(ran.took < Duration::from_secs(8), "{:?}", ran.took);
+}

@@ -237,6 +237,11 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
             .clone();
         let signature = checked.copies[i].signature.clone();
         let label = checked.copies[i].label.clone();
+        // Fetching again from donors is a phase of its own, with its own
+        // deadline per copy (the check may have used up the first).
+        for copy in checked.copies.iter_mut() {
+            copy.source = CopySource::open(&copy.label, options.limits);
+        }
         let repaired = repair::repair(
             &checked.copies,
             target,

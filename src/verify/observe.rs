@@ -139,6 +139,10 @@ pub fn observe_files(
     wanted: &BTreeMap<String, u64>,
     progress: Option<&ProgressFn>,
 ) {
+    if copy.unreachable.is_some() {
+        // Its manifest could not be fetched: its files would not come either.
+        return;
+    }
     let pool = match copy.source {
         CopySource::Http { .. } => rayon::ThreadPoolBuilder::new()
             .num_threads(HTTP_CONCURRENCY)

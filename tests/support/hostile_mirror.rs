@@ -42,12 +42,18 @@ pub enum Behaviour {
     Body(Vec<u8>),
     /// An empty response with this status.
     Status(u16),
+    /// The first request for the path gets the first behaviour, every
+    /// later one the second (a mirror that changes between check and
+    /// repair).
+    FirstThen(Box<Behaviour>, Box<Behaviour>),
 }
 
 pub struct HostileMirrorBuilder {
     root: PathBuf,
     rules: HashMap<String, Behaviour>,
     otherwise: Behaviour,
+    /// Requests so far, per path.
+    counts: Mutex<HashMap<String, usize>>,
 }
 
 impl HostileMirrorBuilder {
@@ -101,6 +107,7 @@ impl HostileMirror {
             root: root.to_path_buf(),
             rules: HashMap::new(),
             otherwise: Behaviour::Serve,
+            counts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -167,7 +174,19 @@ fn handle(
     if let Ok(mut r) = requests.lock() {
         r.push(path.clone());
     }
-    let behaviour = mirror.rules.get(&path).unwrap_or(&mirror.otherwise).clone();
+    let earlier = mirror
+        .counts
+        .lock()
+        .map(|mut c| {
+            let n = c.entry(path.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        })
+        .unwrap_or(0);
+    let mut behaviour = mirror.rules.get(&path).unwrap_or(&mirror.otherwise).clone();
+    while let Behaviour::FirstThen(first, then) = behaviour {
+        behaviour = if earlier == 0 { *first } else { *then };
+    }
     let genuine = || -> Option<Vec<u8>> {
         if path.split('/').any(|s| s == "..") {
             return None;
@@ -219,6 +238,7 @@ fn handle(
                 }
             }
         }
+        Behaviour::FirstThen(..) => {}
         Behaviour::Stall { after } => {
             let body = genuine().unwrap_or_default();
             head(&mut stream, "200 OK", Some(body.len() as u64))?;
