@@ -81,3 +81,25 @@ impl fmt::Display for Diagnostic {
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vault file name can hold ESC, CR or a bidi override: the warning
+    /// shows them as escapes, in the name and in the message.
+    #[test]
+    fn names_in_warnings_are_escaped() {
+        let d = Diagnostic::warning(
+            DiagnosticKind::Frontmatter,
+            "a\u{1b}[2K\r\u{202e}b.md",
+            "link to [[x\u{9b}2J]]",
+        )
+        .at_line(3);
+        let shown = d.to_string();
+        assert_eq!(
+            shown,
+            "warning: a\\u{1b}[2K\\u{d}\\u{202e}b.md:3: link to [[x\\u{9b}2J]]"
+        );
+    }
+}

@@ -247,6 +247,10 @@ mod tests {
         assert_eq!(sanitize_component("nul.txt"), "_nul.txt");
         assert_eq!(sanitize_component("My Note"), "My-Note");
         assert_eq!(sanitize_component("Знание 知识"), "Знание-知识");
+        // Bidi overrides and isolates never reach an output name (verify
+        // refuses a manifest path holding one).
+        assert_eq!(sanitize_component("evil\u{202e}lmth.exe"), "evil-lmth.exe");
+        assert_eq!(sanitize_component("a\u{2066}b\u{1b}c"), "a-b-c");
         assert_eq!(sanitize_component("???"), "untitled");
     }
 

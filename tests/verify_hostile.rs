@@ -226,6 +226,8 @@ fn silent_hosts_cost_one_deadline_side_by_side() {
     assert_eq!(copy_state(&json, 1), "CURRENT", "{}", ran.stdout);
     assert_eq!(copy_state(&json, 2), "UNREACHABLE");
     assert_eq!(copy_state(&json, 3), "UNREACHABLE");
+    let reason = json["copies"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("nothing received for"), "{reason}");
     assert!(
         ran.took < Duration::from_millis(3800),
         "three 2 s deadlines took {:?}: not side by side",

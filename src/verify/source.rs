@@ -198,6 +198,25 @@ enum Pumped {
     Sink(String),
 }
 
+/// A read error in words: a timeout says how long nothing came.
+fn io_reason(e: &std::io::Error, budget: Option<&Budget>) -> String {
+    let timed_out = e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timeout");
+    match budget {
+        Some(b) if timed_out => match b.gave_up() {
+            Some(reason) => reason,
+            None => idle_reason(b),
+        },
+        _ => e.to_string(),
+    }
+}
+
+fn idle_reason(b: &Budget) -> String {
+    format!(
+        "nothing received for {} s (stalled or silent)",
+        b.limits.idle.as_secs_f64()
+    )
+}
+
 /// Copies at most `cap` bytes from `reader` to `sink`, in constant memory,
 /// watching the copy's deadline and minimum rate.
 fn pump(reader: &mut dyn Read, cap: u64, sink: &mut dyn Write, budget: Option<&Budget>) -> Pumped {
@@ -209,7 +228,7 @@ fn pump(reader: &mut dyn Read, cap: u64, sink: &mut dyn Write, budget: Option<&B
             Ok(0) => return Pumped::Done(total),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Pumped::Broken(e.to_string()),
+            Err(e) => return Pumped::Broken(io_reason(&e, budget)),
         };
         total += n as u64;
         if total > cap {
@@ -406,6 +425,10 @@ fn fetch_url(
             .build();
         let mut response = match request.call() {
             Ok(r) => r,
+            Err(ureq::Error::Timeout(_)) => {
+                let why = budget.gave_up().unwrap_or_else(|| idle_reason(budget));
+                return Fetched::Unreachable(format!("{current}: {why}"));
+            }
             Err(e) => return Fetched::Unreachable(format!("{current}: {e}")),
         };
         let status = response.status().as_u16();
