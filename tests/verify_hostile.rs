@@ -142,10 +142,24 @@ fn endless_bodies_are_cut_at_the_signed_size_in_small_memory() {
     for f in ["index.html", page.as_str()] {
         m.files.get_mut(f).unwrap().size = 1 << 40;
     }
+    // A third file claims to be shorter than it is: cut, so MODIFIED.
+    let short = m
+        .files
+        .keys()
+        .find(|f| f.ends_with(".css"))
+        .unwrap()
+        .clone();
+    let short_size = m.files[&short].size;
     let mirror = HostileMirror::builder(&p.site)
         .on(MANIFEST_PATH, Behaviour::Body(m.to_canonical_json()))
         .on("index.html", Behaviour::Endless)
         .on(&page, Behaviour::LieLength { claimed: 1 << 40 })
+        .on(
+            &short,
+            Behaviour::LieLength {
+                claimed: short_size - 10,
+            },
+        )
         .start();
     let ran = spore(
         &args(&[
@@ -172,7 +186,7 @@ fn endless_bodies_are_cut_at_the_signed_size_in_small_memory() {
         .iter()
         .map(|p| (p["path"].as_str().unwrap(), p["status"].as_str().unwrap()))
         .collect();
-    for f in ["index.html", page.as_str()] {
+    for f in ["index.html", page.as_str(), short.as_str()] {
         assert!(problems.contains(&(f, "MODIFIED")), "{f}: {problems:?}");
     }
     let sent = mirror.bytes_sent();
@@ -187,6 +201,46 @@ fn endless_bodies_are_cut_at_the_signed_size_in_small_memory() {
         ran.peak_kib
     );
     assert!(ran.took < Duration::from_secs(15), "{:?}", ran.took);
+}
+
+/// An endless manifest is refused at the manifest cap, not buffered on.
+#[test]
+fn an_endless_manifest_is_refused_at_its_cap() {
+    let (p, key) = signed();
+    let mirror = HostileMirror::builder(&p.site)
+        .on(MANIFEST_PATH, Behaviour::Endless)
+        .start();
+    let ran = spore(
+        &args(&[
+            &"verify",
+            &"--json",
+            &"--timeout",
+            &"20",
+            &"--key",
+            &key,
+            &p.site,
+            &mirror.base_url,
+        ]),
+        p.tmp.path(),
+        Duration::from_secs(25),
+    );
+    let json = ran.json();
+    assert_eq!(ran.code, Some(exit::ALTERED), "{}", ran.stdout);
+    assert_eq!(copy_state(&json, 0), "CURRENT");
+    assert_eq!(copy_state(&json, 1), "NO-MANIFEST");
+    let reason = json["copies"][1]["reason"].as_str().unwrap();
+    assert!(reason.contains("larger than"), "{reason}");
+    let cap = spore::verify::source::MANIFEST_CAP;
+    assert!(
+        mirror.bytes_sent() < cap + (32 << 20),
+        "{}",
+        mirror.bytes_sent()
+    );
+    assert!(
+        ran.peak_kib < 2 * cap / 1024 + 64 * 1024,
+        "{} KiB",
+        ran.peak_kib
+    );
 }
 
 /// Hosts that accept connections and never answer — more of them than
