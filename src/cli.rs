@@ -8,6 +8,12 @@ macro_rules! println {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
 macro_rules! eprintln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
@@ -19,6 +25,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use spore::config::Config;
 use spore::pipeline::BuildReport;
+use spore::printable::{printable_lines, printable_path, Shown};
 use std::path::{Path, PathBuf};
 
 #[path = "cli_serve.rs"]
@@ -116,6 +123,13 @@ enum Command {
         /// Rewrite missing or altered files of this local copy from the others
         #[arg(long, value_name = "DIR")]
         repair: Option<PathBuf>,
+        /// Give up on a copy not read completely within this many seconds
+        /// (it is reported UNREACHABLE; the others are still checked)
+        #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
+        timeout: std::time::Duration,
+        /// Show progress on stderr even when it is not a terminal
+        #[arg(long)]
+        progress: bool,
     },
 }
 
@@ -142,7 +156,20 @@ pub fn run() -> i32 {
             json,
             state,
             repair,
-        } => verify(copies, key, json, state, repair, cli.output),
+            timeout,
+            progress,
+        } => verify(
+            VerifyArgs {
+                copies,
+                key,
+                json,
+                state,
+                repair,
+                timeout,
+                progress,
+            },
+            cli.output,
+        ),
         Command::Serve {
             dir,
             port,
@@ -164,7 +191,7 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", printable_lines(&format!("{e:#}")));
             1
         }
     }
@@ -212,7 +239,7 @@ fn build(
             report.notes,
             report.pages,
             report.files,
-            config.output.display(),
+            printable_path(&config.output),
             report.links,
             report.unresolved.len(),
             report.diagnostics.len(),
@@ -250,7 +277,7 @@ fn print_report(report: &BuildReport, _config: &Config, flags: OutputFlags) {
             .unresolved
             .iter()
             .take(if flags.verbose { usize::MAX } else { 3 })
-            .map(|u| format!("{} → [[{}]]", u.from, u.dest))
+            .map(|u| format!("{} → [[{}]]", Shown(&u.from), Shown(&u.dest)))
             .collect();
         let more = report.unresolved.len() - shown.len();
         eprintln!(
@@ -291,10 +318,14 @@ fn init(dir: &Path, flags: OutputFlags) -> Result<()> {
             .with_context(|| format!("writing {}", welcome.display()))?;
     }
     if !flags.quiet {
-        println!("Created {} and {}", book.display(), welcome.display());
+        println!(
+            "Created {} and {}",
+            printable_path(&book),
+            printable_path(&welcome)
+        );
         println!(
             "Next: spore build {0}   (or spore serve {0} to preview while you write)",
-            dir.display()
+            printable_path(dir)
         );
     }
     Ok(())
@@ -306,7 +337,10 @@ fn toml_string(s: &str) -> String {
         .flat_map(|c| match c {
             '"' => vec!['\\', '"'],
             '\\' => vec!['\\', '\\'],
-            c if c.is_control() => vec![' '],
+            // TOML's own escape keeps the name exact and the line printable.
+            c if spore::printable::is_unsafe_char(c) => {
+                format!("\\u{:04X}", c as u32).chars().collect()
+            }
             c => vec![c],
         })
         .collect();
@@ -338,13 +372,13 @@ fn keygen(out: &Path, force: bool, flags: OutputFlags) -> Result<()> {
     if !flags.quiet {
         println!(
             "Wrote {} (secret{}) and {}",
-            keys.secret_path.display(),
+            printable_path(&keys.secret_path),
             if keys.encrypted {
                 ", password-protected"
             } else {
                 ", unencrypted: keep it private"
             },
-            keys.public_path.display()
+            printable_path(&keys.public_path)
         );
         println!("Key ID {}. Add to book.toml:\n", keys.key_id);
     }
@@ -360,7 +394,7 @@ fn keygen(out: &Path, force: bool, flags: OutputFlags) -> Result<()> {
     if !flags.quiet {
         println!(
             "\nKeep {} outside the vault and the site; back it up. Or set {} to its path instead of secret_key.",
-            keys.secret_path.display(),
+            printable_path(&keys.secret_path),
             spore::seal::sign::SECRET_KEY_ENV
         );
     }
@@ -382,23 +416,75 @@ fn pinned_key(key: Option<String>) -> Result<Option<String>> {
     Ok(None)
 }
 
-fn verify(
+struct VerifyArgs {
     copies: Vec<String>,
     key: Option<String>,
     json: bool,
     state: Option<PathBuf>,
     repair: Option<PathBuf>,
-    flags: OutputFlags,
-) -> Result<i32> {
+    timeout: std::time::Duration,
+    progress: bool,
+}
+
+/// `--timeout`: a positive number of seconds (fractions allowed).
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 1e9) {
+        return Err(format!("{s} is not a positive number of seconds"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+/// A progress line on stderr, at most once a second: rewritten in place
+/// on a terminal, one line each otherwise (`--progress` into a log).
+fn progress_printer() -> std::sync::Arc<spore::verify::ProgressFn> {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let last = std::sync::Mutex::new(None::<std::time::Instant>);
+    std::sync::Arc::new(move |p: &spore::verify::Progress| {
+        let Ok(mut last) = last.lock() else { return };
+        let finished = p.files_done == p.files_total;
+        if !finished && last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        let line = format!(
+            "{}: {}/{} files, {:.1} MiB",
+            Shown(p.copy),
+            p.files_done,
+            p.files_total,
+            p.bytes as f64 / (1 << 20) as f64
+        );
+        if terminal {
+            // \r and "erase to the end of the line": the next line replaces it.
+            eprint!("\r{line}\x1b[K");
+        } else {
+            eprintln!("{line}");
+        }
+    })
+}
+
+fn verify(args: VerifyArgs, flags: OutputFlags) -> Result<i32> {
+    use std::io::IsTerminal;
+    let show_progress = args.progress || (std::io::stderr().is_terminal() && !flags.quiet);
     let options = spore::verify::VerifyOptions {
-        copies,
-        key: pinned_key(key)?,
-        state,
-        repair,
+        copies: args.copies,
+        key: pinned_key(args.key)?,
+        state: args.state,
+        repair: args.repair,
+        limits: spore::verify::NetLimits::with_deadline(args.timeout),
+        progress: show_progress.then(progress_printer),
     };
-    let report = spore::verify::verify(&options)?;
+    let report = spore::verify::verify(&options);
+    if show_progress && std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[K");
+    }
+    let report = report?;
+    let json = args.json;
     let text = if json {
-        format!("{}\n", serde_json::to_string_pretty(&report)?)
+        format!("{}\n", spore::printable::to_json_pretty(&report)?)
     } else if !flags.quiet || report.exit_code != 0 {
         report.to_text()
     } else {

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use spore::config::Config;
+use spore::printable::{printable_lines, printable_path, Shown};
 use spore::serve::{self, ServeEvent, ServeOptions};
 use std::net::IpAddr;
 use std::path::Path;
@@ -31,8 +32,8 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
         ..ServeOptions::default()
     };
     let vault = config.vault.clone();
-    let server =
-        serve::start(config, options).with_context(|| format!("serving {}", vault.display()))?;
+    let server = serve::start(config, options)
+        .with_context(|| format!("serving {}", printable_path(&vault)))?;
     let url = server.url();
     if server.addr().port() != args.port && args.port != 0 {
         eprintln!(
@@ -48,8 +49,9 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
         );
     }
     println!(
-        "Serving {title} at {url}  (watching {}; Ctrl-C stops)",
-        vault.display()
+        "Serving {} at {url}  (watching {}; Ctrl-C stops)",
+        Shown(&title),
+        printable_path(&vault)
     );
     if args.open {
         if let Err(e) = open::that_detached(&url) {
@@ -66,7 +68,10 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
 fn print_event(event: &ServeEvent, quiet: bool) {
     match event {
         ServeEvent::Started { error: Some(e) } => {
-            eprintln!("error: {e}\n(fix it and save: the site appears by itself)")
+            eprintln!(
+                "error: {}\n(fix it and save: the site appears by itself)",
+                printable_lines(e)
+            )
         }
         ServeEvent::Started { error: None } => {}
         ServeEvent::Rebuilt(summary) => {
@@ -95,8 +100,13 @@ fn print_event(event: &ServeEvent, quiet: bool) {
             }
         }
         ServeEvent::Failed(e) => {
-            eprintln!("error: {e}\n(still serving the last good site; fix it and save)")
+            eprintln!(
+                "error: {}\n(still serving the last good site; fix it and save)",
+                printable_lines(e)
+            )
         }
-        ServeEvent::WatchProblem(e) => eprintln!("warning: file watcher: {e}"),
+        ServeEvent::WatchProblem(e) => {
+            eprintln!("warning: file watcher: {}", printable_lines(e))
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! A bad file never stops the build: each stage records what it could not
 //! use here, naming the file (and line where known), and carries on.
 
+use crate::printable::{printable, Shown};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -65,10 +66,13 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
+        // File names and messages quote the vault's names: escaped, so a
+        // crafted name cannot rewrite the terminal.
+        let message = printable(&self.message);
         match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, "{level}: {file}:{line}: {}", self.message),
-            (Some(file), None) => write!(f, "{level}: {file}: {}", self.message),
-            _ => write!(f, "{level}: {}", self.message),
+            (Some(file), Some(line)) => write!(f, "{level}: {}:{line}: {message}", Shown(file)),
+            (Some(file), None) => write!(f, "{level}: {}: {message}", Shown(file)),
+            _ => write!(f, "{level}: {message}"),
         }
     }
 }
@@ -76,4 +80,26 @@ impl fmt::Display for Diagnostic {
 /// Sorts diagnostics so that output does not depend on thread scheduling.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vault file name can hold ESC, CR or a bidi override: the warning
+    /// shows them as escapes, in the name and in the message.
+    #[test]
+    fn names_in_warnings_are_escaped() {
+        let d = Diagnostic::warning(
+            DiagnosticKind::Frontmatter,
+            "a\u{1b}[2K\r\u{202e}b.md",
+            "link to [[x\u{9b}2J]]",
+        )
+        .at_line(3);
+        let shown = d.to_string();
+        assert_eq!(
+            shown,
+            "warning: a\\u{1b}[2K\\u{d}\\u{202e}b.md:3: link to [[x\\u{9b}2J]]"
+        );
+    }
 }

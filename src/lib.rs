@@ -15,6 +15,7 @@ pub mod index;
 pub mod load;
 pub mod pipeline;
 pub mod portable;
+pub mod printable;
 pub mod render;
 pub mod seal;
 pub mod serve;

@@ -38,7 +38,7 @@ pub fn sanitize_component(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut last_dash = false;
     for c in name.nfc() {
-        let bad = c.is_control()
+        let bad = crate::printable::is_unsafe_char(c)
             || c.is_whitespace()
             || matches!(
                 c,
@@ -247,6 +247,10 @@ mod tests {
         assert_eq!(sanitize_component("nul.txt"), "_nul.txt");
         assert_eq!(sanitize_component("My Note"), "My-Note");
         assert_eq!(sanitize_component("Знание 知识"), "Знание-知识");
+        // Bidi overrides and isolates never reach an output name (verify
+        // refuses a manifest path holding one).
+        assert_eq!(sanitize_component("evil\u{202e}lmth.exe"), "evil-lmth.exe");
+        assert_eq!(sanitize_component("a\u{2066}b\u{1b}c"), "a-b-c");
         assert_eq!(sanitize_component("???"), "untitled");
     }
 

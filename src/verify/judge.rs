@@ -236,37 +236,59 @@ pub fn check_files(
     (ok, problems)
 }
 
-/// The files to read at a copy, with the largest size any relevant
-/// manifest allows for each.
-pub fn wanted_files(copy: &Observed, reference: Option<&CopyManifest>) -> BTreeMap<String, u64> {
-    let mut wanted: BTreeMap<String, u64> = BTreeMap::new();
-    let manifests = [copy.manifest.as_ref().ok(), reference];
-    for m in manifests.into_iter().flatten() {
+/// Largest file read for a path that no signed manifest lists (no key is
+/// pinned, or the path is only in an unsigned manifest): an unsigned
+/// manifest's sizes can lower a cap, never raise it above this.
+pub const UNSIGNED_FILE_CAP: u64 = 256 << 20;
+
+/// The files to read at a copy, with the most bytes to read of each.
+/// Sizes from a manifest signed by the pinned key (`trusted`) are exact
+/// caps; an unsigned manifest is the copy's own claim, so its sizes are
+/// capped at [`UNSIGNED_FILE_CAP`] and never raise a signed one.
+pub fn wanted_files(
+    copy: &Observed,
+    own_trusted: bool,
+    reference: Option<(&CopyManifest, bool)>,
+) -> BTreeMap<String, u64> {
+    // path → (largest trusted size, largest untrusted size)
+    let mut sizes: BTreeMap<String, (Option<u64>, u64)> = BTreeMap::new();
+    let manifests = [
+        copy.manifest.as_ref().ok().map(|m| (m, own_trusted)),
+        reference,
+    ];
+    for (m, trusted) in manifests.into_iter().flatten() {
+        let mut note = |path: &str, size: u64| {
+            let e = sizes.entry(path.to_string()).or_insert((None, 0));
+            if trusted {
+                e.0 = Some(e.0.unwrap_or(0).max(size));
+            } else {
+                e.1 = e.1.max(size);
+            }
+        };
         for (path, e) in &m.manifest.files {
-            let cap = wanted.entry(path.clone()).or_insert(0);
-            *cap = (*cap).max(e.size);
+            note(path, e.size);
         }
         let js = manifest_js(&m.bytes).len() as u64;
-        for (path, size) in [
-            (MANIFEST_PATH, m.bytes.len() as u64),
-            (MANIFEST_JS_PATH, js),
-            // A SHA256SUMS line is at most a hash, two spaces, the escaped path.
-            (
-                SUMS_PATH,
-                m.manifest
-                    .files
-                    .keys()
-                    .map(|p| 70 + 2 * p.len() as u64)
-                    .sum::<u64>()
-                    + 1024,
-            ),
-            (SIGNATURE_PATH, super::source::SIGNATURE_CAP),
-        ] {
-            let cap = wanted.entry(path.to_string()).or_insert(0);
-            *cap = (*cap).max(size);
-        }
+        // A SHA256SUMS line is at most a hash, two spaces, the escaped path.
+        let sums = m
+            .manifest
+            .files
+            .keys()
+            .map(|p| 70 + 2 * p.len() as u64)
+            .sum::<u64>()
+            + 1024;
+        note(MANIFEST_PATH, m.bytes.len() as u64);
+        note(MANIFEST_JS_PATH, js);
+        note(SUMS_PATH, sums);
+        note(SIGNATURE_PATH, super::source::SIGNATURE_CAP);
     }
-    wanted
+    sizes
+        .into_iter()
+        .map(|(path, (trusted, untrusted))| {
+            let cap = trusted.unwrap_or(untrusted.min(UNSIGNED_FILE_CAP));
+            (path, cap)
+        })
+        .collect()
 }
 
 /// The state of a copy relative to the reference and the remembered
@@ -418,5 +440,76 @@ pub fn reference_info(label: &str, m: &Manifest, signed: bool) -> Reference {
         built: m.built.clone(),
         signed,
         key_id: m.public_key.as_deref().and_then(|k| sign::key_id(k).ok()),
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+    use crate::seal::manifest::{FileEntry, SiteInfo};
+    use crate::verify::source::CopySource;
+
+    fn copy_manifest(files: &[(&str, u64)]) -> CopyManifest {
+        let manifest = Manifest {
+            built: "2024-01-01T00:00:00Z".into(),
+            files: files
+                .iter()
+                .map(|(p, size)| {
+                    let entry = FileEntry {
+                        sha256: "0".repeat(64),
+                        size: *size,
+                        source: None,
+                        source_sha256: None,
+                        title: None,
+                    };
+                    (p.to_string(), entry)
+                })
+                .collect(),
+            format: crate::seal::manifest::FORMAT.into(),
+            generator: "spore test".into(),
+            mirrors: Vec::new(),
+            public_key: None,
+            site: SiteInfo {
+                id: "0123456789abcdef".into(),
+                title: "t".into(),
+            },
+            version: 1,
+        };
+        let bytes = manifest.to_canonical_json();
+        CopyManifest { manifest, bytes }
+    }
+
+    fn observed(own: CopyManifest) -> Observed {
+        Observed {
+            label: "copy".into(),
+            source: CopySource::Folder("/nonexistent".into()),
+            manifest: Ok(own),
+            signature: None,
+            files: BTreeMap::new(),
+            listing: None,
+            unreachable: None,
+        }
+    }
+
+    /// A copy's own unsigned manifest can claim any size: it never raises
+    /// the cap a signed reference sets, and alone it is held to the default.
+    #[test]
+    fn only_signed_sizes_raise_caps() {
+        let own = observed(copy_manifest(&[("a.html", 1 << 40), ("b.bin", 1 << 40)]));
+        let signed = copy_manifest(&[("a.html", 100)]);
+        let caps = wanted_files(&own, false, Some((&signed, true)));
+        assert_eq!(caps["a.html"], 100);
+        assert_eq!(caps["b.bin"], UNSIGNED_FILE_CAP);
+        let caps = wanted_files(&own, false, None);
+        assert_eq!(caps["a.html"], UNSIGNED_FILE_CAP);
+        // An unsigned reference is no better than the copy's own claim.
+        let caps = wanted_files(&own, false, Some((&signed, false)));
+        assert_eq!(caps["a.html"], UNSIGNED_FILE_CAP);
+        // Unsigned sizes may lower a cap below the default.
+        let small = observed(copy_manifest(&[("a.html", 10)]));
+        assert_eq!(wanted_files(&small, false, None)["a.html"], 10);
+        // A copy whose own manifest verifies against the pinned key is trusted.
+        let own_signed = wanted_files(&own, true, Some((&signed, true)));
+        assert_eq!(own_signed["b.bin"], 1 << 40);
     }
 }

@@ -14,15 +14,17 @@ pub mod source;
 pub mod state;
 
 use judge::Judged;
-use observe::Observed;
-use rayon::prelude::*;
+use observe::{Observed, Seen};
+pub use observe::{Progress, ProgressFn};
 use report::CopyReport;
 pub use report::{exit, CopyState, FileStatus, Outcome, VerifyReport};
 use source::CopySource;
+pub use source::NetLimits;
 use std::path::PathBuf;
+use std::sync::Arc;
 use thiserror::Error;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct VerifyOptions {
     /// Folders and http(s) URLs, as given on the command line.
     pub copies: Vec<String>,
@@ -32,6 +34,23 @@ pub struct VerifyOptions {
     pub state: Option<PathBuf>,
     /// `--repair DIR`.
     pub repair: Option<PathBuf>,
+    /// Deadline, idle timeout and minimum rate for each copy (`--timeout`).
+    pub limits: NetLimits,
+    /// Called as files are read (for a progress line).
+    pub progress: Option<Arc<ProgressFn>>,
+}
+
+impl std::fmt::Debug for VerifyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyOptions")
+            .field("copies", &self.copies)
+            .field("key", &self.key)
+            .field("state", &self.state)
+            .field("repair", &self.repair)
+            .field("limits", &self.limits)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug, Error)]
@@ -52,21 +71,48 @@ struct Checked {
     report: VerifyReport,
 }
 
-fn check_all(labels: &[String], key: Option<&str>, state: Option<&state::State>) -> Checked {
-    let mut copies: Vec<Observed> = labels
-        .par_iter()
-        .map(|label| observe::observe_manifest(label, CopySource::parse(label)))
-        .collect();
+fn check_all(
+    labels: &[String],
+    options: &VerifyOptions,
+    key: Option<&str>,
+    state: Option<&state::State>,
+) -> Checked {
+    // Each copy's deadline starts now, and each copy has its own thread
+    // (not a slot in a pool as wide as the CPU): a slow copy costs its own
+    // deadline, never another's.
+    let mut copies: Vec<Observed> = std::thread::scope(|scope| {
+        let handles: Vec<_> = labels
+            .iter()
+            .map(|label| {
+                let source = CopySource::open(label, options.limits);
+                scope.spawn(move || observe::observe_manifest(label, source))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     let sigs: Vec<_> = copies
         .iter()
         .map(|c| judge::signature_state(c, key))
         .collect();
     let reference = judge::choose_reference(&copies, &sigs);
     let ref_manifest = reference.and_then(|(i, _)| copies[i].manifest.as_ref().ok().cloned());
-    for copy in copies.iter_mut() {
-        let wanted = judge::wanted_files(copy, ref_manifest.as_ref());
-        observe::observe_files(copy, &wanted);
-    }
+    let ref_trusted = ref_manifest
+        .as_ref()
+        .zip(reference)
+        .map(|(m, (_, s))| (m, s));
+    let progress = options.progress.as_deref();
+    std::thread::scope(|scope| {
+        for (copy, sig) in copies.iter_mut().zip(&sigs) {
+            scope.spawn(move || {
+                let own_trusted = *sig == report::SignatureState::Valid;
+                let wanted = judge::wanted_files(copy, own_trusted, ref_trusted);
+                observe::observe_files(copy, &wanted, progress);
+            });
+        }
+    });
     let reference_info = reference.and_then(|(i, signed)| {
         let m = copies[i].manifest.as_ref().ok()?;
         Some(judge::reference_info(&copies[i].label, &m.manifest, signed))
@@ -81,17 +127,35 @@ fn check_all(labels: &[String], key: Option<&str>, state: Option<&state::State>)
     let mut reports = Vec::new();
     let mut states = Vec::new();
     let mut problems = Vec::new();
-    for (copy, sig) in copies.iter().zip(&sigs) {
+    for (copy, sig) in copies.iter_mut().zip(&sigs) {
+        // A copy the network failed is judged on what was read of it.
+        if copy.unreachable.is_some() {
+            copy.files
+                .retain(|_, seen| !matches!(seen, Seen::Failed(_)));
+        }
+        let copy = &*copy;
         let judged = judge::judged_by(copy, sig, with_flag);
-        let state = judge::copy_state(copy, sig, judged, with_flag, remembered);
+        let state = match &copy.unreachable {
+            Some(reason) => CopyState::Unreachable {
+                reason: reason.clone(),
+            },
+            None => judge::copy_state(copy, sig, judged, with_flag, remembered),
+        };
         let against = match judged {
             Judged::Own => copy.manifest.as_ref().ok(),
             Judged::Reference => ref_manifest.as_ref(),
             Judged::Nothing => None,
         };
-        let (files_ok, file_problems) = against
+        let (files_ok, mut file_problems) = against
             .map(|m| judge::check_files(copy, m, key))
             .unwrap_or_default();
+        if copy.unreachable.is_some() {
+            // Files never read are not evidence of anything.
+            file_problems.retain(|p| {
+                copy.files.contains_key(&p.path)
+                    || copy.listing.as_ref().is_some_and(|l| l.contains(&p.path))
+            });
+        }
         states.push(state.clone());
         problems.push(file_problems.clone());
         reports.push(CopyReport {
@@ -161,7 +225,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
         None => None,
     };
     let key = options.key.as_deref();
-    let mut checked = check_all(&labels, key, state.as_ref());
+    let mut checked = check_all(&labels, options, key, state.as_ref());
     if let Some(target) = target {
         let (i, _) = checked
             .reference
@@ -173,6 +237,11 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
             .clone();
         let signature = checked.copies[i].signature.clone();
         let label = checked.copies[i].label.clone();
+        // Fetching again from donors is a phase of its own, with its own
+        // deadline per copy (the check may have used up the first).
+        for copy in checked.copies.iter_mut() {
+            copy.source = CopySource::open(&copy.label, options.limits);
+        }
         let repaired = repair::repair(
             &checked.copies,
             target,
@@ -182,7 +251,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
         )
         .map_err(VerifyError::Repair)?;
         if !repaired.is_empty() {
-            checked = check_all(&labels, key, state.as_ref());
+            checked = check_all(&labels, options, key, state.as_ref());
         }
         checked.report.repaired = repaired;
     }

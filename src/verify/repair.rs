@@ -5,12 +5,29 @@
 
 use super::observe::{CopyManifest, Observed, Seen};
 use super::report::Repaired;
-use super::source::{is_safe_path, Fetched};
+use super::source::{is_safe_path, Fetched, SINK_FAILED};
 use crate::seal::manifest::SIGNATURE_PATH;
 use crate::seal::page::sha256_hex;
+use sha2::{Digest, Sha256};
+use std::io::Write;
 use std::path::Path;
 
 fn write_file(root: &Path, path: &str, bytes: &[u8]) -> Result<(), String> {
+    write_with(root, path, |f| {
+        f.write_all(bytes).map(|()| true).map_err(|e| e.to_string())
+    })
+    .map(|_| ())
+}
+
+/// Writes a file from whatever `fill` puts in it (streamed from a donor
+/// copy: repair never holds a whole file in memory); nothing replaces the
+/// old file unless `fill` returns `Ok(true)`. `Ok(false)`: the donor's
+/// bytes were refused, nothing written; `Err`: the disk failed.
+fn write_with(
+    root: &Path,
+    path: &str,
+    fill: impl FnOnce(&mut std::fs::File) -> Result<bool, String>,
+) -> Result<bool, String> {
     if !is_safe_path(path) {
         return Err(format!("refusing unsafe path {path:?}"));
     }
@@ -23,9 +40,60 @@ fn write_file(root: &Path, path: &str, bytes: &[u8]) -> Result<(), String> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = full.with_file_name(format!(".{name}.spore-repair"));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, &full))
-        .map_err(|e| format!("{}: {e}", full.display()))
+    let filled = std::fs::File::create(&tmp)
+        .map_err(|e| e.to_string())
+        .and_then(|mut f| fill(&mut f));
+    match filled {
+        Ok(true) => std::fs::rename(&tmp, &full)
+            .map(|()| true)
+            .map_err(|e| format!("{}: {e}", full.display())),
+        Ok(false) => {
+            let _ = std::fs::remove_file(&tmp);
+            Ok(false)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(format!("{}: {e}", full.display()))
+        }
+    }
+}
+
+/// Streams `path` from `donor` into `file`, hashing on the way: true when
+/// exactly the expected bytes arrived.
+fn copy_from(
+    donor: &Observed,
+    path: &str,
+    size: u64,
+    sha256: &str,
+    file: &mut std::fs::File,
+) -> Result<bool, String> {
+    let mut sink = HashingWriter {
+        file,
+        sha: Sha256::new(),
+    };
+    match donor.source.stream(path, size, &mut sink) {
+        Fetched::Found(n) => Ok(n == size && hex::encode(sink.sha.finalize()) == sha256),
+        // A full disk under the spool file is the target's problem.
+        Fetched::Failed(e) if e.starts_with(SINK_FAILED) => Err(e),
+        _ => Ok(false),
+    }
+}
+
+struct HashingWriter<'a> {
+    file: &'a mut std::fs::File,
+    sha: Sha256,
+}
+
+impl Write for HashingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Repairs `copies[target]` (a folder) from the others; the reference
@@ -52,22 +120,22 @@ pub fn repair(
         if have(path).as_deref() == Some(entry.sha256.as_str()) {
             continue;
         }
-        let donor = copies.iter().enumerate().find_map(|(i, c)| {
+        // Re-checked while copied: a donor may have changed since it was read.
+        let mut donor = None;
+        for (i, c) in copies.iter().enumerate() {
             if i == target
                 || c.files.get(path).and_then(Seen::sha256) != Some(entry.sha256.as_str())
             {
-                return None;
+                continue;
             }
-            match c.source.fetch(path, entry.size) {
-                // Re-checked: the copy may have changed since it was read.
-                Fetched::Found(bytes) if sha256_hex(&bytes) == entry.sha256 => {
-                    Some((bytes, c.label.clone()))
-                }
-                _ => None,
+            if write_with(&root, path, |f| {
+                copy_from(c, path, entry.size, &entry.sha256, f)
+            })? {
+                donor = Some(c.label.clone());
+                break;
             }
-        });
-        if let Some((bytes, from)) = donor {
-            write_file(&root, path, &bytes)?;
+        }
+        if let Some(from) = donor {
             repaired.push(Repaired {
                 path: path.clone(),
                 from,

@@ -1,6 +1,7 @@
 //! The verdict: per-copy states, per-file statuses, the disagreement table,
 //! the exit code, and their text rendering. Serialised as-is for `--json`.
 
+use crate::printable::{printable, Shown};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -19,6 +20,9 @@ pub mod exit {
     pub const NO_VALID_SIGNATURE: i32 = 5;
     /// A copy is older than a version seen before (`--state`).
     pub const ROLLBACK: i32 = 6;
+    /// Every copy that could be read is current and intact, but some copy
+    /// could not be read in time (deadline, stalls, repeated failures).
+    pub const UNREACHABLE: i32 = 7;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -53,10 +57,24 @@ pub struct FileProblem {
 #[serde(tag = "state", rename_all = "SCREAMING-KEBAB-CASE")]
 pub enum CopyState {
     Current,
-    Stale { version: i64, behind_seconds: i64 },
-    BadSignature { reason: String },
-    NoManifest { reason: String },
-    Rollback { version: i64, remembered: i64 },
+    Stale {
+        version: i64,
+        behind_seconds: i64,
+    },
+    BadSignature {
+        reason: String,
+    },
+    NoManifest {
+        reason: String,
+    },
+    Rollback {
+        version: i64,
+        remembered: i64,
+    },
+    /// The network failed this copy; what was read of it is still judged.
+    Unreachable {
+        reason: String,
+    },
 }
 
 impl CopyState {
@@ -67,6 +85,7 @@ impl CopyState {
             CopyState::BadSignature { .. } => "BAD-SIGNATURE",
             CopyState::NoManifest { .. } => "NO-MANIFEST",
             CopyState::Rollback { .. } => "ROLLBACK",
+            CopyState::Unreachable { .. } => "UNREACHABLE",
         }
     }
 
@@ -80,8 +99,8 @@ impl CopyState {
                 "STALE (version {version}, {} older)",
                 human_duration(*behind_seconds)
             ),
-            CopyState::BadSignature { reason } => format!("BAD-SIGNATURE ({reason})"),
-            CopyState::NoManifest { reason } => format!("NO-MANIFEST ({reason})"),
+            CopyState::BadSignature { reason } => format!("BAD-SIGNATURE ({})", Shown(reason)),
+            CopyState::NoManifest { reason } => format!("NO-MANIFEST ({})", Shown(reason)),
             CopyState::Rollback {
                 version,
                 remembered,
@@ -89,6 +108,7 @@ impl CopyState {
                 "ROLLBACK (version {version}, but {remembered} was seen before — {} newer)",
                 human_duration(remembered - version)
             ),
+            CopyState::Unreachable { reason } => format!("UNREACHABLE ({})", Shown(reason)),
         }
     }
 }
@@ -147,6 +167,7 @@ pub enum Outcome {
     Stale,
     NoValidSignature,
     Rollback,
+    Unreachable,
 }
 
 impl Outcome {
@@ -157,6 +178,7 @@ impl Outcome {
             Outcome::Stale => exit::STALE,
             Outcome::NoValidSignature => exit::NO_VALID_SIGNATURE,
             Outcome::Rollback => exit::ROLLBACK,
+            Outcome::Unreachable => exit::UNREACHABLE,
         }
     }
 }
@@ -178,12 +200,17 @@ impl VerifyReport {
     }
 
     /// The outcome, most severe first: no valid signature, rollback,
-    /// altered, stale.
+    /// altered, unreachable, stale. When no copy could be reached at all,
+    /// nothing else can be said: unreachable.
     pub fn decide(
         key_pinned: bool,
         reference: Option<&Reference>,
         copies: &[CopyReport],
     ) -> Outcome {
+        let unreachable = |c: &CopyReport| matches!(c.state, CopyState::Unreachable { .. });
+        if !copies.is_empty() && copies.iter().all(unreachable) {
+            return Outcome::Unreachable;
+        }
         if key_pinned && !reference.is_some_and(|r| r.signed) {
             return Outcome::NoValidSignature;
         }
@@ -204,6 +231,9 @@ impl VerifyReport {
         if altered {
             return Outcome::Altered;
         }
+        if copies.iter().any(unreachable) {
+            return Outcome::Unreachable;
+        }
         if copies
             .iter()
             .any(|c| matches!(c.state, CopyState::Stale { .. }))
@@ -219,20 +249,31 @@ impl VerifyReport {
             Some(r) => {
                 let _ = writeln!(
                     out,
-                    "Reference: {:?} (site {}), version {} ({}), from {}",
-                    r.title, r.site_id, r.version, r.built, r.copy
+                    "Reference: \"{}\" (site {}), version {} ({}), from {}",
+                    Shown(&r.title),
+                    Shown(&r.site_id),
+                    r.version,
+                    Shown(&r.built),
+                    Shown(&r.copy)
                 );
                 if r.signed {
                     let _ = writeln!(
                         out,
                         "           signed by the pinned key {}",
-                        r.key_id.as_deref().unwrap_or("?")
+                        Shown(r.key_id.as_deref().unwrap_or("?"))
                     );
                 } else if self.key_pinned {
                     let _ = writeln!(out, "           UNSIGNED: no copy is correctly signed by the pinned key; this is the manifest most copies agree on");
                 } else {
                     let _ = writeln!(out, "           UNSIGNED: no key pinned (--key, or [integrity] public_key in book.toml); this is the manifest most copies agree on{}",
-                        r.key_id.as_deref().map(|k| format!(", which names key {k}")).unwrap_or_default());
+                        r.key_id.as_deref().map(|k| format!(", which names key {}", Shown(k))).unwrap_or_default());
+                }
+                if !r.signed {
+                    let _ = writeln!(
+                        out,
+                        "           files are read up to {} MiB each: an unsigned manifest cannot raise that limit",
+                        super::judge::UNSIGNED_FILE_CAP >> 20
+                    );
                 }
             }
             None => out.push_str("Reference: none — no copy has a readable manifest\n"),
@@ -241,7 +282,7 @@ impl VerifyReport {
         let width = self
             .copies
             .iter()
-            .map(|c| c.copy.chars().count())
+            .map(|c| printable(&c.copy).chars().count())
             .max()
             .unwrap_or(4)
             .max(4);
@@ -257,7 +298,7 @@ impl VerifyReport {
             let _ = writeln!(
                 out,
                 "{:<width$}  {}; {}",
-                c.copy,
+                Shown(&c.copy),
                 c.state.describe(),
                 counts.join(", ")
             );
@@ -275,11 +316,11 @@ impl VerifyReport {
                         out,
                         "  {:<8}  {}  {}{}",
                         p.status.name(),
-                        c.copy,
-                        p.path,
+                        Shown(&c.copy),
+                        Shown(&p.path),
                         p.detail
                             .as_deref()
-                            .map(|d| format!(" ({d})"))
+                            .map(|d| format!(" ({})", Shown(d)))
                             .unwrap_or_default()
                     );
                 }
@@ -292,7 +333,7 @@ impl VerifyReport {
             let path_width = self
                 .disagreements
                 .iter()
-                .map(|d| d.path.chars().count())
+                .map(|d| printable(&d.path).chars().count())
                 .max()
                 .unwrap_or(4)
                 .max(4);
@@ -309,16 +350,21 @@ impl VerifyReport {
             );
             for d in &self.disagreements {
                 let cells: String = d.cells.iter().map(|c| format!("{c:<10}")).collect();
-                let _ = writeln!(out, "  {:<path_width$}  {}", d.path, cells.trim_end());
+                let _ = writeln!(
+                    out,
+                    "  {:<path_width$}  {}",
+                    Shown(&d.path),
+                    cells.trim_end()
+                );
             }
             for (i, c) in self.copies.iter().enumerate() {
-                let _ = writeln!(out, "  #{} = {}", i + 1, c.copy);
+                let _ = writeln!(out, "  #{} = {}", i + 1, Shown(&c.copy));
             }
         }
         if !self.repaired.is_empty() {
             out.push_str("\nRepaired:\n");
             for r in &self.repaired {
-                let _ = writeln!(out, "  {}  (from {})", r.path, r.from);
+                let _ = writeln!(out, "  {}  (from {})", Shown(&r.path), Shown(&r.from));
             }
         }
         let verdict = match self.outcome {
@@ -329,6 +375,9 @@ impl VerifyReport {
             Outcome::Stale => "STALE: every copy is intact, but some hold an older version",
             Outcome::NoValidSignature => "NO VALID SIGNATURE: no copy is signed by the pinned key",
             Outcome::Rollback => "ROLLBACK: a copy is older than a version seen before",
+            Outcome::Unreachable => {
+                "UNREACHABLE: some copy could not be read in time; nothing that was read is altered"
+            }
         };
         let _ = writeln!(out, "\n{verdict} (exit {})", self.exit_code);
         out

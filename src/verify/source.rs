@@ -1,11 +1,21 @@
 //! Where a copy lives and how its files are read: a local folder, or an
-//! http(s) URL fetched with `ureq` (timeouts, a size cap per file from the
-//! manifest, exact paths, redirects followed only on the same host).
+//! http(s) URL fetched with `ureq` (exact paths, redirects followed only on
+//! the same host).
+//!
+//! Reads stream: bytes go through a small buffer into a sink (a hasher, a
+//! spool file) and are never collected whole unless the caller asks for
+//! them. Every read has a byte cap; every copy has [`NetLimits`]: a
+//! deadline for the whole copy, an idle timeout (no byte for that long), a
+//! minimum transfer rate, and a number of network failures after which the
+//! copy is given up as unreachable.
 
 use crate::portable::encode_path;
-use std::io::Read;
+use crate::printable::has_unsafe_char;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use ureq::http::Uri;
 
 /// Largest manifest read (a manifest lists files; 64 MiB is ~300k files).
@@ -13,29 +23,159 @@ pub const MANIFEST_CAP: u64 = 64 << 20;
 /// Largest signature file read.
 pub const SIGNATURE_CAP: u64 = 16 << 10;
 const MAX_REDIRECTS: usize = 5;
+const BUFFER: usize = 64 << 10;
+/// How a [`Fetched::Failed`] reason starts when the sink, not the copy,
+/// failed (a full disk under a spool file).
+pub const SINK_FAILED: &str = "cannot write: ";
+
+/// How long and how slowly a copy may take before it is given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetLimits {
+    /// The whole copy (manifest and every file) must be read within this.
+    pub deadline: Duration,
+    /// A connection that sends no byte for this long is dropped.
+    pub idle: Duration,
+    /// Below this many bytes per second (averaged over the transfer, after
+    /// the first `idle` seconds), a transfer is dropped.
+    pub min_rate: u64,
+    /// After this many network failures the copy is unreachable: its
+    /// remaining files are not requested.
+    pub max_failures: usize,
+}
+
+impl NetLimits {
+    /// The default per-copy deadline (`spore verify --timeout`).
+    pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
+
+    /// Limits for a per-copy deadline: the idle timeout is 30 s, or less
+    /// when the deadline is short.
+    pub fn with_deadline(deadline: Duration) -> NetLimits {
+        NetLimits {
+            deadline,
+            idle: Duration::from_secs(30)
+                .min(deadline / 2)
+                .max(Duration::from_millis(100)),
+            min_rate: 1024,
+            max_failures: 3,
+        }
+    }
+}
+
+impl Default for NetLimits {
+    fn default() -> Self {
+        NetLimits::with_deadline(NetLimits::DEFAULT_DEADLINE)
+    }
+}
+
+/// One copy's share of [`NetLimits`]: when it started, how many network
+/// failures it had, and the first reason it was given up for.
+#[derive(Debug)]
+pub struct Budget {
+    pub limits: NetLimits,
+    started: Instant,
+    failures: AtomicUsize,
+    first_failure: Mutex<Option<String>>,
+    gave_up: Mutex<Option<String>>,
+}
+
+impl Budget {
+    pub fn new(limits: NetLimits) -> Budget {
+        Budget {
+            limits,
+            started: Instant::now(),
+            failures: AtomicUsize::new(0),
+            first_failure: Mutex::new(None),
+            gave_up: Mutex::new(None),
+        }
+    }
+
+    fn remaining(&self) -> Duration {
+        self.limits.deadline.saturating_sub(self.started.elapsed())
+    }
+
+    /// Why the copy is no longer read, if it is not.
+    pub fn gave_up(&self) -> Option<String> {
+        if let Some(reason) = self.gave_up.lock().ok().and_then(|g| g.clone()) {
+            return Some(reason);
+        }
+        if self.remaining().is_zero() {
+            let reason = format!(
+                "not read completely within the {} s deadline (--timeout)",
+                self.limits.deadline.as_secs_f64()
+            );
+            self.give_up(&reason);
+            return Some(reason);
+        }
+        None
+    }
+
+    fn give_up(&self, reason: &str) {
+        if let Ok(mut g) = self.gave_up.lock() {
+            g.get_or_insert_with(|| reason.to_string());
+        }
+    }
+
+    /// Why some of the copy could not be read: it was given up, or a first
+    /// network failure (the copy was not fully checked either way).
+    pub fn trouble(&self) -> Option<String> {
+        self.gave_up().or_else(|| {
+            self.first_failure
+                .lock()
+                .ok()
+                .and_then(|f| f.clone())
+                .map(|reason| format!("a file could not be read: {reason}"))
+        })
+    }
+
+    /// Counts a network failure; after `max_failures` the copy is given up.
+    fn failed(&self, reason: &str) {
+        if let Ok(mut f) = self.first_failure.lock() {
+            f.get_or_insert_with(|| reason.to_string());
+        }
+        let n = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
+        if n >= self.limits.max_failures {
+            self.give_up(&format!(
+                "given up after {n} network failures; last: {reason}"
+            ));
+        }
+    }
+}
 
 #[derive(Clone)]
 pub enum CopySource {
     Folder(PathBuf),
-    Http { base: String, agent: ureq::Agent },
+    Http {
+        base: String,
+        agent: ureq::Agent,
+        budget: Arc<Budget>,
+    },
 }
 
-/// The outcome of reading one file of a copy.
+/// The outcome of reading one file of a copy: `Found` holds what the sink
+/// made of it (the bytes for [`CopySource::fetch`], a [`Digest`] when
+/// hashing).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetched {
-    Found(Vec<u8>),
+pub enum Fetched<T = Vec<u8>> {
+    Found(T),
     Missing,
-    /// Larger than the manifest says the file is.
+    /// Larger than the cap.
     TooLarge,
+    /// The copy answered, but not with the file (an HTTP error, a redirect
+    /// off the host, an unreadable file).
     Failed(String),
+    /// The network failed (timeout, too slow, connection lost) or the copy
+    /// was already given up.
+    Unreachable(String),
 }
 
 /// Site paths are relative and `/`-separated; anything that could escape
-/// the copy's root is refused before it reaches the disk or a URL.
+/// the copy's root, or that a terminal would act on when the path is
+/// printed, is refused before it reaches the disk or a URL.
 pub fn is_safe_path(path: &str) -> bool {
     !path.is_empty()
         && !path.starts_with('/')
-        && !path.contains(['\\', '\0'])
+        && !path.contains('\\')
+        && !has_unsafe_char(path)
         && path
             .split('/')
             .all(|p| !p.is_empty() && p != "." && p != "..")
@@ -48,9 +188,82 @@ fn origin(uri: &Uri) -> Option<(String, String)> {
     ))
 }
 
+/// Where bytes go while they are read, and why reading stopped.
+enum Pumped {
+    Done(u64),
+    TooLarge,
+    /// Reading failed: a network or disk error, a stall, too slow.
+    Broken(String),
+    /// The sink refused the bytes (a full disk under a spool file).
+    Sink(String),
+}
+
+/// A read error in words: a timeout says how long nothing came.
+fn io_reason(e: &std::io::Error, budget: Option<&Budget>) -> String {
+    let timed_out = e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timeout");
+    match budget {
+        Some(b) if timed_out => match b.gave_up() {
+            Some(reason) => reason,
+            None => idle_reason(b),
+        },
+        _ => e.to_string(),
+    }
+}
+
+fn idle_reason(b: &Budget) -> String {
+    format!(
+        "nothing received for {} s (stalled or silent)",
+        b.limits.idle.as_secs_f64()
+    )
+}
+
+/// Copies at most `cap` bytes from `reader` to `sink`, in constant memory,
+/// watching the copy's deadline and minimum rate.
+fn pump(reader: &mut dyn Read, cap: u64, sink: &mut dyn Write, budget: Option<&Budget>) -> Pumped {
+    let started = Instant::now();
+    let mut buf = vec![0u8; BUFFER];
+    let mut total: u64 = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Pumped::Done(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Pumped::Broken(io_reason(&e, budget)),
+        };
+        total += n as u64;
+        if total > cap {
+            return Pumped::TooLarge;
+        }
+        if let Err(e) = sink.write_all(&buf[..n]) {
+            return Pumped::Sink(e.to_string());
+        }
+        if let Some(budget) = budget {
+            if let Some(reason) = budget.gave_up() {
+                return Pumped::Broken(reason);
+            }
+            let elapsed = started.elapsed();
+            if elapsed > budget.limits.idle
+                && (total as f64) < budget.limits.min_rate as f64 * elapsed.as_secs_f64()
+            {
+                return Pumped::Broken(format!(
+                    "too slow: {total} bytes in {:.0} s (at least {} bytes/s expected)",
+                    elapsed.as_secs_f64(),
+                    budget.limits.min_rate
+                ));
+            }
+        }
+    }
+}
+
 impl CopySource {
     /// `http://` and `https://` arguments are URLs; anything else a folder.
     pub fn parse(arg: &str) -> CopySource {
+        CopySource::open(arg, NetLimits::default())
+    }
+
+    /// Like [`CopySource::parse`], with the copy's network limits (the
+    /// deadline starts now).
+    pub fn open(arg: &str, limits: NetLimits) -> CopySource {
         let lower = arg.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             let base = if arg.ends_with('/') {
@@ -59,8 +272,11 @@ impl CopySource {
                 format!("{arg}/")
             };
             let config = ureq::Agent::config_builder()
-                .timeout_connect(Some(Duration::from_secs(10)))
-                .timeout_global(Some(Duration::from_secs(300)))
+                .timeout_resolve(Some(limits.idle))
+                .timeout_connect(Some(limits.idle))
+                // No byte for `idle`: headers and body alike.
+                .timeout_per_read(Some(limits.idle))
+                .timeout_per_write(Some(limits.idle))
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .http_status_as_error(false)
@@ -69,6 +285,7 @@ impl CopySource {
             CopySource::Http {
                 base,
                 agent: config.into(),
+                budget: Arc::new(Budget::new(limits)),
             }
         } else {
             CopySource::Folder(crate::config::absolute(Path::new(arg)))
@@ -82,15 +299,54 @@ impl CopySource {
         }
     }
 
-    /// Reads `path` (a site path), refusing more than `cap` bytes.
+    /// Why this copy was not read completely (URLs only: deadline,
+    /// network failures), if it was not.
+    pub fn trouble(&self) -> Option<String> {
+        match self {
+            CopySource::Folder(_) => None,
+            CopySource::Http { budget, .. } => budget.trouble(),
+        }
+    }
+
+    /// Reads `path` (a site path) whole, refusing more than `cap` bytes.
+    /// Only for small files (manifest, signature); others are streamed.
     pub fn fetch(&self, path: &str, cap: u64) -> Fetched {
+        let mut bytes = Vec::new();
+        match self.stream(path, cap, &mut bytes) {
+            Fetched::Found(_) => Fetched::Found(bytes),
+            Fetched::Missing => Fetched::Missing,
+            Fetched::TooLarge => Fetched::TooLarge,
+            Fetched::Failed(e) => Fetched::Failed(e),
+            Fetched::Unreachable(e) => Fetched::Unreachable(e),
+        }
+    }
+
+    /// Streams `path` into `sink`, refusing more than `cap` bytes; `Found`
+    /// holds the number of bytes read. A refused read may leave part of the
+    /// file in `sink`.
+    pub fn stream(&self, path: &str, cap: u64, sink: &mut dyn Write) -> Fetched<u64> {
         if !is_safe_path(path) {
-            return Fetched::Failed(format!("unsafe path {path:?}"));
+            return Fetched::Failed(format!(
+                "unsafe path \"{}\"",
+                crate::printable::printable(path)
+            ));
         }
         match self {
-            CopySource::Folder(root) => read_file(&root.join(path), cap),
-            CopySource::Http { base, agent } => {
-                fetch_url(agent, &format!("{base}{}", encode_path(path)), cap)
+            CopySource::Folder(root) => read_file(&root.join(path), cap, sink),
+            CopySource::Http {
+                base,
+                agent,
+                budget,
+            } => {
+                if let Some(reason) = budget.gave_up() {
+                    return Fetched::Unreachable(reason);
+                }
+                let url = format!("{base}{}", encode_path(path));
+                let result = fetch_url(agent, budget, &url, cap, sink);
+                if let Fetched::Unreachable(reason) = &result {
+                    budget.failed(reason);
+                }
+                result
             }
         }
     }
@@ -121,44 +377,70 @@ impl CopySource {
     }
 }
 
-fn read_file(path: &Path, cap: u64) -> Fetched {
-    let file = match std::fs::File::open(path) {
+fn read_file(path: &Path, cap: u64, sink: &mut dyn Write) -> Fetched<u64> {
+    // Checked before opening: opening a FIFO would wait for a writer forever.
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Fetched::Missing,
+        Ok(m) if !m.is_file() => return Fetched::Failed("not a regular file".into()),
+        Ok(m) if m.len() > cap => return Fetched::TooLarge,
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Fetched::Missing,
+        Err(e) => return Fetched::Failed(e.to_string()),
+    }
+    let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Fetched::Missing,
         Err(e) => return Fetched::Failed(e.to_string()),
     };
-    match file.metadata() {
-        Ok(m) if m.is_dir() => return Fetched::Missing,
-        Ok(m) if m.len() > cap => return Fetched::TooLarge,
-        _ => {}
-    }
-    let mut bytes = Vec::new();
-    match file.take(cap.saturating_add(1)).read_to_end(&mut bytes) {
-        Ok(_) if bytes.len() as u64 > cap => Fetched::TooLarge,
-        Ok(_) => Fetched::Found(bytes),
-        Err(e) => Fetched::Failed(e.to_string()),
+    match pump(&mut file, cap, sink, None) {
+        Pumped::Done(n) => Fetched::Found(n),
+        Pumped::TooLarge => Fetched::TooLarge,
+        Pumped::Broken(e) => Fetched::Failed(e),
+        Pumped::Sink(e) => Fetched::Failed(format!("{SINK_FAILED}{e}")),
     }
 }
 
-fn fetch_url(agent: &ureq::Agent, url: &str, cap: u64) -> Fetched {
+fn fetch_url(
+    agent: &ureq::Agent,
+    budget: &Budget,
+    url: &str,
+    cap: u64,
+    sink: &mut dyn Write,
+) -> Fetched<u64> {
     let Ok(start) = url.parse::<Uri>() else {
         return Fetched::Failed(format!("not a valid URL: {url}"));
     };
     let home = origin(&start);
     let mut current = start;
     for _ in 0..=MAX_REDIRECTS {
-        let mut response = match agent.get(current.clone()).call() {
+        // Whatever is left of the copy's deadline bounds this request.
+        let remaining = budget.remaining();
+        if remaining.is_zero() {
+            return Fetched::Unreachable(budget.gave_up().unwrap_or_default());
+        }
+        let request = agent
+            .get(current.clone())
+            .config()
+            .timeout_global(Some(remaining))
+            .build();
+        let mut response = match request.call() {
             Ok(r) => r,
-            Err(e) => return Fetched::Failed(format!("{current}: {e}")),
+            Err(ureq::Error::Timeout(_)) => {
+                let why = budget.gave_up().unwrap_or_else(|| idle_reason(budget));
+                return Fetched::Unreachable(format!("{current}: {why}"));
+            }
+            Err(e) => return Fetched::Unreachable(format!("{current}: {e}")),
         };
         let status = response.status().as_u16();
         match status {
             200 => {
-                return match response.body_mut().with_config().limit(cap).read_to_vec() {
-                    Ok(bytes) => Fetched::Found(bytes),
-                    Err(ureq::Error::BodyExceedsLimit(_)) => Fetched::TooLarge,
-                    Err(e) => Fetched::Failed(format!("{current}: {e}")),
-                }
+                let mut reader = response.body_mut().as_reader();
+                return match pump(&mut reader, cap, sink, Some(budget)) {
+                    Pumped::Done(n) => Fetched::Found(n),
+                    Pumped::TooLarge => Fetched::TooLarge,
+                    Pumped::Broken(e) => Fetched::Unreachable(format!("{current}: {e}")),
+                    Pumped::Sink(e) => Fetched::Failed(format!("{SINK_FAILED}{e}")),
+                };
             }
             404 | 410 => return Fetched::Missing,
             301 | 302 | 303 | 307 | 308 => {
@@ -201,7 +483,18 @@ mod tests {
 
     #[test]
     fn unsafe_paths_are_refused() {
-        for p in ["../x", "/etc/passwd", "a/../../b", "a\\b", "", "a//b"] {
+        for p in [
+            "../x",
+            "/etc/passwd",
+            "a/../../b",
+            "a\\b",
+            "",
+            "a//b",
+            "a\u{1b}[2K.html",
+            "x\r.html",
+            "\u{202e}lmth.exe",
+            "a\u{0}b",
+        ] {
             assert!(!is_safe_path(p), "{p}");
         }
         assert!(is_safe_path("notes/My-Note.html"));
@@ -216,5 +509,38 @@ mod tests {
         assert_eq!(src.fetch("a.txt", 4), Fetched::TooLarge);
         assert_eq!(src.fetch("b.txt", 4), Fetched::Missing);
         assert!(matches!(src.fetch("../a.txt", 4), Fetched::Failed(_)));
+    }
+
+    /// A reader that gives one byte per call, slowly: the minimum rate
+    /// drops it after the idle period, whatever the cap allows.
+    #[test]
+    fn a_slow_stream_is_dropped_and_a_long_one_capped() {
+        struct Slow;
+        impl Read for Slow {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::thread::sleep(Duration::from_millis(20));
+                buf[0] = b'x';
+                Ok(1)
+            }
+        }
+        let budget = Budget::new(NetLimits {
+            deadline: Duration::from_secs(60),
+            idle: Duration::from_millis(100),
+            min_rate: 1000,
+            max_failures: 3,
+        });
+        let started = Instant::now();
+        let mut sink = Vec::new();
+        match pump(&mut Slow, u64::MAX, &mut sink, Some(&budget)) {
+            Pumped::Broken(e) => assert!(e.contains("too slow"), "{e}"),
+            _ => panic!("not dropped"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let mut endless = std::io::repeat(b'A');
+        let mut counted = std::io::sink();
+        assert!(matches!(
+            pump(&mut endless, 1 << 20, &mut counted, Some(&budget)),
+            Pumped::TooLarge
+        ));
     }
 }

@@ -4,6 +4,7 @@
 pub mod chromium;
 pub mod fixture;
 pub mod gen_vault;
+pub mod hostile_mirror;
 pub mod linkcheck;
 pub mod nav_fixture;
 pub mod sealed;
