@@ -3,6 +3,7 @@
 //! is the vault, contains it, or holds files Spore did not write. Nothing
 //! is written or deleted through a symlink.
 
+pub mod file;
 mod leftovers;
 mod swap;
 mod tree;
