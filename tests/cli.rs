@@ -129,16 +129,28 @@ fn keygen_never_writes_through_a_symlink() {
         }
         let run = cmd.output().expect("run");
         assert_eq!(run.status.code(), Some(1), "force: {force}");
-        assert!(text(&run.stderr).contains("symlink"), "{}", text(&run.stderr));
+        assert!(
+            text(&run.stderr).contains("symlink"),
+            "{}",
+            text(&run.stderr)
+        );
         assert!(!elsewhere.exists(), "the secret key went through the link");
         assert!(!keys.join("spore.pub").exists(), "nothing is written");
     }
     // A real existing key is kept without --force, replaced with it (0600).
     std::fs::remove_file(keys.join("spore.key")).expect("rm");
-    let first = spore().args(["keygen", "--out"]).arg(&keys).output().expect("run");
+    let first = spore()
+        .args(["keygen", "--out"])
+        .arg(&keys)
+        .output()
+        .expect("run");
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     let before = std::fs::read(keys.join("spore.key")).expect("key");
-    let again = spore().args(["keygen", "--out"]).arg(&keys).output().expect("run");
+    let again = spore()
+        .args(["keygen", "--out"])
+        .arg(&keys)
+        .output()
+        .expect("run");
     assert_eq!(again.status.code(), Some(1));
     assert_eq!(std::fs::read(keys.join("spore.key")).expect("key"), before);
     let forced = spore()
@@ -172,7 +184,11 @@ fn init_never_follows_a_book_toml_link_and_says_what_it_kept() {
     std::os::unix::fs::symlink(&elsewhere, project.join("book.toml")).expect("symlink");
     let run = spore().arg("init").arg(&project).output().expect("run");
     assert_eq!(run.status.code(), Some(1));
-    assert!(text(&run.stderr).contains("symlink"), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains("symlink"),
+        "{}",
+        text(&run.stderr)
+    );
     assert!(!elsewhere.exists(), "init wrote through the link");
     assert!(!project.join("content").exists(), "nothing is created");
 
@@ -220,7 +236,10 @@ fn name_clashes_are_warned_once_each_and_no_two_pages_share_a_source() {
         ("tags/x.md", "in a folder named like Spore's tags"),
         ("caf\u{e9}.md", "composed"),
         ("cafe\u{301}.md", "decomposed"),
-        ("index.md", "[[Case]] [[case]] [[a?b]] [[a-b]] [[x]] [[caf\u{e9}]]"),
+        (
+            "index.md",
+            "[[Case]] [[case]] [[a?b]] [[a-b]] [[x]] [[caf\u{e9}]]",
+        ),
     ];
     for (path, body) in files {
         let full = vault.join(path);
@@ -273,6 +292,10 @@ fn name_clashes_are_warned_once_each_and_no_two_pages_share_a_source() {
     sources.sort();
     let count = sources.len();
     sources.dedup();
-    assert_eq!(count, sources.len(), "two outputs claim one source: {manifest}");
+    assert_eq!(
+        count,
+        sources.len(),
+        "two outputs claim one source: {manifest}"
+    );
     assert_eq!(sources.len(), 7, "{sources:?}");
 }

@@ -521,7 +521,12 @@ fn a_secret_key_file_is_never_published_whatever_its_name() {
             "{f} holds a secret key"
         );
     }
-    for gone in ["photo.png", "keys/id_ed25519.txt", "cert.pem", "Secret.html"] {
+    for gone in [
+        "photo.png",
+        "keys/id_ed25519.txt",
+        "cert.pem",
+        "Secret.html",
+    ] {
         assert!(!built.exists(gone), "{gone} was published");
     }
     let page = built.page("A.html");

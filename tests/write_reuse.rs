@@ -183,7 +183,10 @@ fn a_symlinked_output_folder_stays_a_link_and_the_folder_it_names_is_rebuilt() {
     assert_eq!(std::fs::read_link(&link).expect("read link"), web_root);
     let files = tree(&web_root);
     assert!(files.contains_key("A.html"), "{:?}", files.keys());
-    assert!(!files.contains_key("B.html"), "the old site was not replaced");
+    assert!(
+        !files.contains_key("B.html"),
+        "the old site was not replaced"
+    );
     assert!(files.contains_key(".spore-output"));
     assert_eq!(sorted_siblings(&www), ["html"]);
     assert_eq!(sorted_siblings(tmp.path()), ["site", "vault", "www"]);

@@ -274,7 +274,11 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
     let published: BTreeSet<&str> = indexed
         .iter()
         .map(|n| n.note.path.as_str())
-        .chain(used_attachments.iter().map(|&a| attachments[a].path.as_str()))
+        .chain(
+            used_attachments
+                .iter()
+                .map(|&a| attachments[a].path.as_str()),
+        )
         .collect();
     diagnostics.extend(clash_warnings(namer.clashes(), &published));
     let home = indexed

@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn minisign_secret_keys_but_not_public_keys_or_signatures() {
         let (secret, public) = minisign_pair();
-        assert_eq!(key_file_kind(secret.as_bytes()), Some("a minisign secret key"));
+        assert_eq!(
+            key_file_kind(secret.as_bytes()),
+            Some("a minisign secret key")
+        );
         assert_eq!(key_file_kind(public.as_bytes()), None);
         let encrypted = minisign::KeyPair::generate_encrypted_keypair(Some("pw".into()))
             .unwrap()
@@ -111,7 +114,10 @@ mod tests {
         let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n";
         assert_eq!(key_file_kind(pem.as_bytes()), Some("a PEM private key"));
         let ssh = "\u{feff}-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3Bl\r\n";
-        assert_eq!(key_file_kind(ssh.as_bytes()), Some("an OpenSSH private key"));
+        assert_eq!(
+            key_file_kind(ssh.as_bytes()),
+            Some("an OpenSSH private key")
+        );
         assert!(key_file_kind(b"PuTTY-User-Key-File-3: ssh-ed25519\n").is_some());
         let age = "# created: 2024-01-01\n# public key: age1xyz\nAGE-SECRET-KEY-1QQQ\n";
         assert!(key_file_kind(age.as_bytes()).is_some());

@@ -65,12 +65,10 @@ pub fn canonical(path: &Path) -> PathBuf {
 fn resolve_output(output: &Path) -> Result<PathBuf, WriteError> {
     let is_link = std::fs::symlink_metadata(output).is_ok_and(|m| m.file_type().is_symlink());
     if is_link {
-        return output
-            .canonicalize()
-            .map_err(|_| WriteError::DanglingLink {
-                link: output.to_path_buf(),
-                target: std::fs::read_link(output).unwrap_or_default(),
-            });
+        return output.canonicalize().map_err(|_| WriteError::DanglingLink {
+            link: output.to_path_buf(),
+            target: std::fs::read_link(output).unwrap_or_default(),
+        });
     }
     Ok(canonical(output))
 }
@@ -179,11 +177,13 @@ fn write_beside(
     let exists = target.is_dir();
     if let Err(e) = std::fs::create_dir(&staging) {
         // A web root is often writable while its parent is not.
-        return Err(if exists && e.kind() == std::io::ErrorKind::PermissionDenied {
-            Beside::UseInside
-        } else {
-            Beside::Failed(io(&staging)(e))
-        });
+        return Err(
+            if exists && e.kind() == std::io::ErrorKind::PermissionDenied {
+                Beside::UseInside
+            } else {
+                Beside::Failed(io(&staging)(e))
+            },
+        );
     }
     let fail = |e: std::io::Error, path: &Path| {
         remove_tree(&staging);

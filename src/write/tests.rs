@@ -159,6 +159,11 @@ fn a_symlink_to_a_foreign_or_missing_folder_is_refused_and_left_alone() {
         .file_type()
         .is_symlink());
     assert_eq!(names(tmp.path()), ["gone", "html", "site", "vault"]);
+
+    let to_vault = tmp.path().join("to-vault");
+    std::os::unix::fs::symlink(&vault, &to_vault).unwrap();
+    let err = write_atomically(&site(&[("a.html", "a")]), &vault, &to_vault).unwrap_err();
+    assert!(matches!(err, WriteError::OutputIsVault(_)), "{err}");
 }
 
 /// A process id no running process has (above Linux's largest pid_max).
@@ -201,7 +206,10 @@ fn leftovers_of_interrupted_builds_are_removed_only_when_provably_ours() {
     assert!(!tmp_left.exists() && !old_left.exists());
     assert!(std::fs::symlink_metadata(&inside_left).is_err());
     assert!(unmarked.join("sub/page.html").is_file(), "no marker: kept");
-    assert!(other_site.join("sub/page.html").is_file(), "another output's");
+    assert!(
+        other_site.join("sub/page.html").is_file(),
+        "another output's"
+    );
     assert!(precious.join("sub/page.html").is_file());
     #[cfg(unix)]
     assert!(std::fs::symlink_metadata(&linked)
@@ -295,7 +303,10 @@ fn an_output_folder_that_cannot_be_renamed_is_swapped_entry_by_entry() {
         assert!(out.join(LOST_AND_FOUND).is_dir());
         // No staging copy beside it, none inside it.
         assert_eq!(names(tmp.path()), ["site", "vault"]);
-        assert_eq!(names(&out), [MARKER, "a.html", "d", "lost+found", "new.html"]);
+        assert_eq!(
+            names(&out),
+            [MARKER, "a.html", "d", "lost+found", "new.html"]
+        );
     }
 }
 
