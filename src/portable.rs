@@ -165,6 +165,15 @@ impl Namer {
             .insert((folder_out.to_string(), fold(name)), Holder::Spore);
     }
 
+    /// Gives a generated name (a folder's `index.html`) to the source that
+    /// supplies its page, so a later clash with it names that source.
+    pub fn hold(&mut self, folder_out: &str, name: &str, source: &str) {
+        self.taken.insert(
+            (folder_out.to_string(), fold(name)),
+            Holder::Source(source.to_string()),
+        );
+    }
+
     /// Every clash so far, in the order names were given.
     pub fn clashes(&self) -> &[NameClash] {
         &self.clashes

@@ -240,6 +240,8 @@ fn name_clashes_are_warned_once_each_and_no_two_pages_share_a_source() {
             "index.md",
             "[[Case]] [[case]] [[a?b]] [[a-b]] [[x]] [[caf\u{e9}]]",
         ),
+        ("sub/index.md", "lower-case folder note"),
+        ("sub/index.MD", "upper-case folder note"),
     ];
     for (path, body) in files {
         let full = vault.join(path);
@@ -272,7 +274,8 @@ fn name_clashes_are_warned_once_each_and_no_two_pages_share_a_source() {
             .filter(|l| l.contains(a) && l.contains(b))
             .count()
     };
-    assert_eq!(clashes.len(), 3, "{stderr}");
+    assert_eq!(clashes.len(), 4, "{stderr}");
+    assert_eq!(names_both("sub/index.MD", "sub/index.md"), 1, "{stderr}");
     assert_eq!(names_both("case.md", "Case.md"), 1, "{stderr}");
     assert_eq!(names_both("a?b.md", "a-b.md"), 1, "{stderr}");
     assert_eq!(names_both("tags", "Spore"), 1, "{stderr}");
@@ -297,5 +300,21 @@ fn name_clashes_are_warned_once_each_and_no_two_pages_share_a_source() {
         sources.len(),
         "two outputs claim one source: {manifest}"
     );
-    assert_eq!(sources.len(), 7, "{sources:?}");
+    assert_eq!(sources.len(), 9, "{sources:?}");
+    // The first in path order (`index.MD`) is the folder's page; the
+    // other gets a page of its own.
+    let text_of = |page: &str| -> String {
+        let html = std::fs::read_to_string(site.join(page)).expect(page);
+        scraper::Html::parse_document(&html)
+            .root_element()
+            .text()
+            .collect()
+    };
+    let folder_page = text_of("sub/index.html");
+    assert!(
+        folder_page.contains("upper-case folder note"),
+        "{folder_page}"
+    );
+    assert!(!folder_page.contains("lower-case"), "{folder_page}");
+    assert!(text_of("sub/index-2.html").contains("lower-case folder note"));
 }

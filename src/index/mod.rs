@@ -161,11 +161,16 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         .collect();
 
     let mut namer = Namer::new(RESERVED_ROOT);
+    let mut index_pages = BTreeSet::new();
     let note_out: Vec<String> = notes
         .iter()
         .map(|n| {
-            if n.stem() == "index" {
-                let folder = namer.folder(n.folder());
+            let folder = namer.folder(n.folder());
+            // `index.md` supplies its folder's page, unless another note
+            // already does (`index.MD` beside it): that one gets a name of
+            // its own, with a clash warning.
+            if n.stem() == "index" && index_pages.insert(folder.clone()) {
+                namer.hold(&folder, "index.html", &n.path);
                 if folder.is_empty() {
                     "index.html".to_string()
                 } else {
@@ -281,9 +286,9 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         )
         .collect();
     diagnostics.extend(clash_warnings(namer.clashes(), &published));
-    let home = indexed
-        .iter()
-        .position(|n| n.note.path == "index.md" || n.note.path.eq_ignore_ascii_case("index.md"));
+    // The root `index.md` that got `index.html` (of `index.md` and
+    // `index.MD`, the first in path order).
+    let home = indexed.iter().position(|n| n.out_path == "index.html");
     let attachments = attachments
         .into_iter()
         .zip(attachment_out)
@@ -546,7 +551,9 @@ fn collect_folders(notes: &mut [IndexedNote], namer: &mut Namer) -> BTreeMap<Str
             f.notes.push(id);
             // `index.md` wins over a note named like its folder.
             let folder_name = folder.rsplit('/').next().unwrap_or("");
-            let is_index = note.note.stem() == "index";
+            // The `index.md` that got the folder's page (one `index.MD`
+            // beside it gets a page of its own).
+            let is_index = note.note.stem() == "index" && note.out_path == f.out_path;
             let named_like_folder = !folder.is_empty() && note.note.stem() == folder_name;
             if is_index || (named_like_folder && f.folder_note.is_none()) {
                 f.folder_note = Some(id);
