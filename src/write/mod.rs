@@ -77,19 +77,30 @@ fn resolve_output(output: &Path) -> Result<PathBuf, WriteError> {
 /// that will be written (`output`, or where it links to).
 pub fn check_output(vault: &Path, output: &Path) -> Result<PathBuf, WriteError> {
     let target = resolve_output(output)?;
+    // Messages name the folder as given, and where a symlink leads.
+    let is_link = std::fs::symlink_metadata(output).is_ok_and(|m| m.file_type().is_symlink());
+    let shown = if is_link {
+        PathBuf::from(format!(
+            "{} (a symlink to {})",
+            output.display(),
+            target.display()
+        ))
+    } else {
+        output.to_path_buf()
+    };
     let vault_c = canonical(vault);
     if vault_c == target {
-        return Err(WriteError::OutputIsVault(output.to_path_buf()));
+        return Err(WriteError::OutputIsVault(shown));
     }
     if vault_c.starts_with(&target) {
         return Err(WriteError::OutputContainsVault {
-            output: output.to_path_buf(),
+            output: shown,
             vault: vault.to_path_buf(),
         });
     }
     if let Ok(meta) = std::fs::symlink_metadata(&target) {
         if !meta.is_dir() {
-            return Err(WriteError::NotAFolder(output.to_path_buf()));
+            return Err(WriteError::NotAFolder(shown));
         }
         let mount = is_mount_point(&target);
         let foreign = std::fs::read_dir(&target)
@@ -98,7 +109,7 @@ pub fn check_output(vault: &Path, output: &Path) -> Result<PathBuf, WriteError> 
             .any(|e| !(mount && e.file_name() == LOST_AND_FOUND));
         let ours = std::fs::symlink_metadata(target.join(MARKER)).is_ok_and(|m| m.is_file());
         if foreign && !ours {
-            return Err(WriteError::NotOurs(output.to_path_buf()));
+            return Err(WriteError::NotOurs(shown));
         }
     }
     Ok(target)

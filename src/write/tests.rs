@@ -139,6 +139,7 @@ fn a_symlink_to_a_foreign_or_missing_folder_is_refused_and_left_alone() {
     std::os::unix::fs::symlink(&root, &link).unwrap();
     let err = write_atomically(&site(&[("a.html", "a")]), &vault, &link).unwrap_err();
     assert!(matches!(err, WriteError::NotOurs(_)), "{err}");
+    assert!(err.to_string().contains("a symlink to"), "{err}");
     assert_eq!(
         std::fs::read_to_string(root.join("index.html")).unwrap(),
         "the real web root"
