@@ -351,3 +351,16 @@ fn the_swap_is_one_atomic_exchange() {
     // tmpfs and ext4 both support RENAME_EXCHANGE.
     assert_eq!(os.calls.lock().unwrap().clone(), ["exchange"]);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn mount_points_are_told_by_their_device() {
+    // /proc is its own file system wherever Linux runs (containers too).
+    if Path::new("/proc/self").exists() {
+        assert!(is_mount_point(Path::new("/proc")));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    std::fs::create_dir(&dir).unwrap();
+    assert!(!is_mount_point(&dir));
+}
