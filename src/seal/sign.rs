@@ -299,12 +299,17 @@ pub fn keygen(
 }
 
 fn key_file_error(path: &Path, e: FileError) -> KeyError {
-    match e {
-        FileError::Exists(p) => KeyError::Exists(p),
-        other => KeyError::Write {
-            path: path.to_path_buf(),
-            message: other.to_string(),
-        },
+    let message = match e {
+        FileError::Exists(p) => return KeyError::Exists(p),
+        FileError::Symlink(_) => {
+            "it is a symlink, and a key is never written through or over one; remove it or choose another --out".to_string()
+        }
+        FileError::Folder(_) => "it is a folder".to_string(),
+        FileError::Io { source, .. } => source.to_string(),
+    };
+    KeyError::Write {
+        path: path.to_path_buf(),
+        message,
     }
 }
 
