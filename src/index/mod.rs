@@ -322,7 +322,6 @@ fn one_file_per_path<T>(
     path: impl Fn(&T) -> &String,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<T> {
-    let before = files.len();
     files.dedup_by(|later, first| {
         let same = path(later) == path(first);
         if same {
@@ -334,7 +333,6 @@ fn one_file_per_path<T>(
         }
         same
     });
-    debug_assert!(files.len() <= before);
     files
 }
 
