@@ -219,7 +219,7 @@ fn build(
         ..Default::default()
     };
     let report = spore::build(&config, &options)
-        .with_context(|| format!("building {}", config.vault.display()))?;
+        .with_context(|| format!("building {}", printable_path(&config.vault)))?;
     print_report(&report, &config, flags);
     if !flags.quiet {
         print_seal(&report.seal);
@@ -296,33 +296,43 @@ fn print_report(report: &BuildReport, _config: &Config, flags: OutputFlags) {
 const WELCOME: &str = "---\ntitle: Welcome\ntags: [start]\n---\n# Welcome\n\nThis is your new wiki. Write notes in this folder with any editor (Obsidian works well),\nlink them with [[wikilinks]], and run `spore build` to publish.\n\n> [!tip] Next steps\n> Add a note called `Ideas.md` and link it here: [[Ideas]].\n";
 
 fn init(dir: &Path, flags: OutputFlags) -> Result<()> {
+    use spore::write::file::{check_target, write_file, Existing, FileError};
     let book = dir.join("book.toml");
-    if book.exists() {
-        bail!("{} already exists; not overwriting it", book.display());
+    // Checked before anything is created: an existing book.toml (or a
+    // symlink there, even a dangling one) stops init with nothing written.
+    match check_target(&book, Existing::Refuse) {
+        Err(FileError::Exists(_)) => {
+            bail!(
+                "{} already exists; not overwriting it",
+                printable_path(&book)
+            )
+        }
+        other => other?,
     }
     let content = dir.join("content");
-    std::fs::create_dir_all(&content).with_context(|| format!("creating {}", content.display()))?;
+    std::fs::create_dir_all(&content)
+        .with_context(|| format!("creating {}", printable_path(&content)))?;
     let title = spore::config::absolute(dir)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "My Wiki".into());
     let toml_title = toml_string(&title);
-    std::fs::write(
-        &book,
-        format!("[book]\ntitle = {toml_title}\ndescription = \"\"\nlanguage = \"en\"\nsrc = \"content\"\n\n[build]\noutput = \"site\"\n"),
-    )
-    .with_context(|| format!("writing {}", book.display()))?;
+    let book_text = format!("[book]\ntitle = {toml_title}\ndescription = \"\"\nlanguage = \"en\"\nsrc = \"content\"\n\n[build]\noutput = \"site\"\n");
+    write_file(&book, book_text.as_bytes(), false, Existing::Refuse)?;
     let welcome = content.join("index.md");
-    if !welcome.exists() {
-        std::fs::write(&welcome, WELCOME)
-            .with_context(|| format!("writing {}", welcome.display()))?;
-    }
+    // An existing home note (or a symlink there) is the user's: kept as is.
+    let welcome_made = match write_file(&welcome, WELCOME.as_bytes(), false, Existing::Refuse) {
+        Ok(()) => true,
+        Err(FileError::Exists(_) | FileError::Symlink(_)) => false,
+        Err(e) => return Err(e.into()),
+    };
     if !flags.quiet {
-        println!(
-            "Created {} and {}",
-            printable_path(&book),
-            printable_path(&welcome)
-        );
+        println!("Created {}", printable_path(&book));
+        if welcome_made {
+            println!("Created {}", printable_path(&welcome));
+        } else {
+            println!("Kept the existing {}", printable_path(&welcome));
+        }
         println!(
             "Next: spore build {0}   (or spore serve {0} to preview while you write)",
             printable_path(dir)

@@ -21,6 +21,8 @@ pub enum DiagnosticKind {
     Symlink,
     UnreadableFile,
     NameCollision,
+    /// A secret key file in the vault, withheld from the site.
+    KeyFile,
     UnresolvedLink,
     MissingHeading,
     EmbedCycle,

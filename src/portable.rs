@@ -2,7 +2,7 @@
 //! when case is ignored, and relative URLs between them.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use unicode_normalization::UnicodeNormalization;
 
 /// Characters escaped in a URL path segment (non-ASCII is always escaped).
@@ -80,14 +80,37 @@ fn fold(name: &str) -> String {
     name.nfc().flat_map(char::to_lowercase).collect()
 }
 
+/// Who holds an output name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// A vault file or folder (its vault-relative path).
+    Source(String),
+    /// A name Spore writes itself (`tags`, a folder's `index.html`, …).
+    Spore,
+}
+
+/// A source that did not get the output name it asked for, because another
+/// name holds it ignoring case (and after making both portable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameClash {
+    /// The vault file or folder that got a suffixed name.
+    pub source: String,
+    /// The output path it wanted.
+    pub wanted: String,
+    /// The output path it got.
+    pub output: String,
+    pub holder: Holder,
+}
+
 /// Assigns unique portable output paths. Call in a deterministic order
 /// (sorted source paths) so the same vault always gets the same names.
 #[derive(Debug, Default)]
 pub struct Namer {
     /// Source folder → output folder.
     folders: HashMap<String, String>,
-    /// (output folder, folded name) already used.
-    taken: HashSet<(String, String)>,
+    /// (output folder, folded name) already used, and by whom.
+    taken: HashMap<(String, String), Holder>,
+    clashes: Vec<NameClash>,
 }
 
 impl Namer {
@@ -95,7 +118,7 @@ impl Namer {
     pub fn new(reserved: &[&str]) -> Namer {
         let mut namer = Namer::default();
         for r in reserved {
-            namer.taken.insert((String::new(), fold(r)));
+            namer.taken.insert((String::new(), fold(r)), Holder::Spore);
         }
         namer.folders.insert(String::new(), String::new());
         namer
@@ -110,10 +133,11 @@ impl Namer {
             .rsplit_once('/')
             .unwrap_or(("", source_folder));
         let parent_out = self.folder(parent);
-        let unique = self.claim(&parent_out, &sanitize_component(name), "");
+        let unique = self.claim(&parent_out, &sanitize_component(name), "", source_folder);
         let out = join(&parent_out, &unique);
         // Every folder gets a generated index page.
-        self.taken.insert((out.clone(), fold("index.html")));
+        self.taken
+            .insert((out.clone(), fold("index.html")), Holder::Spore);
         self.folders.insert(source_folder.to_string(), out.clone());
         out
     }
@@ -131,16 +155,31 @@ impl Namer {
             }
             (None, _) => (name, String::new()),
         };
-        let unique = self.claim(&folder_out, &sanitize_component(stem), &ext);
+        let unique = self.claim(&folder_out, &sanitize_component(stem), &ext, source_path);
         join(&folder_out, &unique)
     }
 
     /// Reserves an exact generated path (e.g. `tags/index.html`).
     pub fn reserve(&mut self, folder_out: &str, name: &str) {
-        self.taken.insert((folder_out.to_string(), fold(name)));
+        self.taken
+            .insert((folder_out.to_string(), fold(name)), Holder::Spore);
     }
 
-    fn claim(&mut self, folder_out: &str, stem: &str, ext: &str) -> String {
+    /// Gives a generated name (a folder's `index.html`) to the source that
+    /// supplies its page, so a later clash with it names that source.
+    pub fn hold(&mut self, folder_out: &str, name: &str, source: &str) {
+        self.taken.insert(
+            (folder_out.to_string(), fold(name)),
+            Holder::Source(source.to_string()),
+        );
+    }
+
+    /// Every clash so far, in the order names were given.
+    pub fn clashes(&self) -> &[NameClash] {
+        &self.clashes
+    }
+
+    fn claim(&mut self, folder_out: &str, stem: &str, ext: &str, source: &str) -> String {
         let dotted = |s: &str| {
             if ext.is_empty() {
                 s.to_string()
@@ -148,14 +187,34 @@ impl Namer {
                 format!("{s}.{ext}")
             }
         };
-        let mut candidate = dotted(stem);
+        let wanted = dotted(stem);
+        let mut candidate = wanted.clone();
         let mut n = 2;
-        while !self
-            .taken
-            .insert((folder_out.to_string(), fold(&candidate)))
-        {
+        loop {
+            let key = (folder_out.to_string(), fold(&candidate));
+            match self.taken.entry(key) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(Holder::Source(source.to_string()));
+                    break;
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    if candidate == wanted {
+                        self.clashes.push(NameClash {
+                            source: source.to_string(),
+                            wanted: join(folder_out, &wanted),
+                            output: String::new(),
+                            holder: o.get().clone(),
+                        });
+                    }
+                }
+            }
             candidate = dotted(&format!("{stem}-{n}"));
             n += 1;
+        }
+        if let Some(clash) = self.clashes.last_mut().filter(|c| c.source == source) {
+            if clash.output.is_empty() {
+                clash.output = join(folder_out, &candidate);
+            }
         }
         candidate
     }
@@ -268,6 +327,22 @@ mod tests {
         assert_eq!(n.file("index.md", Some("html")), "index-2.html");
         assert_eq!(n.file("tags/x.md", Some("html")), "tags-2/x.html");
         assert_eq!(n.file("img/a b.PNG", None), "img/a-b.png");
+        let clashes: Vec<(&str, &str, &Holder)> = n
+            .clashes()
+            .iter()
+            .map(|c| (c.source.as_str(), c.output.as_str(), &c.holder))
+            .collect();
+        let notes = Holder::Source("Notes".into());
+        let case = Holder::Source("Notes/Case.md".into());
+        assert_eq!(
+            clashes,
+            [
+                ("notes", "notes-2", &notes),
+                ("Notes/CASE.md", "Notes/CASE-2.html", &case),
+                ("index.md", "index-2.html", &Holder::Spore),
+                ("tags", "tags-2", &Holder::Spore),
+            ]
+        );
     }
 
     #[test]

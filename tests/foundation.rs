@@ -486,3 +486,69 @@ fn empty_and_huge_notes_build() {
             && built.exists("OnlyFrontmatter.html")
     );
 }
+
+/// A minisign secret key file, as `spore keygen` or `minisign -G` write it.
+fn minisign_secret_key() -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = spore::seal::sign::keygen(dir.path(), false, None).expect("keygen");
+    std::fs::read_to_string(keys.secret_path).expect("read key")
+}
+
+#[test]
+fn a_secret_key_file_is_never_published_whatever_its_name() {
+    let key = minisign_secret_key();
+    let ssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+    let bundle = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+    let png = support::gen_vault::png_bytes([1, 2, 3]);
+    let built = build_bytes(&[
+        (
+            "A.md",
+            b"# A\n![[photo.png]] [[photo.png|the photo]] [ssh](keys/id_ed25519.txt) ![[cert.pem]] ![[real.png]] [[Secret]]\n",
+        ),
+        ("photo.png", key.as_bytes()),
+        ("keys/id_ed25519.txt", ssh.as_bytes()),
+        ("cert.pem", bundle.as_bytes()),
+        ("Secret.md", key.as_bytes()),
+        ("real.png", &png),
+    ]);
+    let files = built.files();
+    assert!(files.contains(&"real.png".to_string()), "{files:?}");
+    for f in &files {
+        let bytes = std::fs::read(built.out.join(f)).expect("read");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("PRIVATE KEY") && !text.contains(key.lines().nth(1).expect("key line")),
+            "{f} holds a secret key"
+        );
+    }
+    for gone in [
+        "photo.png",
+        "keys/id_ed25519.txt",
+        "cert.pem",
+        "Secret.html",
+    ] {
+        assert!(!built.exists(gone), "{gone} was published");
+    }
+    let page = built.page("A.html");
+    let urls: Vec<String> = attrs(&page, "[href]", "href")
+        .into_iter()
+        .chain(attrs(&page, "[src]", "src"))
+        .collect();
+    assert!(
+        urls.iter()
+            .all(|u| !u.contains("photo") && !u.contains("id_ed25519") && !u.contains("cert")),
+        "{urls:?}"
+    );
+    let warned: Vec<&str> = built
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind == spore::diagnostics::DiagnosticKind::KeyFile)
+        .filter_map(|d| d.file.as_deref())
+        .collect();
+    assert_eq!(
+        warned,
+        ["Secret.md", "cert.pem", "keys/id_ed25519.txt", "photo.png"]
+    );
+    assert_site_links_ok(&built.out);
+}

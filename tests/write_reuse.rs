@@ -155,3 +155,105 @@ fn a_failed_write_leaves_the_previous_site_as_it_was() {
     let left = siblings(tmp.path());
     assert!(left.iter().all(|s| !s.contains("spore-tmp")), "{left:?}");
 }
+
+/// Names in `dir`, sorted.
+fn sorted_siblings(dir: &Path) -> Vec<String> {
+    let mut names = siblings(dir);
+    names.sort();
+    names
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_output_folder_stays_a_link_and_the_folder_it_names_is_rebuilt() {
+    let (tmp, vault) = write_vault(&[("A.md", b"# A\n"), ("B.md", b"# B\n")]);
+    let www = tmp.path().join("www");
+    std::fs::create_dir_all(&www).expect("mkdir");
+    let web_root = www.join("html");
+    build(&config(&vault, web_root.clone()));
+    let link = tmp.path().join("site");
+    std::os::unix::fs::symlink(&web_root, &link).expect("symlink");
+
+    std::fs::remove_file(vault.join("B.md")).expect("rm");
+    let out = config(&vault, link.clone());
+    build(&out);
+
+    let meta = std::fs::symlink_metadata(&link).expect("link");
+    assert!(meta.file_type().is_symlink(), "the link became a folder");
+    assert_eq!(std::fs::read_link(&link).expect("read link"), web_root);
+    let files = tree(&web_root);
+    assert!(files.contains_key("A.html"), "{:?}", files.keys());
+    assert!(
+        !files.contains_key("B.html"),
+        "the old site was not replaced"
+    );
+    assert!(files.contains_key(".spore-output"));
+    assert_eq!(sorted_siblings(&www), ["html"]);
+    assert_eq!(sorted_siblings(tmp.path()), ["site", "vault", "www"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_folder_spore_did_not_write_is_refused_untouched() {
+    let (tmp, vault) = write_vault(&[("A.md", b"# A\n")]);
+    let web_root = tmp.path().join("html");
+    std::fs::create_dir_all(&web_root).expect("mkdir");
+    std::fs::write(web_root.join("index.html"), "someone else's site").expect("write");
+    let link = tmp.path().join("site");
+    std::os::unix::fs::symlink(&web_root, &link).expect("symlink");
+    let out = config(&vault, link.clone());
+    let err = spore::build(&out, &spore::BuildOptions::default()).expect_err("refused");
+    assert!(err.to_string().contains("not created by Spore"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(web_root.join("index.html")).expect("kept"),
+        "someone else's site"
+    );
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    assert_eq!(sorted_siblings(tmp.path()), ["html", "site", "vault"]);
+}
+
+/// A process id no running process has (above Linux's largest pid_max).
+const DEAD_PID: u32 = 4_194_305;
+
+#[test]
+fn leftovers_of_an_interrupted_build_are_removed_by_the_next_build() {
+    let (tmp, vault) = write_vault(&[("A.md", b"# A\n")]);
+    let out = config(&vault, tmp.path().join("site"));
+    build(&out);
+    // What a build killed mid-way leaves: its staging folder (marker first)
+    // and the previous site moved aside.
+    let leftover = |name: String, marker: bool| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(dir.join("notes")).expect("mkdir");
+        std::fs::write(dir.join("notes/old.html"), "a full old copy").expect("write");
+        if marker {
+            std::fs::write(dir.join(".spore-output"), "marker").expect("write");
+        }
+        dir
+    };
+    let staging = leftover(format!(".site.spore-tmp-{DEAD_PID}"), true);
+    let retired = leftover(format!(".site.spore-old-{DEAD_PID}"), true);
+    let unmarked = leftover(format!(".site.spore-old-{}", DEAD_PID + 1), false);
+    let mut kept = vec![".site.spore-old-4194306".to_string()];
+    #[cfg(unix)]
+    {
+        let precious = leftover("precious".into(), true);
+        let link = tmp.path().join(format!(".site.spore-tmp-{}", DEAD_PID + 2));
+        std::os::unix::fs::symlink(&precious, &link).expect("symlink");
+        kept.push(".site.spore-tmp-4194307".into());
+        kept.push("precious".into());
+    }
+
+    build(&out);
+
+    assert!(!staging.exists() && !retired.exists());
+    assert!(unmarked.join("notes/old.html").is_file());
+    kept.extend(["site".to_string(), "vault".to_string()]);
+    kept.sort();
+    assert_eq!(sorted_siblings(tmp.path()), kept);
+    #[cfg(unix)]
+    assert!(tmp.path().join("precious/notes/old.html").is_file());
+}

@@ -5,10 +5,11 @@
 pub mod patch;
 pub mod resolve;
 pub mod scan;
+pub mod secret_keys;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::load::{Attachment, Note, Vault};
-use crate::portable::Namer;
+use crate::portable::{Holder, NameClash, Namer};
 use crate::syntax::{tags::tag_key, target::LinkTarget};
 use rayon::prelude::*;
 use resolve::{fold, Resolved, Resolver};
@@ -114,8 +115,11 @@ pub struct IndexOptions {
     pub include_drafts: bool,
 }
 
+/// Whether a note becomes a page: not a draft (unless drafts are asked
+/// for), and never a secret key file, whatever its name.
 pub fn is_published(note: &Note, options: IndexOptions) -> bool {
-    options.include_drafts || (!note.frontmatter.draft && note.frontmatter.publish)
+    secret_keys::note_key_kind(&note.body).is_none()
+        && (options.include_drafts || (!note.frontmatter.draft && note.frontmatter.publish))
 }
 
 pub fn build(vault: Vault, options: IndexOptions) -> VaultIndex {
@@ -135,17 +139,38 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         diagnostics: _,
     } = vault;
     let mut diagnostics = Vec::new();
+    let notes = one_file_per_path(notes, |n| &n.path, &mut diagnostics);
+    let mut attachments = one_file_per_path(attachments, |a| &a.path, &mut diagnostics);
+    // A secret key file is treated as if it were not in the vault: links to
+    // it stay unresolved, and it is never published.
+    attachments.retain(|a| match secret_keys::key_file_kind(&a.bytes) {
+        Some(kind) => {
+            diagnostics.push(key_file_warning(&a.path, kind));
+            false
+        }
+        None => true,
+    });
+    for note in &notes {
+        if let Some(kind) = secret_keys::note_key_kind(&note.body) {
+            diagnostics.push(key_file_warning(&note.path, kind));
+        }
+    }
     let notes: Vec<Note> = notes
         .into_iter()
         .filter(|n| is_published(n, options))
         .collect();
 
     let mut namer = Namer::new(RESERVED_ROOT);
+    let mut index_pages = BTreeSet::new();
     let note_out: Vec<String> = notes
         .iter()
         .map(|n| {
-            if n.stem() == "index" {
-                let folder = namer.folder(n.folder());
+            let folder = namer.folder(n.folder());
+            // `index.md` supplies its folder's page, unless another note
+            // already does (`index.MD` beside it): that one gets a name of
+            // its own, with a clash warning.
+            if n.stem() == "index" && index_pages.insert(folder.clone()) {
+                namer.hold(&folder, "index.html", &n.path);
                 if folder.is_empty() {
                     "index.html".to_string()
                 } else {
@@ -251,9 +276,19 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
 
     let tags = collect_tags(&indexed);
     let folders = collect_folders(&mut indexed, &mut namer);
-    let home = indexed
+    let published: BTreeSet<&str> = indexed
         .iter()
-        .position(|n| n.note.path == "index.md" || n.note.path.eq_ignore_ascii_case("index.md"));
+        .map(|n| n.note.path.as_str())
+        .chain(
+            used_attachments
+                .iter()
+                .map(|&a| attachments[a].path.as_str()),
+        )
+        .collect();
+    diagnostics.extend(clash_warnings(namer.clashes(), &published));
+    // The root `index.md` that got `index.html` (of `index.md` and
+    // `index.MD`, the first in path order).
+    let home = indexed.iter().position(|n| n.out_path == "index.html");
     let attachments = attachments
         .into_iter()
         .zip(attachment_out)
@@ -277,6 +312,73 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         home,
         diagnostics,
     }
+}
+
+/// Keeps the first of several files that load gave the same path: names
+/// that differ only in Unicode normalisation (NFC/NFD) or in bytes that are
+/// not UTF-8 become one name, and two outputs must never claim one source.
+fn one_file_per_path<T>(
+    mut files: Vec<T>,
+    path: impl Fn(&T) -> &String,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<T> {
+    files.dedup_by(|later, first| {
+        let same = path(later) == path(first);
+        if same {
+            diagnostics.push(Diagnostic::warning(
+                DiagnosticKind::NameCollision,
+                path(first).clone(),
+                "two files in the vault have this name once normalised (their names differ only in how accented letters are encoded, NFC or NFD, or in bytes that are not UTF-8); only the first is published: rename one",
+            ));
+        }
+        same
+    });
+    files
+}
+
+fn key_file_warning(path: &str, kind: &str) -> Diagnostic {
+    Diagnostic::warning(
+        DiagnosticKind::KeyFile,
+        path,
+        format!("this file is {kind}; it is never published (move it out of the vault)"),
+    )
+}
+
+/// One warning per name clash among published files and folders, naming
+/// both sides.
+fn clash_warnings(clashes: &[NameClash], published: &BTreeSet<&str>) -> Vec<Diagnostic> {
+    // A folder is published when a published file is inside it.
+    let folders: BTreeSet<&str> = published
+        .iter()
+        .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
+        .collect();
+    let is_published = |source: &str| published.contains(source) || folders.contains(source);
+    clashes
+        .iter()
+        .filter(|c| is_published(&c.source))
+        .filter(|c| match &c.holder {
+            Holder::Spore => true,
+            Holder::Source(other) => is_published(other),
+        })
+        .map(|c| {
+            let why = match &c.holder {
+                Holder::Spore => format!("{} is a name Spore uses for its own files", c.wanted),
+                Holder::Source(other) => {
+                    let last = |p: &str| p.rsplit('/').next().unwrap_or(p).to_lowercase();
+                    if last(other) == last(&c.source) {
+                        format!("{other} has the same name except for letter case, and would be overwritten on Windows and macOS")
+                    } else {
+                        format!("{other} gets the same output name {} once both names are made portable", c.wanted)
+                    }
+                }
+            };
+            Diagnostic::warning(
+                DiagnosticKind::NameCollision,
+                c.source.clone(),
+                format!("name clash: {why}; written as {}", c.output),
+            )
+        })
+        .collect()
 }
 
 /// Where one link leads.
@@ -447,7 +549,9 @@ fn collect_folders(notes: &mut [IndexedNote], namer: &mut Namer) -> BTreeMap<Str
             f.notes.push(id);
             // `index.md` wins over a note named like its folder.
             let folder_name = folder.rsplit('/').next().unwrap_or("");
-            let is_index = note.note.stem() == "index";
+            // The `index.md` that got the folder's page (one `index.MD`
+            // beside it gets a page of its own).
+            let is_index = note.note.stem() == "index" && note.out_path == f.out_path;
             let named_like_folder = !folder.is_empty() && note.note.stem() == folder_name;
             if is_index || (named_like_folder && f.folder_note.is_none()) {
                 f.folder_note = Some(id);

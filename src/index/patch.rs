@@ -13,6 +13,7 @@ use super::{
     check_fragment, collect_tags, is_published, merge_tags, resolve::Resolved, scan, Backlink,
     IndexOptions, NoteId, UnresolvedLink, VaultIndex,
 };
+use crate::diagnostics::DiagnosticKind;
 use crate::load::Note;
 use crate::syntax::target::LinkTarget;
 use std::collections::BTreeSet;
@@ -163,7 +164,11 @@ fn refresh_diagnostics(index: &mut VaultIndex, targets: &BTreeSet<NoteId>, chang
     let mut diagnostics: Vec<_> = index
         .diagnostics
         .iter()
-        .filter(|d| !d.file.as_deref().is_some_and(|f| paths.contains(f)))
+        // Only the link checks are redone; other warnings stay.
+        .filter(|d| {
+            d.kind != DiagnosticKind::MissingHeading
+                || !d.file.as_deref().is_some_and(|f| paths.contains(f))
+        })
         .cloned()
         .collect();
     for &id in &from {

@@ -3,6 +3,7 @@
 //! prehash, algorithm `ED`, with a signed trusted comment).
 
 use crate::write::canonical;
+use crate::write::file::{self, Existing, FileError};
 use base64::Engine;
 use minisign::{PublicKey, SecretKey, SignatureBox};
 use std::io::Cursor;
@@ -255,12 +256,15 @@ pub fn keygen(
 ) -> Result<GeneratedKeys, KeyError> {
     let secret_path = dir.join(SECRET_KEY_FILE);
     let public_path = dir.join(PUBLIC_KEY_FILE);
-    if !force {
-        for p in [&secret_path, &public_path] {
-            if p.exists() {
-                return Err(KeyError::Exists(p.clone()));
-            }
-        }
+    let existing = if force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    // Both checked before anything is written; a symlink (even a dangling
+    // one) is never written through or over.
+    for p in [&secret_path, &public_path] {
+        file::check_target(p, existing).map_err(|e| key_file_error(p, e))?;
     }
     let encrypted = password.is_some();
     let pair = match password {
@@ -281,8 +285,10 @@ pub fn keygen(
         message: e.to_string(),
     };
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
-    write_private(&secret_path, secret_text.as_bytes()).map_err(|e| write_err(&secret_path, e))?;
-    std::fs::write(&public_path, public_text).map_err(|e| write_err(&public_path, e))?;
+    file::write_file(&secret_path, secret_text.as_bytes(), true, existing)
+        .map_err(|e| key_file_error(&secret_path, e))?;
+    file::write_file(&public_path, public_text.as_bytes(), false, existing)
+        .map_err(|e| key_file_error(&public_path, e))?;
     Ok(GeneratedKeys {
         secret_path,
         public_path,
@@ -292,24 +298,19 @@ pub fn keygen(
     })
 }
 
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    // An existing file keeps its old mode on open; force 0600.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
+fn key_file_error(path: &Path, e: FileError) -> KeyError {
+    let message = match e {
+        FileError::Exists(p) => return KeyError::Exists(p),
+        FileError::Symlink(_) => {
+            "it is a symlink, and a key is never written through or over one; remove it or choose another --out".to_string()
+        }
+        FileError::Folder(_) => "it is a folder".to_string(),
+        FileError::Io { source, .. } => source.to_string(),
+    };
+    KeyError::Write {
+        path: path.to_path_buf(),
+        message,
+    }
 }
 
 /// Reads a public key given as the base64 line or as a file holding it

@@ -323,6 +323,13 @@ impl LiveSite {
                     drafts.push(note);
                 }
                 (Some(note), _) => notes.push(note),
+                // A file that became a secret key leaves the site: only a
+                // full build drops it.
+                (None, Some(attachment))
+                    if index::secret_keys::key_file_kind(&attachment.bytes).is_some() =>
+                {
+                    return None
+                }
                 (None, Some(attachment)) => attachments.push(attachment),
                 (None, None) => return None,
             }
