@@ -402,6 +402,7 @@ fn a_retracted_note_never_lowers_the_version() {
     std::fs::remove_file(some_note(&p)).unwrap();
     let report = p.build(EPOCH);
     assert_eq!(report.seal.version, EPOCH + 501);
+    assert_eq!(report.seal.raised_from, Some(EPOCH), "said in the summary");
     assert_eq!(manifest_at(&p.site).version, EPOCH + 501);
     // Rebuilt unchanged, it keeps that version.
     p.build(EPOCH);
@@ -584,4 +585,23 @@ fn an_invalid_source_date_epoch_is_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(manifest_at(&p.site).version, 1_700_000_000);
+}
+
+/// `serve` seals in memory the version `spore build` would seal: it reads
+/// the output folder's manifest once, when it starts.
+#[test]
+fn the_preview_seals_the_version_a_build_would() {
+    let p = project(5, 9, false);
+    p.build(EPOCH + 500);
+    std::fs::write(p.root.join("content/new.md"), "# New\n").unwrap();
+    let options = spore::BuildOptions {
+        source_date_epoch: Some(EPOCH),
+        ..Default::default()
+    };
+    let live = spore::serve::incremental::LiveSite::build(p.config(), options.clone()).unwrap();
+    let manifest =
+        |site: &spore::site::Site| Manifest::parse(&site.files["integrity/manifest.json"]).unwrap();
+    assert_eq!(manifest(live.site()).version, EPOCH + 501);
+    let built = spore::pipeline::build_site(&p.config(), &options).unwrap();
+    assert_eq!(manifest(&built.site).version, EPOCH + 501);
 }

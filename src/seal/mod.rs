@@ -71,6 +71,9 @@ pub struct SealSummary {
     /// Why the output folder's manifest could not be read, when it could
     /// not (the version was then not checked against it).
     pub previous_unusable: Option<String>,
+    /// The version computed from the vault, when the output folder's
+    /// previous version made the seal take a higher one.
+    pub raised_from: Option<i64>,
 }
 
 /// Reads the version sources, the output folder's manifest and the secret
@@ -490,6 +493,7 @@ fn finish(
             previous::Previous::Unusable(why) => Some(why.clone()),
             _ => None,
         },
+        raised_from: (version != inputs.version.version).then_some(inputs.version.version),
     };
     Ok((site, summary))
 }
