@@ -250,8 +250,11 @@ pub fn reseal_stage(
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Refuse a dangerous output folder before doing any work.
     write::check_output(&config.vault, &config.output)?;
-    // A malformed SOURCE_DATE_EPOCH stops the build before any work.
-    crate::seal::version::source_date_epoch().map_err(crate::seal::SealError::from)?;
+    // A malformed SOURCE_DATE_EPOCH stops the build before any work (unless
+    // the caller gave the version, which then wins over it).
+    if options.source_date_epoch.is_none() {
+        crate::seal::version::source_date_epoch().map_err(crate::seal::SealError::from)?;
+    }
     let Built { site, mut report } = build_site(config, options)?;
     let start = Instant::now();
     report.write = write::write_atomically(&site, &config.vault, &config.output)?;

@@ -36,10 +36,23 @@ pub enum DateError {
 }
 
 /// Reads `YYYY-MM-DD`, optionally with a time (`T` or a space between,
-/// `HH:MM[:SS[.fraction]]`) and an offset (`Z`, `±HH:MM`). A time without
-/// an offset is UTC.
+/// `HH:MM[:SS[.fraction]]`) and an offset (`Z`, `±HH:MM`; YAML 1.1, as
+/// Jekyll and Hugo write it, puts a space before it). A time without an
+/// offset is UTC.
 pub fn parse(text: &str) -> Result<NoteDate, DateError> {
-    let pieces = Pieces::parse(text.trim()).map_err(|e| DateError::Unreadable(e.to_string()))?;
+    let text = text.trim();
+    read(text).or_else(|e| match text.rsplit_once(' ') {
+        // One retry, never more: the input is anyone's.
+        Some((head, zone)) if head.contains(':') && zone.starts_with(['+', '-', 'Z']) => {
+            read(&format!("{head}{zone}")).map_err(|_| e)
+        }
+        _ => Err(e),
+    })
+}
+
+/// [`parse`] of the form jiff knows.
+fn read(text: &str) -> Result<NoteDate, DateError> {
+    let pieces = Pieces::parse(text).map_err(|e| DateError::Unreadable(e.to_string()))?;
     if pieces.time_zone_annotation().is_some() {
         return Err(DateError::TimeZoneName);
     }
@@ -108,8 +121,9 @@ pub fn check(fm: &mut Frontmatter, yaml: Option<&str>, path: &str) -> Vec<Diagno
                 DiagnosticKind::InvalidDate,
                 path,
                 format!(
-                    "`{key}: {}` is not a date Spore can read ({e}); left out",
-                    text.trim()
+                    "{key} {} is not a date Spore can read ({}); left out",
+                    shown(text.trim(), 60),
+                    shown(&e.to_string(), 160),
                 ),
             );
             d.line = line;
@@ -118,6 +132,22 @@ pub fn check(fm: &mut Frontmatter, yaml: Option<&str>, path: &str) -> Vec<Diagno
         }
     }
     warnings
+}
+
+/// `text` with its control characters escaped, cut after `max`
+/// characters: a warning stays one readable line whatever the note holds.
+fn shown(text: &str, max: usize) -> String {
+    let cut: String = text.chars().take(max).collect();
+    let more = if cut.len() < text.len() { "…" } else { "" };
+    let mut out = String::with_capacity(cut.len() + more.len());
+    for c in cut.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out + more
 }
 
 /// The top-level key a frontmatter line sets, if it sets one.
@@ -171,6 +201,14 @@ mod tests {
             Some("2024-05-01T13:45:10-09:30")
         );
         assert_eq!(rfc("2024-02-29").as_deref(), Some("2024-02-29T00:00:00Z"));
+        assert_eq!(
+            rfc("2024-05-01 10:00:00 +0200").as_deref(),
+            Some("2024-05-01T10:00:00+02:00")
+        );
+        assert_eq!(
+            rfc("2024-05-01T23:59:60Z").as_deref(),
+            Some("2024-05-01T23:59:59Z")
+        );
     }
 
     #[test]
@@ -187,6 +225,9 @@ mod tests {
             "2024-05-01T10:00:00+24:00",
             "2024-05-01T10:00:00+02:00:30",
             "2024-05-01T10:00:00+02:00[Europe/Paris]",
+            "2024-05-01 10:00:00 +25:00",
+            "2024-05-01 10:00:00 -5",
+            "2024-05-01 +02:00",
             "-0001-01-01",
             "0000-01-01",
             "+10000-01-01",
@@ -216,7 +257,11 @@ mod tests {
         let w = check(&mut fm, Some(yaml), "n.md");
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].line, Some(3));
-        assert!(w[0].message.contains("created"), "{}", w[0].message);
+        assert!(
+            w[0].message.starts_with("created 2024-02-30 is not a date"),
+            "{}",
+            w[0].message
+        );
         assert_eq!(fm.date, None);
         assert_eq!(fm.updated.as_deref(), Some("2024-05-01"));
     }
