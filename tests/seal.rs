@@ -577,6 +577,29 @@ fn an_invalid_source_date_epoch_is_an_error() {
         assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{bad:?}: {stderr}");
         assert!(!p.site.exists(), "{bad:?}: nothing written");
     }
+    // `serve` refuses to start too (saving a note cannot fix it).
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spore"))
+        .args(["serve", "--port", "0"])
+        .arg(&p.root)
+        .env("SOURCE_DATE_EPOCH", "1.5")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run spore serve");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "serve started");
+
     let out = build("1700000000");
     assert_eq!(
         out.status.code(),
