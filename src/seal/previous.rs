@@ -77,7 +77,7 @@ fn unusable(output: &Path, reason: &str) -> Previous {
 fn read_bytes(output: &Path) -> Result<Option<Vec<u8>>, String> {
     let folder = output.join("integrity");
     match std::fs::symlink_metadata(&folder) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if absent(&e) => return Ok(None),
         Err(e) => return Err(e.to_string()),
         Ok(m) if m.file_type().is_symlink() => {
             return Err("integrity/ is a symbolic link, not followed".into())
@@ -87,7 +87,7 @@ fn read_bytes(output: &Path) -> Result<Option<Vec<u8>>, String> {
     }
     let path = output.join(MANIFEST_PATH);
     let file = match open_no_follow(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if absent(&e) => return Ok(None),
         Err(e) if is_link_refusal(&e) => return Err("it is a symbolic link, not followed".into()),
         Err(e) => return Err(e.to_string()),
         Ok(file) => file,
@@ -104,6 +104,14 @@ fn read_bytes(output: &Path) -> Result<Option<Vec<u8>>, String> {
         return Err(format!("larger than {} MiB", READ_CAP >> 20));
     }
     Ok(Some(bytes))
+}
+
+/// Nothing there (or the output is not a folder, which the writer refuses).
+fn absent(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 /// Opens for reading without following a link in the last component and
