@@ -266,3 +266,26 @@ mod tests {
         assert_eq!(fm.updated.as_deref(), Some("2024-05-01"));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::parse;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the text, reading it ends, and what it accepts is a
+        /// timestamp any RFC 3339 reader takes, naming the same instant.
+        #[test]
+        fn accepted_dates_are_rfc3339(
+            text in prop_oneof![
+                "\\PC{0,40}",
+                "[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?)?( ?([+-][0-9]{2}:?[0-9]{2}|Z))?",
+            ]
+        ) {
+            if let Ok(d) = parse(&text) {
+                let back: jiff::Timestamp = d.rfc3339.parse().expect("RFC 3339");
+                prop_assert_eq!(back, d.instant);
+            }
+        }
+    }
+}

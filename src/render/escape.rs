@@ -68,3 +68,20 @@ mod xml_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod xml_props {
+    use super::markup;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text, escaped, makes a well-formed element and attribute.
+        #[test]
+        fn any_text_escaped_is_well_formed_xml(text in "(\\PC|[\\x00-\\x1f\u{fffe}\u{ffff}])*") {
+            let escaped = markup(&text);
+            let doc = format!("<a t=\"{escaped}\">{escaped}</a>");
+            let parsed = roxmltree::Document::parse(&doc);
+            prop_assert!(parsed.is_ok(), "{:?}", parsed.err());
+        }
+    }
+}
