@@ -229,8 +229,8 @@ pub fn reseal_stage(
     cache: &mut crate::seal::SealCache,
 ) -> Result<(Site, crate::seal::SealSummary), BuildError> {
     let mut probe = cache.git;
-    // Read once per session: the preview seals the version a build started
-    // now would (see `content/Live preview.md`).
+    // Read once per session: the preview seals the version a build would
+    // have sealed when serving began (`content/Integrity and verification.md`).
     let previous = cache
         .previous
         .get_or_insert_with(|| crate::seal::previous::read(&config.output))
