@@ -358,6 +358,12 @@ fn toml_string(s: &str) -> String {
 }
 
 fn print_seal(seal: &spore::seal::SealSummary) {
+    if let Some(computed) = seal.raised_from {
+        println!(
+            "Version {computed} (from the vault) raised to {}: a site sealed with that version or a later one is in the output folder already, and versions only grow",
+            seal.version
+        );
+    }
     match &seal.signed_by {
         Some(key) => println!(
             "Sealed version {} ({}), manifest signed with key {key}",

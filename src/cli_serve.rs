@@ -18,6 +18,8 @@ pub struct ServeArgs {
 
 pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
     let config = Config::discover(dir)?;
+    // Saving a note cannot fix the environment: refuse to start instead.
+    spore::seal::version::source_date_epoch()?;
     let title = config.title.clone();
     let sink: serve::EventSink = Arc::new(move |event: &ServeEvent| print_event(event, quiet));
     let options = ServeOptions {

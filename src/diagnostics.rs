@@ -27,6 +27,8 @@ pub enum DiagnosticKind {
     MissingHeading,
     EmbedCycle,
     EmbedTooDeep,
+    /// A frontmatter date Spore cannot read; left out of the site.
+    InvalidDate,
     Template,
     Other,
 }

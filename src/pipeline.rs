@@ -98,6 +98,15 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     report.timings.push(("seal", start.elapsed()));
     report.pages = site.files.keys().filter(|p| p.ends_with(".html")).count();
     report.files = site.files.len();
+    if let Some(why) = &seal.previous_unusable {
+        report.diagnostics.push(crate::diagnostics::Diagnostic {
+            file: None,
+            line: None,
+            severity: crate::diagnostics::Severity::Warning,
+            kind: crate::diagnostics::DiagnosticKind::Other,
+            message: why.clone(),
+        });
+    }
     report.seal = seal;
     Ok(Built { site, report })
 }
@@ -220,11 +229,18 @@ pub fn reseal_stage(
     cache: &mut crate::seal::SealCache,
 ) -> Result<(Site, crate::seal::SealSummary), BuildError> {
     let mut probe = cache.git;
+    // Read once per session: the preview seals the version a build would
+    // have sealed when serving began (`content/Integrity and verification.md`).
+    let previous = cache
+        .previous
+        .get_or_insert_with(|| crate::seal::previous::read(&config.output))
+        .clone();
     let inputs = crate::seal::prepare_probed(
         config,
         options.source_date_epoch,
         index.notes.iter().map(|n| &n.note),
         &mut probe,
+        previous,
     )?;
     cache.git = probe;
     Ok(crate::seal::reseal(site, config, &inputs, cache)?)
@@ -234,6 +250,11 @@ pub fn reseal_stage(
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Refuse a dangerous output folder before doing any work.
     write::check_output(&config.vault, &config.output)?;
+    // A malformed SOURCE_DATE_EPOCH stops the build before any work (unless
+    // the caller gave the version, which then wins over it).
+    if options.source_date_epoch.is_none() {
+        crate::seal::version::source_date_epoch().map_err(crate::seal::SealError::from)?;
+    }
     let Built { site, mut report } = build_site(config, options)?;
     let start = Instant::now();
     report.write = write::write_atomically(&site, &config.vault, &config.output)?;

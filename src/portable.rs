@@ -32,13 +32,17 @@ const RESERVED_WINDOWS: [&str; 22] = [
 /// Longest name component we emit, in bytes (file systems allow 255).
 const MAX_COMPONENT_BYTES: usize = 180;
 
-/// One path component made portable: forbidden characters and white space
-/// become `-`, no trailing dot or space, no reserved Windows name, NFC.
+/// One path component made portable: forbidden characters (control
+/// characters, U+FFFE and U+FFFF among them) and white space become `-`,
+/// no trailing dot or space, no reserved Windows name, NFC.
 pub fn sanitize_component(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut last_dash = false;
     for c in name.nfc() {
+        // Unsafe to print (control, bidi) or not XML-allowed: a name the
+        // terminal, the Metalink file and the sitemap cannot say.
         let bad = crate::printable::is_unsafe_char(c)
+            || !crate::render::escape::xml_allowed(c)
             || c.is_whitespace()
             || matches!(
                 c,

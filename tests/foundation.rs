@@ -552,3 +552,216 @@ fn a_secret_key_file_is_never_published_whatever_its_name() {
     );
     assert_site_links_ok(&built.out);
 }
+
+/// Every character XML 1.0 forbids (C0 controls but tab and line ends,
+/// U+FFFE, U+FFFF), with markup characters and odd but legal ones around.
+const HOSTILE: &str =
+    "A\u{1}b\u{b}c\u{c}d\u{1f}e\u{fffe}f\u{ffff}g]]>h&i<j>k\"l'm\u{85}n\u{2028}o\u{1fffe}p\u{7f}q";
+
+/// Builds `files` with a mirror (so the sitemap is written) and a site
+/// title, description and author made of [`HOSTILE`] characters.
+fn build_hostile(files: &[(&str, &str)]) -> support::fixture::BuiltVault {
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    let (tmp, vault) = write_vault(&bytes);
+    let out = tmp.path().join("site");
+    let mut config = spore::config::Config::zero_config(&vault).expect("config");
+    config.output = out.clone();
+    config.title = format!("Site {HOSTILE}");
+    config.description = format!("About {HOSTILE}");
+    config.authors = vec![format!("Author {HOSTILE}")];
+    config.mirrors = vec![spore::config::Mirror {
+        url: "https://example.org/wiki/".into(),
+        priority: None,
+        location: None,
+    }];
+    let options = spore::BuildOptions {
+        include_drafts: false,
+        source_date_epoch: Some(1_700_000_000),
+    };
+    let report = spore::build(&config, &options).expect("build");
+    support::fixture::BuiltVault {
+        tmp,
+        vault,
+        out,
+        report,
+    }
+}
+
+/// XML 1.0's `Char` production.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// `s` as an XML file shows it: forbidden characters become U+FFFD.
+fn replaced(s: &str) -> String {
+    s.chars()
+        .map(|c| if xml_char(c) { c } else { '\u{fffd}' })
+        .collect()
+}
+
+#[test]
+fn hostile_characters_in_names_titles_and_tags_never_break_xml() {
+    // YAML double quotes spell every character as an escape.
+    let yaml_hostile: String = HOSTILE
+        .chars()
+        .map(|c| match c {
+            '"' => "\\\"".to_string(),
+            '\\' => "\\\\".to_string(),
+            c if c.is_control() || !xml_char(c) || c == '\u{2028}' => {
+                format!("\\U{:08x}", c as u32)
+            }
+            c => c.to_string(),
+        })
+        .collect();
+    let titled = format!(
+        "---\ntitle: \"{yaml_hostile}\"\ntags: [\"t{yaml_hostile}\", \"x]]>y\"]\ndate: 2024-05-01\n---\nBody {HOSTILE} #tag]]>\n"
+    );
+    let named = format!("Note {HOSTILE}.md");
+    let built = build_hostile(&[
+        ("Titled.md", &titled),
+        (&named, "---\ndate: 2024-05-02\n---\nPlain body.\n"),
+        ("index.md", "[[Titled]]\n"),
+    ]);
+    let files = built.files();
+    for f in &files {
+        assert!(
+            f.chars().all(xml_char),
+            "output name {f:?} cannot be said in XML"
+        );
+    }
+    for xml_file in ["feed.xml", "sitemap.xml", "integrity/site.meta4"] {
+        let text = std::fs::read_to_string(built.out.join(xml_file)).expect(xml_file);
+        let doc = roxmltree::Document::parse(&text)
+            .unwrap_or_else(|e| panic!("{xml_file} is not XML: {e}"));
+        // Every name in the Metalink file is a file of the site.
+        if xml_file.ends_with("meta4") {
+            for name in doc
+                .descendants()
+                .filter(|n| n.has_tag_name("file"))
+                .filter_map(|n| n.attribute("name"))
+                .filter(|n| !spore::seal::SEAL_FILES.contains(n))
+            {
+                assert!(files.iter().any(|f| f == name), "meta4 names {name:?}");
+            }
+        }
+        if xml_file == "feed.xml" {
+            let titles: Vec<&str> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("title"))
+                .filter_map(|n| n.text())
+                .collect();
+            assert!(
+                titles.contains(&format!("Site {}", replaced(HOSTILE)).as_str()),
+                "{titles:?}"
+            );
+            assert!(
+                titles.iter().any(|t| t.contains("]]>h&i<j>k\"l'm")),
+                "{titles:?}"
+            );
+            let terms: Vec<&str> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("category"))
+                .filter_map(|n| n.attribute("term"))
+                .collect();
+            assert!(terms.iter().any(|t| t.contains("]]>")), "{terms:?}");
+        }
+    }
+    // Pages and JSON files hold the same text without breaking.
+    let page = built.page("Titled.html");
+    let h1 = texts(&page, "h1.page-title").join("");
+    assert!(h1.contains("]]>h&i<j>k\"l'm"), "{h1:?}");
+    for f in files.iter().filter(|f| f.ends_with(".json")) {
+        let bytes = std::fs::read(built.out.join(f)).expect("json");
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .unwrap_or_else(|e| panic!("{f} is not JSON: {e}"));
+    }
+}
+
+#[test]
+fn impossible_dates_are_warned_with_their_line_and_left_out() {
+    let built = build_hostile(&[
+        ("Feb.md", "---\ntitle: Feb\ndate: 2024-02-30\n---\nx\n"),
+        (
+            "Clock.md",
+            "---\nupdated: 2024-05-01T25:61:61\ndate: 2024-05-02\n---\nx\n",
+        ),
+        (
+            "Zone.md",
+            "---\ntags: [a]\ndate: 2024-05-01T10:00:00+25:00\n---\nx\n",
+        ),
+        ("Words.md", "---\ndate: next tuesday\n---\nx\n"),
+        ("Minus.md", "---\ncreated: \"-0001-01-01\"\n---\nx\n"),
+        ("Good.md", "---\ndate: 2024-05-01 13:45\n---\nx\n"),
+        (
+            "Offset.md",
+            "---\nupdated: 2024-05-03T13:45:10+02:00\n---\nx\n",
+        ),
+        ("Leap.md", "---\ndate: 2024-02-29\n---\nx\n"),
+    ]);
+    let mut warned: Vec<(String, usize)> = built
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind == spore::diagnostics::DiagnosticKind::InvalidDate)
+        .map(|d| (d.file.clone().unwrap_or_default(), d.line.unwrap_or(0)))
+        .collect();
+    warned.sort();
+    assert_eq!(
+        warned,
+        vec![
+            ("Clock.md".to_string(), 2),
+            ("Feb.md".to_string(), 3),
+            ("Minus.md".to_string(), 2),
+            ("Words.md".to_string(), 2),
+            ("Zone.md".to_string(), 3),
+        ]
+    );
+    let feed = std::fs::read_to_string(built.out.join("feed.xml")).expect("feed");
+    let doc = roxmltree::Document::parse(&feed).expect("feed is XML");
+    let entries: Vec<(String, String)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("entry"))
+        .map(|e| {
+            let child = |name: &str| {
+                e.children()
+                    .find(|c| c.has_tag_name(name))
+                    .and_then(|c| c.text())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (child("title"), child("updated"))
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            (
+                "Offset".to_string(),
+                "2024-05-03T13:45:10+02:00".to_string()
+            ),
+            ("Clock".to_string(), "2024-05-02T00:00:00Z".to_string()),
+            ("Good".to_string(), "2024-05-01T13:45:00Z".to_string()),
+            ("Leap".to_string(), "2024-02-29T00:00:00Z".to_string()),
+        ],
+        "newest first, impossible dates left out"
+    );
+    let sitemap = std::fs::read_to_string(built.out.join("sitemap.xml")).expect("sitemap");
+    let doc = roxmltree::Document::parse(&sitemap).expect("sitemap is XML");
+    let lastmods: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("lastmod"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(lastmods.len(), 4, "{lastmods:?}");
+    for m in lastmods {
+        m.parse::<jiff::Timestamp>()
+            .unwrap_or_else(|e| panic!("lastmod {m:?}: {e}"));
+    }
+    // Pages show no impossible date either.
+    let feb = built.page("Feb.html");
+    assert!(texts(&feb, "time").is_empty(), "{:?}", texts(&feb, "time"));
+    assert_eq!(
+        attrs(&built.page("Good.html"), "time", "datetime"),
+        vec!["2024-05-01 13:45"]
+    );
+}

@@ -328,7 +328,7 @@ fn version_comes_from_the_newest_git_commit_of_the_vault() {
         eprintln!("skipped: SOURCE_DATE_EPOCH is set in this environment");
         return;
     }
-    let v = spore::seal::version::site_version(None, &vault, notes.iter());
+    let v = spore::seal::version::site_version(None, &vault, notes.iter()).unwrap();
     assert_eq!(v.version, 1_650_000_000, "no git: newest note mtime");
     let ok = git(&["init", "-q"]).is_ok_and(|o| o.status.success())
         && git(&["add", "a.md"]).is_ok_and(|o| o.status.success())
@@ -337,7 +337,7 @@ fn version_comes_from_the_newest_git_commit_of_the_vault() {
         eprintln!("skipped the git half: git is not available");
         return;
     }
-    let v = spore::seal::version::site_version(None, &vault, notes.iter());
+    let v = spore::seal::version::site_version(None, &vault, notes.iter()).unwrap();
     assert_eq!(v.version, 1_600_000_000);
     assert_eq!(v.source, spore::seal::version::VersionSource::GitCommit);
 }
@@ -377,4 +377,254 @@ fn a_marker_written_in_a_note_does_not_move_the_integrity_block() {
         "the panel is in the footer"
     );
     assert_eq!(html.select(&anywhere).count(), 1, "and only there");
+}
+
+fn manifest_at(site: &std::path::Path) -> Manifest {
+    Manifest::parse(&read(site, "integrity/manifest.json")).unwrap()
+}
+
+/// Vault file of a published note of `site` (the first the manifest names).
+fn some_note(p: &support::sealed::Project) -> std::path::PathBuf {
+    let source = manifest_at(&p.site)
+        .files
+        .values()
+        .find_map(|e| e.source.clone())
+        .unwrap();
+    p.root.join("content").join(source)
+}
+
+#[test]
+fn a_retracted_note_never_lowers_the_version() {
+    let p = project(6, 3, false);
+    p.build(EPOCH + 500);
+    // Retracting the newest note (or restoring old modification times)
+    // makes the version computed from the vault drop.
+    std::fs::remove_file(some_note(&p)).unwrap();
+    let report = p.build(EPOCH);
+    assert_eq!(report.seal.version, EPOCH + 501);
+    assert_eq!(report.seal.raised_from, Some(EPOCH), "said in the summary");
+    assert_eq!(manifest_at(&p.site).version, EPOCH + 501);
+    // Rebuilt unchanged, it keeps that version.
+    p.build(EPOCH);
+    assert_eq!(manifest_at(&p.site).version, EPOCH + 501);
+}
+
+#[test]
+fn an_unchanged_rebuild_keeps_its_version_and_its_bytes() {
+    let p = project(6, 4, false);
+    p.build(EPOCH + 500);
+    let before = read(&p.site, "integrity/manifest.json");
+    let meta4 = read(&p.site, "integrity/site.meta4");
+    p.build(EPOCH);
+    assert!(read(&p.site, "integrity/manifest.json") == before);
+    assert!(read(&p.site, "integrity/site.meta4") == meta4);
+    // A newer version from the vault is still taken (versions may grow).
+    p.build(EPOCH + 600);
+    assert_eq!(manifest_at(&p.site).version, EPOCH + 600);
+}
+
+#[test]
+fn an_attachment_only_change_gets_a_new_version() {
+    let p = project(12, 5, false);
+    p.build(EPOCH);
+    let first = manifest_at(&p.site);
+    let image = first
+        .files
+        .keys()
+        .find(|f| f.ends_with(".png") && p.root.join("content").join(f).is_file())
+        .expect("a published image")
+        .clone();
+    std::fs::write(
+        p.root.join("content").join(&image),
+        support::gen_vault::png_bytes([1, 2, 3]),
+    )
+    .unwrap();
+    p.build(EPOCH);
+    let second = manifest_at(&p.site);
+    assert_ne!(first.files[&image], second.files[&image]);
+    assert_eq!(second.version, EPOCH + 1, "different content, new version");
+}
+
+#[test]
+fn the_same_vault_over_the_same_previous_output_seals_the_same() {
+    let p = project(6, 6, false);
+    p.build(EPOCH + 10);
+    let note = some_note(&p);
+    let mut text = std::fs::read_to_string(&note).unwrap();
+    text.push_str("\nOne more line.\n");
+    std::fs::write(&note, text).unwrap();
+    let previous = p.copy_site("previous");
+    p.build(EPOCH);
+    let first = read(&p.site, "integrity/manifest.json");
+    assert_eq!(manifest_at(&p.site).version, EPOCH + 11);
+    std::fs::remove_dir_all(&p.site).unwrap();
+    support::sealed::copy_dir(&previous, &p.site);
+    p.build(EPOCH);
+    assert!(read(&p.site, "integrity/manifest.json") == first);
+}
+
+/// The output's manifest is input from disk: a link is not followed, a
+/// huge file or a FIFO is not read whole or waited on, an absurd version
+/// is not believed. Each is a warning, and the build goes on.
+#[cfg(unix)]
+#[test]
+fn a_hostile_previous_manifest_is_read_bounded_and_without_following_links() {
+    use spore::diagnostics::DiagnosticKind;
+    let p = project(4, 8, false);
+    let manifest_path = p.site.join("integrity/manifest.json");
+    let warned = |r: &spore::BuildReport| {
+        r.diagnostics
+            .iter()
+            .any(|d| d.kind == DiagnosticKind::Other && d.message.contains("manifest.json"))
+    };
+    let mut n = 0;
+    let mut change = |p: &support::sealed::Project| {
+        n += 1;
+        std::fs::write(
+            p.root.join("content").join(format!("extra-{n}.md")),
+            "new\n",
+        )
+        .unwrap();
+    };
+
+    // A link to a manifest elsewhere that claims a far higher version.
+    p.build(EPOCH);
+    let mut far = manifest_at(&p.site);
+    far.version = EPOCH + 1_000_000;
+    let elsewhere = p.tmp.path().join("elsewhere.json");
+    std::fs::write(&elsewhere, far.to_canonical_json()).unwrap();
+    std::fs::remove_file(&manifest_path).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &manifest_path).unwrap();
+    change(&p);
+    let r = p.build(EPOCH + 5);
+    assert_eq!(r.seal.version, EPOCH + 5, "the link was not followed");
+    assert!(warned(&r), "{:?}", r.diagnostics);
+
+    // The same through a linked `integrity` folder.
+    let elsewhere_dir = p.tmp.path().join("elsewhere-dir");
+    std::fs::create_dir_all(&elsewhere_dir).unwrap();
+    std::fs::copy(&elsewhere, elsewhere_dir.join("manifest.json")).unwrap();
+    std::fs::remove_dir_all(p.site.join("integrity")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere_dir, p.site.join("integrity")).unwrap();
+    change(&p);
+    let r = p.build(EPOCH + 6);
+    assert_eq!(r.seal.version, EPOCH + 6);
+    assert!(warned(&r));
+
+    // Absurd versions are not believed (and nothing overflows).
+    for absurd in [i64::MAX, -1, 253_402_300_800] {
+        let mut m = manifest_at(&p.site);
+        m.version = absurd;
+        std::fs::write(&manifest_path, m.to_canonical_json()).unwrap();
+        change(&p);
+        let r = p.build(EPOCH + 7);
+        assert_eq!(r.seal.version, EPOCH + 7, "version {absurd}");
+        assert!(warned(&r));
+    }
+
+    // A sparse file of a terabyte is not read whole.
+    std::fs::remove_file(&manifest_path).unwrap();
+    std::fs::File::create(&manifest_path)
+        .unwrap()
+        .set_len(1 << 40)
+        .unwrap();
+    change(&p);
+    let start = std::time::Instant::now();
+    let r = p.build(EPOCH + 8);
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(r.seal.version, EPOCH + 8);
+    assert!(warned(&r));
+
+    // A FIFO is not waited on.
+    std::fs::remove_file(&manifest_path).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&manifest_path)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        change(&p);
+        let r = p.build(EPOCH + 9);
+        assert_eq!(r.seal.version, EPOCH + 9);
+        assert!(warned(&r));
+    }
+}
+
+#[test]
+fn an_invalid_source_date_epoch_is_an_error() {
+    let p = project(2, 1, false);
+    let build = |value: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_spore"))
+            .arg("build")
+            .arg(&p.root)
+            .env("SOURCE_DATE_EPOCH", value)
+            .output()
+            .expect("run spore")
+    };
+    for bad in [
+        "yesterday",
+        "1.5",
+        "-5",
+        "+5",
+        "1e9",
+        " 17",
+        "17\n",
+        "99999999999999999999",
+        "253402300800",
+    ] {
+        let out = build(bad);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{bad:?}: {stderr}");
+        assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{bad:?}: {stderr}");
+        assert!(!p.site.exists(), "{bad:?}: nothing written");
+    }
+    // `serve` refuses to start too (saving a note cannot fix it).
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spore"))
+        .args(["serve", "--port", "0"])
+        .arg(&p.root)
+        .env("SOURCE_DATE_EPOCH", "1.5")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run spore serve");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "serve started");
+
+    let out = build("1700000000");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(manifest_at(&p.site).version, 1_700_000_000);
+}
+
+/// `serve` seals in memory the version `spore build` would seal: it reads
+/// the output folder's manifest once, when it starts.
+#[test]
+fn the_preview_seals_the_version_a_build_would() {
+    let p = project(5, 9, false);
+    p.build(EPOCH + 500);
+    std::fs::write(p.root.join("content/new.md"), "# New\n").unwrap();
+    let options = spore::BuildOptions {
+        source_date_epoch: Some(EPOCH),
+        ..Default::default()
+    };
+    let live = spore::serve::incremental::LiveSite::build(p.config(), options.clone()).unwrap();
+    let manifest =
+        |site: &spore::site::Site| Manifest::parse(&site.files["integrity/manifest.json"]).unwrap();
+    assert_eq!(manifest(live.site()).version, EPOCH + 501);
+    let built = spore::pipeline::build_site(&p.config(), &options).unwrap();
+    assert_eq!(manifest(&built.site).version, EPOCH + 501);
 }

@@ -5,73 +5,29 @@
 use super::graph::xml_escape;
 use crate::config::Config;
 use crate::index::VaultIndex;
+use crate::load::date::{self, NoteDate};
 
 pub const FEED_PATH: &str = "feed.xml";
 /// Entries in the feed, newest first.
 pub const FEED_ENTRIES: usize = 50;
 
 /// A frontmatter date as an RFC 3339 timestamp (`2024-05-01` →
-/// `2024-05-01T00:00:00Z`), or `None` when it is not a date.
+/// `2024-05-01T00:00:00Z`), or `None` when it is not a real date (`load`
+/// has already warned about those and left them out).
 pub fn rfc3339(date: &str) -> Option<String> {
-    let date = date.trim();
-    let (day, rest) = date.split_at(date.len().min(10));
-    let b = day.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 10
-        || !digits(0..4)
-        || b[4] != b'-'
-        || !digits(5..7)
-        || b[7] != b'-'
-        || !digits(8..10)
-    {
-        return None;
-    }
-    let month: u32 = day[5..7].parse().ok()?;
-    let mday: u32 = day[8..10].parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&mday) {
-        return None;
-    }
-    let rest = rest.trim_start_matches(['T', 't', ' ']);
-    if rest.is_empty() {
-        return Some(format!("{day}T00:00:00Z"));
-    }
-    // HH:MM[:SS][zone]
-    let t = rest.as_bytes();
-    if t.len() < 5
-        || !t[..2].iter().all(u8::is_ascii_digit)
-        || t[2] != b':'
-        || !t[3..5].iter().all(u8::is_ascii_digit)
-    {
-        return Some(format!("{day}T00:00:00Z"));
-    }
-    let (hm, after) = rest.split_at(5);
-    let (secs, zone) = match after.strip_prefix(':') {
-        Some(s) if s.len() >= 2 && s.as_bytes()[..2].iter().all(u8::is_ascii_digit) => (
-            &s[..2],
-            s[2..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit()),
-        ),
-        _ => ("00", after),
-    };
-    let zone = match zone.trim() {
-        "" | "Z" | "z" => "Z".to_string(),
-        z if (z.starts_with('+') || z.starts_with('-'))
-            && z.len() == 6
-            && z.as_bytes()[3] == b':' =>
-        {
-            z.to_string()
-        }
-        _ => "Z".to_string(),
-    };
-    Some(format!("{day}T{hm}:{secs}{zone}"))
+    crate::load::date::parse(date).ok().map(|d| d.rfc3339)
 }
 
 /// The date a note sorts by in the feed: `updated`, else `date`.
-pub fn note_updated(index: &VaultIndex, id: usize) -> Option<String> {
+fn note_date(index: &VaultIndex, id: usize) -> Option<NoteDate> {
     let fm = &index.notes[id].note.frontmatter;
-    fm.updated
-        .as_deref()
-        .and_then(rfc3339)
-        .or_else(|| fm.date.as_deref().and_then(rfc3339))
+    let parse = |d: &Option<String>| d.as_deref().and_then(|d| date::parse(d).ok());
+    parse(&fm.updated).or_else(|| parse(&fm.date))
+}
+
+/// [`note_date`] as RFC 3339.
+pub fn note_updated(index: &VaultIndex, id: usize) -> Option<String> {
+    note_date(index, id).map(|d| d.rfc3339)
 }
 
 fn link(config: &Config, path: &str) -> String {
@@ -84,15 +40,17 @@ fn link(config: &Config, path: &str) -> String {
 
 /// The notes the feed lists, newest first: (date, note id).
 pub fn latest(index: &VaultIndex) -> Vec<(String, usize)> {
-    let mut dated: Vec<(String, usize)> = (0..index.notes.len())
-        .filter_map(|id| note_updated(index, id).map(|d| (d, id)))
+    let mut dated: Vec<(NoteDate, usize)> = (0..index.notes.len())
+        .filter_map(|id| note_date(index, id).map(|d| (d, id)))
         .collect();
+    // By instant: `…T13:00+02:00` is older than `…T12:00Z`.
     dated.sort_by(|a, b| {
-        b.0.cmp(&a.0)
+        b.0.instant
+            .cmp(&a.0.instant)
             .then_with(|| index.notes[a.1].out_path.cmp(&index.notes[b.1].out_path))
     });
     dated.truncate(FEED_ENTRIES);
-    dated
+    dated.into_iter().map(|(d, id)| (d.rfc3339, id)).collect()
 }
 
 /// The Atom feed of the [`latest`] notes; `summary(id)`: the text shown
@@ -124,7 +82,7 @@ pub fn feed_xml(
         ));
     }
     xml.push_str(&format!("  <id>{}</id>\n", xml_escape(&site_id)));
-    xml.push_str(&format!("  <updated>{updated}</updated>\n"));
+    xml.push_str(&format!("  <updated>{}</updated>\n", xml_escape(&updated)));
     xml.push_str(&format!(
         "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
         xml_escape(&link(config, "index.html"))
@@ -166,9 +124,12 @@ pub fn feed_xml(
             xml_escape(&link(config, &note.out_path))
         ));
         xml.push_str(&format!("    <id>{}</id>\n", xml_escape(&entry_id)));
-        xml.push_str(&format!("    <updated>{date}</updated>\n"));
+        xml.push_str(&format!("    <updated>{}</updated>\n", xml_escape(date)));
         if let Some(published) = note.note.frontmatter.date.as_deref().and_then(rfc3339) {
-            xml.push_str(&format!("    <published>{published}</published>\n"));
+            xml.push_str(&format!(
+                "    <published>{}</published>\n",
+                xml_escape(&published)
+            ));
         }
         for tag in &note.tags {
             xml.push_str(&format!("    <category term=\"{}\"/>\n", xml_escape(tag)));

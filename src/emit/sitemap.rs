@@ -21,7 +21,7 @@ pub fn sitemap_xml(config: &Config, pages: &BTreeMap<String, Option<String>>) ->
         };
         xml.push_str(&format!("  <url><loc>{}</loc>", xml_escape(&loc)));
         if let Some(m) = lastmod {
-            xml.push_str(&format!("<lastmod>{m}</lastmod>"));
+            xml.push_str(&format!("<lastmod>{}</lastmod>", xml_escape(m)));
         }
         xml.push_str("</url>\n");
     }

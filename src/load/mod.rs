@@ -3,6 +3,7 @@
 //! writer) that touches the disk.
 
 mod comments;
+pub mod date;
 pub mod frontmatter;
 mod walk;
 
@@ -181,7 +182,7 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
         text
     };
     let split = frontmatter::split(&text);
-    let frontmatter = match split.yaml.map(frontmatter::parse) {
+    let mut frontmatter = match split.yaml.map(frontmatter::parse) {
         None => frontmatter::parse("").unwrap_or_default(),
         Some(Ok(fm)) => fm,
         Some(Err(e)) => {
@@ -195,6 +196,7 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
             frontmatter::salvage(split.yaml.unwrap_or(""))
         }
     };
+    diags.extend(date::check(&mut frontmatter, split.yaml, path));
     let body = strip_comments(split.body).into_owned();
     let note = Note {
         path: path.to_string(),

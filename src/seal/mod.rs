@@ -12,6 +12,7 @@
 pub mod manifest;
 pub mod metalink;
 pub mod page;
+pub mod previous;
 pub mod sign;
 pub mod sums;
 pub mod version;
@@ -43,13 +44,18 @@ pub enum SealError {
     Key(#[from] KeyError),
     #[error("signing the manifest failed: {0}")]
     Sign(String),
+    #[error(transparent)]
+    Version(#[from] version::VersionError),
 }
 
 /// What the seal stage needs from outside the site: computed once per build.
 #[derive(Debug, Clone)]
 pub struct SealInputs {
+    /// The version computed from the vault, before [`version::sealed_version`].
     pub version: SiteVersion,
     pub signer: Option<Signer>,
+    /// The site already in the output folder.
+    pub previous: previous::Previous,
 }
 
 /// What a build sealed, for the build summary.
@@ -62,31 +68,41 @@ pub struct SealSummary {
     pub signed_by: Option<String>,
     /// A public key is configured but no secret key was found.
     pub unsigned_with_public_key: bool,
+    /// Why the output folder's manifest could not be read, when it could
+    /// not (the version was then not checked against it).
+    pub previous_unusable: Option<String>,
+    /// The version computed from the vault, when the output folder's
+    /// previous version made the seal take a higher one.
+    pub raised_from: Option<i64>,
 }
 
-/// Reads the version sources and the secret key (the only parts of sealing
-/// that touch the disk or the environment).
+/// Reads the version sources, the output folder's manifest and the secret
+/// key (the only parts of sealing that touch the disk or the environment).
 pub fn prepare<'a>(
     config: &Config,
     explicit_version: Option<i64>,
     notes: impl Iterator<Item = &'a crate::load::Note>,
 ) -> Result<SealInputs, SealError> {
+    let previous = previous::read(&config.output);
     prepare_probed(
         config,
         explicit_version,
         notes,
         &mut version::GitProbe::default(),
+        previous,
     )
 }
 
-/// [`prepare`], remembering in `probe` whether git has anything to say.
+/// [`prepare`], remembering in `probe` whether git has anything to say,
+/// with the output folder's manifest read already (`serve` reads it once).
 pub fn prepare_probed<'a>(
     config: &Config,
     explicit_version: Option<i64>,
     notes: impl Iterator<Item = &'a crate::load::Note>,
     probe: &mut version::GitProbe,
+    previous: previous::Previous,
 ) -> Result<SealInputs, SealError> {
-    let version = version::site_version_probed(explicit_version, &config.vault, notes, probe);
+    let version = version::site_version_probed(explicit_version, &config.vault, notes, probe)?;
     if let Some(key) = &config.integrity.public_key {
         sign::key_id(key).map_err(KeyError::BadPublicKey)?;
     }
@@ -99,7 +115,11 @@ pub fn prepare_probed<'a>(
         )?),
         None => None,
     };
-    Ok(SealInputs { version, signer })
+    Ok(SealInputs {
+        version,
+        signer,
+        previous,
+    })
 }
 
 /// The site id: the key id when the site has a key (stable across title
@@ -171,6 +191,8 @@ pub struct SealCache {
     files: Vec<(String, SealedFile)>,
     /// What git said about the vault.
     pub git: version::GitProbe,
+    /// The output folder's manifest, read at the first seal.
+    pub previous: Option<previous::Previous>,
 }
 
 struct SealedFile {
@@ -258,8 +280,6 @@ pub fn reseal(
 }
 
 fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
-    let version = inputs.version.version;
-    let built = version::rfc3339(version);
     let public_key = inputs
         .signer
         .as_ref()
@@ -288,8 +308,6 @@ fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
         id,
         mirror_urls: mirrors.iter().map(|m| m.url.clone()).collect(),
         mirrors,
-        version,
-        built,
     }
 }
 
@@ -361,8 +379,6 @@ struct Header<'a> {
     mirrors: Vec<MirrorEntry>,
     /// The mirrors' URLs, which each page lists.
     mirror_urls: Vec<String>,
-    version: i64,
-    built: String,
 }
 
 impl Header<'_> {
@@ -389,18 +405,45 @@ fn finish(
         public_key,
         id,
         mirrors,
-        version,
-        built,
         ..
     } = header;
+    let mut outline = Manifest {
+        built: String::new(),
+        files: BTreeMap::new(),
+        format: FORMAT.into(),
+        generator: generator(),
+        mirrors,
+        public_key,
+        site: SiteInfo {
+            id: id.clone(),
+            title: config.title.clone(),
+        },
+        version: 0,
+    };
+    // The files but the Metalink file: what [`previous::fingerprint`]
+    // compares (the site holds no seal file yet).
+    let same_content = |seal: &previous::PreviousSeal| {
+        previous::fingerprint(&outline, parts.iter().map(|p| p.member.as_str())) == seal.content
+    };
+    let version = match inputs.previous.seal() {
+        Some(seal) => version::sealed_version(
+            inputs.version.version,
+            Some((seal.version, &|| same_content(seal))),
+        ),
+        None => inputs.version.version,
+    };
+    let built = version::rfc3339(version);
+    outline.version = version;
+    outline.built = built.clone();
+    let mirrors = &outline.mirrors;
     let meta4 = metalink::metalink(
         parts.iter().map(|p| p.element.as_str()),
-        &mirrors,
+        mirrors,
         &generator(),
         &built,
     )
     .into_bytes();
-    let meta4_parts = Parts::of(METALINK_PATH, &meta4, None, None, &mirrors);
+    let meta4_parts = Parts::of(METALINK_PATH, &meta4, None, None, mirrors);
 
     // Every file the manifest lists, in path order: the site's files and
     // the Metalink file among them.
@@ -413,19 +456,6 @@ fn finish(
     let at = listed.partition_point(|(p, _)| *p < METALINK_PATH);
     listed.insert(at, (METALINK_PATH, &meta4_parts));
 
-    let outline = Manifest {
-        built: built.clone(),
-        files: BTreeMap::new(),
-        format: FORMAT.into(),
-        generator: generator(),
-        mirrors,
-        public_key,
-        site: SiteInfo {
-            id: id.clone(),
-            title: config.title.clone(),
-        },
-        version,
-    };
     let manifest_json = outline.canonical_json_with(listed.iter().map(|(_, p)| p.member.as_str()));
     let manifest_js = manifest::manifest_js(&manifest_json);
     let (json_hash, js_hash) =
@@ -459,6 +489,11 @@ fn finish(
         site_id: id,
         unsigned_with_public_key: signed_by.is_none() && config.integrity.public_key.is_some(),
         signed_by,
+        previous_unusable: match &inputs.previous {
+            previous::Previous::Unusable(why) => Some(why.clone()),
+            _ => None,
+        },
+        raised_from: (version != inputs.version.version).then_some(inputs.version.version),
     };
     Ok((site, summary))
 }
