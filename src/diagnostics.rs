@@ -18,6 +18,8 @@ pub enum DiagnosticKind {
     InvalidUtf8,
     Frontmatter,
     Symlink,
+    /// A FIFO, socket or device where a file was expected: never opened.
+    NotAFile,
     UnreadableFile,
     NameCollision,
     UnresolvedLink,

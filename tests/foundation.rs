@@ -93,6 +93,43 @@ fn symlink_out_of_vault_is_not_followed() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn fifos_and_links_to_them_are_skipped_with_a_warning() {
+    use spore::diagnostics::DiagnosticKind;
+    let (tmp, vault) = write_vault(&[("A.md", b"[[Pipe]] ![[pipe.png]]")]);
+    for name in ["Pipe.md", "pipe.png"] {
+        let status = std::process::Command::new("mkfifo")
+            .arg(vault.join(name))
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+    }
+    std::os::unix::fs::symlink(vault.join("Pipe.md"), vault.join("Linked.md")).expect("symlink");
+    // A FIFO with no writer blocks a plain open forever: the build must not.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(support::fixture::build_dir(tmp, vault, false));
+    });
+    let built = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a build over FIFOs hangs");
+    assert!(built.exists("A.html"));
+    assert!(!built.exists("Pipe.html"));
+    assert!(!built.exists("Linked.html"));
+    for name in ["Pipe.md", "pipe.png", "Linked.md"] {
+        assert!(
+            built
+                .report
+                .diagnostics
+                .iter()
+                .any(|d| d.kind == DiagnosticKind::NotAFile && d.file.as_deref() == Some(name)),
+            "no warning for {name}: {:?}",
+            built.report.diagnostics
+        );
+    }
+}
+
 #[test]
 fn nfd_names_become_nfc_and_resolve() {
     let built = build_files(&[("Cafe\u{301}.md", "coffee"), ("A.md", "[[Caf\u{e9}]]")]);

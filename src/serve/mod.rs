@@ -74,6 +74,9 @@ pub struct ServeOptions {
     /// How long the watcher waits for a burst of events to settle.
     pub debounce: Duration,
     pub on_event: Option<EventSink>,
+    /// Host names answered besides localhost and IP addresses
+    /// (`--allow-host`), lowercase.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -85,6 +88,7 @@ impl Default for ServeOptions {
             build: BuildOptions::default(),
             debounce: Duration::from_millis(25),
             on_event: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
