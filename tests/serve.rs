@@ -628,7 +628,11 @@ fn foreign_host_headers_are_refused_with_a_hint() {
     ] {
         let reply = request_with(addr, "GET", b"/Ideas.html", &[&host(&name)]);
         assert_eq!(reply.status, 403, "{name}");
-        assert!(reply.text().contains("--allow-host"), "{name}: {}", reply.text());
+        assert!(
+            reply.text().contains("--allow-host"),
+            "{name}: {}",
+            reply.text()
+        );
         assert!(!reply.text().contains("First idea"), "{name}");
         let reply = request_with(addr, "HEAD", b"/", &[&host(&name)]);
         assert_eq!(reply.status, 403, "HEAD {name}");
@@ -661,7 +665,12 @@ fn ipv6_loopback_host_is_allowed() {
         return; // no IPv6 loopback on this machine
     };
     let addr = server.addr();
-    let ok = request_with(addr, "GET", b"/Note.html", &[&host(&format!("[::1]:{}", addr.port()))]);
+    let ok = request_with(
+        addr,
+        "GET",
+        b"/Note.html",
+        &[&host(&format!("[::1]:{}", addr.port()))],
+    );
     assert_eq!(ok.status, 200);
     // Any IP literal names a machine, not a domain that could be rebound.
     let other_ip = request_with(addr, "GET", b"/Note.html", &[&host("[::2]:1")]);
@@ -742,11 +751,17 @@ fn allow_host_admits_a_lan_name() {
     let addr = server.addr();
     let port = addr.port();
     let name = host(&format!("wiki.lan:{port}"));
-    assert_eq!(request_with(addr, "GET", b"/Note.html", &[&name]).status, 200);
+    assert_eq!(
+        request_with(addr, "GET", b"/Note.html", &[&name]).status,
+        200
+    );
     let origin = format!("Origin: http://wiki.lan:{port}");
     assert_eq!(upgrade_status(addr, &[&name, &origin]), 101);
     let other = host(&format!("other.lan:{port}"));
-    assert_eq!(request_with(addr, "GET", b"/Note.html", &[&other]).status, 403);
+    assert_eq!(
+        request_with(addr, "GET", b"/Note.html", &[&other]).status,
+        403
+    );
 }
 
 // The vault folder itself deleted, re-created or renamed over.
@@ -796,7 +811,10 @@ fn vault_folder_renamed_over_is_noticed_and_watched_again() {
     let page = get(addr, "/Ideas.html");
     assert!(texts(&page.html(), "main p").contains(&"Swapped in.".to_string()));
     // Edits in the old folder are no longer the site; edits in the new one are.
-    write(&run.root.join("content.old/Ideas.md"), "# Ideas\n\nOld folder.\n");
+    write(
+        &run.root.join("content.old/Ideas.md"),
+        "# Ideas\n\nOld folder.\n",
+    );
     write(&run.vault.join("Ideas.md"), "# Ideas\n\nNew folder.\n");
     wait_for_reload(&mut socket, &v);
     let page = get(addr, "/Ideas.html");
@@ -882,11 +900,20 @@ fn spore_serve_process_never_serves_a_file_linked_from_outside() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    write(&root.join("book.toml"), "[book]\ntitle = \"Proc\"\nsrc = \"content\"\n");
-    write(&root.join("shadow"), "root:SECRET-HASH-9c1e:19000:0:99999:7:::\n");
+    write(
+        &root.join("book.toml"),
+        "[book]\ntitle = \"Proc\"\nsrc = \"content\"\n",
+    );
+    write(
+        &root.join("shadow"),
+        "root:SECRET-HASH-9c1e:19000:0:99999:7:::\n",
+    );
     let vault = root.join("content");
     write(&vault.join("index.md"), "# Home\n\nSee [[Ideas]].\n");
-    write(&vault.join("Ideas.md"), "# Ideas\n\nFirst idea, see [[index]].\n");
+    write(
+        &vault.join("Ideas.md"),
+        "# Ideas\n\nFirst idea, see [[index]].\n",
+    );
     let names = site_names(&root);
     let log = root.join("serve.log");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spore"))
@@ -898,7 +925,9 @@ fn spore_serve_process_never_serves_a_file_linked_from_outside() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))

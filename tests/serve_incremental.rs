@@ -734,7 +734,10 @@ fn a_note_replaced_by_a_fifo_is_skipped_with_a_warning() {
         has_warning(&s, DiagnosticKind::NotAFile, "sub/Epsilon.md"),
         "{s:?}"
     );
-    assert!(has_warning(&s, DiagnosticKind::NotAFile, "pipe.png"), "{s:?}");
+    assert!(
+        has_warning(&s, DiagnosticKind::NotAFile, "pipe.png"),
+        "{s:?}"
+    );
     within("a full build over a FIFO", move || {
         f.assert_same_as_full_build("note replaced by a FIFO")
     });
