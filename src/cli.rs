@@ -81,6 +81,10 @@ enum Command {
         /// Publish draft and unpublished notes too
         #[arg(long)]
         drafts: bool,
+        /// Also answer requests for this host name (repeatable); by default
+        /// only localhost and IP addresses are answered
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<String>,
     },
     /// Create book.toml and a content/ vault with a welcome note
     Init {
@@ -149,6 +153,7 @@ pub fn run() -> i32 {
             bind,
             open,
             drafts,
+            allow_host,
         } => serve_command::serve(
             &dir,
             serve_command::ServeArgs {
@@ -156,6 +161,7 @@ pub fn run() -> i32 {
                 bind,
                 open,
                 drafts,
+                allow_host,
             },
             cli.output.quiet,
         )

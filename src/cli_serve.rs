@@ -13,6 +13,8 @@ pub struct ServeArgs {
     pub bind: IpAddr,
     pub open: bool,
     pub drafts: bool,
+    /// Host names answered besides localhost and IP addresses.
+    pub allow_host: Vec<String>,
 }
 
 pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
@@ -28,6 +30,7 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
             ..spore::BuildOptions::default()
         },
         on_event: Some(sink),
+        allowed_hosts: args.allow_host,
         ..ServeOptions::default()
     };
     let vault = config.vault.clone();
@@ -98,5 +101,13 @@ fn print_event(event: &ServeEvent, quiet: bool) {
             eprintln!("error: {e}\n(still serving the last good site; fix it and save)")
         }
         ServeEvent::WatchProblem(e) => eprintln!("warning: file watcher: {e}"),
+        ServeEvent::VaultMissing(path) => eprintln!(
+            "warning: the vault folder {} is gone (deleted or renamed); still serving the last good site until it is back",
+            path.display()
+        ),
+        ServeEvent::VaultReplaced(path) => eprintln!(
+            "the vault folder {} was replaced; watching the new one and rebuilding everything",
+            path.display()
+        ),
     }
 }

@@ -98,6 +98,98 @@ impl WatchPlan {
     }
 }
 
+/// The vault folder itself, as a watcher sees it. A watcher watches the
+/// folder's inode, not its name: when the folder is deleted and made again,
+/// or another folder is renamed over it (sync clients, `git`, unzip), the
+/// watch stays on the old folder and the new one goes unseen. So its
+/// identity is checked on every batch of events and twice a second.
+#[derive(Debug, Clone)]
+pub struct VaultFolder {
+    path: PathBuf,
+    id: Option<FolderId>,
+    missing: bool,
+    /// An event named the folder itself (removed, renamed, created).
+    touched: bool,
+}
+
+/// What became of the vault folder since the last check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VaultCheck {
+    /// The same folder (or one that never existed yet).
+    Same,
+    /// The folder is gone; `first` the first time this is seen.
+    Missing { first: bool },
+    /// Another folder (or the same, back) is there now: watch it again and
+    /// rebuild everything.
+    Replaced,
+}
+
+#[cfg(unix)]
+type FolderId = (u64, u64);
+#[cfg(not(unix))]
+type FolderId = ();
+
+fn folder_id(path: &Path) -> Option<FolderId> {
+    let meta = std::fs::metadata(path).ok().filter(|m| m.is_dir())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Some(())
+    }
+}
+
+impl VaultFolder {
+    pub fn new(path: &Path) -> VaultFolder {
+        VaultFolder {
+            path: path.to_path_buf(),
+            id: folder_id(path),
+            missing: false,
+            touched: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Notes an event path: one naming the folder itself is reason to look.
+    pub fn saw(&mut self, event_path: &Path) {
+        if event_path == self.path {
+            self.touched = true;
+        }
+    }
+
+    pub fn check(&mut self) -> VaultCheck {
+        let touched = std::mem::take(&mut self.touched);
+        let now = folder_id(&self.path);
+        match now {
+            None if self.id.is_some() || self.missing => {
+                let first = !self.missing;
+                self.missing = true;
+                self.id = None;
+                VaultCheck::Missing { first }
+            }
+            None => VaultCheck::Same,
+            Some(id) => {
+                // A new inode, or the same number reused after a delete.
+                let replaced = self.missing || (self.id.is_some() && (self.id != now || touched));
+                self.id = Some(id);
+                self.missing = false;
+                if replaced {
+                    VaultCheck::Replaced
+                } else {
+                    VaultCheck::Same
+                }
+            }
+        }
+    }
+}
+
 /// Whether a vault-relative path is never part of the site: dot-files and
 /// dot-folders (`.obsidian`, `.git`, vim's `.note.md.swp`, emacs' `.#note.md`)
 /// or an editor's temporary or backup file.
