@@ -19,7 +19,6 @@ use crate::config::Config;
 use crate::pipeline::BuildOptions;
 use crate::site::Site;
 use incremental::{Changes, LiveSite, RebuildSummary};
-use notify_debouncer_full::notify::event::ModifyKind;
 use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult};
 use reload::LiveState;
@@ -401,7 +400,7 @@ impl RebuildLoop {
     }
 
     /// Adds a batch's events to `changes`; false means stop.
-    fn take(&mut self, batch: Batch, changes: &mut Changes) -> bool {
+    fn take(&self, batch: Batch, changes: &mut Changes) -> bool {
         match batch {
             Batch::Stop => false,
             Batch::Events(Ok(events)) => {
@@ -412,16 +411,7 @@ impl RebuildLoop {
                     if event.need_rescan() {
                         changes.config = true;
                     }
-                    let names_folder = matches!(
-                        event.kind,
-                        EventKind::Remove(_)
-                            | EventKind::Create(_)
-                            | EventKind::Modify(ModifyKind::Name(_))
-                    );
                     for path in &event.paths {
-                        if names_folder {
-                            self.vault.saw(path);
-                        }
                         self.plan.add(changes, path);
                     }
                 }

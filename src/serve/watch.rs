@@ -101,15 +101,15 @@ impl WatchPlan {
 /// The vault folder itself, as a watcher sees it. A watcher watches the
 /// folder's inode, not its name: when the folder is deleted and made again,
 /// or another folder is renamed over it (sync clients, `git`, unzip), the
-/// watch stays on the old folder and the new one goes unseen. So its
-/// identity is checked on every batch of events and twice a second.
+/// watch is gone or stays on the old folder, and the new one goes unseen.
+/// So the folder's identity (device, inode and, where the file system
+/// keeps it, creation time, since a freed inode number can come back at
+/// once) is checked on every batch of events and twice a second.
 #[derive(Debug, Clone)]
 pub struct VaultFolder {
     path: PathBuf,
     id: Option<FolderId>,
     missing: bool,
-    /// An event named the folder itself (removed, renamed, created).
-    touched: bool,
 }
 
 /// What became of the vault folder since the last check.
@@ -125,21 +125,21 @@ pub enum VaultCheck {
 }
 
 #[cfg(unix)]
-type FolderId = (u64, u64);
+type FolderId = (u64, u64, Option<std::time::SystemTime>);
 #[cfg(not(unix))]
-type FolderId = ();
+type FolderId = Option<std::time::SystemTime>;
 
 fn folder_id(path: &Path) -> Option<FolderId> {
     let meta = std::fs::metadata(path).ok().filter(|m| m.is_dir())?;
+    let created = meta.created().ok();
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        Some((meta.dev(), meta.ino()))
+        Some((meta.dev(), meta.ino(), created))
     }
     #[cfg(not(unix))]
     {
-        let _ = meta;
-        Some(())
+        Some(created)
     }
 }
 
@@ -149,7 +149,6 @@ impl VaultFolder {
             path: path.to_path_buf(),
             id: folder_id(path),
             missing: false,
-            touched: false,
         }
     }
 
@@ -157,15 +156,7 @@ impl VaultFolder {
         &self.path
     }
 
-    /// Notes an event path: one naming the folder itself is reason to look.
-    pub fn saw(&mut self, event_path: &Path) {
-        if event_path == self.path {
-            self.touched = true;
-        }
-    }
-
     pub fn check(&mut self) -> VaultCheck {
-        let touched = std::mem::take(&mut self.touched);
         let now = folder_id(&self.path);
         match now {
             None if self.id.is_some() || self.missing => {
@@ -175,10 +166,9 @@ impl VaultFolder {
                 VaultCheck::Missing { first }
             }
             None => VaultCheck::Same,
-            Some(id) => {
-                // A new inode, or the same number reused after a delete.
-                let replaced = self.missing || (self.id.is_some() && (self.id != now || touched));
-                self.id = Some(id);
+            Some(_) => {
+                let replaced = self.missing || (self.id.is_some() && self.id != now);
+                self.id = now;
                 self.missing = false;
                 if replaced {
                     VaultCheck::Replaced
@@ -245,6 +235,27 @@ mod tests {
         assert_eq!(kind("/p/themes/other/spore.css"), FileKind::Ignored);
         assert_eq!(kind("/p/content/site/index.html"), FileKind::Ignored);
         assert_eq!(kind("/p/README.md"), FileKind::Ignored);
+    }
+
+    #[test]
+    fn vault_folder_deleted_recreated_or_renamed_over() {
+        let tmp = tempfile::tempdir().unwrap();
+        let vault = tmp.path().join("vault");
+        std::fs::create_dir(&vault).unwrap();
+        let mut folder = VaultFolder::new(&vault);
+        assert_eq!(folder.check(), VaultCheck::Same);
+        std::fs::remove_dir(&vault).unwrap();
+        assert_eq!(folder.check(), VaultCheck::Missing { first: true });
+        assert_eq!(folder.check(), VaultCheck::Missing { first: false });
+        std::fs::create_dir(&vault).unwrap();
+        assert_eq!(folder.check(), VaultCheck::Replaced);
+        assert_eq!(folder.check(), VaultCheck::Same);
+        let other = tmp.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::rename(&vault, tmp.path().join("old")).unwrap();
+        std::fs::rename(&other, &vault).unwrap();
+        assert_eq!(folder.check(), VaultCheck::Replaced);
+        assert_eq!(folder.check(), VaultCheck::Same);
     }
 
     #[test]
