@@ -130,6 +130,39 @@ fn fifos_and_links_to_them_are_skipped_with_a_warning() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn links_into_hidden_folders_or_to_folders_are_not_followed() {
+    use spore::diagnostics::DiagnosticKind;
+    let (tmp, vault) = write_vault(&[
+        ("A.md", b"[[Config]] [[Inside]]"),
+        (".obsidian/secret.md", b"HIDDEN SECRET"),
+        ("sub/Inside.md", b"inside"),
+    ]);
+    std::os::unix::fs::symlink(vault.join(".obsidian/secret.md"), vault.join("Config.md"))
+        .expect("symlink");
+    std::os::unix::fs::symlink(vault.join("sub"), vault.join("linked")).expect("symlink");
+    let built = support::fixture::build_dir(tmp, vault, false);
+    assert!(!built.exists("Config.html"));
+    assert!(built.exists("sub/Inside.html"));
+    assert!(
+        !built.exists("linked/Inside.html"),
+        "a folder link is never entered"
+    );
+    assert!(built
+        .report
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == DiagnosticKind::Symlink && d.file.as_deref() == Some("Config.md")));
+    for f in built.files() {
+        let bytes = std::fs::read(built.out.join(&f)).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("HIDDEN SECRET"),
+            "{f} leaks"
+        );
+    }
+}
+
 #[test]
 fn nfd_names_become_nfc_and_resolve() {
     let built = build_files(&[("Cafe\u{301}.md", "coffee"), ("A.md", "[[Caf\u{e9}]]")]);
