@@ -46,7 +46,8 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
     }
     if !args.bind.is_loopback() {
         eprintln!(
-            "Listening on {}: anyone who can reach this machine can read the site.",
+            "Listening on {}: anyone who can reach this machine can read the site.\n\
+             Open it by IP address, or allow a host name with --allow-host NAME.",
             args.bind
         );
     }
