@@ -527,6 +527,48 @@ fn site_templates_and_theme_files_override_the_builtin_ones() {
     drop(tmp);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_template_or_theme_file_linked_out_or_a_fifo_is_refused_clearly() {
+    // In a zero-config vault the templates folder is part of the vault: a
+    // template swapped for a link must not pull an outside file into pages.
+    for (file, fifo) in [
+        ("templates/note.html", false),
+        ("themes/default/spore.css", false),
+        ("templates/base.html", true),
+    ] {
+        let (tmp, root) = write_vault(&[("book.toml", b""), ("content/N.md", b"x")]);
+        let secret = tmp.path().join("secret.txt");
+        std::fs::write(&secret, "LINKED SECRET").expect("secret");
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        if fifo {
+            let status = std::process::Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .expect("mkfifo");
+            assert!(status.success());
+        } else {
+            std::os::unix::fs::symlink(&secret, &path).expect("symlink");
+        }
+        let config = spore::config::Config::discover(&root).expect("config");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(spore::build(&config, &spore::BuildOptions::default()).map(|_| ()));
+        });
+        let result = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{file}: the build hangs"));
+        let err = result.expect_err(file).to_string();
+        assert!(
+            err.contains(file.rsplit('/').next().unwrap_or(file)),
+            "{err}"
+        );
+        assert!(!err.contains("LINKED SECRET"), "{err}");
+        drop(tmp);
+    }
+}
+
 #[test]
 fn a_broken_template_is_a_clear_error() {
     let (_tmp, root) = write_vault(&[
