@@ -125,6 +125,7 @@ fn read_theme_file(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, ThemeError
     match crate::load::read_vault_file(dir, Path::new(name), MAX_THEME_FILE) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(crate::load::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(crate::load::ReadError::Folder) => Ok(None),
         Err(e) => Err(ThemeError::Read {
             path: dir.join(name).display().to_string(),
             message: e.to_string(),

@@ -32,6 +32,10 @@ pub enum ReadError {
     LinkedFolder,
     #[error("not a regular file ({kind}); skipped without opening it")]
     NotAFile { kind: &'static str },
+    /// A folder, or a link to one: never entered through a link, and
+    /// skipped silently by the walk, which lists folders itself.
+    #[error("a folder, not a file")]
+    Folder,
     #[error("larger than {limit} bytes; skipped")]
     TooLarge { limit: u64 },
     #[error("not a path inside the vault")]
@@ -47,9 +51,10 @@ impl ReadError {
                 DiagnosticKind::Symlink
             }
             ReadError::NotAFile { .. } => DiagnosticKind::NotAFile,
-            ReadError::TooLarge { .. } | ReadError::BadPath | ReadError::Io(_) => {
-                DiagnosticKind::UnreadableFile
-            }
+            ReadError::Folder
+            | ReadError::TooLarge { .. }
+            | ReadError::BadPath
+            | ReadError::Io(_) => DiagnosticKind::UnreadableFile,
         }
     }
 
@@ -124,7 +129,7 @@ fn follow_link(vault: &Path, parts: &[&OsStr]) -> Result<VaultFile, ReadError> {
         .map_err(|_| ReadError::OutsideVault)?;
     let inner: Vec<&OsStr> = inner.iter().collect();
     if inner.is_empty() {
-        return Err(ReadError::NotAFile { kind: "a folder" });
+        return Err(ReadError::Folder);
     }
     if inner
         .iter()
@@ -177,7 +182,6 @@ mod platform {
             FileType::Fifo => "a FIFO",
             FileType::Socket => "a socket",
             FileType::CharacterDevice | FileType::BlockDevice => "a device",
-            FileType::Directory => "a folder",
             _ => "not a file",
         }
     }
@@ -219,6 +223,7 @@ mod platform {
             FileType::Symlink if follow_last => return follow_link(root, parts),
             // A link where the real path had none: something is swapping.
             FileType::Symlink => return Err(ReadError::OutsideVault),
+            FileType::Directory => return Err(ReadError::Folder),
             other => {
                 return Err(ReadError::NotAFile {
                     kind: kind_of(other),
@@ -267,6 +272,9 @@ mod platform {
             } else {
                 Err(ReadError::OutsideVault)
             };
+        }
+        if meta.is_dir() {
+            return Err(ReadError::Folder);
         }
         if !meta.is_file() {
             return Err(ReadError::NotAFile {
@@ -367,7 +375,9 @@ mod tests {
             read(&v, "to-pipe.md"),
             Err(ReadError::NotAFile { .. })
         ));
-        assert!(matches!(read(&v, "sub"), Err(ReadError::NotAFile { .. })));
+        assert!(matches!(read(&v, "sub"), Err(ReadError::Folder)));
+        symlink("sub", v.join("to-sub")).unwrap();
+        assert!(matches!(read(&v, "to-sub"), Err(ReadError::Folder)));
         assert!(matches!(
             read_vault_file(&v, Path::new("sub/a.md"), 3),
             Err(ReadError::TooLarge { limit: 3 })

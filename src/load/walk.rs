@@ -87,7 +87,7 @@ pub fn walk(vault: &Path, options: &super::LoadOptions) -> Walked {
             match super::open_vault_file(vault, rel_path) {
                 Ok(_) => path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
                 // A link to a folder is not entered, as no folder link is.
-                Err(ReadError::NotAFile { kind: "a folder" }) => continue,
+                Err(ReadError::Folder) => continue,
                 Err(e) => {
                     diagnostics.push(e.diagnostic(&rel));
                     continue;
