@@ -637,6 +637,14 @@ fn foreign_host_headers_are_refused_with_a_hint() {
         let reply = request_with(addr, "HEAD", b"/", &[&host(&name)]);
         assert_eq!(reply.status, 403, "HEAD {name}");
     }
+    // A request naming a foreign host in its target, beside a local Host.
+    let reply = request_with(
+        addr,
+        "GET",
+        format!("http://evil.example:{port}/Ideas.html").as_bytes(),
+        &["Host: localhost"],
+    );
+    assert_eq!(reply.status, 403, "absolute-form target");
     // No Host at all is refused too (browsers always send one).
     assert_eq!(request_with(addr, "GET", b"/", &[]).status, 403);
     for name in [

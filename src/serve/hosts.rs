@@ -95,13 +95,21 @@ pub async fn guard(
         .get(header::HOST)
         .map(|v| v.to_str().unwrap_or(""))
         .or_else(|| request.uri().authority().map(|a| a.as_str()));
-    let Some(host) = host.filter(|h| policy.allows_host(h)) else {
+    // An absolute-form request (`GET http://name/ HTTP/1.1`) names its host
+    // twice; both must be allowed.
+    let authority = request.uri().authority().map(|a| a.as_str());
+    let refused = match host {
+        None => Some("a request without a Host header".to_string()),
+        Some(h) if !policy.allows_host(h) => Some(shown(h)),
+        _ => authority.filter(|a| !policy.allows_host(a)).map(shown),
+    };
+    if let Some(name) = refused {
         return refuse(&format!(
             "this preview answers only requests addressed to localhost or an IP address, \
-             not to {}.",
-            shown(host.unwrap_or("a request without a Host header"))
+             not to {name}."
         ));
-    };
+    }
+    let host = host.unwrap_or("");
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         if !policy.allows_origin(origin) {
