@@ -793,15 +793,30 @@ fn vault_folder_deleted_then_recreated_is_noticed_and_watched_again() {
     assert_eq!(get(addr, "/Ideas.html").status, 200);
 
     write(&run.vault.join("Ideas.md"), "# Ideas\n\nA new vault.\n");
-    let v = version(&wait_for_reload(&mut socket, &v));
-    let page = get(addr, "/Ideas.html");
-    assert!(texts(&page.html(), "main p").contains(&"A new vault.".to_string()));
+    let v = reload_until_shown(&mut socket, addr, &v, "/Ideas.html", "A new vault.");
     assert_eq!(get(addr, "/notes/Plan.html").status, 404);
     // Saves in the new folder are seen.
     write(&run.vault.join("Ideas.md"), "# Ideas\n\nSaved again.\n");
-    wait_for_reload(&mut socket, &v);
-    let page = get(addr, "/Ideas.html");
-    assert!(texts(&page.html(), "main p").contains(&"Saved again.".to_string()));
+    reload_until_shown(&mut socket, addr, &v, "/Ideas.html", "Saved again.");
+}
+
+/// Waits for reloads until the page at `path` shows `text` (the folder and
+/// then its file appearing may take two rebuilds); the version showing it.
+/// Bounded: each wait fails after the socket's read timeout.
+fn reload_until_shown(
+    socket: &mut Socket,
+    addr: SocketAddr,
+    from: &str,
+    path: &str,
+    text: &str,
+) -> String {
+    let mut v = from.to_string();
+    loop {
+        v = version(&wait_for_reload(socket, &v));
+        if texts(&get(addr, path).html(), "main p").contains(&text.to_string()) {
+            return v;
+        }
+    }
 }
 
 #[test]
@@ -824,9 +839,7 @@ fn vault_folder_renamed_over_is_noticed_and_watched_again() {
         "# Ideas\n\nOld folder.\n",
     );
     write(&run.vault.join("Ideas.md"), "# Ideas\n\nNew folder.\n");
-    wait_for_reload(&mut socket, &v);
-    let page = get(addr, "/Ideas.html");
-    assert!(texts(&page.html(), "main p").contains(&"New folder.".to_string()));
+    reload_until_shown(&mut socket, addr, &v, "/Ideas.html", "New folder.");
 }
 
 // Files that must never be read: links out of the vault, FIFOs.
@@ -905,7 +918,6 @@ fn note_replaced_by_a_fifo_while_serving_is_skipped() {
 #[cfg(unix)]
 #[test]
 fn spore_serve_process_never_serves_a_file_linked_from_outside() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     write(
@@ -924,27 +936,7 @@ fn spore_serve_process_never_serves_a_file_linked_from_outside() {
     );
     let names = site_names(&root);
     let log = root.join("serve.log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spore"))
-        .args(["serve", "--port", "0"])
-        .arg(&root)
-        .stdout(std::process::Stdio::piped())
-        .stderr(fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"));
-    let addr: SocketAddr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let (mut child, addr) = spawn_serve(&root, &log);
     let mut socket = connect(addr);
     let v = version(&next_state(&mut socket));
     fs::remove_file(vault.join("Ideas.md")).unwrap();
@@ -963,4 +955,64 @@ fn spore_serve_process_never_serves_a_file_linked_from_outside() {
         "{log}"
     );
     assert!(!log.contains("SECRET-HASH"), "{log}");
+}
+
+/// A `spore serve ROOT --port 0` process logging to `log`, and its address.
+fn spawn_serve(root: &Path, log: &Path) -> (std::process::Child, SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spore"))
+        .args(["serve", "--port", "0"])
+        .arg(root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"));
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    (child, addr)
+}
+
+#[test]
+fn spore_serve_process_says_when_the_vault_folder_goes_and_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write(
+        &root.join("book.toml"),
+        "[book]\ntitle = \"Proc\"\nsrc = \"content\"\n",
+    );
+    let vault = root.join("content");
+    write(&vault.join("Ideas.md"), "# Ideas\n\nFirst.\n");
+    let log = root.join("serve.log");
+    let (mut child, addr) = spawn_serve(&root, &log);
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    fs::rename(&vault, root.join("content.old")).unwrap();
+    while next_state(&mut socket)["error"].is_null() {}
+    write(&vault.join("Ideas.md"), "# Ideas\n\nBack.\n");
+    reload_until_shown(&mut socket, addr, &v, "/Ideas.html", "Back.");
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = fs::read_to_string(&log).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("warning: the vault folder") && l.contains("is gone")),
+        "{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("vault folder") && l.contains("watching the new one")),
+        "{log}"
+    );
 }
