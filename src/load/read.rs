@@ -258,7 +258,7 @@ mod platform {
     use std::path::Path;
 
     /// Without `openat`: the real path must be the path asked for (no link
-    /// on the way), checked before and after opening.
+    /// on the way), checked before opening; the opened file's type after.
     pub fn open_beneath(
         root: &Path,
         parts: &[&OsStr],
