@@ -88,6 +88,10 @@ enum Command {
         /// Publish draft and unpublished notes too
         #[arg(long)]
         drafts: bool,
+        /// Also answer requests for this host name (repeatable); by default
+        /// only localhost and IP addresses are answered
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<String>,
     },
     /// Create book.toml and a content/ vault with a welcome note
     Init {
@@ -176,6 +180,7 @@ pub fn run() -> i32 {
             bind,
             open,
             drafts,
+            allow_host,
         } => serve_command::serve(
             &dir,
             serve_command::ServeArgs {
@@ -183,6 +188,7 @@ pub fn run() -> i32 {
                 bind,
                 open,
                 drafts,
+                allow_host,
             },
             cli.output.quiet,
         )

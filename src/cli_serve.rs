@@ -14,6 +14,8 @@ pub struct ServeArgs {
     pub bind: IpAddr,
     pub open: bool,
     pub drafts: bool,
+    /// Host names answered besides localhost and IP addresses.
+    pub allow_host: Vec<String>,
 }
 
 pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
@@ -31,6 +33,7 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
             ..spore::BuildOptions::default()
         },
         on_event: Some(sink),
+        allowed_hosts: args.allow_host,
         ..ServeOptions::default()
     };
     let vault = config.vault.clone();
@@ -46,7 +49,8 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
     }
     if !args.bind.is_loopback() {
         eprintln!(
-            "Listening on {}: anyone who can reach this machine can read the site.",
+            "Listening on {}: anyone who can reach this machine can read the site.\n\
+             Open it by IP address, or allow a host name with --allow-host NAME.",
             args.bind
         );
     }
@@ -110,5 +114,13 @@ fn print_event(event: &ServeEvent, quiet: bool) {
         ServeEvent::WatchProblem(e) => {
             eprintln!("warning: file watcher: {}", printable_lines(e))
         }
+        ServeEvent::VaultMissing(path) => eprintln!(
+            "warning: the vault folder {} is gone (deleted or renamed); still serving the last good site until it is back",
+            printable_path(path)
+        ),
+        ServeEvent::VaultReplaced(path) => eprintln!(
+            "the vault folder {} was replaced; watching the new one and rebuilding everything",
+            printable_path(path)
+        ),
     }
 }

@@ -19,6 +19,8 @@ pub enum DiagnosticKind {
     InvalidUtf8,
     Frontmatter,
     Symlink,
+    /// A FIFO, socket or device where a file was expected: never opened.
+    NotAFile,
     UnreadableFile,
     NameCollision,
     /// A secret key file in the vault, withheld from the site.

@@ -93,6 +93,76 @@ fn symlink_out_of_vault_is_not_followed() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn fifos_and_links_to_them_are_skipped_with_a_warning() {
+    use spore::diagnostics::DiagnosticKind;
+    let (tmp, vault) = write_vault(&[("A.md", b"[[Pipe]] ![[pipe.png]]")]);
+    for name in ["Pipe.md", "pipe.png"] {
+        let status = std::process::Command::new("mkfifo")
+            .arg(vault.join(name))
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+    }
+    std::os::unix::fs::symlink(vault.join("Pipe.md"), vault.join("Linked.md")).expect("symlink");
+    // A FIFO with no writer blocks a plain open forever: the build must not.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(support::fixture::build_dir(tmp, vault, false));
+    });
+    let built = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a build over FIFOs hangs");
+    assert!(built.exists("A.html"));
+    assert!(!built.exists("Pipe.html"));
+    assert!(!built.exists("Linked.html"));
+    for name in ["Pipe.md", "pipe.png", "Linked.md"] {
+        assert!(
+            built
+                .report
+                .diagnostics
+                .iter()
+                .any(|d| d.kind == DiagnosticKind::NotAFile && d.file.as_deref() == Some(name)),
+            "no warning for {name}: {:?}",
+            built.report.diagnostics
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn links_into_hidden_folders_or_to_folders_are_not_followed() {
+    use spore::diagnostics::DiagnosticKind;
+    let (tmp, vault) = write_vault(&[
+        ("A.md", b"[[Config]] [[Inside]]"),
+        (".obsidian/secret.md", b"HIDDEN SECRET"),
+        ("sub/Inside.md", b"inside"),
+    ]);
+    std::os::unix::fs::symlink(vault.join(".obsidian/secret.md"), vault.join("Config.md"))
+        .expect("symlink");
+    std::os::unix::fs::symlink(vault.join("sub"), vault.join("linked")).expect("symlink");
+    let built = support::fixture::build_dir(tmp, vault, false);
+    assert!(!built.exists("Config.html"));
+    assert!(built.exists("sub/Inside.html"));
+    assert!(
+        !built.exists("linked/Inside.html"),
+        "a folder link is never entered"
+    );
+    assert!(built
+        .report
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == DiagnosticKind::Symlink && d.file.as_deref() == Some("Config.md")));
+    for f in built.files() {
+        let bytes = std::fs::read(built.out.join(&f)).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("HIDDEN SECRET"),
+            "{f} leaks"
+        );
+    }
+}
+
 #[test]
 fn nfd_names_become_nfc_and_resolve() {
     let built = build_files(&[("Cafe\u{301}.md", "coffee"), ("A.md", "[[Caf\u{e9}]]")]);
@@ -455,6 +525,48 @@ fn site_templates_and_theme_files_override_the_builtin_ones() {
         "body { color: rebeccapurple; }"
     );
     drop(tmp);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_template_or_theme_file_linked_out_or_a_fifo_is_refused_clearly() {
+    // In a zero-config vault the templates folder is part of the vault: a
+    // template swapped for a link must not pull an outside file into pages.
+    for (file, fifo) in [
+        ("templates/note.html", false),
+        ("themes/default/spore.css", false),
+        ("templates/base.html", true),
+    ] {
+        let (tmp, root) = write_vault(&[("book.toml", b""), ("content/N.md", b"x")]);
+        let secret = tmp.path().join("secret.txt");
+        std::fs::write(&secret, "LINKED SECRET").expect("secret");
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        if fifo {
+            let status = std::process::Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .expect("mkfifo");
+            assert!(status.success());
+        } else {
+            std::os::unix::fs::symlink(&secret, &path).expect("symlink");
+        }
+        let config = spore::config::Config::discover(&root).expect("config");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(spore::build(&config, &spore::BuildOptions::default()).map(|_| ()));
+        });
+        let result = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{file}: the build hangs"));
+        let err = result.expect_err(file).to_string();
+        assert!(
+            err.contains(file.rsplit('/').next().unwrap_or(file)),
+            "{err}"
+        );
+        assert!(!err.contains("LINKED SECRET"), "{err}");
+        drop(tmp);
+    }
 }
 
 #[test]

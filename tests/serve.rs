@@ -98,6 +98,11 @@ impl Reply {
 
 /// Sends `METHOD raw_path HTTP/1.1` exactly as given.
 fn request(addr: SocketAddr, method: &str, raw_path: &[u8]) -> Reply {
+    request_with(addr, method, raw_path, &["Host: localhost"])
+}
+
+/// The same with the given header lines (the Host header among them, or not).
+fn request_with(addr: SocketAddr, method: &str, raw_path: &[u8], headers: &[&str]) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -106,7 +111,12 @@ fn request(addr: SocketAddr, method: &str, raw_path: &[u8]) -> Reply {
     head.extend_from_slice(method.as_bytes());
     head.push(b' ');
     head.extend_from_slice(raw_path);
-    head.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    head.extend_from_slice(b" HTTP/1.1\r\n");
+    for line in headers {
+        head.extend_from_slice(line.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"Connection: close\r\n\r\n");
     stream.write_all(&head).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
@@ -596,4 +606,413 @@ fn book_toml_naming_another_vault_serves_and_watches_it() {
     wait_for_reload(&mut socket, &v);
     let page = get(addr, "/Elsewhere.html").html();
     assert!(texts(&page, "main p").contains(&"Second text.".to_string()));
+}
+
+// DNS rebinding: a page on a foreign name that resolves to 127.0.0.1 must
+// not read the preview (drafts included) nor listen to its websocket.
+
+fn host(name: &str) -> String {
+    format!("Host: {name}")
+}
+
+#[test]
+fn foreign_host_headers_are_refused_with_a_hint() {
+    let run = start();
+    let addr = run.server.addr();
+    let port = addr.port();
+    for name in [
+        "evil.example".to_string(),
+        format!("evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("127.0.0.1.nip.io:{port}"),
+    ] {
+        let reply = request_with(addr, "GET", b"/Ideas.html", &[&host(&name)]);
+        assert_eq!(reply.status, 403, "{name}");
+        assert!(
+            reply.text().contains("--allow-host"),
+            "{name}: {}",
+            reply.text()
+        );
+        assert!(!reply.text().contains("First idea"), "{name}");
+        let reply = request_with(addr, "HEAD", b"/", &[&host(&name)]);
+        assert_eq!(reply.status, 403, "HEAD {name}");
+    }
+    // A request naming a foreign host in its target, beside a local Host.
+    let reply = request_with(
+        addr,
+        "GET",
+        format!("http://evil.example:{port}/Ideas.html").as_bytes(),
+        &["Host: localhost"],
+    );
+    assert_eq!(reply.status, 403, "absolute-form target");
+    // No Host at all is refused too (browsers always send one).
+    assert_eq!(request_with(addr, "GET", b"/", &[]).status, 403);
+    for name in [
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("127.0.0.1:{port}"),
+        "localhost".to_string(),
+    ] {
+        let reply = request_with(addr, "GET", b"/Ideas.html", &[&host(&name)]);
+        assert_eq!(reply.status, 200, "{name}");
+    }
+}
+
+#[test]
+fn ipv6_loopback_host_is_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("Note.md"), "hello\n");
+    let config = Config::discover(dir.path()).unwrap();
+    let options = ServeOptions {
+        bind: "::1".parse().unwrap(),
+        port: 0,
+        next_free_port: false,
+        ..ServeOptions::default()
+    };
+    let Ok(server) = serve::start(config, options) else {
+        return; // no IPv6 loopback on this machine
+    };
+    let addr = server.addr();
+    let ok = request_with(
+        addr,
+        "GET",
+        b"/Note.html",
+        &[&host(&format!("[::1]:{}", addr.port()))],
+    );
+    assert_eq!(ok.status, 200);
+    // Any IP literal names a machine, not a domain that could be rebound.
+    let other_ip = request_with(addr, "GET", b"/Note.html", &[&host("[::2]:1")]);
+    assert_eq!(other_ip.status, 200);
+}
+
+/// The status of a raw websocket upgrade request.
+fn upgrade_status(addr: SocketAddr, headers: &[&str]) -> u16 {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = String::from("GET /_spore/livereload HTTP/1.1\r\n");
+    for line in headers {
+        head.push_str(line);
+        head.push_str("\r\n");
+    }
+    head.push_str(
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => raw.push(byte[0]),
+            other => panic!("no status line: {other:?}"),
+        }
+    }
+    String::from_utf8_lossy(&raw)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn websocket_origin_must_be_absent_or_local() {
+    let run = start();
+    let addr = run.server.addr();
+    let port = addr.port();
+    let local = host(&format!("localhost:{port}"));
+    assert_eq!(upgrade_status(addr, &[&local]), 101, "no Origin");
+    for origin in [
+        format!("http://localhost:{port}"),
+        format!("http://127.0.0.1:{port}"),
+    ] {
+        let line = format!("Origin: {origin}");
+        assert_eq!(upgrade_status(addr, &[&local, &line]), 101, "{origin}");
+    }
+    for origin in [
+        "http://evil.example".to_string(),
+        format!("http://evil.example:{port}"),
+        format!("http://localhost.evil.example:{port}"),
+        "null".to_string(),
+        format!("file://localhost:{port}"),
+        "garbage".to_string(),
+    ] {
+        let line = format!("Origin: {origin}");
+        assert_eq!(upgrade_status(addr, &[&local, &line]), 403, "{origin}");
+    }
+    let foreign = host(&format!("evil.example:{port}"));
+    assert_eq!(upgrade_status(addr, &[&foreign]), 403, "foreign Host");
+}
+
+#[test]
+fn allow_host_admits_a_lan_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("Note.md"), "hello\n");
+    let config = Config::discover(dir.path()).unwrap();
+    let options = ServeOptions {
+        port: 0,
+        next_free_port: false,
+        allowed_hosts: vec!["Wiki.LAN".to_string()],
+        ..ServeOptions::default()
+    };
+    let server = serve::start(config, options).unwrap();
+    let addr = server.addr();
+    let port = addr.port();
+    let name = host(&format!("wiki.lan:{port}"));
+    assert_eq!(
+        request_with(addr, "GET", b"/Note.html", &[&name]).status,
+        200
+    );
+    let origin = format!("Origin: http://wiki.lan:{port}");
+    assert_eq!(upgrade_status(addr, &[&name, &origin]), 101);
+    let other = host(&format!("other.lan:{port}"));
+    assert_eq!(
+        request_with(addr, "GET", b"/Note.html", &[&other]).status,
+        403
+    );
+}
+
+// The vault folder itself deleted, re-created or renamed over.
+
+#[test]
+fn vault_folder_deleted_then_recreated_is_noticed_and_watched_again() {
+    let run = start();
+    let addr = run.server.addr();
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    fs::remove_dir_all(&run.vault).unwrap();
+    // Said in the overlay, while the last good site is still served.
+    let state = loop {
+        let state = next_state(&mut socket);
+        if !state["error"].is_null() {
+            break state;
+        }
+    };
+    let error = state["error"].as_str().unwrap();
+    assert!(error.contains("content"), "{error}");
+    assert_eq!(get(addr, "/Ideas.html").status, 200);
+
+    write(&run.vault.join("Ideas.md"), "# Ideas\n\nA new vault.\n");
+    let v = reload_until_shown(&mut socket, addr, &v, "/Ideas.html", "A new vault.");
+    assert_eq!(get(addr, "/notes/Plan.html").status, 404);
+    // Saves in the new folder are seen.
+    write(&run.vault.join("Ideas.md"), "# Ideas\n\nSaved again.\n");
+    reload_until_shown(&mut socket, addr, &v, "/Ideas.html", "Saved again.");
+}
+
+/// Waits for reloads until the page at `path` shows `text` (the folder and
+/// then its file appearing may take two rebuilds); the version showing it.
+/// Bounded: each wait fails after the socket's read timeout.
+fn reload_until_shown(
+    socket: &mut Socket,
+    addr: SocketAddr,
+    from: &str,
+    path: &str,
+    text: &str,
+) -> String {
+    let mut v = from.to_string();
+    loop {
+        v = version(&wait_for_reload(socket, &v));
+        if texts(&get(addr, path).html(), "main p").contains(&text.to_string()) {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn vault_folder_renamed_over_is_noticed_and_watched_again() {
+    let run = start();
+    let addr = run.server.addr();
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    // A sync client or `unzip` builds the new folder beside, then swaps.
+    let fresh = run.root.join("content.new");
+    write(&fresh.join("Ideas.md"), "# Ideas\n\nSwapped in.\n");
+    fs::rename(&run.vault, run.root.join("content.old")).unwrap();
+    fs::rename(&fresh, &run.vault).unwrap();
+    let v = version(&wait_for_reload(&mut socket, &v));
+    let page = get(addr, "/Ideas.html");
+    assert!(texts(&page.html(), "main p").contains(&"Swapped in.".to_string()));
+    // Edits in the old folder are no longer the site; edits in the new one are.
+    write(
+        &run.root.join("content.old/Ideas.md"),
+        "# Ideas\n\nOld folder.\n",
+    );
+    write(&run.vault.join("Ideas.md"), "# Ideas\n\nNew folder.\n");
+    reload_until_shown(&mut socket, addr, &v, "/Ideas.html", "New folder.");
+}
+
+// Files that must never be read: links out of the vault, FIFOs.
+
+/// Every file of the site as served (every name a build of the vault
+/// gave, before and after the change), searched for `needle`.
+fn assert_nothing_served_contains(addr: SocketAddr, names: &[String], needle: &str) {
+    for name in names {
+        let reply = get(addr, &format!("/{}", name.replace(' ', "%20")));
+        assert!(
+            !reply.text().contains(needle),
+            "{name} ({}) leaks {needle}",
+            reply.status
+        );
+    }
+}
+
+fn site_names(root: &Path) -> Vec<String> {
+    let site = spore::pipeline::build_site(&Config::discover(root).unwrap(), &Default::default())
+        .unwrap()
+        .site;
+    site.files.keys().cloned().collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn note_replaced_by_a_symlink_out_of_the_vault_is_never_served() {
+    let run = start();
+    let addr = run.server.addr();
+    let names = site_names(&run.root);
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    fs::remove_file(run.vault.join("Ideas.md")).unwrap();
+    std::os::unix::fs::symlink(run.root.join("secret.txt"), run.vault.join("Ideas.md")).unwrap();
+    let state = wait_for_reload(&mut socket, &v);
+    assert_eq!(get(addr, "/Ideas.html").status, 404);
+    let mut names = names;
+    names.extend(site_names(&run.root));
+    assert_nothing_served_contains(addr, &names, "TOPSECRET");
+    let warnings = state["warnings"].to_string();
+    assert!(
+        warnings.contains("Ideas.md") && warnings.contains("outside the vault"),
+        "{state}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn note_replaced_by_a_fifo_while_serving_is_skipped() {
+    let run = start();
+    let addr = run.server.addr();
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    fs::remove_file(run.vault.join("Ideas.md")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(run.vault.join("Ideas.md"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let state = wait_for_reload(&mut socket, &v);
+    assert_eq!(get(addr, "/Ideas.html").status, 404);
+    let warnings = state["warnings"].to_string();
+    assert!(
+        warnings.contains("Ideas.md") && warnings.contains("not a regular file"),
+        "{state}"
+    );
+    // Still answering, and still rebuilding.
+    let v = version(&state);
+    write(&run.vault.join("Fresh.md"), "# Fresh\n");
+    wait_for_reload(&mut socket, &v);
+    assert_eq!(get(addr, "/Fresh.html").status, 200);
+}
+
+/// The same attack on a real `spore serve` process: no page, no search
+/// shard, nothing served holds the secret, and the log says why.
+#[cfg(unix)]
+#[test]
+fn spore_serve_process_never_serves_a_file_linked_from_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write(
+        &root.join("book.toml"),
+        "[book]\ntitle = \"Proc\"\nsrc = \"content\"\n",
+    );
+    write(
+        &root.join("shadow"),
+        "root:SECRET-HASH-9c1e:19000:0:99999:7:::\n",
+    );
+    let vault = root.join("content");
+    write(&vault.join("index.md"), "# Home\n\nSee [[Ideas]].\n");
+    write(
+        &vault.join("Ideas.md"),
+        "# Ideas\n\nFirst idea, see [[index]].\n",
+    );
+    let names = site_names(&root);
+    let log = root.join("serve.log");
+    let (mut child, addr) = spawn_serve(&root, &log);
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    fs::remove_file(vault.join("Ideas.md")).unwrap();
+    std::os::unix::fs::symlink(root.join("shadow"), vault.join("Ideas.md")).unwrap();
+    wait_for_reload(&mut socket, &v);
+    assert_eq!(get(addr, "/Ideas.html").status, 404);
+    let mut names = names;
+    names.extend(site_names(&root));
+    assert_nothing_served_contains(addr, &names, "SECRET-HASH");
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = fs::read_to_string(&log).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("warning: Ideas.md") && l.contains("outside the vault")),
+        "{log}"
+    );
+    assert!(!log.contains("SECRET-HASH"), "{log}");
+}
+
+/// A `spore serve ROOT --port 0` process logging to `log`, and its address.
+fn spawn_serve(root: &Path, log: &Path) -> (std::process::Child, SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spore"))
+        .args(["serve", "--port", "0"])
+        .arg(root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"));
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    (child, addr)
+}
+
+#[test]
+fn spore_serve_process_says_when_the_vault_folder_goes_and_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write(
+        &root.join("book.toml"),
+        "[book]\ntitle = \"Proc\"\nsrc = \"content\"\n",
+    );
+    let vault = root.join("content");
+    write(&vault.join("Ideas.md"), "# Ideas\n\nFirst.\n");
+    let log = root.join("serve.log");
+    let (mut child, addr) = spawn_serve(&root, &log);
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    fs::rename(&vault, root.join("content.old")).unwrap();
+    while next_state(&mut socket)["error"].is_null() {}
+    write(&vault.join("Ideas.md"), "# Ideas\n\nBack.\n");
+    reload_until_shown(&mut socket, addr, &v, "/Ideas.html", "Back.");
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = fs::read_to_string(&log).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("warning: the vault folder") && l.contains("is gone")),
+        "{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("vault folder") && l.contains("watching the new one")),
+        "{log}"
+    );
 }

@@ -600,3 +600,145 @@ proptest::proptest! {
         }
     }
 }
+
+// The preview never publishes what a build would not: a file replaced by a
+// symbolic link out of the vault, or by something that is not a regular
+// file, is refused by the one function that reads vault files.
+
+const SECRET: &str = "SECRET-7f3a-outside-the-vault";
+
+/// Every served byte, searched for `needle`: pages, search shards, feeds…
+fn files_containing(site: &Site, needle: &str) -> Vec<String> {
+    site.files
+        .iter()
+        .filter(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+fn has_warning(
+    summary: &spore::serve::incremental::RebuildSummary,
+    kind: spore::diagnostics::DiagnosticKind,
+    file: &str,
+) -> bool {
+    summary
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == kind && d.file.as_deref() == Some(file))
+}
+
+/// A file outside the vault, beside the project, holding the secret.
+fn outside_secret(f: &Fixture, name: &str) -> PathBuf {
+    let path = f.root.join("outside").join(name);
+    write(&path, &format!("# Leak\n\n{SECRET} [[Alpha]]\n"));
+    path
+}
+
+#[cfg(unix)]
+#[test]
+fn note_replaced_by_a_symlink_out_of_the_vault_is_not_published() {
+    use spore::diagnostics::DiagnosticKind;
+    let mut f = fixture(0);
+    let target = outside_secret(&f, "shadow.md");
+    // `git checkout`, sync clients and unzip replace a file by a link.
+    fs::remove_file(f.vault.join("Beta.md")).unwrap();
+    std::os::unix::fs::symlink(&target, f.vault.join("Beta.md")).unwrap();
+    let s = f.apply(&["Beta.md"]);
+    assert!(
+        files_containing(f.live.site(), SECRET).is_empty(),
+        "leaked into {:?}",
+        files_containing(f.live.site(), SECRET)
+    );
+    assert!(!f.live.site().files.contains_key("Beta.html"));
+    assert!(has_warning(&s, DiagnosticKind::Symlink, "Beta.md"), "{s:?}");
+    f.assert_same_as_full_build("note replaced by a link out");
+
+    // The same for an attachment, and for a note not known before.
+    fs::remove_file(f.vault.join("pic.png")).unwrap();
+    std::os::unix::fs::symlink(&target, f.vault.join("pic.png")).unwrap();
+    let s = f.apply(&["pic.png"]);
+    assert!(files_containing(f.live.site(), SECRET).is_empty());
+    assert!(has_warning(&s, DiagnosticKind::Symlink, "pic.png"), "{s:?}");
+    std::os::unix::fs::symlink(&target, f.vault.join("New.md")).unwrap();
+    f.apply(&["New.md"]);
+    assert!(files_containing(f.live.site(), SECRET).is_empty());
+    f.assert_same_as_full_build("attachment and new note linked out");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_replaced_by_a_symlink_out_of_the_vault_is_not_followed() {
+    let mut f = fixture(0);
+    outside_secret(&f, "Gamma.md");
+    outside_secret(&f, "Epsilon.md");
+    fs::remove_dir_all(f.vault.join("sub")).unwrap();
+    std::os::unix::fs::symlink(f.root.join("outside"), f.vault.join("sub")).unwrap();
+    // Only the files' events, as when the folder's own event was coalesced.
+    f.apply(&["sub/Gamma.md"]);
+    assert!(
+        files_containing(f.live.site(), SECRET).is_empty(),
+        "leaked into {:?}",
+        files_containing(f.live.site(), SECRET)
+    );
+    f.apply(&["sub", "sub/Epsilon.md"]);
+    assert!(files_containing(f.live.site(), SECRET).is_empty());
+    f.assert_same_as_full_build("folder linked out");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_file_inside_the_vault_is_still_published() {
+    let mut f = fixture(0);
+    fs::remove_file(f.vault.join("Pics.md")).unwrap();
+    std::os::unix::fs::symlink(f.vault.join("sub/Epsilon.md"), f.vault.join("Pics.md")).unwrap();
+    f.apply(&["Pics.md"]);
+    let page = String::from_utf8_lossy(&f.live.site().files["Pics.html"]).into_owned();
+    assert!(page.contains("Epsilon mentions"), "{page}");
+    f.assert_same_as_full_build("link inside the vault");
+}
+
+/// Runs `work` on another thread; fails instead of hanging forever.
+fn within<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what} hangs"))
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_note_replaced_by_a_fifo_is_skipped_with_a_warning() {
+    use spore::diagnostics::DiagnosticKind;
+    let f = fixture(0);
+    fs::remove_file(f.vault.join("sub/Epsilon.md")).unwrap();
+    mkfifo(&f.vault.join("sub/Epsilon.md"));
+    mkfifo(&f.vault.join("pipe.png"));
+    let (f, s) = within("a rebuild over a FIFO", move || {
+        let mut f = f;
+        let s = f.apply(&["sub/Epsilon.md", "pipe.png"]);
+        (f, s)
+    });
+    assert!(!f.live.site().files.contains_key("sub/Epsilon.html"));
+    assert!(
+        has_warning(&s, DiagnosticKind::NotAFile, "sub/Epsilon.md"),
+        "{s:?}"
+    );
+    assert!(
+        has_warning(&s, DiagnosticKind::NotAFile, "pipe.png"),
+        "{s:?}"
+    );
+    within("a full build over a FIFO", move || {
+        f.assert_same_as_full_build("note replaced by a FIFO")
+    });
+}

@@ -66,13 +66,16 @@ impl ThemeSources {
         } else if !theme_dir.is_dir() {
             return Err(ThemeError::UnknownTheme(theme.to_string()));
         }
+        // Through the vault's reader, with the templates and the theme
+        // folder as roots (either may itself be a link, say to a shared
+        // theme): a file in them that links out of its folder, or is a
+        // FIFO, is refused with a clear error, never read.
         let template_dir = project_root.join("templates");
         for name in TEMPLATE_NAMES {
-            let path = template_dir.join(name);
-            if path.is_file() {
-                let text = std::fs::read_to_string(&path).map_err(|e| ThemeError::Read {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
+            if let Some(bytes) = read_theme_file(&template_dir, name)? {
+                let text = String::from_utf8(bytes).map_err(|_| ThemeError::Read {
+                    path: template_dir.join(name).display().to_string(),
+                    message: "not valid UTF-8".to_string(),
                 })?;
                 sources.templates.insert(name.to_string(), text);
             }
@@ -83,16 +86,15 @@ impl ThemeSources {
                 message: e.to_string(),
             })?;
             for entry in entries.flatten() {
-                let path = entry.path();
-                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                let Some(name) = entry.file_name().to_str().map(str::to_string) else {
                     continue;
                 };
-                if path.is_file() && !name.starts_with('.') {
-                    let bytes = std::fs::read(&path).map_err(|e| ThemeError::Read {
-                        path: path.display().to_string(),
-                        message: e.to_string(),
-                    })?;
-                    sources.assets.insert(name.to_string(), bytes);
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if is_dir || name.starts_with('.') {
+                    continue;
+                }
+                if let Some(bytes) = read_theme_file(&theme_dir, &name)? {
+                    sources.assets.insert(name, bytes);
                 }
             }
         }
@@ -112,6 +114,22 @@ impl ThemeSources {
             templates,
             assets: self.assets.clone(),
         })
+    }
+}
+
+/// A theme file or template larger than this is refused (bounded memory).
+const MAX_THEME_FILE: u64 = 64 << 20;
+
+/// `dir/name` read under the vault's rules; `None` when there is none.
+fn read_theme_file(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, ThemeError> {
+    match crate::load::read_vault_file(dir, Path::new(name), MAX_THEME_FILE) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(crate::load::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(crate::load::ReadError::Folder) => Ok(None),
+        Err(e) => Err(ThemeError::Read {
+            path: dir.join(name).display().to_string(),
+            message: e.to_string(),
+        }),
     }
 }
 

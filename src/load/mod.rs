@@ -5,10 +5,12 @@
 mod comments;
 pub mod date;
 pub mod frontmatter;
+mod read;
 mod walk;
 
 pub use comments::strip_comments;
 pub use frontmatter::Frontmatter;
+pub use read::{open_vault_file, read_vault_file, ReadError, VaultFile};
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use rayon::prelude::*;
@@ -95,8 +97,11 @@ pub fn is_note_path(path: &str) -> bool {
 pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     let walked = walk::walk(vault, options);
     let mut diagnostics = walked.diagnostics;
-    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> =
-        walked.files.par_iter().map(read_walked).collect();
+    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = walked
+        .files
+        .par_iter()
+        .map(|file| read_walked(vault, file))
+        .collect();
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
     for (note, attachment, diags) in read {
@@ -123,22 +128,28 @@ pub fn list_files(vault: &Path, options: &LoadOptions) -> (Vec<WalkedFile>, Vec<
     (walked.files, walked.diagnostics)
 }
 
-/// Reads one walked file exactly as [`load`] does: a note or an attachment.
-pub fn read_file(file: &WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
-    read_walked(file)
+/// Reads one walked file of `vault` exactly as [`load`] does: a note or an
+/// attachment.
+pub fn read_file(
+    vault: &Path,
+    file: &WalkedFile,
+) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
+    read_walked(vault, file)
 }
 
-fn read_walked(file: &walk::WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
-    let bytes = match std::fs::read(&file.abs) {
-        Ok(b) => b,
-        Err(e) => {
-            let d = Diagnostic::warning(
-                DiagnosticKind::UnreadableFile,
-                &file.rel,
-                format!("cannot read file: {e}"),
-            );
-            return (None, None, vec![d]);
-        }
+fn read_walked(
+    vault: &Path,
+    file: &walk::WalkedFile,
+) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
+    // Through the one reader, which applies the walk's rules again: the
+    // file may have been swapped for a link or a FIFO since the walk.
+    let read = open_vault_file(vault, &file.disk).and_then(|opened| {
+        let modified = opened.modified();
+        opened.read_to_end(u64::MAX).map(|bytes| (bytes, modified))
+    });
+    let (bytes, modified) = match read {
+        Ok(read) => read,
+        Err(e) => return (None, None, vec![e.diagnostic(&file.rel)]),
     };
     if !is_note_path(&file.rel) {
         let attachment = Attachment {
@@ -147,11 +158,6 @@ fn read_walked(file: &walk::WalkedFile) -> (Option<Note>, Option<Attachment>, Ve
         };
         return (None, Some(attachment), Vec::new());
     }
-    let modified = std::fs::metadata(&file.abs)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64);
     let (note, diags) = parse_note(&file.rel, &bytes, modified);
     (Some(note), None, diags)
 }

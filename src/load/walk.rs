@@ -1,13 +1,20 @@
 //! Walking the vault folder: which files are part of the vault.
 
+use super::ReadError;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use std::path::{Path, PathBuf};
 use unicode_normalization::UnicodeNormalization;
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkedFile {
+    /// Where the content lives: the path walked, or for a symbolic link the
+    /// file it points to (`serve` matches file events against it).
     pub abs: PathBuf,
     /// Vault-relative, `/`-separated, NFC.
     pub rel: String,
+    /// Vault-relative as spelled on disk (maybe NFD, maybe not UTF-8): what
+    /// [`super::read_vault_file`] is given.
+    pub disk: PathBuf,
 }
 
 pub struct Walked {
@@ -21,7 +28,6 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 }
 
 pub fn walk(vault: &Path, options: &super::LoadOptions) -> Walked {
-    let canonical_vault = vault.canonicalize().unwrap_or_else(|_| vault.to_path_buf());
     let excluded: Vec<PathBuf> = options
         .exclude
         .iter()
@@ -77,20 +83,25 @@ pub fn walk(vault: &Path, options: &super::LoadOptions) -> Walked {
             continue;
         }
         let abs = if file_type.is_symlink() {
-            match path.canonicalize() {
-                Ok(target) if target.starts_with(&canonical_vault) && target.is_file() => target,
-                Ok(target) if target.starts_with(&canonical_vault) => continue,
-                _ => {
-                    diagnostics.push(Diagnostic::warning(
-                        DiagnosticKind::Symlink,
-                        rel,
-                        "symbolic link points outside the vault (or nowhere); not published",
-                    ));
+            // The one reader decides, so walk and read never disagree.
+            match super::open_vault_file(vault, rel_path) {
+                Ok(_) => path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+                // A link to a folder is not entered, as no folder link is.
+                Err(ReadError::Folder) => continue,
+                Err(e) => {
+                    diagnostics.push(e.diagnostic(&rel));
                     continue;
                 }
             }
-        } else {
+        } else if file_type.is_file() {
             path.to_path_buf()
+        } else {
+            // FIFOs, sockets, devices: never opened (a FIFO blocks forever).
+            let e = ReadError::NotAFile {
+                kind: super::read::describe(file_type),
+            };
+            diagnostics.push(e.diagnostic(&rel));
+            continue;
         };
         if lossy {
             diagnostics.push(Diagnostic::warning(
@@ -99,7 +110,11 @@ pub fn walk(vault: &Path, options: &super::LoadOptions) -> Walked {
                 "file name is not valid UTF-8; published under a repaired name",
             ));
         }
-        files.push(WalkedFile { abs, rel });
+        files.push(WalkedFile {
+            abs,
+            rel,
+            disk: rel_path.to_path_buf(),
+        });
     }
     Walked { files, diagnostics }
 }

@@ -96,8 +96,9 @@ pub struct LiveSite {
     /// Notes that are not published (drafts): not in the index, but part of
     /// the vault when it is indexed again.
     unpublished: BTreeMap<String, Note>,
-    /// The last walk: vault-relative name → absolute path, and back.
-    files: BTreeMap<String, PathBuf>,
+    /// The last walk: vault-relative name → walked file, and absolute
+    /// path → name.
+    files: BTreeMap<String, WalkedFile>,
     names: HashMap<PathBuf, String>,
     /// Per note id: where each link points (see [`patch::resolve_links`]).
     links: Vec<Vec<Option<Target>>>,
@@ -134,7 +135,10 @@ impl LiveSite {
         let stages = pipeline::build_stages(&config, &options)?;
         let index = stages.index;
         let (files, unpublished) = walk_unpublished(&config, &index, &options);
-        let names = files.iter().map(|(r, a)| (a.clone(), r.clone())).collect();
+        let names = files
+            .iter()
+            .map(|(r, f)| (f.abs.clone(), r.clone()))
+            .collect();
         let links = all_links(&index);
         let keys = Keys::compute(&index, &links);
         let degrees = emit::graph::Degrees::new(&index);
@@ -305,14 +309,10 @@ impl LiveSite {
         let mut names = Vec::new();
         for abs in touched {
             let rel = self.names.get(abs)?.clone();
-            if !abs.is_file() {
-                return None;
-            }
-            let file = WalkedFile {
-                abs: abs.clone(),
-                rel: rel.clone(),
-            };
-            let (note, attachment, diags) = load::read_file(&file);
+            let file = self.files.get(&rel)?;
+            // Read as the build reads: a file swapped for a link out of the
+            // vault or a FIFO is refused here, and the re-walk reports it.
+            let (note, attachment, diags) = load::read_file(&self.config.vault, file);
             diagnostics.extend(diags);
             names.push(rel.clone());
             match (note, attachment) {
@@ -411,7 +411,7 @@ impl LiveSite {
         let mut files = BTreeMap::new();
         for file in walked {
             let unchanged =
-                !touched.contains(&file.abs) && self.files.get(&file.rel) == Some(&file.abs);
+                !touched.contains(&file.abs) && self.files.get(&file.rel) == Some(&file);
             let reused = if unchanged {
                 if let Some(note) = old_notes.remove(&file.rel) {
                     notes.push(note);
@@ -426,13 +426,13 @@ impl LiveSite {
                 false
             };
             if !reused {
-                let (note, attachment, diags) = load::read_file(&file);
+                let (note, attachment, diags) = load::read_file(&self.config.vault, &file);
                 diagnostics.extend(diags);
                 notes.extend(note);
                 attachments.extend(attachment);
                 names.push(file.rel.clone());
             }
-            files.insert(file.rel, file.abs);
+            files.insert(file.rel.clone(), file);
         }
         // Deleted files are changes too: their names leave the site.
         names.extend(
@@ -453,7 +453,10 @@ impl LiveSite {
             diagnostics: Vec::new(),
         };
         self.index = index::build_reusing(vault, options, known);
-        self.names = files.iter().map(|(r, a)| (a.clone(), r.clone())).collect();
+        self.names = files
+            .iter()
+            .map(|(r, f)| (f.abs.clone(), r.clone()))
+            .collect();
         self.files = files;
         self.links = all_links(&self.index);
         names.sort();
@@ -651,7 +654,7 @@ fn walk_unpublished(
     config: &Config,
     index: &VaultIndex,
     options: &BuildOptions,
-) -> (BTreeMap<String, PathBuf>, BTreeMap<String, Note>) {
+) -> (BTreeMap<String, WalkedFile>, BTreeMap<String, Note>) {
     let (walked, _) = load::list_files(&config.vault, &pipeline::load_options(config));
     let index_options = pipeline::index_options(config, options);
     let published: BTreeSet<&str> = index.notes.iter().map(|n| n.note.path.as_str()).collect();
@@ -659,13 +662,13 @@ fn walk_unpublished(
     let mut files = BTreeMap::new();
     for file in walked {
         if load::is_note_path(&file.rel) && !published.contains(file.rel.as_str()) {
-            if let (Some(note), _, _) = load::read_file(&file) {
+            if let (Some(note), _, _) = load::read_file(&config.vault, &file) {
                 if !index::is_published(&note, index_options) {
                     unpublished.insert(note.path.clone(), note);
                 }
             }
         }
-        files.insert(file.rel, file.abs);
+        files.insert(file.rel.clone(), file);
     }
     (files, unpublished)
 }

@@ -8,6 +8,7 @@
 //! the [`incremental::LiveSite`], swaps in the new site and tells every open
 //! page over the websocket ([`reload`]). Only this module knows HTTP.
 
+pub mod hosts;
 pub mod incremental;
 mod keys;
 pub mod reload;
@@ -23,14 +24,18 @@ use notify_debouncer_full::{new_debouncer, DebounceEventResult};
 use reload::LiveState;
 use server::{Shared, Snapshot};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use thiserror::Error;
-use watch::WatchPlan;
+use watch::{VaultCheck, VaultFolder, WatchPlan};
 
 /// How many ports after the asked one are tried when it is busy.
 const PORT_TRIES: u16 = 20;
+
+/// How often the vault folder's identity is checked without events.
+const VAULT_CHECK: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Error)]
 pub enum ServeError {
@@ -59,6 +64,12 @@ pub enum ServeEvent {
     Failed(String),
     /// The watcher reported a problem.
     WatchProblem(String),
+    /// The vault folder was deleted or renamed away; the last good site is
+    /// still served until it is back.
+    VaultMissing(PathBuf),
+    /// The vault folder is back, or another folder took its name: it is
+    /// watched again and everything rebuilt.
+    VaultReplaced(PathBuf),
 }
 
 pub type EventSink = Arc<dyn Fn(&ServeEvent) + Send + Sync>;
@@ -74,6 +85,9 @@ pub struct ServeOptions {
     /// How long the watcher waits for a burst of events to settle.
     pub debounce: Duration,
     pub on_event: Option<EventSink>,
+    /// Host names answered besides localhost and IP addresses
+    /// (`--allow-host`); see [`hosts`].
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -85,6 +99,7 @@ impl Default for ServeOptions {
             build: BuildOptions::default(),
             debounce: Duration::from_millis(25),
             on_event: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -205,7 +220,10 @@ pub fn start(config: Config, options: ServeOptions) -> Result<Server, ServeError
         .build()
         .map_err(ServeError::Runtime)?;
     let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    let router = server::router(shared.clone());
+    let router = server::router(
+        shared.clone(),
+        hosts::HostPolicy::new(&options.allowed_hosts),
+    );
     let listener = {
         let _guard = runtime.enter();
         tokio::net::TcpListener::from_std(listener).map_err(ServeError::Runtime)?
@@ -244,6 +262,7 @@ pub fn start(config: Config, options: ServeOptions) -> Result<Server, ServeError
     let watched = plan.watched().into_iter().map(|(p, _)| p).collect();
     let rebuild_loop = RebuildLoop {
         live,
+        vault: VaultFolder::new(&config.vault),
         config,
         options: options.clone(),
         plan,
@@ -331,7 +350,9 @@ struct RebuildLoop {
     version: u64,
     /// Folders being watched (a templates or theme folder created later is
     /// added).
-    watched: Vec<std::path::PathBuf>,
+    watched: Vec<PathBuf>,
+    /// The vault folder's identity: watched again when it is replaced.
+    vault: VaultFolder,
 }
 
 impl RebuildLoop {
@@ -346,15 +367,23 @@ impl RebuildLoop {
         rx: mpsc::Receiver<Batch>,
         mut debouncer: notify_debouncer_full::Debouncer<W, C>,
     ) {
-        while let Ok(batch) = rx.recv() {
+        loop {
             let mut changes = Changes::default();
-            let mut stop = !self.take(batch, &mut changes);
+            let mut stop = match rx.recv_timeout(VAULT_CHECK) {
+                Ok(batch) => !self.take(batch, &mut changes),
+                Err(mpsc::RecvTimeoutError::Timeout) => false,
+                Err(mpsc::RecvTimeoutError::Disconnected) => true,
+            };
             // Everything already waiting goes into the same rebuild.
             while let Ok(more) = rx.try_recv() {
                 stop |= !self.take(more, &mut changes);
             }
             if stop {
                 break;
+            }
+            if !self.check_vault(&mut debouncer, &mut changes) {
+                // Gone: nothing to rebuild from; the last good site stays.
+                continue;
             }
             self.watch_new_folders(&mut debouncer, &mut changes);
             if !changes.is_empty() {
@@ -397,6 +426,76 @@ impl RebuildLoop {
                 true
             }
         }
+    }
+
+    /// Notices a vault folder deleted, re-created or renamed over: says
+    /// so, watches the new folder and asks for a full rebuild. False while
+    /// the folder is gone (then nothing is rebuilt).
+    fn check_vault<
+        W: notify_debouncer_full::notify::Watcher,
+        C: notify_debouncer_full::FileIdCache,
+    >(
+        &mut self,
+        debouncer: &mut notify_debouncer_full::Debouncer<W, C>,
+        changes: &mut Changes,
+    ) -> bool {
+        if self.vault.path() != self.plan.vault {
+            // book.toml names another vault: watch_new_folders watches it.
+            self.vault = VaultFolder::new(&self.plan.vault);
+            return true;
+        }
+        match self.vault.check() {
+            VaultCheck::Same => true,
+            VaultCheck::Missing { first } => {
+                if changes.config && self.vault_moved() {
+                    // book.toml now names another vault, which exists.
+                    return true;
+                }
+                if first {
+                    let path = self.plan.vault.clone();
+                    let previous = self.shared.current();
+                    let message = format!(
+                        "the vault folder {} is gone (deleted or renamed); still serving the \
+                         last good site until a folder by that name is back",
+                        path.display()
+                    );
+                    self.shared.publish(Snapshot {
+                        site: previous.site.clone(),
+                        state: state(&self.instance, self.version, Some(message), Vec::new()),
+                    });
+                    self.emit(ServeEvent::VaultMissing(path));
+                }
+                false
+            }
+            VaultCheck::Replaced => {
+                let path = self.plan.vault.clone();
+                // The old watch follows the old folder wherever it went.
+                let _ = debouncer.unwatch(&path);
+                match debouncer.watch(&path, RecursiveMode::Recursive) {
+                    Ok(()) => {
+                        if !self.watched.contains(&path) {
+                            self.watched.push(path.clone());
+                        }
+                    }
+                    Err(e) => {
+                        self.watched.retain(|p| p != &path);
+                        self.emit(ServeEvent::WatchProblem(format!(
+                            "cannot watch {}: {e}",
+                            path.display()
+                        )));
+                    }
+                }
+                self.emit(ServeEvent::VaultReplaced(path));
+                changes.config = true;
+                true
+            }
+        }
+    }
+
+    /// Whether book.toml now names another vault folder, one that exists.
+    fn vault_moved(&self) -> bool {
+        Config::discover(&self.config.root)
+            .is_ok_and(|c| c.vault != self.plan.vault && c.vault.is_dir())
     }
 
     /// A templates or theme folder created after start gets watched too;

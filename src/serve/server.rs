@@ -1,7 +1,8 @@
 //! HTTP: answers GET and HEAD from the site in memory (no disk access, so a
 //! request can never reach a file outside the site), and the live-reload
-//! websocket.
+//! websocket; only for requests addressed to this machine ([`super::hosts`]).
 
+use super::hosts::HostPolicy;
 use super::reload::{self, LiveState, SOCKET_PATH};
 use crate::site::Site;
 use axum::body::Body;
@@ -57,11 +58,16 @@ impl Shared {
     }
 }
 
-pub fn router(shared: Shared) -> Router {
+/// Every route, behind the [`HostPolicy`] guard (DNS rebinding).
+pub fn router(shared: Shared, hosts: HostPolicy) -> Router {
     Router::new()
         .route(&format!("/{SOCKET_PATH}"), get(live_socket))
         .fallback(serve_file)
         .with_state(shared)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(hosts),
+            super::hosts::guard,
+        ))
 }
 
 async fn live_socket(ws: WebSocketUpgrade, State(shared): State<Shared>) -> Response {

@@ -98,6 +98,88 @@ impl WatchPlan {
     }
 }
 
+/// The vault folder itself, as a watcher sees it. A watcher watches the
+/// folder's inode, not its name: when the folder is deleted and made again,
+/// or another folder is renamed over it (sync clients, `git`, unzip), the
+/// watch is gone or stays on the old folder, and the new one goes unseen.
+/// So the folder's identity (device, inode and, where the file system
+/// keeps it, creation time, since a freed inode number can come back at
+/// once) is checked on every batch of events and twice a second.
+#[derive(Debug, Clone)]
+pub struct VaultFolder {
+    path: PathBuf,
+    id: Option<FolderId>,
+    missing: bool,
+}
+
+/// What became of the vault folder since the last check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VaultCheck {
+    /// The same folder (or one that never existed yet).
+    Same,
+    /// The folder is gone; `first` the first time this is seen.
+    Missing { first: bool },
+    /// Another folder (or the same, back) is there now: watch it again and
+    /// rebuild everything.
+    Replaced,
+}
+
+#[cfg(unix)]
+type FolderId = (u64, u64, Option<std::time::SystemTime>);
+#[cfg(not(unix))]
+type FolderId = Option<std::time::SystemTime>;
+
+fn folder_id(path: &Path) -> Option<FolderId> {
+    let meta = std::fs::metadata(path).ok().filter(|m| m.is_dir())?;
+    let created = meta.created().ok();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino(), created))
+    }
+    #[cfg(not(unix))]
+    {
+        Some(created)
+    }
+}
+
+impl VaultFolder {
+    pub fn new(path: &Path) -> VaultFolder {
+        VaultFolder {
+            path: path.to_path_buf(),
+            id: folder_id(path),
+            missing: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn check(&mut self) -> VaultCheck {
+        let now = folder_id(&self.path);
+        match now {
+            None if self.id.is_some() || self.missing => {
+                let first = !self.missing;
+                self.missing = true;
+                self.id = None;
+                VaultCheck::Missing { first }
+            }
+            None => VaultCheck::Same,
+            Some(_) => {
+                let replaced = self.missing || (self.id.is_some() && self.id != now);
+                self.id = now;
+                self.missing = false;
+                if replaced {
+                    VaultCheck::Replaced
+                } else {
+                    VaultCheck::Same
+                }
+            }
+        }
+    }
+}
+
 /// Whether a vault-relative path is never part of the site: dot-files and
 /// dot-folders (`.obsidian`, `.git`, vim's `.note.md.swp`, emacs' `.#note.md`)
 /// or an editor's temporary or backup file.
@@ -153,6 +235,27 @@ mod tests {
         assert_eq!(kind("/p/themes/other/spore.css"), FileKind::Ignored);
         assert_eq!(kind("/p/content/site/index.html"), FileKind::Ignored);
         assert_eq!(kind("/p/README.md"), FileKind::Ignored);
+    }
+
+    #[test]
+    fn vault_folder_deleted_recreated_or_renamed_over() {
+        let tmp = tempfile::tempdir().unwrap();
+        let vault = tmp.path().join("vault");
+        std::fs::create_dir(&vault).unwrap();
+        let mut folder = VaultFolder::new(&vault);
+        assert_eq!(folder.check(), VaultCheck::Same);
+        std::fs::remove_dir(&vault).unwrap();
+        assert_eq!(folder.check(), VaultCheck::Missing { first: true });
+        assert_eq!(folder.check(), VaultCheck::Missing { first: false });
+        std::fs::create_dir(&vault).unwrap();
+        assert_eq!(folder.check(), VaultCheck::Replaced);
+        assert_eq!(folder.check(), VaultCheck::Same);
+        let other = tmp.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::rename(&vault, tmp.path().join("old")).unwrap();
+        std::fs::rename(&other, &vault).unwrap();
+        assert_eq!(folder.check(), VaultCheck::Replaced);
+        assert_eq!(folder.check(), VaultCheck::Same);
     }
 
     #[test]
