@@ -116,6 +116,11 @@ enum Command {
         /// Rewrite missing or altered files of this local copy from the others
         #[arg(long, value_name = "DIR")]
         repair: Option<PathBuf>,
+        /// Let --repair write from a reference no trusted key signed (the
+        /// manifest most copies agree on); never over a copy signed by its
+        /// own key
+        #[arg(long, requires = "repair")]
+        accept_unsigned: bool,
     },
 }
 
@@ -142,7 +147,18 @@ pub fn run() -> i32 {
             json,
             state,
             repair,
-        } => verify(copies, key, json, state, repair, cli.output),
+            accept_unsigned,
+        } => verify(
+            copies,
+            key,
+            json,
+            VerifyFlags {
+                state,
+                repair,
+                accept_unsigned,
+            },
+            cli.output,
+        ),
         Command::Serve {
             dir,
             port,
@@ -316,7 +332,7 @@ fn toml_string(s: &str) -> String {
 fn print_seal(seal: &spore::seal::SealSummary) {
     match &seal.signed_by {
         Some(key) => println!(
-            "Sealed version {} ({}), manifest signed with key {key}",
+            "Sealed version {} ({}), manifest signed with key fingerprint {key}",
             seal.version, seal.built
         ),
         None if seal.unsigned_with_public_key => eprintln!(
@@ -346,7 +362,10 @@ fn keygen(out: &Path, force: bool, flags: OutputFlags) -> Result<()> {
             },
             keys.public_path.display()
         );
-        println!("Key ID {}. Add to book.toml:\n", keys.key_id);
+        println!(
+            "Key fingerprint {} (publish it where readers can compare it). Add to book.toml:\n",
+            keys.fingerprint
+        );
     }
     println!("[integrity]");
     println!("public_key = \"{}\"", keys.public_base64);
@@ -382,19 +401,26 @@ fn pinned_key(key: Option<String>) -> Result<Option<String>> {
     Ok(None)
 }
 
+/// `spore verify`'s options that go to the library as they are.
+struct VerifyFlags {
+    state: Option<PathBuf>,
+    repair: Option<PathBuf>,
+    accept_unsigned: bool,
+}
+
 fn verify(
     copies: Vec<String>,
     key: Option<String>,
     json: bool,
-    state: Option<PathBuf>,
-    repair: Option<PathBuf>,
+    verify_flags: VerifyFlags,
     flags: OutputFlags,
 ) -> Result<i32> {
     let options = spore::verify::VerifyOptions {
         copies,
         key: pinned_key(key)?,
-        state,
-        repair,
+        state: verify_flags.state,
+        repair: verify_flags.repair,
+        accept_unsigned: verify_flags.accept_unsigned,
     };
     let report = spore::verify::verify(&options)?;
     let text = if json {

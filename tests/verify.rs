@@ -278,6 +278,7 @@ fn state_file_reports_a_rollback_to_an_older_version() {
         key: p.public_key.clone(),
         state: Some(state.clone()),
         repair: None,
+        accept_unsigned: false,
     };
     let r = verify(&opts(vec![label(&p.site)])).unwrap();
     assert_eq!(r.exit_code, exit::OK);
@@ -314,6 +315,7 @@ fn repair_restores_missing_and_altered_files_from_other_copies() {
         key: p.public_key.clone(),
         state: None,
         repair: Some(broken.clone()),
+        accept_unsigned: false,
     })
     .unwrap();
     assert_eq!(r.exit_code, exit::OK, "{}", r.to_text());
@@ -584,6 +586,7 @@ fn repair_fetches_good_bytes_over_http() {
         key: p.public_key.clone(),
         state: None,
         repair: Some(stick.clone()),
+        accept_unsigned: false,
     })
     .unwrap();
     assert_eq!(r.exit_code, exit::OK, "{}", r.to_text());

@@ -1,5 +1,8 @@
 //! `--state FILE`: the highest version seen per site, so a later check
 //! that finds a lower one reports ROLLBACK (TUF's rollback protection).
+//! Only a version signed by a pinned key is remembered: anything else is a
+//! number a mirror chose, and remembering it would let any mirror make the
+//! genuine site read ROLLBACK forever.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,7 +21,9 @@ pub struct State {
 pub struct SeenVersion {
     pub version: i64,
     pub built: String,
-    /// Whether that version was seen correctly signed by a pinned key.
+    /// Whether that version was seen correctly signed by a pinned key
+    /// (always, since only such versions are recorded; an entry written
+    /// unsigned by an older Spore is ignored and replaced).
     pub signed: bool,
 }
 
@@ -48,23 +53,25 @@ impl State {
         }
     }
 
+    /// The highest version seen signed by a pinned key.
     pub fn remembered(&self, site: &str) -> Option<i64> {
-        self.sites.get(site).map(|s| s.version)
+        self.sites.get(site).filter(|s| s.signed).map(|s| s.version)
     }
 
-    /// Raises the remembered version; never lowers it.
-    pub fn record(&mut self, site: &str, version: i64, built: &str, signed: bool) {
-        let entry = self.sites.entry(site.to_string()).or_insert(SeenVersion {
+    /// Raises the remembered version to one verified against a pinned key
+    /// (the caller has checked the signature); never lowers it.
+    pub fn record_signed(&mut self, site: &str, version: i64, built: &str) {
+        let fresh = SeenVersion {
             version,
             built: built.to_string(),
-            signed,
-        });
-        if version > entry.version || (version == entry.version && signed) {
-            *entry = SeenVersion {
-                version,
-                built: built.to_string(),
-                signed,
-            };
+            signed: true,
+        };
+        match self.sites.get_mut(site) {
+            Some(entry) if entry.signed && entry.version >= version => {}
+            Some(entry) => *entry = fresh,
+            None => {
+                self.sites.insert(site.to_string(), fresh);
+            }
         }
     }
 
