@@ -708,6 +708,15 @@ fn two_manifests_with_one_version_and_different_files_are_a_conflict() {
         assert!(text.contains("CONFLICT"), "{text}");
         assert!(!text.contains("OK: "), "{text}");
     }
+    // Repair takes no side.
+    let before = snapshot(&other);
+    let result = verify(&VerifyOptions {
+        key,
+        ..options(vec![label(&p.site)], &other)
+    });
+    assert_untouched(&result, &other, &before, "conflict");
+    let err = result.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("CONFLICT"), "{err}");
 }
 
 /// The `.spore-output` marker is covered too: a flipped byte is MODIFIED,

@@ -169,17 +169,6 @@ pub fn fingerprint(public_base64: &str) -> Result<String, String> {
     Ok(groups.join("-"))
 }
 
-/// Whether two base64 public keys are the same key (every byte, not the
-/// declared id).
-pub fn same_key(a: &str, b: &str) -> bool {
-    let decode = |k: &str| {
-        base64::engine::general_purpose::STANDARD
-            .decode(k.trim())
-            .ok()
-    };
-    matches!((decode(a), decode(b)), (Some(x), Some(y)) if x == y)
-}
-
 /// The trusted (signed) comment: minisign's `timestamp:`/`file:` fields
 /// plus the site id and version, so a signature cannot be replayed for
 /// another site or another version.

@@ -56,6 +56,8 @@ pub enum VerifyError {
     NoReference(String),
     #[error("cannot repair {target}: the reference (the manifest most copies agree on, from {reference}) is not signed by a key you trust; pin the author's key with --key, or pass --accept-unsigned to repair from it anyway")]
     UnsignedReference { target: String, reference: String },
+    #[error("cannot repair {target}: version {version} of the reference is in CONFLICT (another manifest has that version with different files); find out which copy is right and repair from that one alone")]
+    Conflict { target: String, version: i64 },
     #[error("cannot repair {target}: its manifest is signed by the key it names (fingerprint {fingerprint}) and the reference is not signed by the pinned key; a signed copy is never replaced by a manifest no trusted key signed")]
     SignedTarget { target: String, fingerprint: String },
 }
@@ -231,6 +233,12 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
                     reference: checked.copies[i].label.clone(),
                 });
             }
+        }
+        if let CopyState::Conflict { version } = checked.report.copies[i].state {
+            return Err(VerifyError::Conflict {
+                target: target_label,
+                version,
+            });
         }
         let reference = checked.copies[i]
             .manifest
