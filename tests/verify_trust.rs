@@ -490,13 +490,17 @@ fn repair_refuses_a_folder_that_is_not_a_spore_copy() {
     std::fs::write(home.join("index.html"), "<p>my own page</p>").unwrap();
     std::fs::write(home.join("Documents/taxes.txt"), "private").unwrap();
     let before = snapshot(&home);
-    let result = verify(&VerifyOptions {
-        key: key.clone(),
-        ..options(vec![label(&p.site)], &home)
-    });
-    assert_untouched(&result, &home, &before, "home");
-    let err = result.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err.contains("not a Spore copy"), "{err}");
+    // With the key or without (and with --accept-unsigned): refused first.
+    for (key, accept_unsigned) in [(key.clone(), false), (None, true)] {
+        let result = verify(&VerifyOptions {
+            key,
+            accept_unsigned,
+            ..options(vec![label(&p.site)], &home)
+        });
+        assert_untouched(&result, &home, &before, "home");
+        let err = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("not a Spore copy"), "{err}");
+    }
     // Only the marker: still not a site, and an unlisted index.html stays.
     let fake = p.tmp.path().join("fake");
     std::fs::create_dir_all(&fake).unwrap();

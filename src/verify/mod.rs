@@ -216,6 +216,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
     };
     let mut checked = judge_all(copies, trust.as_ref(), state.as_ref());
     if let Some(target) = target {
+        repair::check_target(&checked.copies[target])?;
         let (i, signed) = checked
             .reference
             .ok_or_else(|| VerifyError::NoReference("no copy has a readable manifest".into()))?;

@@ -165,6 +165,18 @@ fn write_file(root: &Path, path: &str, bytes: &[u8]) -> Result<(), RepairError> 
     })
 }
 
+/// Refuses a target that is not a local folder holding a Spore copy or
+/// nothing (checked first: no other answer matters for such a folder).
+pub fn check_target(copy: &Observed) -> Result<(), RepairError> {
+    let given = copy.source.folder().ok_or(RepairError::NotLocal)?;
+    match resolve_root(given)? {
+        Some(root) if !is_spore_copy_or_empty(&root, copy)? => {
+            Err(RepairError::NotASporeCopy(given.to_path_buf()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Repairs `copies[target]` (a folder) from the others; the reference
 /// manifest and signature come from memory.
 pub fn repair(
