@@ -1,7 +1,7 @@
 //! What the observations mean: which manifest is the reference, what state
-//! each copy is in (CURRENT, STALE, BAD-SIGNATURE, NO-MANIFEST, ROLLBACK),
-//! which files are OK, MISSING, MODIFIED or EXTRA, and where copies
-//! disagree.
+//! each copy is in (CURRENT, STALE, BAD-SIGNATURE, NO-MANIFEST, ROLLBACK,
+//! CONFLICT), which files are OK, MISSING, MODIFIED or EXTRA, and where
+//! copies disagree.
 
 use super::observe::{CopyManifest, Observed, Seen};
 use super::report::{CopyState, Disagreement, FileProblem, FileStatus, Reference, SignatureState};
