@@ -292,6 +292,13 @@ fn a_signed_copy_repairs_from_a_newer_copy_signed_by_the_same_key() {
     );
     // Authorship was still not checked: no key was pinned.
     assert!(!r.authorship_checked);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["trusted_key"]["source"], "repair-target");
+    assert_eq!(
+        json["trusted_key"]["fingerprint"],
+        sign::fingerprint(p.public_key.as_deref().unwrap()).unwrap()
+    );
+    assert_eq!(json["authorship_checked"], false);
     assert!(
         r.to_text().contains("authorship NOT checked"),
         "{}",
