@@ -456,3 +456,123 @@ pub fn human_duration(seconds: i64) -> String {
         plural(s, "second")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(signed: bool) -> Reference {
+        Reference {
+            copy: "a".into(),
+            site_id: "S".into(),
+            title: "T".into(),
+            version: 2,
+            built: "2024-06-01T12:00:00Z".into(),
+            signed,
+            key_fingerprint: None,
+        }
+    }
+
+    fn copy(state: CopyState, problems: usize) -> CopyReport {
+        CopyReport {
+            copy: "c".into(),
+            state,
+            version: Some(2),
+            signature: SignatureState::Valid,
+            files_ok: 1,
+            problems: (0..problems)
+                .map(|i| FileProblem {
+                    path: format!("p{i}"),
+                    status: FileStatus::Missing,
+                    detail: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn rollback() -> CopyState {
+        CopyState::Rollback {
+            version: 1,
+            remembered: 2,
+        }
+    }
+
+    fn conflict() -> CopyState {
+        CopyState::Conflict { version: 2 }
+    }
+
+    fn unreachable() -> CopyState {
+        CopyState::Unreachable {
+            reason: "timed out".into(),
+        }
+    }
+
+    fn stale() -> CopyState {
+        CopyState::Stale {
+            version: 1,
+            behind_seconds: 60,
+        }
+    }
+
+    fn decided(signed: bool, copies: Vec<CopyReport>) -> i32 {
+        VerifyReport::decide(true, Some(&reference(signed)), &copies).exit_code()
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_numbers() {
+        let codes = [
+            exit::OK,
+            exit::ERROR,
+            exit::ALTERED,
+            exit::STALE,
+            exit::NO_VALID_SIGNATURE,
+            exit::ROLLBACK,
+            exit::CONFLICT,
+            exit::UNREACHABLE,
+        ];
+        assert_eq!(codes, [0, 1, 3, 4, 5, 6, 7, 8]);
+    }
+
+    /// Precedence 5, 6, 7, 3, 8, 4: each outcome beats every one after it.
+    #[test]
+    fn the_most_severe_outcome_wins_in_the_documented_order() {
+        let all = || {
+            vec![
+                copy(rollback(), 0),
+                copy(conflict(), 0),
+                copy(CopyState::Current, 1),
+                copy(unreachable(), 0),
+                copy(stale(), 0),
+            ]
+        };
+        assert_eq!(decided(false, all()), exit::NO_VALID_SIGNATURE);
+        let mut copies = all();
+        assert_eq!(decided(true, copies.clone()), exit::ROLLBACK);
+        copies.remove(0);
+        assert_eq!(decided(true, copies.clone()), exit::CONFLICT);
+        copies.remove(0);
+        assert_eq!(decided(true, copies.clone()), exit::ALTERED);
+        copies.remove(0);
+        assert_eq!(decided(true, copies.clone()), exit::UNREACHABLE);
+        copies.remove(0);
+        assert_eq!(decided(true, copies.clone()), exit::STALE);
+        copies.remove(0);
+        assert_eq!(decided(true, copies), exit::OK);
+    }
+
+    #[test]
+    fn no_copy_reached_at_all_is_unreachable_whatever_else() {
+        assert_eq!(
+            decided(false, vec![copy(unreachable(), 0), copy(unreachable(), 0)]),
+            exit::UNREACHABLE
+        );
+    }
+
+    #[test]
+    fn a_conflict_beside_an_unreachable_copy_is_a_conflict() {
+        assert_eq!(
+            decided(true, vec![copy(unreachable(), 0), copy(conflict(), 0)]),
+            exit::CONFLICT
+        );
+    }
+}
