@@ -441,7 +441,8 @@ fn only_versions_signed_by_the_pinned_key_are_remembered() {
 }
 
 /// No write through a symlink: a symlinked folder (or file) inside the
-/// target makes repair refuse, and nothing outside the copy changes.
+/// target makes repair refuse, and nothing outside the copy changes —
+/// whether the donor is a folder or a URL (whose files repair streams).
 #[cfg(unix)]
 #[test]
 fn repair_never_writes_through_a_symlink() {
@@ -455,9 +456,19 @@ fn repair_never_writes_through_a_symlink() {
         ("integrity", "integrity"),
         ("file", page.as_str()),
     ];
-    for (what, linked) in cases {
-        let stick = p.copy_site(&format!("stick-{what}"));
-        let outside = p.tmp.path().join(format!("outside-{what}"));
+    let server = StaticServer::start(&p.site);
+    let donors = [("folder", label(&p.site)), ("url", server.base_url.clone())];
+    for ((what, linked), (donor_kind, donor)) in cases
+        .into_iter()
+        .flat_map(|c| donors.iter().map(move |d| (c, d)))
+    {
+        let what = format!("{what} from a {donor_kind} donor");
+        let what = what.as_str();
+        let stick = p.copy_site(&format!("stick-{what}").replace(' ', "-"));
+        let outside = p
+            .tmp
+            .path()
+            .join(format!("outside-{what}").replace(' ', "-"));
         std::fs::create_dir_all(&outside).unwrap();
         let victim = outside.join("victim");
         std::fs::write(&victim, "precious").unwrap();
@@ -473,7 +484,7 @@ fn repair_never_writes_through_a_symlink() {
         let before = snapshot(&stick);
         let result = verify(&VerifyOptions {
             key: key.clone(),
-            ..options(vec![label(&p.site)], &stick)
+            ..options(vec![donor.clone()], &stick)
         });
         assert_eq!(
             snapshot(&outside),
