@@ -134,6 +134,11 @@ enum Command {
         /// Show progress on stderr even when it is not a terminal
         #[arg(long)]
         progress: bool,
+        /// Let --repair write from a reference no trusted key signed (the
+        /// manifest most copies agree on); never over a copy signed by its
+        /// own key
+        #[arg(long, requires = "repair")]
+        accept_unsigned: bool,
     },
 }
 
@@ -162,6 +167,7 @@ pub fn run() -> i32 {
             repair,
             timeout,
             progress,
+            accept_unsigned,
         } => verify(
             VerifyArgs {
                 copies,
@@ -171,6 +177,7 @@ pub fn run() -> i32 {
                 repair,
                 timeout,
                 progress,
+                accept_unsigned,
             },
             cli.output,
         ),
@@ -372,7 +379,7 @@ fn print_seal(seal: &spore::seal::SealSummary) {
     }
     match &seal.signed_by {
         Some(key) => println!(
-            "Sealed version {} ({}), manifest signed with key {key}",
+            "Sealed version {} ({}), manifest signed with key fingerprint {key}",
             seal.version, seal.built
         ),
         None if seal.unsigned_with_public_key => eprintln!(
@@ -402,7 +409,10 @@ fn keygen(out: &Path, force: bool, flags: OutputFlags) -> Result<()> {
             },
             printable_path(&keys.public_path)
         );
-        println!("Key ID {}. Add to book.toml:\n", keys.key_id);
+        println!(
+            "Key fingerprint {} (publish it where readers can compare it). Add to book.toml:\n",
+            keys.fingerprint
+        );
     }
     println!("[integrity]");
     println!("public_key = \"{}\"", keys.public_base64);
@@ -446,6 +456,7 @@ struct VerifyArgs {
     repair: Option<PathBuf>,
     timeout: std::time::Duration,
     progress: bool,
+    accept_unsigned: bool,
 }
 
 /// `--timeout`: a positive number of seconds (fractions allowed).
@@ -498,6 +509,7 @@ fn verify(args: VerifyArgs, flags: OutputFlags) -> Result<i32> {
         repair: args.repair,
         limits: spore::verify::NetLimits::with_deadline(args.timeout),
         progress: show_progress.then(progress_printer),
+        accept_unsigned: args.accept_unsigned,
     };
     let report = spore::verify::verify(&options);
     if show_progress && std::io::stderr().is_terminal() {

@@ -592,7 +592,7 @@ fn repair_takes_bounded_bytes_from_a_mirror_that_changes_and_skips_a_silent_one(
     let leftovers: Vec<_> = walkdir::WalkDir::new(&stick)
         .into_iter()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".spore-repair"))
+        .filter(|e| e.file_name().to_string_lossy().contains(".spore-repair"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let size = m.files[&page].size;

@@ -64,8 +64,21 @@ fn verify_js_shows_verified_for_an_intact_page_and_altered_for_a_tampered_one() 
     assert_eq!(v.state, "verified", "{url}: {}", v.text);
     assert_eq!(v.badge, "badge verified");
     assert!(v.text.contains(&format!("version {EPOCH}")), "{}", v.text);
-    // Chromium has Ed25519 in WebCrypto: the signature is checked too.
+    // Chromium has Ed25519 in WebCrypto: the signature is checked too, and
+    // the key shown by the fingerprint of its bytes (as `spore` prints it),
+    // never by its declared key id.
     assert!(v.text.contains("signature valid"), "{}", v.text);
+    let public_key = p.public_key.as_deref().unwrap();
+    let fingerprint = spore::seal::sign::fingerprint(public_key).unwrap();
+    assert!(
+        v.text.contains(&format!(
+            "Manifest signature valid, key fingerprint {fingerprint}"
+        )),
+        "{}",
+        v.text
+    );
+    let key_id = spore::seal::sign::key_id(public_key).unwrap();
+    assert!(!v.text.contains(&key_id), "{}", v.text);
 
     // Someone edits the page on the server.
     let full = served.join(&page);

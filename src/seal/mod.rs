@@ -64,7 +64,8 @@ pub struct SealSummary {
     pub version: i64,
     pub built: String,
     pub site_id: String,
-    /// Key id of the signing key, when the manifest was signed.
+    /// Fingerprint of the signing key ([`sign::fingerprint`]), when the
+    /// manifest was signed.
     pub signed_by: Option<String>,
     /// A public key is configured but no secret key was found.
     pub unsigned_with_public_key: bool,
@@ -475,7 +476,7 @@ fn finish(
         Some(signer) => {
             let sig = sign::sign(signer, &manifest_json, &id, version).map_err(SealError::Sign)?;
             site.insert(SIGNATURE_PATH, sig.into_bytes());
-            sign::key_id(&signer.public_base64).ok()
+            sign::fingerprint(&signer.public_base64).ok()
         }
         None => None,
     };

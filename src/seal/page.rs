@@ -122,8 +122,8 @@ fn block(path: &str, source: Option<&PageSource>, seal: &PageSeal, self_hash: &s
     ));
     if let Some(key) = seal.public_key {
         html.push_str(&format!(
-            "<p>The manifest is signed (minisign, key {}):</p>\n<pre>minisign -Vm integrity/manifest.json -P {}</pre>\n",
-            escape_html(&super::sign::key_id(key).unwrap_or_default()),
+            "<p>The manifest is signed (minisign, key fingerprint <code class=\"fingerprint\">{}</code>; compare it with the fingerprint the author publishes):</p>\n<pre>minisign -Vm integrity/manifest.json -P {}</pre>\n",
+            escape_html(&super::sign::fingerprint(key).unwrap_or_default()),
             escape_html(key)
         ));
     }

@@ -6,6 +6,7 @@ use crate::write::canonical;
 use crate::write::file::{self, Existing, FileError};
 use base64::Engine;
 use minisign::{PublicKey, SecretKey, SignatureBox};
+use sha2::Digest;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -31,7 +32,7 @@ pub enum KeyError {
     NeedsPassword(PathBuf),
     #[error("[integrity] public_key is not a minisign public key: {0}")]
     BadPublicKey(String),
-    #[error("the secret key {secret} does not match [integrity] public_key (key id {configured}); the key pair's public key has id {actual}")]
+    #[error("the secret key {secret} does not match [integrity] public_key (key fingerprint {configured}); the key pair's public key has fingerprint {actual}")]
     Mismatch {
         secret: PathBuf,
         configured: String,
@@ -49,7 +50,7 @@ pub enum KeyError {
 pub enum SignatureError {
     #[error("not a minisign signature: {0}")]
     Malformed(String),
-    #[error("the signature was made with another key (id {found}, expected {expected})")]
+    #[error("the signature was made with another key (its declared id is {found}, the key's {expected})")]
     OtherKey { found: String, expected: String },
     #[error("the signature does not match the manifest: {0}")]
     Invalid(String),
@@ -126,8 +127,8 @@ pub fn load_signer(
         if configured.trim() != public_base64 {
             return Err(KeyError::Mismatch {
                 secret: path.to_path_buf(),
-                configured: configured_id,
-                actual: key_id(&public_base64).unwrap_or_default(),
+                configured: fingerprint(configured).unwrap_or(configured_id),
+                actual: fingerprint(&public_base64).unwrap_or_default(),
             });
         }
     }
@@ -150,6 +151,23 @@ pub fn key_id(public_base64: &str) -> Result<String, String> {
     let mut keynum = [0u8; 8];
     keynum.copy_from_slice(&bytes[2..10]);
     Ok(format!("{:016X}", u64::from_le_bytes(keynum)))
+}
+
+/// A key's fingerprint: SHA-256 of the 32 raw Ed25519 public key bytes,
+/// its first 16 bytes as 8 groups of 4 lower-case hex digits
+/// (`3f2a-91c0-…`). Unlike the key id (8 bytes the key file merely
+/// declares, which anyone can copy into their own key), it follows from the
+/// key itself: two keys with one fingerprint would take 2^128 work to find.
+pub fn fingerprint(public_base64: &str) -> Result<String, String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(public_base64.trim())
+        .map_err(|e| e.to_string())?;
+    if bytes.len() != 42 || &bytes[..2] != b"Ed" {
+        return Err("expected 42 bytes starting with the Ed25519 algorithm tag".into());
+    }
+    let digest = hex::encode(sha2::Sha256::digest(&bytes[10..]));
+    let groups: Vec<&str> = (0..8).map(|i| &digest[i * 4..i * 4 + 4]).collect();
+    Ok(groups.join("-"))
 }
 
 /// The trusted (signed) comment: minisign's `timestamp:`/`file:` fields
@@ -244,6 +262,8 @@ pub struct GeneratedKeys {
     pub public_path: PathBuf,
     pub public_base64: String,
     pub key_id: String,
+    /// [`fingerprint`] of the public key: what to publish and compare.
+    pub fingerprint: String,
     pub encrypted: bool,
 }
 
@@ -292,6 +312,7 @@ pub fn keygen(
     Ok(GeneratedKeys {
         secret_path,
         public_path,
+        fingerprint: fingerprint(&public_base64).map_err(KeyError::Generate)?,
         public_base64,
         key_id,
         encrypted,

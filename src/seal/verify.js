@@ -171,10 +171,14 @@
     }, function () { return "invalid: the signature file is missing"; });
   }
 
-  function keyId(publicKey) {
-    var pk = b64(publicKey), id = "";
-    for (var i = 9; i >= 2; i--) id += (pk[i] < 16 ? "0" : "") + pk[i].toString(16);
-    return id.toUpperCase();
+  /* A key is shown by its fingerprint: SHA-256 of the 32 raw Ed25519 bytes,
+   * first 16 bytes as 8 groups of 4 hex digits (as `spore` prints it). Not
+   * the minisign key id: those 8 bytes are only declared, and anyone can
+   * give their own key the author's id. */
+  function fingerprint(publicKey) {
+    return sha256hex(b64(publicKey).subarray(10)).then(function (h) {
+      return h.slice(0, 32).match(/..../g).join("-");
+    });
   }
 
   function fileMode() {
@@ -218,10 +222,15 @@
         if (sig.indexOf("invalid") === 0) problems.push("Manifest signature " + sig + ".");
         if (problems.length) return show("altered", "altered", problems);
         var lines = ["This page matches the site manifest, version " + manifest.version + " (" + manifest.built + ")."];
-        if (sig === "valid") lines.push("Manifest signature valid, key ID " + keyId(manifest.public_key) + " — compare it with the key the author publishes.");
-        else if (sig === "unsupported") lines.push("This browser cannot check Ed25519 signatures; use `spore verify` or minisign.");
-        else lines.push("The manifest is not signed.");
-        show("verified", "verified", lines);
+        if (sig !== "valid") {
+          if (sig === "unsupported") lines.push("This browser cannot check Ed25519 signatures; use `spore verify` or minisign.");
+          else lines.push("The manifest is not signed.");
+          return show("verified", "verified", lines);
+        }
+        return fingerprint(manifest.public_key).then(function (fp) {
+          lines.push("Manifest signature valid, key fingerprint " + fp + ". That proves only who holds this key: compare the fingerprint with the one the author publishes.");
+          show("verified", "verified", lines);
+        });
       });
     });
   }).catch(function (e) {

@@ -1,7 +1,7 @@
 //! What the observations mean: which manifest is the reference, what state
-//! each copy is in (CURRENT, STALE, BAD-SIGNATURE, NO-MANIFEST, ROLLBACK),
-//! which files are OK, MISSING, MODIFIED or EXTRA, and where copies
-//! disagree.
+//! each copy is in (CURRENT, STALE, BAD-SIGNATURE, NO-MANIFEST, ROLLBACK,
+//! CONFLICT), which files are OK, MISSING, MODIFIED or EXTRA, and where
+//! copies disagree.
 
 use super::observe::{CopyManifest, Observed, Seen};
 use super::report::{CopyState, Disagreement, FileProblem, FileStatus, Reference, SignatureState};
@@ -10,6 +10,7 @@ use crate::seal::manifest::{
 };
 use crate::seal::page::sha256_hex;
 use crate::seal::{sign, sums};
+use crate::write::{MARKER, MARKER_TEXT};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Checks each copy's signature against the pinned key (a key found in a
@@ -37,8 +38,19 @@ pub fn signature_state(copy: &Observed, key: Option<&str>) -> SignatureState {
     }
 }
 
-/// The reference copy: the highest correctly signed version; without one,
-/// the manifest most copies agree on (ties: higher version, then order).
+/// Whether a copy's manifest verifies against the public key it names
+/// itself: proof of nothing about authorship, but such a copy is never
+/// replaced by a manifest that key did not sign.
+pub fn self_signed_key(copy: &Observed) -> Option<String> {
+    let key = copy.manifest.as_ref().ok()?.manifest.public_key.clone()?;
+    (signature_state(copy, Some(&key)) == SignatureState::Valid).then_some(key)
+}
+
+/// The reference copy: the highest version correctly signed by the trusted
+/// key (a signed version is the signer's word). Without one, the manifest
+/// most copies agree on, ties going to the copy given first: every field of
+/// an unsigned manifest, its version included, is whatever its mirror
+/// wrote, so none of them may decide.
 pub fn choose_reference(copies: &[Observed], sigs: &[SignatureState]) -> Option<(usize, bool)> {
     let signed = copies
         .iter()
@@ -52,19 +64,46 @@ pub fn choose_reference(copies: &[Observed], sigs: &[SignatureState]) -> Option<
     if let Some((i, _)) = signed {
         return Some((i, true));
     }
-    let mut votes: BTreeMap<&[u8], (usize, usize, i64)> = BTreeMap::new();
+    // Manifest bytes → (copies holding them, first copy given).
+    let mut votes: BTreeMap<&[u8], (usize, usize)> = BTreeMap::new();
     for (i, c) in copies.iter().enumerate() {
         if let Ok(m) = &c.manifest {
-            let e = votes
-                .entry(m.bytes.as_slice())
-                .or_insert((0, i, m.manifest.version));
-            e.0 += 1;
+            votes.entry(m.bytes.as_slice()).or_insert((0, i)).0 += 1;
         }
     }
     votes
         .values()
-        .max_by(|a, b| (a.0, a.2, std::cmp::Reverse(a.1)).cmp(&(b.0, b.2, std::cmp::Reverse(b.1))))
-        .map(|&(_, i, _)| (i, false))
+        .max_by_key(|&&(count, first)| (count, std::cmp::Reverse(first)))
+        .map(|&(_, first)| (first, false))
+}
+
+/// Which copies are in CONFLICT: two manifests that stand equally (both
+/// signed by the trusted key, or, with none, any two) carry one version but
+/// say different things: different bytes when signed (the signer said two
+/// things), different files when not (other unsigned edits are MODIFIED).
+pub fn conflicts(copies: &[Observed], sigs: &[SignatureState], trusted: bool) -> Vec<bool> {
+    let mut by_version: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, c) in copies.iter().enumerate() {
+        if let Ok(m) = &c.manifest {
+            if !trusted || sigs[i] == SignatureState::Valid {
+                by_version.entry(m.manifest.version).or_default().push(i);
+            }
+        }
+    }
+    let mut flags = vec![false; copies.len()];
+    for group in by_version.values() {
+        let differ = |a: usize, b: usize| match (&copies[a].manifest, &copies[b].manifest) {
+            (Ok(x), Ok(y)) if trusted => x.bytes != y.bytes,
+            (Ok(x), Ok(y)) => x.manifest.files != y.manifest.files,
+            _ => false,
+        };
+        if group.iter().any(|&i| differ(group[0], i)) {
+            for &i in group {
+                flags[i] = true;
+            }
+        }
+    }
+    flags
 }
 
 /// Which manifest a copy's files are checked against.
@@ -218,11 +257,16 @@ pub fn check_files(
             }),
         }
     }
+    // The output marker is no part of the manifest (the build writes it
+    // beside the site), but it is in the folder: its bytes are fixed.
+    if let Some(p) = check_marker(copy) {
+        problems.push(p);
+    }
     if let Some(listing) = &copy.listing {
         for path in listing {
             let known = m.manifest.files.contains_key(path)
                 || SEAL_FILES.contains(&path.as_str())
-                || path == crate::write::MARKER;
+                || path == MARKER;
             if !known {
                 problems.push(FileProblem {
                     path: path.clone(),
@@ -234,6 +278,26 @@ pub fn check_files(
     }
     problems.sort_by(|a, b| a.path.cmp(&b.path));
     (ok, problems)
+}
+
+/// The `.spore-output` marker as it must be: present or not (copies made
+/// by tools that skip dot files have none), but never other bytes.
+pub fn marker_sha256() -> String {
+    sha256_hex(MARKER_TEXT.as_bytes())
+}
+
+fn check_marker(copy: &Observed) -> Option<FileProblem> {
+    let problem = |detail: &str| FileProblem {
+        path: MARKER.into(),
+        status: FileStatus::Modified,
+        detail: Some(detail.into()),
+    };
+    match copy.files.get(MARKER)? {
+        Seen::Present { sha256, .. } if *sha256 == marker_sha256() => None,
+        Seen::Present { .. } => Some(problem("not the text Spore writes")),
+        Seen::TooLarge => Some(problem("larger than the text Spore writes")),
+        Seen::Missing | Seen::Failed(_) => None,
+    }
 }
 
 /// Largest file read for a path that no signed manifest lists (no key is
@@ -252,6 +316,10 @@ pub fn wanted_files(
 ) -> BTreeMap<String, u64> {
     // path → (largest trusted size, largest untrusted size)
     let mut sizes: BTreeMap<String, (Option<u64>, u64)> = BTreeMap::new();
+    if copy.source.folder().is_some() {
+        // Its bytes are fixed: no manifest decides how many to read.
+        sizes.insert(MARKER.into(), (Some(MARKER_TEXT.len() as u64), 0));
+    }
     let manifests = [
         copy.manifest.as_ref().ok().map(|m| (m, own_trusted)),
         reference,
@@ -299,6 +367,7 @@ pub fn copy_state(
     judged: Judged,
     reference: Option<(&CopyManifest, bool)>,
     remembered: Option<i64>,
+    in_conflict: bool,
 ) -> CopyState {
     let own = match &copy.manifest {
         Ok(m) => m,
@@ -319,6 +388,9 @@ pub fn copy_state(
         };
     }
     let version = own.manifest.version;
+    if in_conflict {
+        return CopyState::Conflict { version };
+    }
     if let Some(remembered) = remembered {
         if judged == Judged::Own && version < remembered {
             return CopyState::Rollback {
@@ -358,6 +430,7 @@ pub fn disagreements(
     if let Some(sig) = reference_signature {
         expected.insert(SIGNATURE_PATH.into(), sha256_hex(sig.as_bytes()));
     }
+    expected.insert(MARKER.into(), marker_sha256());
     let mut universe: BTreeSet<String> = expected.keys().cloned().collect();
     for p in problems.iter().flatten() {
         universe.insert(p.path.clone());
@@ -399,6 +472,8 @@ pub fn disagreements(
                     && seen.and_then(Seen::sha256) == own_sha.as_deref();
                 let cell = match (expected.get(&path), seen) {
                     (Some(_), None) => "-",
+                    // Having no marker is no fault (see check_marker).
+                    (Some(_), Some(Seen::Missing)) if path == MARKER => "-",
                     (Some(_), Some(Seen::Missing)) => "MISSING",
                     (Some(_), Some(Seen::Failed(_))) => "UNREADABLE",
                     (Some(want), Some(s)) if s.sha256() == Some(want.as_str()) => {
@@ -439,7 +514,10 @@ pub fn reference_info(label: &str, m: &Manifest, signed: bool) -> Reference {
         version: m.version,
         built: m.built.clone(),
         signed,
-        key_id: m.public_key.as_deref().and_then(|k| sign::key_id(k).ok()),
+        key_fingerprint: m
+            .public_key
+            .as_deref()
+            .and_then(|k| sign::fingerprint(k).ok()),
     }
 }
 

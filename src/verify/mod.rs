@@ -2,9 +2,16 @@
 //! http(s) URLs) against their manifests, the pinned key and each other.
 //!
 //! Order of work: read every copy's manifest and signature; choose the
-//! reference (the highest version correctly signed by the pinned key, else
+//! reference (the highest version correctly signed by the trusted key, else
 //! the manifest most copies agree on, marked UNSIGNED); read and hash every
 //! file; judge each copy; optionally repair a local copy and check again.
+//!
+//! Trust: a copy, a mirror or a manifest is evidence, never authority. The
+//! trusted key is the pinned one (`--key`); without it, for `--repair`
+//! only, the key the target's own manifest verifies against. Repair writes
+//! from an unsigned reference only with `--accept-unsigned`, and never over
+//! a copy signed by its own key; only a pinned key's signature raises the
+//! version remembered in `--state`.
 
 pub mod judge;
 pub mod observe;
@@ -17,7 +24,7 @@ use judge::Judged;
 use observe::{Observed, Seen};
 pub use observe::{Progress, ProgressFn};
 use report::CopyReport;
-pub use report::{exit, CopyState, FileStatus, Outcome, VerifyReport};
+pub use report::{exit, CopyState, FileStatus, KeySource, Outcome, TrustedKey, VerifyReport};
 use source::CopySource;
 pub use source::NetLimits;
 use std::path::PathBuf;
@@ -38,6 +45,9 @@ pub struct VerifyOptions {
     pub limits: NetLimits,
     /// Called as files are read (for a progress line).
     pub progress: Option<Arc<ProgressFn>>,
+    /// `--accept-unsigned`: repair may write from a reference no trusted
+    /// key signed (never over a copy signed by its own key).
+    pub accept_unsigned: bool,
 }
 
 impl std::fmt::Debug for VerifyOptions {
@@ -49,6 +59,7 @@ impl std::fmt::Debug for VerifyOptions {
             .field("repair", &self.repair)
             .field("limits", &self.limits)
             .field("progress", &self.progress.is_some())
+            .field("accept_unsigned", &self.accept_unsigned)
             .finish()
     }
 }
@@ -59,10 +70,22 @@ pub enum VerifyError {
     NoCopies,
     #[error("{0}")]
     State(String),
-    #[error("repair failed: {0}")]
-    Repair(String),
+    #[error(transparent)]
+    Repair(#[from] repair::RepairError),
     #[error("cannot repair: {0}")]
     NoReference(String),
+    #[error("cannot repair {target}: the reference (the manifest most copies agree on, from {reference}) is not signed by a key you trust; pin the author's key with --key, or pass --accept-unsigned to repair from it anyway")]
+    UnsignedReference { target: String, reference: String },
+    #[error("cannot repair {target}: version {version} of the reference is in CONFLICT (another manifest has that version with different files); find out which copy is right and repair from that one alone")]
+    Conflict { target: String, version: i64 },
+    #[error("cannot repair {target}: its manifest is signed by the key it names (fingerprint {fingerprint}) and the reference is not signed by the pinned key; a signed copy is never replaced by a manifest no trusted key signed")]
+    SignedTarget { target: String, fingerprint: String },
+}
+
+/// The key whose signature decides, with its base64 line.
+struct Trust {
+    key: String,
+    source: KeySource,
 }
 
 struct Checked {
@@ -71,20 +94,15 @@ struct Checked {
     report: VerifyReport,
 }
 
-fn check_all(
-    labels: &[String],
-    options: &VerifyOptions,
-    key: Option<&str>,
-    state: Option<&state::State>,
-) -> Checked {
-    // Each copy's deadline starts now, and each copy has its own thread
-    // (not a slot in a pool as wide as the CPU): a slow copy costs its own
-    // deadline, never another's.
-    let mut copies: Vec<Observed> = std::thread::scope(|scope| {
+/// Phase 1 for every copy: manifest and signature. Each copy's deadline
+/// starts now, and each copy has its own thread (not a slot in a pool as
+/// wide as the CPU): a slow copy costs its own deadline, never another's.
+fn observe_all(labels: &[String], limits: NetLimits) -> Vec<Observed> {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = labels
             .iter()
             .map(|label| {
-                let source = CopySource::open(label, options.limits);
+                let source = CopySource::open(label, limits);
                 scope.spawn(move || observe::observe_manifest(label, source))
             })
             .collect();
@@ -92,18 +110,28 @@ fn check_all(
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
-    });
+    })
+}
+
+/// The rest: reference, every file, each copy's state, the verdict.
+fn judge_all(
+    mut copies: Vec<Observed>,
+    trust: Option<&Trust>,
+    state: Option<&state::State>,
+    progress: Option<&ProgressFn>,
+) -> Checked {
+    let key = trust.map(|t| t.key.as_str());
     let sigs: Vec<_> = copies
         .iter()
         .map(|c| judge::signature_state(c, key))
         .collect();
     let reference = judge::choose_reference(&copies, &sigs);
+    let in_conflict = judge::conflicts(&copies, &sigs, key.is_some());
     let ref_manifest = reference.and_then(|(i, _)| copies[i].manifest.as_ref().ok().cloned());
     let ref_trusted = ref_manifest
         .as_ref()
         .zip(reference)
         .map(|(m, (_, s))| (m, s));
-    let progress = options.progress.as_deref();
     std::thread::scope(|scope| {
         for (copy, sig) in copies.iter_mut().zip(&sigs) {
             scope.spawn(move || {
@@ -127,7 +155,7 @@ fn check_all(
     let mut reports = Vec::new();
     let mut states = Vec::new();
     let mut problems = Vec::new();
-    for (copy, sig) in copies.iter_mut().zip(&sigs) {
+    for ((copy, sig), conflict) in copies.iter_mut().zip(&sigs).zip(&in_conflict) {
         // A copy the network failed is judged on what was read of it.
         if copy.unreachable.is_some() {
             copy.files
@@ -139,7 +167,7 @@ fn check_all(
             Some(reason) => CopyState::Unreachable {
                 reason: reason.clone(),
             },
-            None => judge::copy_state(copy, sig, judged, with_flag, remembered),
+            None => judge::copy_state(copy, sig, judged, with_flag, remembered, *conflict),
         };
         let against = match judged {
             Judged::Own => copy.manifest.as_ref().ok(),
@@ -178,9 +206,15 @@ fn check_all(
         _ => Vec::new(),
     };
     let outcome = VerifyReport::decide(key.is_some(), reference_info.as_ref(), &reports);
+    let pinned = trust.is_some_and(|t| t.source == KeySource::Pinned);
     let report = VerifyReport {
+        authorship_checked: pinned && reference_info.as_ref().is_some_and(|r| r.signed),
         reference: reference_info,
-        key_pinned: key.is_some(),
+        key_pinned: pinned,
+        trusted_key: trust.map(|t| TrustedKey {
+            fingerprint: crate::seal::sign::fingerprint(&t.key).unwrap_or_default(),
+            source: t.source.clone(),
+        }),
         copies: reports,
         disagreements,
         repaired: Vec::new(),
@@ -224,12 +258,49 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
         Some(path) => Some(state::State::read(path).map_err(VerifyError::State)?),
         None => None,
     };
-    let key = options.key.as_deref();
-    let mut checked = check_all(&labels, options, key, state.as_ref());
+    let copies = observe_all(&labels, options.limits);
+    // A pinned key decides. Without one, a repair target signed by the key
+    // it names is only ever replaced by that key's word.
+    let target_key = target.and_then(|t| judge::self_signed_key(&copies[t]));
+    let trust = match (&options.key, &target_key) {
+        (Some(key), _) => Some(Trust {
+            key: key.clone(),
+            source: KeySource::Pinned,
+        }),
+        (None, Some(key)) => Some(Trust {
+            key: key.clone(),
+            source: KeySource::RepairTarget,
+        }),
+        (None, None) => None,
+    };
+    let progress = options.progress.as_deref();
+    let mut checked = judge_all(copies, trust.as_ref(), state.as_ref(), progress);
     if let Some(target) = target {
-        let (i, _) = checked
+        repair::check_target(&checked.copies[target])?;
+        let (i, signed) = checked
             .reference
             .ok_or_else(|| VerifyError::NoReference("no copy has a readable manifest".into()))?;
+        let target_label = checked.copies[target].label.clone();
+        if !signed {
+            if let Some(key) = &target_key {
+                return Err(VerifyError::SignedTarget {
+                    target: target_label,
+                    fingerprint: crate::seal::sign::fingerprint(key).unwrap_or_default(),
+                });
+            }
+            if !options.accept_unsigned {
+                return Err(VerifyError::UnsignedReference {
+                    target: target_label,
+                    reference: checked.copies[i].label.clone(),
+                });
+            }
+        }
+        if let CopyState::Conflict { version } = checked.report.copies[i].state {
+            return Err(VerifyError::Conflict {
+                target: target_label,
+                version,
+            });
+        }
         let reference = checked.copies[i]
             .manifest
             .as_ref()
@@ -248,20 +319,27 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
             &reference,
             signature.as_deref(),
             &label,
-        )
-        .map_err(VerifyError::Repair)?;
+        )?;
         if !repaired.is_empty() {
-            checked = check_all(&labels, options, key, state.as_ref());
+            checked = judge_all(
+                observe_all(&labels, options.limits),
+                trust.as_ref(),
+                state.as_ref(),
+                progress,
+            );
         }
         checked.report.repaired = repaired;
     }
+    // Only a signature by a pinned key raises the remembered version.
     if let (Some(state), Some(path), Some(r)) = (
         state.as_mut(),
         options.state.as_ref(),
         checked.report.reference.as_ref(),
     ) {
-        state.record(&r.site_id, r.version, &r.built, r.signed);
-        state.write(path).map_err(VerifyError::State)?;
+        if checked.report.authorship_checked {
+            state.record_signed(&r.site_id, r.version, &r.built);
+            state.write(path).map_err(VerifyError::State)?;
+        }
     }
     Ok(checked.report)
 }

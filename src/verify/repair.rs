@@ -2,59 +2,202 @@
 //! bytes from other copies, each written only after its SHA-256 matches the
 //! reference. Files the reference does not list are left alone (reported
 //! as EXTRA by the check).
+//!
+//! What repair will not do, whatever the copies say (the caller has
+//! already refused a reference no trusted key signed, unless the user
+//! accepted it):
+//! - write into a folder that is neither a Spore copy (a readable manifest
+//!   or the `.spore-output` marker) nor empty;
+//! - write through a symbolic link: every component of every path is looked
+//!   at without following links, and a link anywhere is refused;
+//! - overwrite a file that the copy's own manifest does not list (it is
+//!   someone's file, not the site's).
+//!
+//! Every path is checked before the first byte is written, so a refusal
+//! leaves the copy as it was.
 
 use super::observe::{CopyManifest, Observed, Seen};
 use super::report::Repaired;
 use super::source::{is_safe_path, Fetched, SINK_FAILED};
-use crate::seal::manifest::SIGNATURE_PATH;
+use crate::seal::manifest::{SEAL_FILES, SIGNATURE_PATH};
 use crate::seal::page::sha256_hex;
+use crate::write::{MARKER, MARKER_TEXT};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
 
-fn write_file(root: &Path, path: &str, bytes: &[u8]) -> Result<(), String> {
-    write_with(root, path, |f| {
-        f.write_all(bytes).map(|()| true).map_err(|e| e.to_string())
-    })
-    .map(|_| ())
+#[derive(Debug, Error)]
+pub enum RepairError {
+    #[error("--repair needs a local folder")]
+    NotLocal,
+    #[error("cannot repair {0}: it is not a Spore copy (no readable integrity/manifest.json and no {MARKER} file) and not empty; refusing to write into it")]
+    NotASporeCopy(PathBuf),
+    #[error("cannot repair {0}: it is a symbolic link; repair never writes through one (remove the link and run again)")]
+    Symlink(PathBuf),
+    #[error("cannot repair {dir}: {path} is there, but the copy's own manifest does not list it, so it is not the site's to overwrite; move it away and run again")]
+    Unlisted { dir: PathBuf, path: String },
+    #[error("cannot repair {0}: it is not a folder")]
+    NotAFolder(PathBuf),
+    #[error("refusing unsafe path {0:?}")]
+    UnsafePath(String),
+    #[error("repair failed: {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
-/// Writes a file from whatever `fill` puts in it (streamed from a donor
-/// copy: repair never holds a whole file in memory); nothing replaces the
-/// old file unless `fill` returns `Ok(true)`. `Ok(false)`: the donor's
-/// bytes were refused, nothing written; `Err`: the disk failed.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepairError + '_ {
+    move |source| RepairError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What is at `path`, links not followed (`None`: nothing).
+fn entry(path: &Path) -> Result<Option<std::fs::FileType>, RepairError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => Ok(Some(m.file_type())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
+/// The copy's root, resolved once (the user named it; links below it are
+/// never followed). `None`: it does not exist yet.
+fn resolve_root(root: &Path) -> Result<Option<PathBuf>, RepairError> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => Ok(Some(root.canonicalize().map_err(io(root))?)),
+        Ok(_) => Err(RepairError::NotAFolder(root.to_path_buf())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(root)(e)),
+    }
+}
+
+/// A Spore copy (its manifest read, or the marker a build leaves) or an
+/// empty folder: anything else is someone's folder.
+fn is_spore_copy_or_empty(root: &Path, target: &Observed) -> Result<bool, RepairError> {
+    if target.manifest.is_ok() || entry(&root.join(MARKER))?.is_some_and(|t| t.is_file()) {
+        return Ok(true);
+    }
+    Ok(std::fs::read_dir(root).map_err(io(root))?.next().is_none())
+}
+
+/// Checks that `path` can be written below `root` without following a
+/// link, and without overwriting a file `listed` does not hold.
+fn check_path(root: &Path, path: &str, listed: &BTreeSet<&str>) -> Result<(), RepairError> {
+    if !is_safe_path(path) {
+        return Err(RepairError::UnsafePath(path.to_string()));
+    }
+    let mut at = root.to_path_buf();
+    let parts: Vec<&str> = path.split('/').collect();
+    for (n, part) in parts.iter().enumerate() {
+        at.push(part);
+        let last = n + 1 == parts.len();
+        match entry(&at)? {
+            None => return Ok(()),
+            Some(t) if t.is_symlink() => return Err(RepairError::Symlink(at)),
+            Some(t) if t.is_dir() && !last => {}
+            Some(t) if t.is_file() && last => {
+                if !listed.contains(path) {
+                    return Err(RepairError::Unlisted {
+                        dir: root.to_path_buf(),
+                        path: path.to_string(),
+                    });
+                }
+            }
+            Some(_) => return Err(RepairError::NotAFolder(at)),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` at `path` below `root` (see [`write_with`]).
+fn write_file(root: &Path, path: &str, bytes: &[u8]) -> Result<(), RepairError> {
+    write_with(root, path, |f| f.write_all(bytes).map(|()| true)).map(|_| ())
+}
+
+/// Writes the file at `path` below `root` from whatever `fill` puts in it
+/// (streamed from a donor copy: repair never holds a whole file in
+/// memory). Folders are created one at a time and each looked at without
+/// following links; `fill` writes into a new file (`create_new`: never
+/// through an existing name) in the file's own folder, which is renamed
+/// over the old file only when `fill` returns `Ok(true)`. `Ok(false)`: the
+/// bytes were refused and nothing was written; `Err`: the disk failed.
 fn write_with(
     root: &Path,
     path: &str,
-    fill: impl FnOnce(&mut std::fs::File) -> Result<bool, String>,
-) -> Result<bool, String> {
-    if !is_safe_path(path) {
-        return Err(format!("refusing unsafe path {path:?}"));
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<bool>,
+) -> Result<bool, RepairError> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let (name, folders) = parts
+        .split_last()
+        .ok_or_else(|| RepairError::UnsafePath(path.to_string()))?;
+    let mut dir = root.to_path_buf();
+    for part in folders {
+        dir.push(part);
+        match entry(&dir)? {
+            Some(t) if t.is_dir() => {}
+            Some(t) if t.is_symlink() => return Err(RepairError::Symlink(dir)),
+            Some(_) => return Err(RepairError::NotAFolder(dir)),
+            None => match std::fs::create_dir(&dir) {
+                Ok(()) => {}
+                // Raced: look again, links still refused.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if !entry(&dir)?.is_some_and(|t| t.is_dir()) {
+                        return Err(RepairError::Symlink(dir));
+                    }
+                }
+                Err(e) => return Err(io(&dir)(e)),
+            },
+        }
     }
-    let full = root.join(path);
-    if let Some(parent) = full.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    let full = dir.join(name);
+    if entry(&full)?.is_some_and(|t| t.is_symlink()) {
+        return Err(RepairError::Symlink(full));
     }
-    let name = full
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = full.with_file_name(format!(".{name}.spore-repair"));
-    let filled = std::fs::File::create(&tmp)
-        .map_err(|e| e.to_string())
-        .and_then(|mut f| fill(&mut f));
+    let tmp = dir.join(format!(".{name}.spore-repair-{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        // Nothing was created (a name already there, link or not, is
+        // never written through nor removed).
+        .map_err(io(&tmp))?;
+    let filled = fill(&mut file).and_then(|ok| {
+        if ok {
+            file.sync_all()?;
+        }
+        Ok(ok)
+    });
+    drop(file);
     match filled {
-        Ok(true) => std::fs::rename(&tmp, &full)
-            .map(|()| true)
-            .map_err(|e| format!("{}: {e}", full.display())),
+        Ok(true) => std::fs::rename(&tmp, &full).map(|()| true).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(&full)(e)
+        }),
         Ok(false) => {
             let _ = std::fs::remove_file(&tmp);
             Ok(false)
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
-            Err(format!("{}: {e}", full.display()))
+            Err(io(&tmp)(e))
         }
+    }
+}
+
+/// Refuses a target that is not a local folder holding a Spore copy or
+/// nothing (checked first: no other answer matters for such a folder).
+pub fn check_target(copy: &Observed) -> Result<(), RepairError> {
+    let given = copy.source.folder().ok_or(RepairError::NotLocal)?;
+    match resolve_root(given)? {
+        Some(root) if !is_spore_copy_or_empty(&root, copy)? => {
+            Err(RepairError::NotASporeCopy(given.to_path_buf()))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -66,7 +209,7 @@ fn copy_from(
     size: u64,
     sha256: &str,
     file: &mut std::fs::File,
-) -> Result<bool, String> {
+) -> std::io::Result<bool> {
     let mut sink = HashingWriter {
         file,
         sha: Sha256::new(),
@@ -74,7 +217,9 @@ fn copy_from(
     match donor.source.stream(path, size, &mut sink) {
         Fetched::Found(n) => Ok(n == size && hex::encode(sink.sha.finalize()) == sha256),
         // A full disk under the spool file is the target's problem.
-        Fetched::Failed(e) if e.starts_with(SINK_FAILED) => Err(e),
+        Fetched::Failed(e) if e.starts_with(SINK_FAILED) => Err(std::io::Error::other(
+            e.trim_start_matches(SINK_FAILED).to_string(),
+        )),
         _ => Ok(false),
     }
 }
@@ -104,22 +249,64 @@ pub fn repair(
     reference: &CopyManifest,
     reference_signature: Option<&str>,
     reference_label: &str,
-) -> Result<Vec<Repaired>, String> {
-    let Some(root) = copies[target].source.folder().map(Path::to_path_buf) else {
-        return Err("--repair needs a local folder".into());
+) -> Result<Vec<Repaired>, RepairError> {
+    let copy = &copies[target];
+    let given = copy.source.folder().ok_or(RepairError::NotLocal)?;
+    let root = match resolve_root(given)? {
+        Some(root) => {
+            if !is_spore_copy_or_empty(&root, copy)? {
+                return Err(RepairError::NotASporeCopy(given.to_path_buf()));
+            }
+            root
+        }
+        None => {
+            std::fs::create_dir_all(given).map_err(io(given))?;
+            resolve_root(given)?.ok_or_else(|| RepairError::NotAFolder(given.to_path_buf()))?
+        }
     };
-    let mut repaired = Vec::new();
     let have = |path: &str| {
-        copies[target]
-            .files
+        copy.files
             .get(path)
             .and_then(Seen::sha256)
             .map(str::to_string)
     };
-    for (path, entry) in &reference.manifest.files {
-        if have(path).as_deref() == Some(entry.sha256.as_str()) {
-            continue;
-        }
+
+    // The seal files follow from the reference manifest itself; the marker
+    // is put back only where the copy has one with other bytes.
+    let mut fixed: Vec<(&str, Vec<u8>)> = super::judge::seal_files(reference).into();
+    if let Some(sig) = reference_signature {
+        fixed.push((SIGNATURE_PATH, sig.as_bytes().to_vec()));
+    }
+    if matches!(
+        copy.files.get(MARKER),
+        Some(Seen::Present { .. }) | Some(Seen::TooLarge)
+    ) {
+        fixed.push((MARKER, MARKER_TEXT.as_bytes().to_vec()));
+    }
+    fixed.retain(|(path, bytes)| have(path).as_deref() != Some(sha256_hex(bytes).as_str()));
+    let from_copies: Vec<(&String, &crate::seal::manifest::FileEntry)> = reference
+        .manifest
+        .files
+        .iter()
+        .filter(|(path, entry)| have(path).as_deref() != Some(entry.sha256.as_str()))
+        .collect();
+
+    // Every path is checked before anything is written.
+    let mut listed: BTreeSet<&str> = SEAL_FILES.iter().copied().collect();
+    listed.insert(MARKER);
+    if let Ok(own) = &copy.manifest {
+        listed.extend(own.manifest.files.keys().map(String::as_str));
+    }
+    for path in from_copies
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .chain(fixed.iter().map(|(p, _)| *p))
+    {
+        check_path(&root, path, &listed)?;
+    }
+
+    let mut repaired = Vec::new();
+    for (path, entry) in from_copies {
         // Re-checked while copied: a donor may have changed since it was read.
         let mut donor = None;
         for (i, c) in copies.iter().enumerate() {
@@ -142,19 +329,12 @@ pub fn repair(
             });
         }
     }
-    // The seal files follow from the reference manifest itself.
-    let mut seal: Vec<(&str, Vec<u8>)> = super::judge::seal_files(reference).into();
-    if let Some(sig) = reference_signature {
-        seal.push((SIGNATURE_PATH, sig.as_bytes().to_vec()));
-    }
-    for (path, bytes) in seal {
-        if have(path).as_deref() != Some(sha256_hex(&bytes).as_str()) {
-            write_file(&root, path, &bytes)?;
-            repaired.push(Repaired {
-                path: path.to_string(),
-                from: reference_label.to_string(),
-            });
-        }
+    for (path, bytes) in fixed {
+        write_file(&root, path, &bytes)?;
+        repaired.push(Repaired {
+            path: path.to_string(),
+            from: reference_label.to_string(),
+        });
     }
     Ok(repaired)
 }

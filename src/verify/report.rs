@@ -20,9 +20,11 @@ pub mod exit {
     pub const NO_VALID_SIGNATURE: i32 = 5;
     /// A copy is older than a version seen before (`--state`).
     pub const ROLLBACK: i32 = 6;
+    /// Two manifests carry one version but list different files.
+    pub const CONFLICT: i32 = 7;
     /// Every copy that could be read is current and intact, but some copy
     /// could not be read in time (deadline, stalls, repeated failures).
-    pub const UNREACHABLE: i32 = 7;
+    pub const UNREACHABLE: i32 = 8;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -71,6 +73,10 @@ pub enum CopyState {
         version: i64,
         remembered: i64,
     },
+    /// Another manifest carries the same version with different files.
+    Conflict {
+        version: i64,
+    },
     /// The network failed this copy; what was read of it is still judged.
     Unreachable {
         reason: String,
@@ -85,6 +91,7 @@ impl CopyState {
             CopyState::BadSignature { .. } => "BAD-SIGNATURE",
             CopyState::NoManifest { .. } => "NO-MANIFEST",
             CopyState::Rollback { .. } => "ROLLBACK",
+            CopyState::Conflict { .. } => "CONFLICT",
             CopyState::Unreachable { .. } => "UNREACHABLE",
         }
     }
@@ -107,6 +114,9 @@ impl CopyState {
             } => format!(
                 "ROLLBACK (version {version}, but {remembered} was seen before — {} newer)",
                 human_duration(remembered - version)
+            ),
+            CopyState::Conflict { version } => format!(
+                "CONFLICT (another manifest has version {version} too, with different files)"
             ),
             CopyState::Unreachable { reason } => format!("UNREACHABLE ({})", Shown(reason)),
         }
@@ -143,7 +153,27 @@ pub struct Reference {
     pub built: String,
     /// False: no copy is correctly signed by a pinned key (UNSIGNED).
     pub signed: bool,
-    pub key_id: Option<String>,
+    /// Fingerprint of the public key the reference manifest names
+    /// ([`crate::seal::sign::fingerprint`]).
+    pub key_fingerprint: Option<String>,
+}
+
+/// The key whose signature decides the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustedKey {
+    /// [`crate::seal::sign::fingerprint`] of the key.
+    pub fingerprint: String,
+    pub source: KeySource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeySource {
+    /// `--key`, or `[integrity] public_key` of ./book.toml.
+    Pinned,
+    /// No key pinned: the key the `--repair` target's own manifest verifies
+    /// against, so that the copy is only ever replaced by that key's word.
+    RepairTarget,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,6 +197,7 @@ pub enum Outcome {
     Stale,
     NoValidSignature,
     Rollback,
+    Conflict,
     Unreachable,
 }
 
@@ -178,6 +209,7 @@ impl Outcome {
             Outcome::Stale => exit::STALE,
             Outcome::NoValidSignature => exit::NO_VALID_SIGNATURE,
             Outcome::Rollback => exit::ROLLBACK,
+            Outcome::Conflict => exit::CONFLICT,
             Outcome::Unreachable => exit::UNREACHABLE,
         }
     }
@@ -187,6 +219,11 @@ impl Outcome {
 pub struct VerifyReport {
     pub reference: Option<Reference>,
     pub key_pinned: bool,
+    /// The key that decides the reference, if any.
+    pub trusted_key: Option<TrustedKey>,
+    /// Whether a signature by a key the user pinned was verified: without
+    /// one, nothing shows who made the copies.
+    pub authorship_checked: bool,
     pub copies: Vec<CopyReport>,
     pub disagreements: Vec<Disagreement>,
     pub repaired: Vec<Repaired>,
@@ -200,10 +237,10 @@ impl VerifyReport {
     }
 
     /// The outcome, most severe first: no valid signature, rollback,
-    /// altered, unreachable, stale. When no copy could be reached at all,
-    /// nothing else can be said: unreachable.
+    /// conflict, altered, unreachable, stale. When no copy could be reached
+    /// at all, nothing else can be said: unreachable.
     pub fn decide(
-        key_pinned: bool,
+        key_trusted: bool,
         reference: Option<&Reference>,
         copies: &[CopyReport],
     ) -> Outcome {
@@ -211,7 +248,7 @@ impl VerifyReport {
         if !copies.is_empty() && copies.iter().all(unreachable) {
             return Outcome::Unreachable;
         }
-        if key_pinned && !reference.is_some_and(|r| r.signed) {
+        if key_trusted && !reference.is_some_and(|r| r.signed) {
             return Outcome::NoValidSignature;
         }
         if copies
@@ -219,6 +256,12 @@ impl VerifyReport {
             .any(|c| matches!(c.state, CopyState::Rollback { .. }))
         {
             return Outcome::Rollback;
+        }
+        if copies
+            .iter()
+            .any(|c| matches!(c.state, CopyState::Conflict { .. }))
+        {
+            return Outcome::Conflict;
         }
         let altered = reference.is_none()
             || copies.iter().any(|c| {
@@ -256,18 +299,28 @@ impl VerifyReport {
                     Shown(&r.built),
                     Shown(&r.copy)
                 );
-                if r.signed {
-                    let _ = writeln!(
-                        out,
-                        "           signed by the pinned key {}",
-                        Shown(r.key_id.as_deref().unwrap_or("?"))
-                    );
-                } else if self.key_pinned {
-                    let _ = writeln!(out, "           UNSIGNED: no copy is correctly signed by the pinned key; this is the manifest most copies agree on");
-                } else {
-                    let _ = writeln!(out, "           UNSIGNED: no key pinned (--key, or [integrity] public_key in book.toml); this is the manifest most copies agree on{}",
-                        r.key_id.as_deref().map(|k| format!(", which names key {}", Shown(k))).unwrap_or_default());
-                }
+                let names = r
+                    .key_fingerprint
+                    .as_deref()
+                    .map(|k| format!(", which names a key with fingerprint {k}"))
+                    .unwrap_or_default();
+                let line = match (&self.trusted_key, r.signed) {
+                    (Some(k), true) if k.source == KeySource::Pinned => {
+                        format!("signed by the pinned key, fingerprint {}", k.fingerprint)
+                    }
+                    (Some(k), true) => format!(
+                        "signed by the key the repair target's own manifest names, fingerprint {}; no key was pinned, so authorship NOT checked",
+                        k.fingerprint
+                    ),
+                    (Some(k), false) => format!(
+                        "UNSIGNED: no copy is correctly signed by the pinned key (fingerprint {}); this is the manifest most copies agree on{names}",
+                        k.fingerprint
+                    ),
+                    (None, _) => format!(
+                        "UNSIGNED: no key pinned (--key, or [integrity] public_key in book.toml), so authorship NOT checked; this is the manifest most copies agree on{names}"
+                    ),
+                };
+                let _ = writeln!(out, "           {line}");
                 if !r.signed {
                     let _ = writeln!(
                         out,
@@ -368,6 +421,9 @@ impl VerifyReport {
             }
         }
         let verdict = match self.outcome {
+            Outcome::Ok if !self.authorship_checked => {
+                "INTACT, authorship NOT checked: every copy is current and matches the reference, but no key you pinned signed it"
+            }
             Outcome::Ok => "OK: every copy is current and intact",
             Outcome::Altered => {
                 "ALTERED: some copy has missing, modified or extra files, or no valid manifest"
@@ -375,6 +431,7 @@ impl VerifyReport {
             Outcome::Stale => "STALE: every copy is intact, but some hold an older version",
             Outcome::NoValidSignature => "NO VALID SIGNATURE: no copy is signed by the pinned key",
             Outcome::Rollback => "ROLLBACK: a copy is older than a version seen before",
+            Outcome::Conflict => "CONFLICT: two manifests carry one version with different files",
             Outcome::Unreachable => {
                 "UNREACHABLE: some copy could not be read in time; nothing that was read is altered"
             }
@@ -397,5 +454,125 @@ pub fn human_duration(seconds: i64) -> String {
         plural(m, "minute")
     } else {
         plural(s, "second")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(signed: bool) -> Reference {
+        Reference {
+            copy: "a".into(),
+            site_id: "S".into(),
+            title: "T".into(),
+            version: 2,
+            built: "2024-06-01T12:00:00Z".into(),
+            signed,
+            key_fingerprint: None,
+        }
+    }
+
+    fn copy(state: CopyState, problems: usize) -> CopyReport {
+        CopyReport {
+            copy: "c".into(),
+            state,
+            version: Some(2),
+            signature: SignatureState::Valid,
+            files_ok: 1,
+            problems: (0..problems)
+                .map(|i| FileProblem {
+                    path: format!("p{i}"),
+                    status: FileStatus::Missing,
+                    detail: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn rollback() -> CopyState {
+        CopyState::Rollback {
+            version: 1,
+            remembered: 2,
+        }
+    }
+
+    fn conflict() -> CopyState {
+        CopyState::Conflict { version: 2 }
+    }
+
+    fn unreachable() -> CopyState {
+        CopyState::Unreachable {
+            reason: "timed out".into(),
+        }
+    }
+
+    fn stale() -> CopyState {
+        CopyState::Stale {
+            version: 1,
+            behind_seconds: 60,
+        }
+    }
+
+    fn decided(signed: bool, copies: Vec<CopyReport>) -> i32 {
+        VerifyReport::decide(true, Some(&reference(signed)), &copies).exit_code()
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_numbers() {
+        let codes = [
+            exit::OK,
+            exit::ERROR,
+            exit::ALTERED,
+            exit::STALE,
+            exit::NO_VALID_SIGNATURE,
+            exit::ROLLBACK,
+            exit::CONFLICT,
+            exit::UNREACHABLE,
+        ];
+        assert_eq!(codes, [0, 1, 3, 4, 5, 6, 7, 8]);
+    }
+
+    /// Precedence 5, 6, 7, 3, 8, 4: each outcome beats every one after it.
+    #[test]
+    fn the_most_severe_outcome_wins_in_the_documented_order() {
+        let all = || {
+            vec![
+                copy(rollback(), 0),
+                copy(conflict(), 0),
+                copy(CopyState::Current, 1),
+                copy(unreachable(), 0),
+                copy(stale(), 0),
+            ]
+        };
+        assert_eq!(decided(false, all()), exit::NO_VALID_SIGNATURE);
+        let mut copies = all();
+        assert_eq!(decided(true, copies.clone()), exit::ROLLBACK);
+        copies.remove(0);
+        assert_eq!(decided(true, copies.clone()), exit::CONFLICT);
+        copies.remove(0);
+        assert_eq!(decided(true, copies.clone()), exit::ALTERED);
+        copies.remove(0);
+        assert_eq!(decided(true, copies.clone()), exit::UNREACHABLE);
+        copies.remove(0);
+        assert_eq!(decided(true, copies.clone()), exit::STALE);
+        copies.remove(0);
+        assert_eq!(decided(true, copies), exit::OK);
+    }
+
+    #[test]
+    fn no_copy_reached_at_all_is_unreachable_whatever_else() {
+        assert_eq!(
+            decided(false, vec![copy(unreachable(), 0), copy(unreachable(), 0)]),
+            exit::UNREACHABLE
+        );
+    }
+
+    #[test]
+    fn a_conflict_beside_an_unreachable_copy_is_a_conflict() {
+        assert_eq!(
+            decided(true, vec![copy(unreachable(), 0), copy(conflict(), 0)]),
+            exit::CONFLICT
+        );
     }
 }

@@ -18,7 +18,8 @@ pub use tree::{write_tree, WriteStats};
 
 /// Written into every output folder, so Spore knows the folder is its own.
 pub const MARKER: &str = ".spore-output";
-const MARKER_TEXT: &str = "This folder is written by Spore and replaced whole on every build.\n";
+pub const MARKER_TEXT: &str =
+    "This folder is written by Spore and replaced whole on every build.\n";
 
 #[derive(Debug, Error)]
 pub enum WriteError {
