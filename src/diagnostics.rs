@@ -24,6 +24,10 @@ pub enum DiagnosticKind {
     MissingHeading,
     EmbedCycle,
     EmbedTooDeep,
+    /// A page's embeds went past its budget (count or bytes).
+    EmbedTooLarge,
+    /// A `%%` or `<!--` comment that never closes hides the rest of a note.
+    UnclosedComment,
     Template,
     Other,
 }

@@ -333,7 +333,7 @@ fn check_fragment(
         ));
     }
     if let Some(block) = &target.block {
-        if !note.scan.blocks.iter().any(|b| &b.id == block) {
+        if note.scan.block(block).is_none() {
             diagnostics.push(Diagnostic::warning(
                 DiagnosticKind::MissingHeading,
                 from_path,

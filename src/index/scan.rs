@@ -4,6 +4,7 @@
 
 use crate::syntax::{self, slug, tags, target::has_scheme};
 use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
+use std::collections::HashMap;
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +38,20 @@ pub struct RawLink {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NoteScan {
     pub headings: Vec<Heading>,
+    /// In document order; an id given twice names its first block.
     pub blocks: Vec<Block>,
     pub links: Vec<RawLink>,
     pub tags: Vec<String>,
+    /// Block id → index in `blocks`, so a lookup costs the same for a note
+    /// with a hundred thousand blocks as for one with three.
+    block_index: HashMap<String, usize>,
+}
+
+impl NoteScan {
+    /// The block `^id` names, if the note has one.
+    pub fn block(&self, id: &str) -> Option<&Block> {
+        self.block_index.get(id).map(|&i| &self.blocks[i])
+    }
 }
 
 const CONTEXT_CHARS: usize = 280;
@@ -202,7 +214,8 @@ fn finish_container(
         } else {
             c.range.clone()
         };
-        if !out.blocks.iter().any(|b| b.id == id) {
+        if !out.block_index.contains_key(id) {
+            out.block_index.insert(id.to_string(), out.blocks.len());
             out.blocks.push(Block {
                 id: id.to_string(),
                 range,
@@ -279,6 +292,16 @@ mod tests {
         let ids: Vec<_> = s.blocks.iter().map(|b| b.id.as_str()).collect();
         assert_eq!(ids, vec!["p1", "i1", "q1"]);
         assert!(body[s.blocks[2].range.clone()].starts_with("> quote"));
+        assert_eq!(s.block("i1"), Some(&s.blocks[1]));
+        assert_eq!(s.block("nope"), None);
+    }
+
+    #[test]
+    fn a_repeated_block_id_names_its_first_block() {
+        let s = scan("one ^x\n\ntwo ^x\n\nthree ^y\n");
+        let ids: Vec<_> = s.blocks.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(ids, vec!["x", "y"]);
+        assert_eq!(s.block("x").map(|b| b.range.start), Some(0));
     }
 
     #[test]

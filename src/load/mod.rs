@@ -181,21 +181,9 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
         text
     };
     let split = frontmatter::split(&text);
-    let frontmatter = match split.yaml.map(frontmatter::parse) {
-        None => frontmatter::parse("").unwrap_or_default(),
-        Some(Ok(fm)) => fm,
-        Some(Err(e)) => {
-            let mut d = Diagnostic::warning(
-                DiagnosticKind::Frontmatter,
-                path,
-                format!("frontmatter ignored, YAML is malformed: {}", e.message),
-            );
-            d.line = e.line;
-            diags.push(d);
-            frontmatter::salvage(split.yaml.unwrap_or(""))
-        }
-    };
-    let body = strip_comments(split.body).into_owned();
+    let (frontmatter, frontmatter_diags) = frontmatter::read(path, &split);
+    diags.extend(frontmatter_diags);
+    let body = comments::strip_private(path, split.body, split.body_line, &mut diags);
     let note = Note {
         path: path.to_string(),
         frontmatter,
