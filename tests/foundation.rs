@@ -491,7 +491,10 @@ fn empty_and_huge_notes_build() {
 fn frontmatter_fences_may_carry_trailing_whitespace_bom_and_crlf() {
     let built = build_bytes(&[
         ("Spaces.md", b"---  \ndraft: true\n---\t \nzqxsecret\n"),
-        ("Crlf.md", b"\xEF\xBB\xBF---\t\r\ndraft: true\r\n--- \r\nzqxsecret\r\n"),
+        (
+            "Crlf.md",
+            b"\xEF\xBB\xBF---\t\r\ndraft: true\r\n--- \r\nzqxsecret\r\n",
+        ),
         ("Shown.md", b"--- \ntitle: Real Title\n---  \nbody text\n"),
     ]);
     assert!(!built.exists("Spaces.html") && !built.exists("Crlf.html"));
@@ -563,7 +566,10 @@ fn any_doubt_about_draft_or_publish_keeps_the_note_private_with_a_warning() {
         );
     }
     for (i, fm) in published.iter().enumerate() {
-        assert!(built.exists(&format!("P{i}.html")), "{fm:?} was not published");
+        assert!(
+            built.exists(&format!("P{i}.html")),
+            "{fm:?} was not published"
+        );
     }
     for f in built.files() {
         let t = std::fs::read_to_string(built.out.join(&f)).unwrap_or_default();

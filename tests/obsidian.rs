@@ -460,7 +460,9 @@ fn summary_counts_links_and_unresolved() {
 }
 
 /// Every output file, path → bytes.
-fn output_files(built: &support::fixture::BuiltVault) -> std::collections::BTreeMap<String, Vec<u8>> {
+fn output_files(
+    built: &support::fixture::BuiltVault,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
     built
         .files()
         .into_iter()
@@ -522,10 +524,15 @@ fn comments_never_reach_any_output_file_whatever_surrounds_them() {
         .enumerate()
         .map(|(i, v)| (format!("V{i}.md"), (*v).to_string()))
         .collect();
-    let all: String = (0..variants.len()).map(|i| format!("![[V{i}]]\n\n")).collect();
+    let all: String = (0..variants.len())
+        .map(|i| format!("![[V{i}]]\n\n"))
+        .collect();
     files.push(("All.md".into(), all));
     files.push(("Other.md".into(), "other".into()));
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let built = build_files(&refs);
     assert_nowhere(&built, "zqxsecret");
     for i in 0..variants.len() {

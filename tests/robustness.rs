@@ -123,16 +123,26 @@ fn embed_fan_out_is_bounded_per_page() {
         let body = if level == 4 {
             "bottom text ".repeat(20)
         } else {
-            format!("level {level}\n\n{}", format!("![[N{}]]\n", level + 1).repeat(100))
+            format!(
+                "level {level}\n\n{}",
+                format!("![[N{}]]\n", level + 1).repeat(100)
+            )
         };
         files.push((format!("N{level}.md"), body));
     }
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let built = support::fixture::build_files(&refs);
     let total: u64 = built
         .files()
         .iter()
-        .map(|f| std::fs::metadata(built.out.join(f)).map(|m| m.len()).unwrap_or(0))
+        .map(|f| {
+            std::fs::metadata(built.out.join(f))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        })
         .sum();
     assert!(total < 64 * 1024 * 1024, "site is {total} bytes");
     let page = built.page("N0.html");

@@ -257,11 +257,12 @@ fn strict_bool(value: &yaml_serde::Value) -> Option<bool> {
 /// The 1-based line (in the file; the YAML starts on line `first`) of the
 /// first mention of `draft` or `publish`, any case.
 fn mentions_privacy(text: &str, first: usize) -> Option<usize> {
-    text.lines().position(|line| {
-        let line = line.to_lowercase();
-        line.contains("draft") || line.contains("publish")
-    })
-    .map(|i| i + first)
+    text.lines()
+        .position(|line| {
+            let line = line.to_lowercase();
+            line.contains("draft") || line.contains("publish")
+        })
+        .map(|i| i + first)
 }
 
 /// In text after an unclosed `---`: the file line of the first line that

@@ -5,9 +5,7 @@
 //! spent its embed budget (MAX_EMBEDS_PER_PAGE notes, MAX_EMBED_BYTES_PER_PAGE
 //! of their text) with a marker and one warning per page.
 
-use super::{
-    escape, media, Frame, MAX_EMBEDS_PER_PAGE, MAX_EMBED_BYTES_PER_PAGE, MAX_EMBED_DEPTH,
-};
+use super::{escape, media, Frame, MAX_EMBEDS_PER_PAGE, MAX_EMBED_BYTES_PER_PAGE, MAX_EMBED_DEPTH};
 use crate::diagnostics::DiagnosticKind;
 use crate::index::{find_heading, resolve::Resolved, NoteId};
 use crate::portable::{encode_fragment, relative_url};

@@ -380,7 +380,8 @@ impl Frame<'_, '_> {
                                         "<a class=\"block-anchor\" id=\"{}\"></a>",
                                         escape::attr(&anchor)
                                     );
-                                    anchors.push((previous_top.min(start), Event::Html(html.into())));
+                                    anchors
+                                        .push((previous_top.min(start), Event::Html(html.into())));
                                     continue;
                                 }
                                 out[start] = Event::Html(
