@@ -563,7 +563,10 @@ fn html_comments_are_hidden_but_code_keeps_them_and_the_integrity_block_works() 
 #[test]
 fn an_unclosed_comment_warns_with_its_line() {
     let built = build_files(&[
-        ("U.md", "---\ntitle: U\n---\nline four\n\nshown %%hidden\nzqxsecret\n"),
+        (
+            "U.md",
+            "---\ntitle: U\n---\nline four\n\nshown %%hidden\nzqxsecret\n",
+        ),
         ("H.md", "first\n\n<!-- never closed\nzqxsecret\n"),
     ]);
     assert_nowhere(&built, "zqxsecret");
@@ -574,6 +577,9 @@ fn an_unclosed_comment_warns_with_its_line() {
         .filter(|d| d.kind == DiagnosticKind::UnclosedComment)
         .map(|d| (d.file.as_deref(), d.line))
         .collect();
-    assert_eq!(lines, vec![(Some("H.md"), Some(3)), (Some("U.md"), Some(6))]);
+    assert_eq!(
+        lines,
+        vec![(Some("H.md"), Some(3)), (Some("U.md"), Some(6))]
+    );
     assert!(article_text(&built.page("U.html")).contains("shown"));
 }

@@ -278,11 +278,17 @@ fn privacy_key_line(text: &str) -> Option<usize> {
         .map(|i| i + 2)
 }
 
-/// The file line of the first YAML line that mentions `word`, any case.
+/// The file line of the YAML line whose key mentions `word` (any case),
+/// else of the first line that mentions it at all.
 fn line_of(yaml: &str, word: &str) -> Option<usize> {
-    yaml.lines()
-        .position(|line| line.to_lowercase().contains(word))
-        .map(|i| i + 2)
+    let lines = || yaml.lines().map(str::to_lowercase).enumerate();
+    lines()
+        .find(|(_, line)| {
+            line.split_once(':')
+                .is_some_and(|(key, _)| key.contains(word))
+        })
+        .or_else(|| lines().find(|(_, line)| line.contains(word)))
+        .map(|(i, _)| i + 2)
 }
 
 /// The line on which flow collections first nest deeper than
@@ -459,6 +465,35 @@ mod tests {
         assert!(!parse("publish: false").unwrap().publish);
         assert!(parse("x: 1").unwrap().publish);
         assert_eq!(parse("x: 1").unwrap().extra["x"], Value::from(1));
+    }
+
+    #[test]
+    fn fences_may_end_in_blanks_and_an_unclosed_opener_is_not_frontmatter() {
+        let s = split("--- \t\ndraft: true\n---  \nbody\n");
+        assert_eq!(s.yaml, Some("draft: true\n"));
+        assert_eq!(s.body, "body\n");
+        let s = split("---\ndraft: true\nbody\n");
+        assert!(s.yaml.is_none());
+        assert_eq!(s.unclosed, Some("draft: true\nbody\n"));
+        assert!(split("----\nx: 1\n---\n").yaml.is_none());
+    }
+
+    #[test]
+    fn doubtful_draft_or_publish_is_private_and_warned_at_its_line() {
+        for yaml in [
+            "title: my draft\nDraft: true\n",
+            "title: my draft\ndraft: y\n",
+            "title: my draft\npublish:\n",
+            "title: my draft\ndraft: [true]\n",
+        ] {
+            let text = format!("---\n{yaml}---\nbody\n");
+            let (fm, diags) = read("n.md", &split(&text));
+            assert!(fm.draft && !fm.publish, "{yaml:?}");
+            assert_eq!(diags.len(), 1, "{yaml:?}");
+            assert_eq!(diags[0].line, Some(3), "{yaml:?}: {}", diags[0]);
+        }
+        let (fm, diags) = read("n.md", &split("---\ndraft: FALSE\npublish: 'true'\n---\n"));
+        assert!(!fm.draft && fm.publish && diags.is_empty());
     }
 
     #[test]
