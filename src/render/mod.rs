@@ -29,7 +29,7 @@ pub const MAX_EMBEDS_PER_PAGE: usize = 1000;
 /// …and at most this much of their Markdown (bytes), whatever the nesting:
 /// five notes that each embed the next a hundred times would otherwise be
 /// a hundred million copies.
-pub const MAX_EMBED_BYTES_PER_PAGE: usize = 4 << 20;
+pub const MAX_EMBED_BYTES_PER_PAGE: usize = 2 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TocEntry {
