@@ -251,6 +251,58 @@ mod tests {
         assert!(!out.contains("secret"), "{out:?}");
     }
 
+    /// Whatever the soup, every marker left is inside code as the parser
+    /// sees the result — the text render will parse.
+    #[test]
+    fn no_marker_survives_outside_code() {
+        use proptest::prelude::*;
+        const TOKENS: &[&str] = &[
+            "%%",
+            "%",
+            "<!--",
+            "-->",
+            "<!-->",
+            "-",
+            "`",
+            "``",
+            "```\n",
+            "~~~\n",
+            "\\",
+            "\n",
+            "\n\n",
+            "    ",
+            "> ",
+            "- ",
+            "| a | b |\n|---|---|\n",
+            "|",
+            "<div>\n",
+            "</div>",
+            "$",
+            "[",
+            "](x)",
+            "[[",
+            "]]",
+            "x",
+            "é",
+            "<",
+            ">",
+        ];
+        let soup =
+            prop::collection::vec(prop::sample::select(TOKENS), 0..60).prop_map(|t| t.concat());
+        proptest!(ProptestConfig::with_cases(2000), |(text in soup)| {
+            let out = strip_comments(&text);
+            let code = super::code_ranges(&out);
+            for (open, _) in super::MARKERS {
+                for (at, _) in out.match_indices(open) {
+                    prop_assert!(
+                        code.iter().any(|r| r.contains(&at)),
+                        "{open:?} at {at} outside code in {out:?} (from {text:?})"
+                    );
+                }
+            }
+        });
+    }
+
     #[test]
     fn last_resort_strips_joined_markers() {
         assert_eq!(strip_ignoring_code("a%<!--x-->%b%%c"), "ac");
