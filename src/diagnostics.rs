@@ -31,6 +31,10 @@ pub enum DiagnosticKind {
     EmbedTooDeep,
     /// A frontmatter date Spore cannot read; left out of the site.
     InvalidDate,
+    /// A page's embeds went past its budget (count or bytes).
+    EmbedTooLarge,
+    /// A `%%` or `<!--` comment that never closes hides the rest of a note.
+    UnclosedComment,
     Template,
     Other,
 }

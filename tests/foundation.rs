@@ -790,6 +790,26 @@ fn hostile_characters_in_names_titles_and_tags_never_break_xml() {
 }
 
 #[test]
+fn frontmatter_fences_may_carry_trailing_whitespace_bom_and_crlf() {
+    let built = build_bytes(&[
+        ("Spaces.md", b"---  \ndraft: true\n---\t \nzqxsecret\n"),
+        (
+            "Crlf.md",
+            b"\xEF\xBB\xBF---\t\r\ndraft: true\r\n--- \r\nzqxsecret\r\n",
+        ),
+        ("Shown.md", b"--- \ntitle: Real Title\n---  \nbody text\n"),
+    ]);
+    assert!(!built.exists("Spaces.html") && !built.exists("Crlf.html"));
+    let page = built.page("Shown.html");
+    assert_eq!(texts(&page, "h1"), vec!["Real Title"]);
+    assert!(!article_text(&page).contains("title:"));
+    for f in built.files() {
+        let t = std::fs::read_to_string(built.out.join(&f)).unwrap_or_default();
+        assert!(!t.contains("zqxsecret"), "{f} leaks a draft");
+    }
+}
+
+#[test]
 fn impossible_dates_are_warned_with_their_line_and_left_out() {
     let built = build_hostile(&[
         ("Feb.md", "---\ntitle: Feb\ndate: 2024-02-30\n---\nx\n"),
@@ -876,4 +896,92 @@ fn impossible_dates_are_warned_with_their_line_and_left_out() {
         attrs(&built.page("Good.html"), "time", "datetime"),
         vec!["2024-05-01 13:45"]
     );
+}
+
+#[test]
+fn any_doubt_about_draft_or_publish_keeps_the_note_private_with_a_warning() {
+    let doubtful: &[&str] = &[
+        "---\nDraft: true\n---\n",
+        "---\nDRAFT: false\n---\n",
+        "---\n\"draft \": false\n---\n",
+        "---\ndraft: y\n---\n",
+        "---\ndraft: yes\n---\n",
+        "---\ndraft: on\n---\n",
+        "---\ndraft: 1\n---\n",
+        "---\ndraft: [true]\n---\n",
+        "---\ndraft: {a: 1}\n---\n",
+        "---\ndraft:\n---\n",
+        "---\ndraft: !private true\n---\n",
+        "---\npublish: no\n---\n",
+        "---\npublish: 0\n---\n",
+        "---\npublish:\n---\n",
+        "---\nPublish: true\n---\n",
+        "---\nbase: &b {draft: true}\n<<: *b\n---\n",
+        "---\n- draft: true\n---\n",
+        "---\ndraft\n---\n",
+        "---\ndraft: false\ndraft: true\n---\n",
+        "---\ndraft: false\ntags: [oops\n---\n",
+        "---\nDraft: true\ntitle: : bad\n---\n",
+        "---\ndraft: false\ndeep: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n---\n",
+        "---\ndraft: true\nnever closed\n",
+    ];
+    let published: &[&str] = &[
+        "---\ndraft: false\n---\n",
+        "---\ndraft: False\npublish: TRUE\n---\n",
+        "---\ndraft: 'false'\n---\n",
+        "---\npublish: true\n---\n",
+        "---\ntitle: x\n---\n",
+    ];
+    let mut files: Vec<(String, String)> = Vec::new();
+    for (i, fm) in doubtful.iter().enumerate() {
+        files.push((format!("D{i}.md"), format!("{fm}zqxsecret{i} body\n")));
+    }
+    for (i, fm) in published.iter().enumerate() {
+        files.push((format!("P{i}.md"), format!("{fm}public body\n")));
+    }
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_bytes()))
+        .collect();
+    let built = build_bytes(&refs);
+    for (i, fm) in doubtful.iter().enumerate() {
+        let name = format!("D{i}.md");
+        assert!(!built.exists(&format!("D{i}.html")), "{fm:?} was published");
+        assert!(
+            built.report.diagnostics.iter().any(|d| {
+                d.kind == spore::diagnostics::DiagnosticKind::Frontmatter
+                    && d.file.as_deref() == Some(name.as_str())
+                    && d.line.is_some()
+            }),
+            "{fm:?}: no warning with file and line"
+        );
+    }
+    for (i, fm) in published.iter().enumerate() {
+        assert!(
+            built.exists(&format!("P{i}.html")),
+            "{fm:?} was not published"
+        );
+    }
+    for f in built.files() {
+        let t = std::fs::read_to_string(built.out.join(&f)).unwrap_or_default();
+        assert!(!t.contains("zqxsecret"), "{f} leaks a private note");
+    }
+}
+
+#[test]
+fn deeply_nested_frontmatter_is_refused_and_fails_closed() {
+    let deep = format!(
+        "---\npublish: true\nx: {}{}\n---\nzqxsecret\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let built = build_bytes(&[("Deep.md", deep.as_bytes()), ("A.md", b"a")]);
+    assert!(!built.exists("Deep.html"));
+    let d = built
+        .report
+        .diagnostics
+        .iter()
+        .find(|d| d.file.as_deref() == Some("Deep.md") && d.message.contains("nested"))
+        .expect("a warning about the nesting");
+    assert_eq!(d.line, Some(3));
 }

@@ -458,3 +458,128 @@ fn summary_counts_links_and_unresolved() {
     assert_eq!(built.report.unresolved.len(), 1);
     assert_eq!(built.report.unresolved[0].dest, "Nope");
 }
+
+/// Every output file, path → bytes.
+fn output_files(
+    built: &support::fixture::BuiltVault,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    built
+        .files()
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(built.out.join(&f)).expect("read output");
+            (f, bytes)
+        })
+        .collect()
+}
+
+/// No output file (page, search shard, feed, sitemap…) holds `secret` in any
+/// case, and search finds no word starting with it.
+fn assert_nowhere(built: &support::fixture::BuiltVault, secret: &str) {
+    let files = output_files(built);
+    for (path, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes).to_lowercase();
+        assert!(!text.contains(secret), "{path} leaks {secret}");
+    }
+    assert!(spore::emit::search::lookup_prefix(&files, secret).is_empty());
+}
+
+#[test]
+fn comments_never_reach_any_output_file_whatever_surrounds_them() {
+    // Each variant hides `zqxsecret` in a comment the parser sees outside
+    // code; `shown` must still be published.
+    let variants = [
+        "shown \\`a %%zqxsecret%% `",
+        "shown `a\\` %%zqxsecret%% `",
+        "shown ``a` %%zqxsecret%% b",
+        "shown ` unclosed %%zqxsecret%%",
+        "shown `x` %%zqxsecret `y`%%",
+        "<div>\n`x %%zqxsecret%% `\n</div>\n\nshown",
+        "<div>\nshown\n<pre>%%zqxsecret%%</pre>\n</div>\n",
+        "| a | b |\n|---|---|\n| shown `c | %%zqxsecret%% | d` |\n",
+        "- shown\n- \\`item %%zqxsecret%% `x`\n",
+        "> shown \\`q %%zqxsecret%% `\n",
+        "> [!note] shown %%zqxsecret%%\n> body \\`x %%zqxsecret%% `\n",
+        "shown %%a %%b%% zqxsecret%%",
+        "shown %%zqxsecret",
+        "shown\n\n%%\nzqxsecret",
+        "shown %%zqxsecret%%",
+        "[shown %%zqxsecret%%](Other.md) [[Other|shown %%zqxsecret%%]]",
+        "---\ntitle: x\n%%zqxsecret%%\n\nshown",
+        "shown\n\n---\n%%zqxsecret%%\n---\n",
+        "# shown \\`h %%zqxsecret%% `\n",
+        "shown[^1]\n\n[^1]: note \\`a %%zqxsecret%% `\n",
+        "shown ^[inline \\`a %%zqxsecret%% `]",
+        "shown $x %%zqxsecret%% y$",
+        "shown <!-- zqxsecret -->",
+        "<!--\nzqxsecret\n-->\n\nshown",
+        "<div>\nshown\n<!-- zqxsecret -->\n</div>\n",
+        "shown <span title=\"<!-- zqxsecret -->\">x</span>",
+        "shown <!-- zqxsecret",
+        "shown <!--> <!-- zqxsecret -->",
+        "- shown <!-- zqxsecret -->\n> quote <!--\n> zqxsecret\n> -->\n",
+    ];
+    let mut files: Vec<(String, String)> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("V{i}.md"), (*v).to_string()))
+        .collect();
+    let all: String = (0..variants.len())
+        .map(|i| format!("![[V{i}]]\n\n"))
+        .collect();
+    files.push(("All.md".into(), all));
+    files.push(("Other.md".into(), "other".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let built = build_files(&refs);
+    assert_nowhere(&built, "zqxsecret");
+    for i in 0..variants.len() {
+        let page = built.page(&format!("V{i}.html"));
+        assert!(
+            article_text(&page).contains("shown"),
+            "V{i} lost its visible text: {:?}",
+            article_text(&page)
+        );
+    }
+}
+
+#[test]
+fn html_comments_are_hidden_but_code_keeps_them_and_the_integrity_block_works() {
+    let built = build_files(&[(
+        "N.md",
+        "Text <!-- zqxsecret --> more.\n\n`<!-- shown in code -->`\n\n```html\n<!-- block code -->\n```\n\n<!-- spore:integrity -->\n",
+    )]);
+    assert_nowhere(&built, "zqxsecret");
+    let page = built.page("N.html");
+    let code = texts(&page, "article code").join("\n");
+    assert!(code.contains("<!-- shown in code -->"), "{code}");
+    assert!(code.contains("<!-- block code -->"), "{code}");
+    // The note cannot plant a second integrity marker: exactly one block.
+    assert_eq!(page.select(&sel("script#spore-integrity")).count(), 1);
+}
+
+#[test]
+fn an_unclosed_comment_warns_with_its_line() {
+    let built = build_files(&[
+        (
+            "U.md",
+            "---\ntitle: U\n---\nline four\n\nshown %%hidden\nzqxsecret\n",
+        ),
+        ("H.md", "first\n\n<!-- never closed\nzqxsecret\n"),
+    ]);
+    assert_nowhere(&built, "zqxsecret");
+    let lines: Vec<(Option<&str>, Option<usize>)> = built
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind == DiagnosticKind::UnclosedComment)
+        .map(|d| (d.file.as_deref(), d.line))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![(Some("H.md"), Some(3)), (Some("U.md"), Some(6))]
+    );
+    assert!(article_text(&built.page("U.html")).contains("shown"));
+}

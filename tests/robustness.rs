@@ -112,3 +112,50 @@ proptest! {
         build(&[("R.md".into(), bytes.clone()), ("E.md".into(), b"![[R]]".to_vec())]);
     }
 }
+
+/// Five notes, each embedding the next one a hundred times: 100⁴ copies of
+/// the last if nothing bounds it. The build must finish quickly, with a
+/// bounded page and a warning.
+#[test]
+fn embed_fan_out_is_bounded_per_page() {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for level in 0..5 {
+        let body = if level == 4 {
+            "bottom text ".repeat(20)
+        } else {
+            format!(
+                "level {level}\n\n{}",
+                format!("![[N{}]]\n", level + 1).repeat(100)
+            )
+        };
+        files.push((format!("N{level}.md"), body));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let built = support::fixture::build_files(&refs);
+    let total: u64 = built
+        .files()
+        .iter()
+        .map(|f| {
+            std::fs::metadata(built.out.join(f))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert!(total < 64 * 1024 * 1024, "site is {total} bytes");
+    let page = built.page("N0.html");
+    let scraper_sel = scraper::Selector::parse(".embed-error").expect("selector");
+    assert!(page.select(&scraper_sel).count() >= 1);
+    let warnings: Vec<_> = built
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind == spore::diagnostics::DiagnosticKind::EmbedTooLarge)
+        .collect();
+    assert!(!warnings.is_empty());
+    assert!(warnings.iter().all(|d| d.file.is_some()));
+    // One warning per page, not one per skipped embed.
+    assert!(warnings.len() <= 5, "{} warnings", warnings.len());
+}

@@ -742,3 +742,34 @@ fn a_note_replaced_by_a_fifo_is_skipped_with_a_warning() {
         f.assert_same_as_full_build("note replaced by a FIFO")
     });
 }
+
+/// The embed budget holds in serve too: turning a chain of embeds into a
+/// fan-out (each of five notes embedding the next a hundred times) rebuilds
+/// quickly, and an edit at the bottom still reaches every page above it.
+#[test]
+fn embed_fan_out_stays_bounded_when_edited_live() {
+    let mut f = fixture_with("", |vault| {
+        for level in 0..5 {
+            let body = if level == 4 {
+                "bottom".to_string()
+            } else {
+                format!("level {level} ![[N{}]]\n", level + 1)
+            };
+            write(&vault.join(format!("N{level}.md")), &body);
+        }
+    });
+    for level in 0..4 {
+        f.edit(
+            &format!("N{level}.md"),
+            &format!(
+                "level {level}\n\n{}",
+                format!("![[N{}]]\n", level + 1).repeat(100)
+            ),
+        );
+    }
+    f.assert_same_as_full_build("fan-out");
+    f.edit("N4.md", "changed bottom");
+    f.assert_same_as_full_build("bottom edited");
+    let page = f.live.site().get("N3.html").expect("N3 page");
+    assert!(String::from_utf8_lossy(page).contains("changed bottom"));
+}

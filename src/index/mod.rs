@@ -435,7 +435,7 @@ fn check_fragment(
         ));
     }
     if let Some(block) = &target.block {
-        if !note.scan.blocks.iter().any(|b| &b.id == block) {
+        if note.scan.block(block).is_none() {
             diagnostics.push(Diagnostic::warning(
                 DiagnosticKind::MissingHeading,
                 from_path,
@@ -449,22 +449,44 @@ fn check_fragment(
 }
 
 /// Finds `[[Note#A#B]]`'s heading: each name matched ignoring case (or by
-/// its id), each nested inside the section of the one before.
+/// its id), each nested inside the section of the one before; the first in
+/// document order wins. Lookups go through the scan's heading index, so a
+/// note with many headings and many links to them costs linear time.
 pub fn find_heading(scan: &NoteScan, path: &[String]) -> Option<usize> {
     let mut within = 0..usize::MAX;
-    let mut found = None;
+    let mut found: Option<usize> = None;
     for wanted in path {
-        let wanted_fold = fold(wanted);
-        let wanted_slug = crate::syntax::slug::slugify(wanted);
-        let i = scan.headings.iter().enumerate().position(|(i, h)| {
-            Some(i) != found
-                && within.contains(&h.section.start)
-                && (fold(&h.text) == wanted_fold || h.id == wanted_slug || h.id == *wanted)
-        })?;
+        let slug = crate::syntax::slug::slugify(wanted);
+        let candidates = [
+            scan.headings_with_text(&fold(wanted)),
+            scan.headings_with_id(&slug),
+            scan.headings_with_id(wanted),
+        ];
+        let i = candidates
+            .iter()
+            .filter_map(|list| first_within(scan, list, &within, found))
+            .min()?;
         within = scan.headings[i].section.clone();
         found = Some(i);
     }
     found
+}
+
+/// The first of `candidates` (ascending heading indices) whose section
+/// starts inside `within`, other than `skip`.
+fn first_within(
+    scan: &NoteScan,
+    candidates: &[usize],
+    within: &std::ops::Range<usize>,
+    skip: Option<usize>,
+) -> Option<usize> {
+    // Section starts grow with the heading index.
+    let from = candidates.partition_point(|&i| scan.headings[i].section.start < within.start);
+    candidates[from..]
+        .iter()
+        .copied()
+        .find(|&i| Some(i) != skip)
+        .filter(|&i| within.contains(&scan.headings[i].section.start))
 }
 
 fn merge_tags(frontmatter: &[String], inline: &[String]) -> Vec<String> {

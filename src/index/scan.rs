@@ -4,6 +4,7 @@
 
 use crate::syntax::{self, slug, tags, target::has_scheme};
 use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
+use std::collections::HashMap;
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +38,46 @@ pub struct RawLink {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NoteScan {
     pub headings: Vec<Heading>,
+    /// In document order; an id given twice names its first block.
     pub blocks: Vec<Block>,
     pub links: Vec<RawLink>,
     pub tags: Vec<String>,
+    /// Block id → index in `blocks`, so a lookup costs the same for a note
+    /// with a hundred thousand blocks as for one with three.
+    block_index: HashMap<String, usize>,
+    /// `t:` + case-folded heading text, and `i:` + heading id → indices in
+    /// `headings` (ascending), for the same reason.
+    heading_index: HashMap<String, Vec<usize>>,
+}
+
+impl NoteScan {
+    /// The block `^id` names, if the note has one.
+    pub fn block(&self, id: &str) -> Option<&Block> {
+        self.block_index.get(id).map(|&i| &self.blocks[i])
+    }
+
+    /// Headings whose case-folded text is `folded`, in document order.
+    pub fn headings_with_text(&self, folded: &str) -> &[usize] {
+        self.heading_list(&format!("t:{folded}"))
+    }
+
+    /// The heading whose id is `id`, as a list of at most one.
+    pub fn headings_with_id(&self, id: &str) -> &[usize] {
+        self.heading_list(&format!("i:{id}"))
+    }
+
+    fn heading_list(&self, key: &str) -> &[usize] {
+        self.heading_index.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    fn index_headings(&mut self) {
+        for (i, h) in self.headings.iter().enumerate() {
+            let text = format!("t:{}", crate::index::resolve::fold(&h.text));
+            self.heading_index.entry(text).or_default().push(i);
+            let id = format!("i:{}", h.id);
+            self.heading_index.entry(id).or_default().push(i);
+        }
+    }
 }
 
 const CONTEXT_CHARS: usize = 280;
@@ -170,6 +208,7 @@ pub fn scan(body: &str) -> NoteScan {
             out.headings[i].section.end = *start;
         }
     }
+    out.index_headings();
     out
 }
 
@@ -202,7 +241,8 @@ fn finish_container(
         } else {
             c.range.clone()
         };
-        if !out.blocks.iter().any(|b| b.id == id) {
+        if !out.block_index.contains_key(id) {
+            out.block_index.insert(id.to_string(), out.blocks.len());
             out.blocks.push(Block {
                 id: id.to_string(),
                 range,
@@ -279,6 +319,38 @@ mod tests {
         let ids: Vec<_> = s.blocks.iter().map(|b| b.id.as_str()).collect();
         assert_eq!(ids, vec!["p1", "i1", "q1"]);
         assert!(body[s.blocks[2].range.clone()].starts_with("> quote"));
+        assert_eq!(s.block("i1"), Some(&s.blocks[1]));
+        assert_eq!(s.block("nope"), None);
+    }
+
+    #[test]
+    fn headings_found_by_text_or_id_nested_first_in_order() {
+        use crate::index::find_heading;
+        let s = scan("# A\n## Part\n# B\n## Part\n### Deep\n## Énorme {#custom}\n");
+        let find = |path: &[&str]| {
+            let path: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+            find_heading(&s, &path)
+        };
+        assert_eq!(find(&["part"]), Some(1));
+        assert_eq!(find(&["B", "Part"]), Some(3));
+        assert_eq!(find(&["B", "PART", "deep"]), Some(4));
+        assert_eq!(find(&["A", "Deep"]), None);
+        assert_eq!(find(&["part-1"]), Some(3), "by id");
+        assert_eq!(find(&["ÉNORME"]), Some(5), "folded text");
+        assert_eq!(find(&["custom"]), Some(5), "by custom id");
+        assert_eq!(
+            find(&["Part", "Part"]),
+            None,
+            "a heading is not inside itself"
+        );
+    }
+
+    #[test]
+    fn a_repeated_block_id_names_its_first_block() {
+        let s = scan("one ^x\n\ntwo ^x\n\nthree ^y\n");
+        let ids: Vec<_> = s.blocks.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(ids, vec!["x", "y"]);
+        assert_eq!(s.block("x").map(|b| b.range.start), Some(0));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Splitting a note into YAML frontmatter and body, and reading the keys
-//! Spore understands. Malformed YAML is a warning: the body still publishes.
+//! Spore understands. Malformed YAML is a warning: the body still publishes,
+//! unless the frontmatter leaves any doubt about `draft`/`publish` — then the
+//! note is kept private (fail closed).
 
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use serde_json::{Map, Value};
 
 /// The frontmatter keys Spore understands; the rest are kept in `extra`.
@@ -27,31 +30,44 @@ pub struct Split<'a> {
     pub body: &'a str,
     /// 1-based line number of the first body line.
     pub body_line: usize,
+    /// The text after an opening `---` that never closes: not frontmatter
+    /// (Obsidian shows it as text), but it may say `draft: true`.
+    pub unclosed: Option<&'a str>,
 }
 
-/// Splits `---\nYAML\n---\nbody` (text already LF-normalised).
+/// Splits `---\nYAML\n---\nbody` (text already LF-normalised, BOM
+/// removed). Both fences may carry trailing spaces or tabs, as Obsidian
+/// allows; the closing fence may also be `...`.
 pub fn split(text: &str) -> Split<'_> {
     let none = Split {
         yaml: None,
         body: text,
         body_line: 1,
+        unclosed: None,
     };
-    let Some(rest) = text.strip_prefix("---\n") else {
+    let Some((first, rest)) = text.split_once('\n') else {
         return none;
     };
+    if first.trim_end_matches([' ', '\t']) != "---" {
+        return none;
+    }
     let mut offset = 0;
     for (i, line) in rest.split_inclusive('\n').enumerate() {
-        let trimmed = line.trim_end();
-        if trimmed == "---" || trimmed == "..." {
+        let fence = line.trim_end_matches(['\n', ' ', '\t']);
+        if fence == "---" || fence == "..." {
             return Split {
                 yaml: Some(&rest[..offset]),
                 body: &rest[offset + line.len()..],
                 body_line: i + 3,
+                unclosed: None,
             };
         }
         offset += line.len();
     }
-    none
+    Split {
+        unclosed: Some(rest),
+        ..none
+    }
 }
 
 /// Why the YAML could not be used; the line is 1-based within the note file.
@@ -61,41 +77,241 @@ pub struct FrontmatterError {
     pub message: String,
 }
 
-/// Parses the YAML block. An empty block is an empty frontmatter.
+/// Flow collections (`[…]`, `{…}`) nested deeper than this are refused
+/// before the YAML parser sees them: its cost grows with the square of the
+/// depth, and no real frontmatter comes close.
+pub const MAX_FLOW_DEPTH: usize = 32;
+
+/// Parses the YAML block. An empty block is an empty frontmatter. Any doubt
+/// about `draft` or `publish` makes the note private ([`read`] also says
+/// why).
 pub fn parse(yaml: &str) -> Result<Frontmatter, FrontmatterError> {
+    parse_with_doubts(yaml).map(|(fm, _)| fm)
+}
+
+/// The frontmatter of a split note and the warnings about it, naming
+/// `path`. Never fails: malformed, refused or doubtful frontmatter becomes
+/// a warning, and whenever it leaves `draft`/`publish` uncertain the note
+/// is kept private (fail closed).
+pub fn read(path: &str, split: &Split) -> (Frontmatter, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let Some(yaml) = split.yaml else {
+        let mut fm = defaults();
+        if let Some(line) = split.unclosed.and_then(privacy_key_line) {
+            make_private(&mut fm);
+            diagnostics.push(
+                Diagnostic::warning(
+                    DiagnosticKind::Frontmatter,
+                    path,
+                    "the `---` on line 1 opens a frontmatter that never closes, and it mentions \
+                     draft or publish: the note is kept private (close it with a `---` line)",
+                )
+                .at_line(line),
+            );
+        }
+        return (fm, diagnostics);
+    };
+    let (mut fm, doubts) = match parse_with_doubts(yaml) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let mut d = Diagnostic::warning(
+                DiagnosticKind::Frontmatter,
+                path,
+                format!("frontmatter ignored: {}", e.message),
+            );
+            d.line = e.line;
+            diagnostics.push(d);
+            let fm = defaults();
+            let doubts = mentions_privacy(yaml, 2)
+                .map(|line| Doubt {
+                    line: Some(line),
+                    message: "the ignored frontmatter mentions draft or publish".into(),
+                })
+                .into_iter()
+                .collect();
+            (fm, doubts)
+        }
+    };
+    if !doubts.is_empty() {
+        make_private(&mut fm);
+    }
+    for doubt in doubts {
+        let mut d = Diagnostic::warning(
+            DiagnosticKind::Frontmatter,
+            path,
+            format!(
+                "{}: the note is kept private (write `draft: true|false` or `publish: true|false`)",
+                doubt.message
+            ),
+        );
+        d.line = doubt.line;
+        diagnostics.push(d);
+    }
+    (fm, diagnostics)
+}
+
+/// A reason to doubt `draft`/`publish`, and the line (in the file) it is on.
+struct Doubt {
+    line: Option<usize>,
+    message: String,
+}
+
+fn make_private(fm: &mut Frontmatter) {
+    fm.draft = true;
+    fm.publish = false;
+}
+
+fn parse_with_doubts(yaml: &str) -> Result<(Frontmatter, Vec<Doubt>), FrontmatterError> {
     if yaml.trim().is_empty() {
-        return Ok(defaults());
+        return Ok((defaults(), Vec::new()));
+    }
+    if let Some(line) = flow_too_deep(yaml) {
+        return Err(FrontmatterError {
+            line: Some(line),
+            message: format!("collections nested deeper than {MAX_FLOW_DEPTH} levels"),
+        });
     }
     let value: yaml_serde::Value = yaml_serde::from_str(yaml).map_err(|e| FrontmatterError {
         // +1: the opening `---` line precedes the YAML.
         line: e.location().map(|l| l.line() + 1),
-        message: e.to_string(),
+        message: format!("YAML is malformed: {e}"),
     })?;
-    let Value::Object(map) = yaml_to_json(value) else {
-        return Err(FrontmatterError {
-            line: Some(2),
-            message: "frontmatter is not a mapping of keys to values".into(),
-        });
+    let mapping = match value {
+        yaml_serde::Value::Mapping(m) => m,
+        yaml_serde::Value::Null => return Ok((defaults(), Vec::new())),
+        _ => {
+            return Err(FrontmatterError {
+                line: Some(2),
+                message: "frontmatter is not a mapping of keys to values".into(),
+            })
+        }
     };
-    Ok(from_map(map))
+    let doubts = privacy_doubts(yaml, &mapping);
+    let map = mapping
+        .into_iter()
+        .map(|(k, v)| (key_string(k), yaml_to_json(v)))
+        .collect();
+    let mut fm = from_map(map);
+    if !doubts.is_empty() {
+        make_private(&mut fm);
+    }
+    Ok((fm, doubts))
 }
 
-/// When the YAML is malformed, the keys that keep a note private must still
-/// count: a `draft: true` line in a broken block still hides the note.
-pub fn salvage(yaml: &str) -> Frontmatter {
-    let mut fm = defaults();
-    for line in yaml.lines() {
-        let Some((key, value)) = line.split_once(':') else {
+/// What makes `draft`/`publish` uncertain in a parsed mapping: a key that is
+/// only a case or spacing variant (`Draft`), a value that is not a plain
+/// `true`/`false` (`y`, `[true]`, empty, a tag), a merge key `<<` that may
+/// bring either in.
+fn privacy_doubts(yaml: &str, mapping: &yaml_serde::Mapping) -> Vec<Doubt> {
+    let mut doubts = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (key, value) in mapping {
+        let written = key_string(key.clone());
+        let name = written.trim().to_lowercase();
+        if name == "<<" {
+            doubts.push(Doubt {
+                line: line_of(yaml, "<<"),
+                message: "a merge key `<<` may set draft or publish".into(),
+            });
             continue;
-        };
-        let value = Value::String(value.trim().trim_matches(['"', '\'']).to_string());
-        match key.trim() {
-            "draft" => fm.draft = fm.draft || truthy(&value),
-            "publish" => fm.publish = fm.publish && truthy(&value),
+        }
+        if name != "draft" && name != "publish" {
+            continue;
+        }
+        let line = line_of(yaml, &name);
+        if seen.contains(&name) {
+            doubts.push(Doubt {
+                line,
+                message: format!("`{name}` is given more than once"),
+            });
+        }
+        seen.push(name.clone());
+        if written != name {
+            doubts.push(Doubt {
+                line,
+                message: format!("`{}` is not the key `{name}`", written.escape_debug()),
+            });
+        } else if strict_bool(value).is_none() {
+            doubts.push(Doubt {
+                line,
+                message: format!("`{name}` is not plainly true or false"),
+            });
+        }
+    }
+    doubts
+}
+
+/// `true`/`false` (any case, quoted or not); anything else is a doubt.
+fn strict_bool(value: &yaml_serde::Value) -> Option<bool> {
+    match value {
+        yaml_serde::Value::Bool(b) => Some(*b),
+        yaml_serde::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The 1-based line (in the file; the YAML starts on line `first`) of the
+/// first mention of `draft` or `publish`, any case.
+fn mentions_privacy(text: &str, first: usize) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let line = line.to_lowercase();
+            line.contains("draft") || line.contains("publish")
+        })
+        .map(|i| i + first)
+}
+
+/// In text after an unclosed `---`: the file line of the first line that
+/// reads like a `draft:` or `publish:` key (any case, maybe as a list item).
+fn privacy_key_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            line.split_once(':').is_some_and(|(key, _)| {
+                let key = key.to_lowercase();
+                key.contains("draft") || key.contains("publish")
+            })
+        })
+        .map(|i| i + 2)
+}
+
+/// The file line of the YAML line whose key mentions `word` (any case),
+/// else of the first line that mentions it at all.
+fn line_of(yaml: &str, word: &str) -> Option<usize> {
+    let lines = || yaml.lines().map(str::to_lowercase).enumerate();
+    lines()
+        .find(|(_, line)| {
+            line.split_once(':')
+                .is_some_and(|(key, _)| key.contains(word))
+        })
+        .or_else(|| lines().find(|(_, line)| line.contains(word)))
+        .map(|(i, _)| i + 2)
+}
+
+/// The line on which flow collections first nest deeper than
+/// [`MAX_FLOW_DEPTH`]. Brackets inside quotes count too: a false alarm
+/// needs dozens of unclosed brackets in one string, and costs only a
+/// warning.
+fn flow_too_deep(yaml: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut line = 2;
+    for b in yaml.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some(line);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => line += 1,
             _ => {}
         }
     }
-    fm
+    None
 }
 
 fn defaults() -> Frontmatter {
@@ -122,8 +338,10 @@ fn from_map(map: Map<String, Value>) -> Frontmatter {
             "description" | "summary" if fm.description.is_none() => {
                 fm.description = scalar_string(&value)
             }
-            "draft" => fm.draft = truthy(&value),
-            "publish" => fm.publish = truthy(&value) || value.is_null(),
+            // Anything but a plain boolean is a doubt (see `privacy_doubts`)
+            // and keeps the note private.
+            "draft" => fm.draft = json_bool(&value).unwrap_or(true),
+            "publish" => fm.publish = json_bool(&value).unwrap_or(false),
             "permalink" => fm.permalink = scalar_string(&value),
             "cssclasses" | "cssclass" => fm.cssclasses.extend(string_list(&value, true)),
             _ => {
@@ -162,15 +380,15 @@ fn string_list(value: &Value, split_spaces: bool) -> Vec<String> {
     }
 }
 
-fn truthy(value: &Value) -> bool {
+fn json_bool(value: &Value) -> Option<bool> {
     match value {
-        Value::Bool(b) => *b,
-        Value::String(s) => matches!(
-            s.trim().to_ascii_lowercase().as_str(),
-            "true" | "yes" | "on"
-        ),
-        Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
-        _ => false,
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -247,6 +465,35 @@ mod tests {
         assert!(!parse("publish: false").unwrap().publish);
         assert!(parse("x: 1").unwrap().publish);
         assert_eq!(parse("x: 1").unwrap().extra["x"], Value::from(1));
+    }
+
+    #[test]
+    fn fences_may_end_in_blanks_and_an_unclosed_opener_is_not_frontmatter() {
+        let s = split("--- \t\ndraft: true\n---  \nbody\n");
+        assert_eq!(s.yaml, Some("draft: true\n"));
+        assert_eq!(s.body, "body\n");
+        let s = split("---\ndraft: true\nbody\n");
+        assert!(s.yaml.is_none());
+        assert_eq!(s.unclosed, Some("draft: true\nbody\n"));
+        assert!(split("----\nx: 1\n---\n").yaml.is_none());
+    }
+
+    #[test]
+    fn doubtful_draft_or_publish_is_private_and_warned_at_its_line() {
+        for yaml in [
+            "title: my draft\nDraft: true\n",
+            "title: my draft\ndraft: y\n",
+            "title: my draft\npublish:\n",
+            "title: my draft\ndraft: [true]\n",
+        ] {
+            let text = format!("---\n{yaml}---\nbody\n");
+            let (fm, diags) = read("n.md", &split(&text));
+            assert!(fm.draft && !fm.publish, "{yaml:?}");
+            assert_eq!(diags.len(), 1, "{yaml:?}");
+            assert_eq!(diags[0].line, Some(3), "{yaml:?}: {}", diags[0]);
+        }
+        let (fm, diags) = read("n.md", &split("---\ndraft: FALSE\npublish: 'true'\n---\n"));
+        assert!(!fm.draft && fm.publish && diags.is_empty());
     }
 
     #[test]

@@ -188,22 +188,10 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
         text
     };
     let split = frontmatter::split(&text);
-    let mut frontmatter = match split.yaml.map(frontmatter::parse) {
-        None => frontmatter::parse("").unwrap_or_default(),
-        Some(Ok(fm)) => fm,
-        Some(Err(e)) => {
-            let mut d = Diagnostic::warning(
-                DiagnosticKind::Frontmatter,
-                path,
-                format!("frontmatter ignored, YAML is malformed: {}", e.message),
-            );
-            d.line = e.line;
-            diags.push(d);
-            frontmatter::salvage(split.yaml.unwrap_or(""))
-        }
-    };
+    let (mut frontmatter, frontmatter_diags) = frontmatter::read(path, &split);
+    diags.extend(frontmatter_diags);
     diags.extend(date::check(&mut frontmatter, split.yaml, path));
-    let body = strip_comments(split.body).into_owned();
+    let body = comments::strip_private(path, split.body, split.body_line, &mut diags);
     let note = Note {
         path: path.to_string(),
         frontmatter,

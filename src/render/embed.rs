@@ -1,9 +1,11 @@
 //! Embeds: `![[file]]` shows the attachment (image, audio, video, PDF or a
 //! download); `![[Note]]`, `![[Note#Heading]]` and `![[Note#^block]]` render
 //! that part of the note in place, recursively, stopping at cycles and at
-//! depth MAX_EMBED_DEPTH with a visible marker.
+//! depth MAX_EMBED_DEPTH with a visible marker, and once the page has
+//! spent its embed budget (MAX_EMBEDS_PER_PAGE notes, MAX_EMBED_BYTES_PER_PAGE
+//! of their text) with a marker and one warning per page.
 
-use super::{escape, media, Frame, MAX_EMBED_DEPTH};
+use super::{escape, media, Frame, MAX_EMBEDS_PER_PAGE, MAX_EMBED_BYTES_PER_PAGE, MAX_EMBED_DEPTH};
 use crate::diagnostics::DiagnosticKind;
 use crate::index::{find_heading, resolve::Resolved, NoteId};
 use crate::portable::{encode_fragment, relative_url};
@@ -83,11 +85,7 @@ impl Frame<'_, '_> {
         }
         let body = &note.note.body;
         let range = if let Some(block) = &target.block {
-            note.scan
-                .blocks
-                .iter()
-                .find(|b| &b.id == block)
-                .map(|b| b.range.clone())
+            note.scan.block(block).map(|b| b.range.clone())
         } else if !target.headings.is_empty() {
             find_heading(&note.scan, &target.headings)
                 .map(|h| note.scan.headings[h].section.clone())
@@ -96,6 +94,9 @@ impl Frame<'_, '_> {
         };
         let range = range.unwrap_or(0..body.len());
         let text = body.get(range).unwrap_or(body);
+        if let Some(marker) = self.spend(text.len(), &title_link) {
+            return marker;
+        }
         let mut stack = self.stack.clone();
         stack.push(key);
         let mut child = Frame {
@@ -107,9 +108,11 @@ impl Frame<'_, '_> {
             diagnostics: Vec::new(),
             footnotes: Vec::new(),
             uses_mermaid: false,
+            budget: std::mem::take(&mut self.budget),
         };
         let mut inner = child.render(text);
         inner.push_str(&child.footnote_section());
+        self.budget = std::mem::take(&mut child.budget);
         self.diagnostics.append(&mut child.diagnostics);
         self.uses_mermaid |= child.uses_mermaid;
         let link_href = if fragment.is_empty() {
@@ -123,6 +126,45 @@ impl Frame<'_, '_> {
             escape::attr(&link_href),
             escape::html(note.title())
         )
+    }
+}
+
+impl Frame<'_, '_> {
+    /// Charges one embed of `bytes` of Markdown to the page; `Some(marker)`
+    /// when the page cannot afford it. Markers count too, so a note with a
+    /// million embeds still writes a bounded page: past the budget and a
+    /// little slack for markers, a skipped embed writes nothing.
+    fn spend(&mut self, bytes: usize, title_link: &str) -> Option<String> {
+        let budget = &mut self.budget;
+        if budget.embeds < MAX_EMBEDS_PER_PAGE
+            && budget.bytes.saturating_add(bytes) <= MAX_EMBED_BYTES_PER_PAGE
+        {
+            budget.embeds += 1;
+            budget.bytes += bytes;
+            return None;
+        }
+        if !budget.warned {
+            budget.warned = true;
+            let page_note = self.stack.first().map_or(self.source, |(id, _)| *id);
+            let path = self.ctx.index.notes[page_note].note.path.clone();
+            self.diagnostics.push(crate::diagnostics::Diagnostic::warning(
+                DiagnosticKind::EmbedTooLarge,
+                path,
+                format!(
+                    "the page embeds more than {MAX_EMBEDS_PER_PAGE} notes or {} MiB of their text; further embeds are skipped",
+                    MAX_EMBED_BYTES_PER_PAGE >> 20
+                ),
+            ));
+        }
+        let marker = format!(
+            "<div class=\"embed embed-error\" role=\"note\">Embed skipped: this page already embeds too much ({title_link}).</div>\n"
+        );
+        const MARKER_SLACK: usize = 256 << 10;
+        if budget.bytes.saturating_add(marker.len()) > MAX_EMBED_BYTES_PER_PAGE + MARKER_SLACK {
+            return Some(String::new());
+        }
+        budget.bytes += marker.len();
+        Some(marker)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Inline Obsidian syntax inside text events: `==highlight==`, `#tags`
 //! and inline footnotes `^[…]`.
 
+use std::collections::HashMap;
+
 /// A piece of a text event after inline syntax is found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece<'a> {
@@ -27,6 +29,13 @@ pub fn split(text: &str, tags: bool) -> Vec<Piece<'_>> {
         Vec::new()
     };
     let mut next_tag = 0;
+    // Where each `[` closes, found once: scanning ahead from every `^[`
+    // would cost the square of the text's length on `^[^[^[…`.
+    let closing = if text.contains("^[") {
+        bracket_pairs(bytes)
+    } else {
+        HashMap::new()
+    };
     while i < bytes.len() {
         if next_tag < tag_spans.len() && tag_spans[next_tag].0.start == i {
             let (range, tag) = tag_spans[next_tag].clone();
@@ -38,7 +47,11 @@ pub fn split(text: &str, tags: bool) -> Vec<Piece<'_>> {
             continue;
         }
         if bytes[i] == b'^' && bytes.get(i + 1) == Some(&b'[') {
-            if let Some(len) = bracket_len(&text[i + 1..]) {
+            if let Some(len) = closing
+                .get(&(i + 1))
+                .map(|close| close - i)
+                .filter(|&len| len > 2)
+            {
                 push_text(&mut pieces, &text[rest_start..i]);
                 pieces.push(Piece::Footnote(&text[i + 2..i + len]));
                 i += 1 + len;
@@ -84,23 +97,23 @@ fn push_text<'a>(pieces: &mut Vec<Piece<'a>>, text: &'a str) {
     }
 }
 
-/// Length of `[…]` with balanced brackets at the start of `s`, including
-/// both brackets, or `None`.
-fn bracket_len(s: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, c) in s.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return (i > 1).then_some(i + 1);
+/// For each `[` with a matching `]` (brackets balanced in between), the
+/// position of that `]`. One pass with a stack.
+fn bracket_pairs(bytes: &[u8]) -> HashMap<usize, usize> {
+    let mut open = Vec::new();
+    let mut pairs = HashMap::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'[' => open.push(i),
+            b']' => {
+                if let Some(start) = open.pop() {
+                    pairs.insert(start, i);
                 }
             }
             _ => {}
         }
     }
-    None
+    pairs
 }
 
 #[cfg(test)]
@@ -135,5 +148,10 @@ mod tests {
         );
         assert_eq!(split("see #t", false), vec![Text("see #t")]);
         assert_eq!(split("^[] x", true), vec![Text("^[] x")]);
+        assert_eq!(
+            split("^[ ^[a] ]] ^[b", true),
+            vec![Footnote(" ^[a] "), Text("] ^[b")]
+        );
+        assert_eq!(split("^[^[", true), vec![Text("^[^[")]);
     }
 }

@@ -24,6 +24,13 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd
 /// Embeds nest at most this deep.
 pub const MAX_EMBED_DEPTH: usize = 8;
 
+/// A page renders at most this many embedded notes…
+pub const MAX_EMBEDS_PER_PAGE: usize = 1000;
+/// …and at most this much of their Markdown (bytes), whatever the nesting:
+/// five notes that each embed the next a hundred times would otherwise be
+/// a hundred million copies.
+pub const MAX_EMBED_BYTES_PER_PAGE: usize = 2 << 20;
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TocEntry {
     pub level: u8,
@@ -61,6 +68,7 @@ pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
         diagnostics: Vec::new(),
         footnotes: Vec::new(),
         uses_mermaid: false,
+        budget: EmbedBudget::default(),
     };
     let mut html = frame.render(&note.note.body);
     html.push_str(&frame.footnote_section());
@@ -103,6 +111,18 @@ struct Frame<'c, 'i> {
     diagnostics: Vec<Diagnostic>,
     footnotes: Vec<String>,
     uses_mermaid: bool,
+    /// What the page has spent on embeds so far (handed down to each
+    /// embed's frame and back).
+    budget: EmbedBudget,
+}
+
+/// Embeds rendered on one page, and what they cost.
+#[derive(Debug, Default)]
+struct EmbedBudget {
+    embeds: usize,
+    bytes: usize,
+    /// The page's one warning is out.
+    warned: bool,
 }
 
 /// What closes an open link when its `End` arrives.
@@ -149,6 +169,10 @@ impl Frame<'_, '_> {
         let mut depth = 0usize;
         let mut code: Option<(String, String)> = None;
         let mut paragraph_depth = 0usize;
+        // Anchors for standalone `^id` lines, placed before the block above
+        // them once all events are out (inserting into `out` as they come
+        // would shift every later event: quadratic in the number of ids).
+        let mut anchors: Vec<(usize, Event<'e>)> = Vec::new();
         let mut i = 0;
         let mut events: Vec<Option<Event<'e>>> = events.into_iter().map(Some).collect();
         while i < events.len() {
@@ -356,7 +380,8 @@ impl Frame<'_, '_> {
                                         "<a class=\"block-anchor\" id=\"{}\"></a>",
                                         escape::attr(&anchor)
                                     );
-                                    out.insert(previous_top.min(start), Event::Html(html.into()));
+                                    anchors
+                                        .push((previous_top.min(start), Event::Html(html.into())));
                                     continue;
                                 }
                                 out[start] = Event::Html(
@@ -383,7 +408,7 @@ impl Frame<'_, '_> {
             }
         }
         close_unpaired_mark(&mut out, &mut open_mark);
-        out
+        place_before(out, anchors)
     }
 
     /// Text with highlights, tags and inline footnotes.
@@ -483,11 +508,7 @@ impl Frame<'_, '_> {
     fn fragment(&self, note: NoteId, target: &LinkTarget) -> Option<String> {
         let scan = &self.ctx.index.notes[note].scan;
         if let Some(block) = &target.block {
-            return scan
-                .blocks
-                .iter()
-                .any(|b| &b.id == block)
-                .then(|| format!("^{block}"));
+            return scan.block(block).map(|_| format!("^{block}"));
         }
         if target.headings.is_empty() {
             return None;
@@ -564,6 +585,25 @@ fn is_inline_container(tag: &Tag) -> bool {
         tag,
         Tag::Paragraph | Tag::Heading { .. } | Tag::TableCell | Tag::Item
     )
+}
+
+/// `out` with each `(at, event)` of `extra` placed just before `out[at]`
+/// (in the order given when several share a place), in one pass.
+fn place_before<'e>(out: Vec<Event<'e>>, mut extra: Vec<(usize, Event<'e>)>) -> Vec<Event<'e>> {
+    if extra.is_empty() {
+        return out;
+    }
+    extra.sort_by_key(|(at, _)| *at);
+    let mut merged = Vec::with_capacity(out.len() + extra.len());
+    let mut extra = extra.into_iter().peekable();
+    for (i, event) in out.into_iter().enumerate() {
+        while let Some((_, e)) = extra.next_if(|(at, _)| *at <= i) {
+            merged.push(e);
+        }
+        merged.push(event);
+    }
+    merged.extend(extra.map(|(_, e)| e));
+    merged
 }
 
 /// An unpaired `==` stays literal text.
