@@ -98,6 +98,10 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     report.timings.push(("seal", start.elapsed()));
     report.pages = site.files.keys().filter(|p| p.ends_with(".html")).count();
     report.files = site.files.len();
+    if !seal.diagnostics.is_empty() {
+        report.diagnostics.extend(seal.diagnostics.iter().cloned());
+        crate::diagnostics::sort(&mut report.diagnostics);
+    }
     report.seal = seal;
     Ok(Built { site, report })
 }

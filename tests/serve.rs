@@ -384,11 +384,11 @@ fn html_gets_the_reload_script_other_files_are_verbatim() {
     let start = served.find("<script id=\"spore-live-reload\">").unwrap();
     let end = served[start..].find("</script>\n").unwrap() + start + "</script>\n".len();
     let stripped = format!("{}{}", &served[..start], &served[end..]);
-    assert_eq!(stripped.as_bytes(), &site.files["Ideas.html"][..]);
+    assert_eq!(stripped.as_bytes(), &site.get("Ideas.html").unwrap()[..]);
     let css = get(addr, "/_spore/spore.css");
-    assert_eq!(css.body, &site.files["_spore/spore.css"][..]);
+    assert_eq!(css.body, &site.get("_spore/spore.css").unwrap()[..]);
     let png = get(addr, "/pic.png");
-    assert_eq!(png.body, &site.files["pic.png"][..]);
+    assert_eq!(png.body, fs::read(run.vault.join("pic.png")).unwrap());
 }
 
 #[test]

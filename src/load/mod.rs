@@ -1,11 +1,14 @@
-//! Stage 1, `load`: walk the vault, read every file, split and parse
-//! frontmatter, normalise names and text. The only stage (with the final
-//! writer) that touches the disk.
+//! Stage 1, `load`: walk the vault, read every note, split and parse
+//! frontmatter, normalise names and text. Attachments are only looked at
+//! (where and what they are), never read here: see [`attachment`]. The only
+//! stage (with the final writer) that touches the disk.
 
+pub mod attachment;
 mod comments;
 pub mod frontmatter;
 mod walk;
 
+pub use attachment::Attachment;
 pub use comments::strip_comments;
 pub use frontmatter::Frontmatter;
 
@@ -13,7 +16,6 @@ use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// One Markdown note, as read from the vault.
 #[derive(Debug, Clone)]
@@ -50,13 +52,6 @@ impl Note {
             .as_deref()
             .unwrap_or_else(|| self.stem())
     }
-}
-
-/// Any non-note file: images, PDFs, audio…
-#[derive(Debug, Clone)]
-pub struct Attachment {
-    pub path: String,
-    pub bytes: Arc<[u8]>,
 }
 
 /// Everything read from the vault, sorted by path.
@@ -122,30 +117,33 @@ pub fn list_files(vault: &Path, options: &LoadOptions) -> (Vec<WalkedFile>, Vec<
     (walked.files, walked.diagnostics)
 }
 
-/// Reads one walked file exactly as [`load`] does: a note or an attachment.
+/// Reads one walked file exactly as [`load`] does: a note, or an attachment
+/// (looked at, not read).
 pub fn read_file(file: &WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
     read_walked(file)
 }
 
 fn read_walked(file: &walk::WalkedFile) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
-    let bytes = match std::fs::read(&file.abs) {
-        Ok(b) => b,
-        Err(e) => {
-            let d = Diagnostic::warning(
-                DiagnosticKind::UnreadableFile,
-                &file.rel,
-                format!("cannot read file: {e}"),
-            );
-            return (None, None, vec![d]);
-        }
+    let unreadable = |e: std::io::Error| {
+        let d = Diagnostic::warning(
+            DiagnosticKind::UnreadableFile,
+            &file.rel,
+            format!("cannot read file: {e}"),
+        );
+        (None, None, vec![d])
     };
     if !is_note_path(&file.rel) {
-        let attachment = Attachment {
-            path: file.rel.clone(),
-            bytes: bytes.into(),
+        // Most attachments are never published (no published note uses
+        // them), and those that are can be larger than memory: look, don't read.
+        return match attachment::identify(&file.rel, file.abs.clone()) {
+            Ok(a) => (None, Some(a), Vec::new()),
+            Err(e) => unreadable(e),
         };
-        return (None, Some(attachment), Vec::new());
     }
+    let bytes = match std::fs::read(&file.abs) {
+        Ok(b) => b,
+        Err(e) => return unreadable(e),
+    };
     let modified = std::fs::metadata(&file.abs)
         .and_then(|m| m.modified())
         .ok()
