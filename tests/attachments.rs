@@ -70,6 +70,7 @@ fn set_old_atime(path: &Path) {
 /// Runs `spore build VAULT --out OUT`; its exit code, stderr and peak
 /// resident memory in bytes (from `wait4`, for this child alone).
 #[cfg(target_os = "linux")]
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which also gives its usage
 fn build_measured(vault: &Path, out: &Path, log: &Path) -> (i32, String, u64) {
     use std::os::unix::process::ExitStatusExt;
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_spore"))
