@@ -637,17 +637,20 @@ fn a_large_attachment_is_streamed_from_the_vault_not_held_in_memory() {
         .unwrap();
     let mut buf = vec![0u8; 64 * 1024];
     let mut head = Vec::new();
+    let mut in_head = true;
     let mut body = 0u64;
     loop {
         let n = stream.read(&mut buf).unwrap();
         if n == 0 {
             break;
         }
-        if body == 0 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        if in_head {
             head.extend_from_slice(&buf[..n]);
             if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                assert!(head[at + 4..].iter().all(|&b| b == 0));
                 body = (head.len() - at - 4) as u64;
                 head.truncate(at);
+                in_head = false;
             }
         } else {
             assert!(buf[..n].iter().all(|&b| b == 0));
