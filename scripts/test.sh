@@ -23,4 +23,6 @@ cargo clippy --all-targets --quiet -- -D warnings
 # The browser tests skip when Chromium or node is missing; here they must run.
 export SPORE_REQUIRE_BROWSER=1
 echo "== cargo test"
+# tests/fuzz.rs: every seed, then random inputs for this long per target.
+export BOLERO_RANDOM_TEST_TIME_MS="${BOLERO_RANDOM_TEST_TIME_MS:-1000}"
 cargo test --all-targets

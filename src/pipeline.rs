@@ -107,6 +107,10 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
             message: why.clone(),
         });
     }
+    if !seal.diagnostics.is_empty() {
+        report.diagnostics.extend(seal.diagnostics.iter().cloned());
+        crate::diagnostics::sort(&mut report.diagnostics);
+    }
     report.seal = seal;
     Ok(Built { site, report })
 }

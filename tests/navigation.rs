@@ -19,6 +19,14 @@ fn config(vault: &Path, out: &Path) -> Config {
     c
 }
 
+/// A site file's bytes (an attachment's read from the vault).
+fn bytes(file: &spore::site::SiteFile) -> Vec<u8> {
+    match file {
+        spore::site::SiteFile::Made(b) => b.to_vec(),
+        spore::site::SiteFile::Vault(f) => std::fs::read(&f.source.abs).expect("attachment"),
+    }
+}
+
 fn fixture_site(
     mirrors: bool,
 ) -> (
@@ -42,7 +50,7 @@ fn fixture_site(
         .site
         .files
         .iter()
-        .map(|(k, v)| (k.clone(), v.to_vec()))
+        .map(|(k, v)| (k.clone(), bytes(v)))
         .collect();
     // source path → output path
     let pages = built
@@ -139,7 +147,12 @@ fn index_is_sharded_small_and_under_thirty_percent_of_text() {
         &BuildOptions::default(),
     )
     .expect("build");
-    let files = &built.site.files;
+    let files: BTreeMap<String, Vec<u8>> = built
+        .site
+        .files
+        .iter()
+        .map(|(k, v)| (k.clone(), bytes(v)))
+        .collect();
     let meta: serde_json::Value =
         serde_json::from_str(payload(&files["search/meta.js"]).expect("meta payload"))
             .expect("meta json");
@@ -393,7 +406,7 @@ fn navigation_files_are_deterministic() {
                     || k.starts_with("_spore/")
                     || ["feed.xml", "sitemap.xml", "graph.html"].contains(&k.as_str())
             })
-            .map(|(k, v)| (k, v.to_vec()))
+            .map(|(k, v)| (k, bytes(&v)))
             .collect::<BTreeMap<String, Vec<u8>>>()
     };
     let (a, b) = (build_once(), build_once());

@@ -627,8 +627,9 @@ fn the_preview_seals_the_version_a_build_would() {
         ..Default::default()
     };
     let live = spore::serve::incremental::LiveSite::build(p.config(), options.clone()).unwrap();
-    let manifest =
-        |site: &spore::site::Site| Manifest::parse(&site.files["integrity/manifest.json"]).unwrap();
+    let manifest = |site: &spore::site::Site| {
+        Manifest::parse(site.get("integrity/manifest.json").expect("manifest")).unwrap()
+    };
     assert_eq!(manifest(live.site()).version, EPOCH + 501);
     let built = spore::pipeline::build_site(&p.config(), &options).unwrap();
     assert_eq!(manifest(&built.site).version, EPOCH + 501);

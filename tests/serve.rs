@@ -394,11 +394,11 @@ fn html_gets_the_reload_script_other_files_are_verbatim() {
     let start = served.find("<script id=\"spore-live-reload\">").unwrap();
     let end = served[start..].find("</script>\n").unwrap() + start + "</script>\n".len();
     let stripped = format!("{}{}", &served[..start], &served[end..]);
-    assert_eq!(stripped.as_bytes(), &site.files["Ideas.html"][..]);
+    assert_eq!(stripped.as_bytes(), &site.get("Ideas.html").unwrap()[..]);
     let css = get(addr, "/_spore/spore.css");
-    assert_eq!(css.body, &site.files["_spore/spore.css"][..]);
+    assert_eq!(css.body, &site.get("_spore/spore.css").unwrap()[..]);
     let png = get(addr, "/pic.png");
-    assert_eq!(png.body, &site.files["pic.png"][..]);
+    assert_eq!(png.body, fs::read(run.vault.join("pic.png")).unwrap());
 }
 
 #[test]
@@ -1015,4 +1015,94 @@ fn spore_serve_process_says_when_the_vault_folder_goes_and_comes_back() {
             .any(|l| l.contains("vault folder") && l.contains("watching the new one")),
         "{log}"
     );
+}
+
+/// The process's peak resident memory so far, in bytes (Linux).
+fn peak_memory() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[test]
+fn a_large_attachment_is_streamed_from_the_vault_not_held_in_memory() {
+    const SIZE: u64 = 512 << 20;
+    let before = peak_memory();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write(&root.join("book.toml"), "[book]\ntitle = \"Big\"\n");
+    let vault = root.join("content");
+    write(&vault.join("index.md"), "# Home\n\n![[film.bin]]\n");
+    // Sparse: half a gigabyte of zeros that takes no room on disk.
+    fs::File::create(vault.join("film.bin"))
+        .unwrap()
+        .set_len(SIZE)
+        .unwrap();
+    let options = ServeOptions {
+        port: 0,
+        next_free_port: false,
+        ..ServeOptions::default()
+    };
+    let server = serve::start(Config::discover(&root).unwrap(), options).unwrap();
+
+    // Read the reply in pieces, counting: the client holds nothing either.
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream
+        .write_all(b"GET /film.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    let mut in_head = true;
+    let mut body = 0u64;
+    loop {
+        let n = stream.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        if in_head {
+            head.extend_from_slice(&buf[..n]);
+            if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                assert!(head[at + 4..].iter().all(|&b| b == 0));
+                body = (head.len() - at - 4) as u64;
+                head.truncate(at);
+                in_head = false;
+            }
+        } else {
+            assert!(buf[..n].iter().all(|&b| b == 0));
+            body += n as u64;
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains(&format!("content-length: {SIZE}")), "{head}");
+    assert_eq!(body, SIZE);
+    if let (Some(before), Some(after)) = (before, peak_memory()) {
+        assert!(
+            after.saturating_sub(before) < 200 << 20,
+            "serving a {} MiB attachment raised peak memory by {} MiB",
+            SIZE >> 20,
+            (after - before) >> 20
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_attachment_swapped_for_a_link_out_of_the_vault_is_never_served() {
+    let run = start();
+    let addr = run.server.addr();
+    assert_eq!(get(addr, "/pic.png").status, 200);
+    let pic = run.vault.join("pic.png");
+    fs::remove_file(&pic).unwrap();
+    std::os::unix::fs::symlink(run.root.join("secret.txt"), &pic).unwrap();
+    // Before, during and after the rebuild the change starts.
+    for _ in 0..20 {
+        let reply = get(addr, "/pic.png");
+        assert!(!reply.text().contains("TOPSECRET"), "{}", reply.status);
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -59,7 +59,7 @@ pub fn emit(
     let mut site = Site::default();
     for result in rendered_pages {
         let (path, bytes) = result?;
-        site.files.insert(path, bytes);
+        site.insert(path, bytes);
     }
     add_site_files(&mut site, index, rendered, theme, config, &degrees, None);
     Ok(site)
@@ -195,12 +195,11 @@ pub fn add_site_files(
         cache,
         changed.as_deref(),
     );
+    // By reference: an attachment's bytes are read only when the site is
+    // sealed, written or served.
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
-        site.files.insert(
-            attachment.out_path.clone(),
-            attachment.attachment.bytes.clone(),
-        );
+        site.insert_vault_file(attachment.out_path.clone(), attachment.attachment.clone());
     }
 }
 

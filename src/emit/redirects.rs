@@ -53,9 +53,9 @@ fn fold(path: &str) -> String {
 }
 
 /// Redirect pages (path → bytes) that do not collide with `existing`.
-pub fn redirects(
+pub fn redirects<F>(
     index: &VaultIndex,
-    existing: &BTreeMap<String, crate::site::Bytes>,
+    existing: &BTreeMap<String, F>,
     language: &str,
 ) -> BTreeMap<String, Vec<u8>> {
     let mut taken: HashSet<String> = existing.keys().map(|k| fold(k)).collect();

@@ -5,7 +5,6 @@
 pub mod patch;
 pub mod resolve;
 pub mod scan;
-pub mod secret_keys;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::load::{Attachment, Note, Vault};
@@ -118,7 +117,7 @@ pub struct IndexOptions {
 /// Whether a note becomes a page: not a draft (unless drafts are asked
 /// for), and never a secret key file, whatever its name.
 pub fn is_published(note: &Note, options: IndexOptions) -> bool {
-    secret_keys::note_key_kind(&note.body).is_none()
+    crate::load::secret_keys::note_key_kind(&note.body).is_none()
         && (options.include_drafts || (!note.frontmatter.draft && note.frontmatter.publish))
 }
 
@@ -143,7 +142,7 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
     let mut attachments = one_file_per_path(attachments, |a| &a.path, &mut diagnostics);
     // A secret key file is treated as if it were not in the vault: links to
     // it stay unresolved, and it is never published.
-    attachments.retain(|a| match secret_keys::key_file_kind(&a.bytes) {
+    attachments.retain(|a| match a.secret_key {
         Some(kind) => {
             diagnostics.push(key_file_warning(&a.path, kind));
             false
@@ -151,7 +150,7 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         None => true,
     });
     for note in &notes {
-        if let Some(kind) = secret_keys::note_key_kind(&note.body) {
+        if let Some(kind) = crate::load::secret_keys::note_key_kind(&note.body) {
             diagnostics.push(key_file_warning(&note.path, kind));
         }
     }

@@ -1,13 +1,17 @@
-//! Stage 1, `load`: walk the vault, read every file, split and parse
-//! frontmatter, normalise names and text. The only stage (with the final
-//! writer) that touches the disk.
+//! Stage 1, `load`: walk the vault, read every note, split and parse
+//! frontmatter, normalise names and text. Attachments are only looked at
+//! (where and what they are), never read here: see [`attachment`]. The only
+//! stage (with the final writer) that touches the disk.
 
+pub mod attachment;
 mod comments;
 pub mod date;
 pub mod frontmatter;
 mod read;
+pub mod secret_keys;
 mod walk;
 
+pub use attachment::Attachment;
 pub use comments::strip_comments;
 pub use frontmatter::Frontmatter;
 pub use read::{open_vault_file, read_vault_file, ReadError, VaultFile};
@@ -16,7 +20,6 @@ use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// One Markdown note, as read from the vault.
 #[derive(Debug, Clone)]
@@ -53,13 +56,6 @@ impl Note {
             .as_deref()
             .unwrap_or_else(|| self.stem())
     }
-}
-
-/// Any non-note file: images, PDFs, audio…
-#[derive(Debug, Clone)]
-pub struct Attachment {
-    pub path: String,
-    pub bytes: Arc<[u8]>,
 }
 
 /// Everything read from the vault, sorted by path.
@@ -128,8 +124,8 @@ pub fn list_files(vault: &Path, options: &LoadOptions) -> (Vec<WalkedFile>, Vec<
     (walked.files, walked.diagnostics)
 }
 
-/// Reads one walked file of `vault` exactly as [`load`] does: a note or an
-/// attachment.
+/// Reads one walked file of `vault` exactly as [`load`] does: a note, or an
+/// attachment (looked at, not read).
 pub fn read_file(
     vault: &Path,
     file: &WalkedFile,
@@ -141,6 +137,22 @@ fn read_walked(
     vault: &Path,
     file: &walk::WalkedFile,
 ) -> (Option<Note>, Option<Attachment>, Vec<Diagnostic>) {
+    if !is_note_path(&file.rel) {
+        // Most attachments are never published (no published note uses
+        // them), and those that are can be larger than memory: look, don't
+        // read. Reading them later goes through the one reader too.
+        return match attachment::identify(vault, file) {
+            Ok(a) => (None, Some(a), Vec::new()),
+            Err(e) => {
+                let d = Diagnostic::warning(
+                    DiagnosticKind::UnreadableFile,
+                    &file.rel,
+                    format!("cannot read file: {e}"),
+                );
+                (None, None, vec![d])
+            }
+        };
+    }
     // Through the one reader, which applies the walk's rules again: the
     // file may have been swapped for a link or a FIFO since the walk.
     let read = open_vault_file(vault, &file.disk).and_then(|opened| {
@@ -151,13 +163,6 @@ fn read_walked(
         Ok(read) => read,
         Err(e) => return (None, None, vec![e.diagnostic(&file.rel)]),
     };
-    if !is_note_path(&file.rel) {
-        let attachment = Attachment {
-            path: file.rel.clone(),
-            bytes: bytes.into(),
-        };
-        return (None, Some(attachment), Vec::new());
-    }
     let (note, diags) = parse_note(&file.rel, &bytes, modified);
     (Some(note), None, diags)
 }

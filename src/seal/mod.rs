@@ -1,7 +1,9 @@
 //! Stage 5, `seal`: per-file SHA-256, per-page integrity blocks, the
 //! manifest, `SHA256SUMS`, the minisign signature and the Metalink mirror
-//! list, all computed from the emitted [`Site`] in memory. Pure: the version
-//! and the secret key are prepared outside ([`prepare`]) and passed in.
+//! list, all computed from the emitted [`Site`]. Pure but for published
+//! attachments, which it hashes from the vault in pieces through
+//! [`crate::load::attachment`] (they are never in memory); the version and
+//! the secret key are prepared outside ([`prepare`]) and passed in.
 //!
 //! What covers what:
 //! - `manifest.json` lists every file except the four [`SEAL_FILES`];
@@ -18,7 +20,9 @@ pub mod sums;
 pub mod version;
 
 use crate::config::Config;
-use crate::site::{Bytes, PageSource, Site};
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::load::attachment::{self, AttachmentError};
+use crate::site::{Bytes, FileDigest, PageSource, Site, SiteFile, VaultFile};
 pub use manifest::SEAL_FILES;
 use manifest::{
     FileEntry, Manifest, MirrorEntry, SiteInfo, FORMAT, MANIFEST_JS_PATH, MANIFEST_PATH,
@@ -75,6 +79,8 @@ pub struct SealSummary {
     /// The version computed from the vault, when the output folder's
     /// previous version made the seal take a higher one.
     pub raised_from: Option<i64>,
+    /// Attachments that could not be read, and so were left out.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Reads the version sources, the output folder's manifest and the secret
@@ -140,17 +146,15 @@ struct Parts {
 }
 
 impl Parts {
-    /// `sha256`: the bytes' hash when known already.
     fn of(
         path: &str,
-        bytes: &[u8],
-        sha256: Option<String>,
+        digest: &FileDigest,
         source: Option<&PageSource>,
         mirrors: &[MirrorEntry],
     ) -> Parts {
         let entry = FileEntry {
-            sha256: sha256.unwrap_or_else(|| sha256_hex(bytes)),
-            size: bytes.len() as u64,
+            sha256: digest.sha256.clone(),
+            size: digest.size,
             source: source.map(|s| s.source.clone()),
             source_sha256: source.map(|s| s.source_sha256.clone()),
             title: source.map(|s| s.title.clone()),
@@ -163,27 +167,67 @@ impl Parts {
     }
 }
 
-/// A page with its integrity block filled in (other files as they are),
-/// and its hash when sealing found it on the way.
+fn digest(bytes: &[u8]) -> FileDigest {
+    FileDigest {
+        sha256: sha256_hex(bytes),
+        size: bytes.len() as u64,
+    }
+}
+
+/// A file as sealed — a page with its integrity block filled in, a vault
+/// file with the digest of its bytes as read now, anything else as it is —
+/// and the digest of the sealed file.
 fn seal_file(
     path: &str,
-    bytes: &Bytes,
+    file: &SiteFile,
     source: Option<&PageSource>,
     page_seal: &PageSeal,
-) -> (Bytes, Option<String>) {
-    if path.ends_with(".html") {
-        if let Some((sealed, hash)) = page::seal_page_hashed(path, bytes, source, page_seal) {
-            return (sealed.into(), Some(hash));
+) -> Result<(SiteFile, FileDigest), AttachmentError> {
+    match file {
+        SiteFile::Made(bytes) => {
+            if path.ends_with(".html") {
+                if let Some((sealed, sha256)) =
+                    page::seal_page_hashed(path, bytes, source, page_seal)
+                {
+                    let size = sealed.len() as u64;
+                    return Ok((SiteFile::Made(sealed.into()), FileDigest { sha256, size }));
+                }
+            }
+            Ok((file.clone(), digest(bytes)))
+        }
+        SiteFile::Vault(vault) => {
+            let digest = attachment::hash(&vault.source)?;
+            let sealed = VaultFile {
+                source: vault.source.clone(),
+                sealed: Some(digest.clone()),
+            };
+            Ok((SiteFile::Vault(sealed), digest))
         }
     }
-    (bytes.clone(), None)
+}
+
+/// The warning for an attachment that sealing could not read: it is left
+/// out of the site (a link to it then leads nowhere), never published
+/// unhashed.
+fn unreadable(error: &AttachmentError) -> Diagnostic {
+    let kind = match error {
+        AttachmentError::SecretKey { .. } => DiagnosticKind::KeyFile,
+        _ => DiagnosticKind::UnreadableFile,
+    };
+    Diagnostic::warning(
+        kind,
+        error.path(),
+        format!("attachment not published: {error}"),
+    )
 }
 
 /// What sealing each file gave last time, for `serve`, which seals the
 /// whole site after every save. `serve` hands in the very same bytes
 /// (`Arc`) for a file it did not rebuild, and the cache holds them alive,
 /// so pointer equality means equal bytes: such a file is neither patched
-/// nor hashed again, and its lines in the seal files are reused.
+/// nor hashed again, and its lines in the seal files are reused. A vault
+/// file is hashed again only when its identity (inode, size, times)
+/// changed.
 #[derive(Default)]
 pub struct SealCache {
     /// Public key, mirrors and site id the entries were sealed with.
@@ -197,10 +241,19 @@ pub struct SealCache {
 }
 
 struct SealedFile {
-    input: Bytes,
+    input: SiteFile,
     source: Option<PageSource>,
-    output: Bytes,
+    output: SiteFile,
     parts: Parts,
+}
+
+/// Whether sealing `new` would give what sealing `old` gave.
+fn unchanged(old: &SiteFile, new: &SiteFile) -> bool {
+    match (old, new) {
+        (SiteFile::Made(a), SiteFile::Made(b)) => std::sync::Arc::ptr_eq(a, b),
+        (SiteFile::Vault(a), SiteFile::Vault(b)) => a.source == b.source,
+        _ => false,
+    }
 }
 
 /// `integrity/verify.js`, shared by every seal in the process.
@@ -227,18 +280,33 @@ pub fn seal(
     // at once instead of every page being held twice.
     let pages = &site.pages;
     let mirrors = &header.mirrors;
-    let parts: Vec<Parts> = site
+    let sealed: Vec<Result<Parts, AttachmentError>> = site
         .files
         .par_iter_mut()
-        .map(|(path, bytes)| {
+        .map(|(path, file)| {
             let source = pages.get(path);
-            let (sealed, hash) = seal_file(path, bytes, source, &page_seal);
-            *bytes = sealed;
-            Parts::of(path, bytes, hash, source, mirrors)
+            let (sealed, digest) = seal_file(path, file, source, &page_seal)?;
+            *file = sealed;
+            Ok(Parts::of(path, &digest, source, mirrors))
         })
         .collect();
+    let mut parts = Vec::with_capacity(sealed.len());
+    let mut left_out = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (path, result) in site.files.keys().zip(sealed) {
+        match result {
+            Ok(p) => parts.push(p),
+            Err(e) => {
+                diagnostics.push(unreadable(&e));
+                left_out.push(path.clone());
+            }
+        }
+    }
+    for path in left_out {
+        site.files.remove(&path);
+    }
     let parts: Vec<&Parts> = parts.iter().collect();
-    finish(site, &parts, header)
+    finish(site, &parts, header, diagnostics)
 }
 
 /// [`seal`] for `serve`, which keeps `site` and changes it in place between
@@ -251,8 +319,8 @@ pub fn reseal(
     cache: &mut SealCache,
 ) -> Result<(Site, SealSummary), SealError> {
     let header = header(config, inputs);
-    let verify_js = verify_js();
-    let mut files: Vec<(&String, &Bytes)> = site
+    let verify_js = SiteFile::Made(verify_js());
+    let mut files: Vec<(&String, &SiteFile)> = site
         .files
         .iter()
         .filter(|(p, _)| !p.starts_with("integrity/"))
@@ -260,7 +328,7 @@ pub fn reseal(
     let verify_path = VERIFY_JS_PATH.to_string();
     let at = files.partition_point(|(p, _)| p.as_str() < VERIFY_JS_PATH);
     files.insert(at, (&verify_path, &verify_js));
-    seal_files_cached(
+    let diagnostics = seal_files_cached(
         &files,
         &site.pages,
         &header.page_seal(),
@@ -277,7 +345,7 @@ pub fn reseal(
         pages: site.pages.clone(),
     };
     let parts: Vec<&Parts> = cache.files.iter().map(|(_, f)| &f.parts).collect();
-    finish(sealed, &parts, header)
+    finish(sealed, &parts, header, diagnostics)
 }
 
 fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
@@ -313,14 +381,15 @@ fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
 }
 
 /// Patches pages and hashes files (`files`: in path order), taking
-/// unchanged ones from `cache`, which afterwards holds every file, in order.
+/// unchanged ones from `cache`, which afterwards holds every file that
+/// could be sealed, in order; the others are left out, with a warning each.
 fn seal_files_cached(
-    files: &[(&String, &Bytes)],
+    files: &[(&String, &SiteFile)],
     pages: &BTreeMap<String, PageSource>,
     page_seal: &PageSeal,
     mirrors: &[MirrorEntry],
     cache: &mut SealCache,
-) {
+) -> Vec<Diagnostic> {
     let params = (
         page_seal.public_key.map(str::to_string),
         mirrors.to_vec(),
@@ -336,7 +405,7 @@ fn seal_files_cached(
     let mut sources = pages.iter().peekable();
     type Job<'a> = (
         &'a String,
-        &'a Bytes,
+        &'a SiteFile,
         Option<&'a PageSource>,
         Option<(String, SealedFile)>,
     );
@@ -348,27 +417,33 @@ fn seal_files_cached(
         jobs.push((path, bytes, source, known.next_if(|(p, _)| p == path)));
     }
     drop(known);
-    cache.files = jobs
+    let sealed: Vec<Result<(String, SealedFile), AttachmentError>> = jobs
         .into_par_iter()
-        .map(|(path, bytes, source, old)| match old {
+        .map(|(path, input, source, old)| match old {
             Some((path, file))
-                if std::sync::Arc::ptr_eq(&file.input, bytes) && file.source.as_ref() == source =>
+                if unchanged(&file.input, input) && file.source.as_ref() == source =>
             {
-                (path, file)
+                Ok((path, file))
             }
             _ => {
-                let (output, hash) = seal_file(path, bytes, source, page_seal);
-                let parts = Parts::of(path, &output, hash, source, mirrors);
+                let (output, digest) = seal_file(path, input, source, page_seal)?;
+                let parts = Parts::of(path, &digest, source, mirrors);
                 let file = SealedFile {
-                    input: bytes.clone(),
+                    input: input.clone(),
                     source: source.cloned(),
                     output,
                     parts,
                 };
-                (path.clone(), file)
+                Ok((path.clone(), file))
             }
         })
         .collect();
+    let mut diagnostics = Vec::new();
+    cache.files = sealed
+        .into_iter()
+        .filter_map(|r| r.map_err(|e| diagnostics.push(unreadable(&e))).ok())
+        .collect();
+    diagnostics
 }
 
 /// What the seal files say about the site as a whole.
@@ -399,6 +474,7 @@ fn finish(
     mut site: Site,
     parts: &[&Parts],
     header: Header,
+    diagnostics: Vec<Diagnostic>,
 ) -> Result<(Site, SealSummary), SealError> {
     let Header {
         config,
@@ -444,7 +520,7 @@ fn finish(
         &built,
     )
     .into_bytes();
-    let meta4_parts = Parts::of(METALINK_PATH, &meta4, None, None, mirrors);
+    let meta4_parts = Parts::of(METALINK_PATH, &digest(&meta4), None, &mirrors);
 
     // Every file the manifest lists, in path order: the site's files and
     // the Metalink file among them.
@@ -495,6 +571,7 @@ fn finish(
             _ => None,
         },
         raised_from: (version != inputs.version.version).then_some(inputs.version.version),
+        diagnostics,
     };
     Ok((site, summary))
 }

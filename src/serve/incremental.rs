@@ -325,11 +325,7 @@ impl LiveSite {
                 (Some(note), _) => notes.push(note),
                 // A file that became a secret key leaves the site: only a
                 // full build drops it.
-                (None, Some(attachment))
-                    if index::secret_keys::key_file_kind(&attachment.bytes).is_some() =>
-                {
-                    return None
-                }
+                (None, Some(attachment)) if attachment.secret_key.is_some() => return None,
                 (None, Some(attachment)) => attachments.push(attachment),
                 (None, None) => return None,
             }
@@ -607,7 +603,7 @@ impl LiveSite {
         );
         self.site_files = not_pages(&self.unsealed, &self.pages);
         lap(summary, "site files", &mut clock);
-        let (sealed, _) = pipeline::reseal_stage(
+        let (sealed, seal) = pipeline::reseal_stage(
             &self.unsealed,
             &self.config,
             &self.options,
@@ -615,6 +611,7 @@ impl LiveSite {
             &mut self.seal_cache,
         )?;
         lap(summary, "seal", &mut clock);
+        summary.diagnostics.extend(seal.diagnostics);
         summary.site_changed = !same_files(&self.sealed, &sealed);
         let old = std::mem::replace(&mut self.sealed, Arc::new(sealed));
         // Freeing the old site's many names is nobody's wait.
@@ -645,7 +642,7 @@ fn same_files(a: &Site, b: &Site) -> bool {
         && a.files
             .iter()
             .zip(&b.files)
-            .all(|((pa, ba), (pb, bb))| pa == pb && (Arc::ptr_eq(ba, bb) || ba == bb))
+            .all(|((pa, fa), (pb, fb))| pa == pb && fa.same_as(fb))
 }
 
 /// After a full build: the walk's names, and the notes it holds that the

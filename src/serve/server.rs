@@ -1,10 +1,13 @@
-//! HTTP: answers GET and HEAD from the site in memory (no disk access, so a
-//! request can never reach a file outside the site), and the live-reload
-//! websocket; only for requests addressed to this machine ([`super::hosts`]).
+//! HTTP: answers GET and HEAD from the site by exact key — made files from
+//! memory, published attachments streamed from the vault through
+//! [`crate::load::attachment::open`] (so a request can never reach a file
+//! outside the site, nor one swapped in since the walk) — and the
+//! live-reload websocket; only for requests addressed to this machine
+//! ([`super::hosts`]).
 
 use super::hosts::HostPolicy;
 use super::reload::{self, LiveState, SOCKET_PATH};
-use crate::site::Site;
+use crate::site::{Site, SiteFile, VaultFile};
 use axum::body::Body;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -198,10 +201,14 @@ async fn serve_file(method: Method, uri: Uri, State(shared): State<Shared>) -> R
         );
     }
     let found = match site_key(uri.path()) {
-        Lookup::File(key) => snapshot.site.get(&key).map(|bytes| (key, bytes)),
+        Lookup::File(key) => snapshot.site.file(&key).map(|file| (key, file)),
         Lookup::Invalid => None,
     };
-    if let Some((key, bytes)) = found {
+    if let Some((key, file)) = found {
+        let bytes = match file {
+            SiteFile::Made(bytes) => bytes,
+            SiteFile::Vault(file) => return stream_vault_file(&method, &key, file).await,
+        };
         let body = if key.ends_with(".html") {
             reload::inject(bytes, &crate::portable::root_prefix(&key), version)
         } else {
@@ -226,6 +233,100 @@ async fn serve_file(method: Method, uri: Uri, State(shared): State<Shared>) -> R
         None => b"Not found\n".to_vec(),
     };
     respond(&method, StatusCode::NOT_FOUND, html(), body)
+}
+
+/// An attachment, read from the vault in pieces while it is sent: memory
+/// per request is a few pieces, whatever the file's size. A file that is
+/// no longer the one the site was built from (being replaced right now:
+/// a rebuild follows) gets a 503.
+async fn stream_vault_file(method: &Method, key: &str, file: &VaultFile) -> Response {
+    use crate::load::attachment;
+    let source = file.source.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        let file = attachment::open(&source)?;
+        let len = file
+            .metadata()
+            .map_err(|e| attachment::AttachmentError::Io {
+                path: source.path.clone(),
+                source: e,
+            })?
+            .len();
+        Ok::<_, attachment::AttachmentError>((file, len))
+    })
+    .await;
+    let (file, len) = match opened {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(e)) => {
+            let mut response = respond(
+                method,
+                StatusCode::SERVICE_UNAVAILABLE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+                format!("{e}\n").into_bytes(),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from_stream(chunks(file, len))
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type(key));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The first `len` bytes of `file` as a stream of pieces, read on a
+/// blocking thread a few pieces ahead of the client (it stops when the
+/// client goes away).
+fn chunks(file: std::fs::File, len: u64) -> Chunks {
+    use std::io::Read;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut file = file.take(len);
+        loop {
+            let mut buf = vec![0u8; crate::load::attachment::CHUNK];
+            let piece = match file.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Ok(axum::body::Bytes::from(buf))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(e),
+            };
+            let failed = piece.is_err();
+            if tx.blocking_send(piece).is_err() || failed {
+                return;
+            }
+        }
+    });
+    Chunks(rx)
+}
+
+/// Pieces of a file on their way to the client.
+struct Chunks(tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>);
+
+impl futures_core::Stream for Chunks {
+    type Item = std::io::Result<axum::body::Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
 }
 
 fn with_root_base(page: &[u8]) -> Vec<u8> {

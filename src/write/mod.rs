@@ -35,6 +35,10 @@ pub enum WriteError {
     DanglingLink { link: PathBuf, target: PathBuf },
     #[error("site path {0:?} would leave the output folder")]
     UnsafePath(String),
+    #[error(transparent)]
+    Attachment(#[from] crate::load::attachment::AttachmentError),
+    #[error("{path} changed while the site was being built: its bytes no longer match the manifest, so nothing was replaced; build again")]
+    AttachmentChanged { path: String },
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,

@@ -2,10 +2,12 @@
 //! from the previous site as hard links.
 
 use super::{io, WriteError, MARKER, MARKER_TEXT};
-use crate::site::Site;
+use crate::load::attachment::{self, AttachmentError};
+use crate::site::{FileDigest, Site, SiteFile, VaultFile};
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -80,6 +82,91 @@ impl Reuse<'_> {
     }
 }
 
+impl Reuse<'_> {
+    /// [`Reuse::link_if_same`] for a vault file: links when the previous
+    /// site's file has exactly the sealed digest (read in pieces).
+    fn link_if_digest(&self, rel: &Path, digest: &FileDigest, staged: &Path) -> bool {
+        if !self.links_work.load(Ordering::Relaxed) {
+            return false;
+        }
+        let old = self.previous.join(rel);
+        let same = match std::fs::symlink_metadata(&old) {
+            Ok(m) if m.file_type().is_file() && m.len() == digest.size => std::fs::File::open(&old)
+                .and_then(attachment::digest_of)
+                .is_ok_and(|d| d == *digest),
+            _ => false,
+        };
+        if !same {
+            return false;
+        }
+        match std::fs::hard_link(&old, staged) {
+            Ok(()) => true,
+            Err(_) => {
+                self.links_work.store(false, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+}
+
+/// Copies a vault file into the staging folder in pieces, hashing what it
+/// copies; the copy must be exactly what the site was sealed with, else the
+/// write fails (the manifest would describe other bytes). Runs of zeros are
+/// skipped, not written, so a sparse file stays sparse.
+fn copy_vault_file(file: &VaultFile, staged: &Path, buf: &mut [u8]) -> Result<(), WriteError> {
+    let path = &file.source.path;
+    let read_error = |source| AttachmentError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut from = attachment::open(&file.source)?;
+    let mut to = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(staged)
+        .map_err(io(staged))?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    loop {
+        let n = match from.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_error(e).into()),
+        };
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        size += n as u64;
+        if chunk == &ZEROS[..n] {
+            to.seek(std::io::SeekFrom::Current(n as i64))
+                .map_err(io(staged))?;
+        } else {
+            to.write_all(chunk).map_err(io(staged))?;
+        }
+    }
+    // Ends a file whose last piece was skipped at its full length.
+    to.set_len(size).map_err(io(staged))?;
+    let copied = FileDigest {
+        sha256: hex::encode(hasher.finalize()),
+        size,
+    };
+    match &file.sealed {
+        Some(sealed) if *sealed != copied => {
+            Err(WriteError::AttachmentChanged { path: path.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a skipped piece holds (compared with `memcmp`, fast in any build).
+static ZEROS: [u8; COMPARE_CHUNK] = [0; COMPARE_CHUNK];
+
+/// One file to put in the staging folder.
+enum Staged<'a> {
+    Bytes(&'a [u8]),
+    Vault(&'a VaultFile),
+}
+
 /// Whether the file at `path` holds exactly `bytes` (read in chunks, so a
 /// difference stops the read early and no file is held in memory).
 fn same_contents(path: &Path, bytes: &[u8], buf: &mut [u8]) -> bool {
@@ -125,7 +212,7 @@ pub(super) fn fill(
     std::fs::write(&marker, MARKER_TEXT).map_err(io(&marker))?;
     let mut folders = BTreeSet::new();
     let mut files = Vec::with_capacity(site.files.len());
-    for (path, bytes) in &site.files {
+    for (path, file) in &site.files {
         let rel = safe_relative(path)?;
         if rel == Path::new(MARKER) {
             continue;
@@ -135,7 +222,11 @@ pub(super) fn fill(
                 folders.insert(parent.to_path_buf());
             }
         }
-        files.push((rel, &bytes[..]));
+        let staged = match file {
+            SiteFile::Made(bytes) => Staged::Bytes(bytes),
+            SiteFile::Vault(file) => Staged::Vault(file),
+        };
+        files.push((rel, staged));
     }
     for folder in &folders {
         let full = dir.join(folder);
@@ -148,15 +239,23 @@ pub(super) fn fill(
     let reused = AtomicUsize::new(0);
     files.par_iter().try_for_each_init(
         || vec![0u8; COMPARE_CHUNK],
-        |buf, (rel, bytes)| {
+        |buf, (rel, staged)| {
             let full = dir.join(rel);
-            if let Some(reuse) = &reuse {
-                if reuse.link_if_same(rel, bytes, &full, buf) {
-                    reused.fetch_add(1, Ordering::Relaxed);
-                    return Ok(());
-                }
+            let linked = reuse.as_ref().is_some_and(|reuse| match staged {
+                Staged::Bytes(bytes) => reuse.link_if_same(rel, bytes, &full, buf),
+                Staged::Vault(file) => file
+                    .sealed
+                    .as_ref()
+                    .is_some_and(|digest| reuse.link_if_digest(rel, digest, &full)),
+            });
+            if linked {
+                reused.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
             }
-            std::fs::write(&full, bytes).map_err(io(&full))
+            match staged {
+                Staged::Bytes(bytes) => std::fs::write(&full, bytes).map_err(io(&full)),
+                Staged::Vault(file) => copy_vault_file(file, &full, buf),
+            }
         },
     )?;
     let reused = reused.into_inner();

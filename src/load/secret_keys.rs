@@ -6,7 +6,7 @@ use base64::Engine;
 /// Longest file head searched for a key (a key sits at the top of its file,
 /// or after a few certificates in a PEM bundle), so that checking every
 /// attachment costs little.
-const SEARCHED_BYTES: usize = 64 * 1024;
+pub const SEARCHED_BYTES: usize = 64 * 1024;
 
 /// Key files are text: a NUL byte this early means a binary file (an image,
 /// a PDF), which is not searched further.
