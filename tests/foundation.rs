@@ -606,6 +606,35 @@ fn minisign_secret_key() -> String {
     std::fs::read_to_string(keys.secret_path).expect("read key")
 }
 
+/// A key file larger than what load looks at (a PEM bundle padded past
+/// 64 KiB) is still refused: the seal searches each published attachment's
+/// head while hashing it, so it is left out rather than published.
+#[test]
+fn a_large_file_that_starts_with_a_key_is_never_published() {
+    let mut pem = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n".to_vec();
+    pem.resize(200 * 1024, b'\n');
+    let built = build_bytes(&[
+        ("A.md", b"# A\n[the file](big.txt) ![[big.txt]]\n"),
+        ("big.txt", &pem),
+    ]);
+    assert!(!built.exists("big.txt"), "the key was published");
+    for f in built.files() {
+        let bytes = std::fs::read(built.out.join(&f)).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("PRIVATE KEY"),
+            "{f} holds the key"
+        );
+    }
+    assert!(
+        built.report.diagnostics.iter().any(|d| {
+            d.kind == spore::diagnostics::DiagnosticKind::KeyFile
+                && d.file.as_deref() == Some("big.txt")
+        }),
+        "{:?}",
+        built.report.diagnostics
+    );
+}
+
 #[test]
 fn a_secret_key_file_is_never_published_whatever_its_name() {
     let key = minisign_secret_key();

@@ -54,6 +54,10 @@ pub struct FileIdentity {
     pub changed_ns: Option<i128>,
     /// Unix: device and inode number.
     pub inode: Option<(u64, u64)>,
+    /// Creation time in nanoseconds, where the file system keeps one: file
+    /// systems hand a freed inode number to the next new file at once, so
+    /// the number alone does not tell a replaced file from the original.
+    pub born_ns: Option<i128>,
 }
 
 impl FileIdentity {
@@ -75,17 +79,23 @@ impl FileIdentity {
         };
         #[cfg(not(unix))]
         let (changed_ns, inode) = (None, None);
+        let born_ns = meta
+            .created()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i128);
         FileIdentity {
             len: meta.len(),
             modified_ns,
             changed_ns,
             inode,
+            born_ns,
         }
     }
 
     /// Whether `other` is the same file (possibly edited since).
     fn same_file(&self, other: &FileIdentity) -> bool {
-        self.inode == other.inode
+        self.inode == other.inode && self.born_ns == other.born_ns
     }
 }
 
