@@ -8,7 +8,9 @@
 //! Used by every place that reads or writes below a folder it must not
 //! leave: reading vault files, `verify --repair`, the verify state file.
 
-use rustix::fs::{mkdirat, openat, renameat, statat, unlinkat, AtFlags, FileType, Mode, OFlags};
+use rustix::fs::{
+    linkat, mkdirat, openat, renameat, statat, unlinkat, AtFlags, FileType, Mode, OFlags,
+};
 use rustix::io::Errno;
 use std::ffi::OsStr;
 use std::fs::File;
@@ -122,6 +124,12 @@ impl NoFollowDir {
     /// whole: a link there is replaced, never followed).
     pub fn rename(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
         Ok(renameat(&self.0, from, &self.0, to)?)
+    }
+
+    /// Gives the file `from` the second name `to`, both in this folder;
+    /// `AlreadyExists` when anything (even a link) is at `to`.
+    pub fn hard_link(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
+        Ok(linkat(&self.0, from, &self.0, to, AtFlags::empty())?)
     }
 
     /// Removes the file (or link) `name` in this folder; nothing there is
