@@ -13,7 +13,7 @@
 //!   the copy's folder is then held open and each file's folders are
 //!   opened from it one by one (`O_NOFOLLOW`), the new file created and
 //!   renamed relative to the folder opened, so a folder swapped for a link
-//!   after the checks is never followed (see [`crate::nofollow`]);
+//!   after the checks is never followed (`nofollow.rs`);
 //! - overwrite a file that the copy's own manifest does not list (it is
 //!   someone's file, not the site's).
 //!
@@ -165,7 +165,7 @@ fn write_with(
     if folder.is_link(name).map_err(io(&full))? {
         return Err(RepairError::Symlink(full));
     }
-    #[cfg(test)]
+    #[cfg(all(test, unix))]
     tests::before_create();
     let tmp_name = format!(".{name}.spore-repair-{}", std::process::id());
     let tmp = at.join(&tmp_name);
