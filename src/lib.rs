@@ -13,6 +13,8 @@ pub mod diagnostics;
 pub mod emit;
 pub mod index;
 pub mod load;
+#[cfg(unix)]
+pub(crate) mod nofollow;
 pub mod pipeline;
 pub mod portable;
 pub mod printable;

@@ -166,16 +166,10 @@ pub(super) fn describe(file_type: std::fs::FileType) -> &'static str {
 #[cfg(unix)]
 mod platform {
     use super::{describe, follow_link, ReadError, VaultFile};
-    use rustix::fs::{openat, statat, AtFlags, FileType, Mode, OFlags};
-    use rustix::io::Errno;
+    use crate::nofollow::{NoFollowDir, StepError};
+    use rustix::fs::FileType;
     use std::ffi::OsStr;
-    use std::fs::File;
-    use std::os::fd::OwnedFd;
     use std::path::Path;
-
-    fn io(e: Errno) -> ReadError {
-        ReadError::Io(e.into())
-    }
 
     fn kind_of(file_type: FileType) -> &'static str {
         match file_type {
@@ -184,6 +178,13 @@ mod platform {
             FileType::CharacterDevice | FileType::BlockDevice => "a device",
             _ => "not a file",
         }
+    }
+
+    fn is_link(e: &std::io::Error) -> bool {
+        matches!(
+            rustix::io::Errno::from_io_error(e),
+            Some(rustix::io::Errno::LOOP | rustix::io::Errno::MLINK)
+        )
     }
 
     /// Opens `parts` below `root` following no link but, when `follow_last`,
@@ -197,49 +198,35 @@ mod platform {
             return Err(ReadError::BadPath);
         };
         // The vault folder itself may be a link (a vault kept elsewhere).
-        let mut dir: OwnedFd = rustix::fs::open(
-            root,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(io)?;
-        let folder_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut dir = NoFollowDir::open(root)?;
         for name in folders {
-            dir = match openat(&dir, *name, folder_flags, Mode::empty()) {
-                Ok(fd) => fd,
-                Err(e @ (Errno::LOOP | Errno::MLINK | Errno::NOTDIR)) => {
-                    let stat = statat(&dir, *name, AtFlags::SYMLINK_NOFOLLOW).map_err(io)?;
-                    return Err(match FileType::from_raw_mode(stat.st_mode) {
-                        FileType::Symlink => ReadError::LinkedFolder,
-                        _ => io(e),
-                    });
-                }
-                Err(e) => return Err(io(e)),
-            };
+            dir = dir.open_dir(name).map_err(|e| match e {
+                StepError::Link => ReadError::LinkedFolder,
+                StepError::NotAFolder => ReadError::Io(std::io::ErrorKind::NotADirectory.into()),
+                StepError::Io(e) => ReadError::Io(e),
+            })?;
         }
-        let stat = statat(&dir, *last, AtFlags::SYMLINK_NOFOLLOW).map_err(io)?;
-        match FileType::from_raw_mode(stat.st_mode) {
-            FileType::RegularFile => {}
-            FileType::Symlink if follow_last => return follow_link(root, parts),
+        match dir.file_type(last)? {
+            Some(FileType::RegularFile) => {}
+            Some(FileType::Symlink) if follow_last => return follow_link(root, parts),
             // A link where the real path had none: something is swapping.
-            FileType::Symlink => return Err(ReadError::OutsideVault),
-            FileType::Directory => return Err(ReadError::Folder),
-            other => {
+            Some(FileType::Symlink) => return Err(ReadError::OutsideVault),
+            Some(FileType::Directory) => return Err(ReadError::Folder),
+            Some(other) => {
                 return Err(ReadError::NotAFile {
                     kind: kind_of(other),
                 })
             }
+            None => return Err(ReadError::Io(std::io::ErrorKind::NotFound.into())),
         }
-        // O_NONBLOCK: should a FIFO be swapped in after the check, opening
-        // it returns at once instead of waiting for a writer.
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let fd = match openat(&dir, *last, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(Errno::LOOP | Errno::MLINK) if follow_last => return follow_link(root, parts),
-            Err(Errno::LOOP | Errno::MLINK) => return Err(ReadError::OutsideVault),
-            Err(e) => return Err(io(e)),
+        // Should a FIFO be swapped in after the check, opening it returns
+        // at once instead of waiting for a writer.
+        let file = match dir.open_file(last) {
+            Ok(file) => file,
+            Err(e) if is_link(&e) && follow_last => return follow_link(root, parts),
+            Err(e) if is_link(&e) => return Err(ReadError::OutsideVault),
+            Err(e) => return Err(ReadError::Io(e)),
         };
-        let file = File::from(fd);
         let metadata = file.metadata()?;
         if !metadata.file_type().is_file() {
             return Err(ReadError::NotAFile {

@@ -560,7 +560,7 @@ mod cap_tests {
     fn observed(own: CopyManifest) -> Observed {
         Observed {
             label: "copy".into(),
-            source: CopySource::Folder("/nonexistent".into()),
+            source: CopySource::parse("/nonexistent"),
             manifest: Ok(own),
             signature: None,
             files: BTreeMap::new(),

@@ -148,7 +148,7 @@ pub fn observe_files(
             .num_threads(HTTP_CONCURRENCY)
             .build()
             .ok(),
-        CopySource::Folder(_) => None,
+        CopySource::Folder { .. } => None,
     };
     let counter = Counter {
         label: &copy.label,

@@ -9,7 +9,11 @@
 //! - write into a folder that is neither a Spore copy (a readable manifest
 //!   or the `.spore-output` marker) nor empty;
 //! - write through a symbolic link: every component of every path is looked
-//!   at without following links, and a link anywhere is refused;
+//!   at without following links, and a link anywhere is refused. On Unix
+//!   the copy's folder is then held open and each file's folders are
+//!   opened from it one by one (`O_NOFOLLOW`), the new file created and
+//!   renamed relative to the folder opened, so a folder swapped for a link
+//!   after the checks is never followed (`nofollow.rs`);
 //! - overwrite a file that the copy's own manifest does not list (it is
 //!   someone's file, not the site's).
 //!
@@ -19,6 +23,8 @@
 use super::observe::{CopyManifest, Observed, Seen};
 use super::report::Repaired;
 use super::source::{is_safe_path, Fetched, SINK_FAILED};
+#[cfg(unix)]
+use crate::nofollow::NoFollowDir;
 use crate::seal::manifest::{SEAL_FILES, SIGNATURE_PATH};
 use crate::seal::page::sha256_hex;
 use crate::write::{MARKER, MARKER_TEXT};
@@ -114,20 +120,39 @@ fn check_path(root: &Path, path: &str, listed: &BTreeSet<&str>) -> Result<(), Re
     Ok(())
 }
 
-/// Writes `bytes` at `path` below `root` (see [`write_with`]).
-fn write_file(root: &Path, path: &str, bytes: &[u8]) -> Result<(), RepairError> {
-    write_with(root, path, |f| f.write_all(bytes).map(|()| true)).map(|_| ())
+/// The copy's folder as repair writes it: on Unix held open from the
+/// start, so every write is made relative to it, folder by folder, and no
+/// link swapped in after the checks is ever followed.
+struct Target {
+    path: PathBuf,
+    #[cfg(unix)]
+    dir: NoFollowDir,
 }
 
-/// Writes the file at `path` below `root` from whatever `fill` puts in it
-/// (streamed from a donor copy: repair never holds a whole file in
-/// memory). Folders are created one at a time and each looked at without
-/// following links; `fill` writes into a new file (`create_new`: never
-/// through an existing name) in the file's own folder, which is renamed
-/// over the old file only when `fill` returns `Ok(true)`. `Ok(false)`: the
-/// bytes were refused and nothing was written; `Err`: the disk failed.
+impl Target {
+    fn open(path: PathBuf) -> Result<Target, RepairError> {
+        Ok(Target {
+            #[cfg(unix)]
+            dir: NoFollowDir::open(&path).map_err(io(&path))?,
+            path,
+        })
+    }
+}
+
+/// Writes `bytes` at `path` below the target (see [`write_with`]).
+fn write_file(target: &Target, path: &str, bytes: &[u8]) -> Result<(), RepairError> {
+    write_with(target, path, |f| f.write_all(bytes).map(|()| true)).map(|_| ())
+}
+
+/// Writes the file at `path` below the target from whatever `fill` puts in
+/// it (streamed from a donor copy: repair never holds a whole file in
+/// memory). Folders are opened (or created) one at a time without
+/// following links; `fill` writes into a new file (never through an
+/// existing name) in the file's own folder, which is renamed over the old
+/// file only when `fill` returns `Ok(true)`. `Ok(false)`: the bytes were
+/// refused and nothing was written; `Err`: the disk failed.
 fn write_with(
-    root: &Path,
+    target: &Target,
     path: &str,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<bool>,
 ) -> Result<bool, RepairError> {
@@ -135,37 +160,18 @@ fn write_with(
     let (name, folders) = parts
         .split_last()
         .ok_or_else(|| RepairError::UnsafePath(path.to_string()))?;
-    let mut dir = root.to_path_buf();
-    for part in folders {
-        dir.push(part);
-        match entry(&dir)? {
-            Some(t) if t.is_dir() => {}
-            Some(t) if t.is_symlink() => return Err(RepairError::Symlink(dir)),
-            Some(_) => return Err(RepairError::NotAFolder(dir)),
-            None => match std::fs::create_dir(&dir) {
-                Ok(()) => {}
-                // Raced: look again, links still refused.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if !entry(&dir)?.is_some_and(|t| t.is_dir()) {
-                        return Err(RepairError::Symlink(dir));
-                    }
-                }
-                Err(e) => return Err(io(&dir)(e)),
-            },
-        }
-    }
-    let full = dir.join(name);
-    if entry(&full)?.is_some_and(|t| t.is_symlink()) {
+    let (folder, at) = platform::open_folder(target, folders)?;
+    let full = at.join(name);
+    if folder.is_link(name).map_err(io(&full))? {
         return Err(RepairError::Symlink(full));
     }
-    let tmp = dir.join(format!(".{name}.spore-repair-{}", std::process::id()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        // Nothing was created (a name already there, link or not, is
-        // never written through nor removed).
-        .map_err(io(&tmp))?;
+    #[cfg(all(test, unix))]
+    tests::before_create();
+    let tmp_name = format!(".{name}.spore-repair-{}", std::process::id());
+    let tmp = at.join(&tmp_name);
+    // Nothing was created on failure (a name already there, link or not,
+    // is never written through nor removed).
+    let mut file = folder.create_new(&tmp_name).map_err(io(&tmp))?;
     let filled = fill(&mut file).and_then(|ok| {
         if ok {
             file.sync_all()?;
@@ -174,17 +180,141 @@ fn write_with(
     });
     drop(file);
     match filled {
-        Ok(true) => std::fs::rename(&tmp, &full).map(|()| true).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
+        Ok(true) => folder.rename(&tmp_name, name).map(|()| true).map_err(|e| {
+            let _ = folder.remove_file(&tmp_name);
             io(&full)(e)
         }),
         Ok(false) => {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = folder.remove_file(&tmp_name);
             Ok(false)
         }
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = folder.remove_file(&tmp_name);
             Err(io(&tmp)(e))
+        }
+    }
+}
+
+#[cfg(unix)]
+mod platform {
+    use super::{io, RepairError, Target};
+    use crate::nofollow::{NoFollowDir, StepError, FILE_MODE};
+    use std::ffi::OsStr;
+    use std::path::PathBuf;
+
+    /// A folder of the copy, held open: the target's own, or one below it.
+    pub(super) struct Folder<'a> {
+        root: &'a NoFollowDir,
+        below: Option<NoFollowDir>,
+    }
+
+    /// Opens (or creates) `folders` below the target one by one, each
+    /// relative to the one before, refusing a link; with the path it had,
+    /// for messages.
+    pub(super) fn open_folder<'a>(
+        target: &'a Target,
+        folders: &[&str],
+    ) -> Result<(Folder<'a>, PathBuf), RepairError> {
+        let mut at = target.path.clone();
+        let mut folder = Folder {
+            root: &target.dir,
+            below: None,
+        };
+        for part in folders {
+            at.push(part);
+            let next = folder
+                .dir()
+                .open_or_create_dir(OsStr::new(part))
+                .map_err(|e| match e {
+                    StepError::Link => RepairError::Symlink(at.clone()),
+                    StepError::NotAFolder => RepairError::NotAFolder(at.clone()),
+                    StepError::Io(e) => io(&at)(e),
+                })?;
+            folder.below = Some(next);
+        }
+        Ok((folder, at))
+    }
+
+    impl Folder<'_> {
+        fn dir(&self) -> &NoFollowDir {
+            self.below.as_ref().unwrap_or(self.root)
+        }
+
+        pub(super) fn is_link(&self, name: &str) -> std::io::Result<bool> {
+            Ok(self.dir().file_type(OsStr::new(name))? == Some(rustix::fs::FileType::Symlink))
+        }
+
+        pub(super) fn create_new(&self, name: &str) -> std::io::Result<std::fs::File> {
+            self.dir().create_new(OsStr::new(name), FILE_MODE)
+        }
+
+        pub(super) fn rename(&self, from: &str, to: &str) -> std::io::Result<()> {
+            self.dir().rename(OsStr::new(from), OsStr::new(to))
+        }
+
+        pub(super) fn remove_file(&self, name: &str) -> std::io::Result<()> {
+            self.dir().remove_file(OsStr::new(name))
+        }
+    }
+}
+
+/// Without `openat`: each folder is looked at (links not followed) just
+/// before it is used, and files are named by path.
+#[cfg(not(unix))]
+mod platform {
+    use super::{entry, io, RepairError, Target};
+    use std::path::PathBuf;
+
+    pub(super) struct Folder(PathBuf);
+
+    pub(super) fn open_folder(
+        target: &Target,
+        folders: &[&str],
+    ) -> Result<(Folder, PathBuf), RepairError> {
+        let mut dir = target.path.clone();
+        for part in folders {
+            dir.push(part);
+            match entry(&dir)? {
+                Some(t) if t.is_dir() => {}
+                Some(t) if t.is_symlink() => return Err(RepairError::Symlink(dir)),
+                Some(_) => return Err(RepairError::NotAFolder(dir)),
+                None => match std::fs::create_dir(&dir) {
+                    Ok(()) => {}
+                    // Raced: look again, links still refused.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        if !entry(&dir)?.is_some_and(|t| t.is_dir()) {
+                            return Err(RepairError::Symlink(dir));
+                        }
+                    }
+                    Err(e) => return Err(io(&dir)(e)),
+                },
+            }
+        }
+        Ok((Folder(dir.clone()), dir))
+    }
+
+    impl Folder {
+        pub(super) fn is_link(&self, name: &str) -> std::io::Result<bool> {
+            match std::fs::symlink_metadata(self.0.join(name)) {
+                Ok(m) => Ok(m.file_type().is_symlink()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+
+        pub(super) fn create_new(&self, name: &str) -> std::io::Result<std::fs::File> {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(self.0.join(name))
+        }
+
+        pub(super) fn rename(&self, from: &str, to: &str) -> std::io::Result<()> {
+            std::fs::rename(self.0.join(from), self.0.join(to))
+        }
+
+        pub(super) fn remove_file(&self, name: &str) -> std::io::Result<()> {
+            std::fs::remove_file(self.0.join(name))
         }
     }
 }
@@ -253,17 +383,18 @@ pub fn repair(
     let copy = &copies[target];
     let given = copy.source.folder().ok_or(RepairError::NotLocal)?;
     let root = match resolve_root(given)? {
-        Some(root) => {
-            if !is_spore_copy_or_empty(&root, copy)? {
-                return Err(RepairError::NotASporeCopy(given.to_path_buf()));
-            }
-            root
-        }
+        Some(root) => root,
         None => {
             std::fs::create_dir_all(given).map_err(io(given))?;
             resolve_root(given)?.ok_or_else(|| RepairError::NotAFolder(given.to_path_buf()))?
         }
     };
+    // Held open from here on: the checks below and every write are about
+    // this one folder.
+    let target_dir = Target::open(root.clone())?;
+    if !is_spore_copy_or_empty(&root, copy)? {
+        return Err(RepairError::NotASporeCopy(given.to_path_buf()));
+    }
     let have = |path: &str| {
         copy.files
             .get(path)
@@ -315,7 +446,7 @@ pub fn repair(
             {
                 continue;
             }
-            if write_with(&root, path, |f| {
+            if write_with(&target_dir, path, |f| {
                 copy_from(c, path, entry.size, &entry.sha256, f)
             })? {
                 donor = Some(c.label.clone());
@@ -330,11 +461,112 @@ pub fn repair(
         }
     }
     for (path, bytes) in fixed {
-        write_file(&root, path, &bytes)?;
+        write_file(&target_dir, path, &bytes)?;
         repaired.push(Repaired {
             path: path.to_string(),
             from: reference_label.to_string(),
         });
     }
     Ok(repaired)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::os::unix::fs::symlink;
+
+    thread_local! {
+        /// Run once between the checks of a write and its first byte: where
+        /// a local process would swap a folder for a link.
+        static BEFORE_CREATE: RefCell<Option<Box<dyn FnOnce()>>> = RefCell::new(None);
+    }
+
+    pub(super) fn before_create() {
+        if let Some(hook) = BEFORE_CREATE.with(|h| h.borrow_mut().take()) {
+            hook();
+        }
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A folder swapped for a link after it was checked: no byte lands
+    /// where the link leads (the write goes on in the folder it opened, or
+    /// is refused).
+    #[test]
+    fn a_folder_swapped_for_a_link_mid_write_takes_no_byte_outside() {
+        for depth in ["sub/a.txt", "sub/deeper/a.txt"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = tmp.path().join("copy");
+            let outside = tmp.path().join("outside");
+            std::fs::create_dir_all(root.join("sub/deeper")).unwrap();
+            std::fs::create_dir(&outside).unwrap();
+            std::fs::create_dir(outside.join("deeper")).unwrap();
+            let (sub, moved, out) = (root.join("sub"), root.join("moved"), outside.clone());
+            BEFORE_CREATE.with(|h| {
+                *h.borrow_mut() = Some(Box::new(move || {
+                    std::fs::rename(&sub, &moved).unwrap();
+                    symlink(&out, &sub).unwrap();
+                }))
+            });
+            let target = Target::open(root.clone()).unwrap();
+            let result = write_file(&target, depth, b"repaired bytes");
+            assert!(
+                matches!(result, Ok(()) | Err(RepairError::Symlink(_))),
+                "{depth}: {result:?}"
+            );
+            assert_eq!(entries(&outside), ["deeper"], "{depth}");
+            assert!(entries(&outside.join("deeper")).is_empty(), "{depth}");
+        }
+    }
+
+    /// The same race without a hook: another thread keeps swapping a folder
+    /// for a link (and creating it anew) while files are written into it.
+    #[test]
+    fn a_folder_swapped_in_a_loop_never_leads_a_write_outside() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("copy");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, root, outside) = (stop.clone(), root.clone(), outside.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = std::fs::create_dir(root.join("sub"));
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    let _ = std::fs::rename(root.join("sub"), root.join(format!("old{n}")));
+                    let _ = symlink(&outside, root.join("sub"));
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                    let _ = std::fs::remove_file(root.join("sub"));
+                    n += 1;
+                }
+            })
+        };
+        let target = Target::open(root.clone()).unwrap();
+        for n in 0..2000 {
+            let result = write_file(&target, &format!("sub/f{n}.txt"), b"bytes");
+            assert!(
+                matches!(
+                    result,
+                    Ok(()) | Err(RepairError::Symlink(_)) | Err(RepairError::Io { .. })
+                ),
+                "{result:?}"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(entries(&outside).is_empty(), "{:?}", entries(&outside));
+    }
 }

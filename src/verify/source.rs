@@ -7,7 +7,10 @@
 //! them. Every read has a byte cap; every copy has [`NetLimits`]: a
 //! deadline for the whole copy, an idle timeout (no byte for that long), a
 //! minimum transfer rate, and a number of network failures after which the
-//! copy is given up as unreachable.
+//! copy is given up as unreachable. A folder copy has the deadline too (a
+//! folder may be a network mount that stops answering): its files are read
+//! on threads of their own, and a read still blocked at the deadline is
+//! left behind, the copy given up.
 
 use crate::portable::encode_path;
 use crate::printable::has_unsafe_char;
@@ -93,18 +96,24 @@ impl Budget {
         self.limits.deadline.saturating_sub(self.started.elapsed())
     }
 
+    /// Gives the copy up for its deadline (whatever the clock says: the
+    /// caller waited that long), with the reason.
+    fn past_deadline(&self) -> String {
+        let reason = format!(
+            "not read completely within the {} s deadline (--timeout)",
+            self.limits.deadline.as_secs_f64()
+        );
+        self.give_up(&reason);
+        self.gave_up().unwrap_or(reason)
+    }
+
     /// Why the copy is no longer read, if it is not.
     pub fn gave_up(&self) -> Option<String> {
         if let Some(reason) = self.gave_up.lock().ok().and_then(|g| g.clone()) {
             return Some(reason);
         }
         if self.remaining().is_zero() {
-            let reason = format!(
-                "not read completely within the {} s deadline (--timeout)",
-                self.limits.deadline.as_secs_f64()
-            );
-            self.give_up(&reason);
-            return Some(reason);
+            return Some(self.past_deadline());
         }
         None
     }
@@ -143,7 +152,11 @@ impl Budget {
 
 #[derive(Clone)]
 pub enum CopySource {
-    Folder(PathBuf),
+    Folder {
+        root: PathBuf,
+        /// Only the deadline applies.
+        budget: Arc<Budget>,
+    },
     Http {
         base: String,
         agent: ureq::Agent,
@@ -288,23 +301,25 @@ impl CopySource {
                 budget: Arc::new(Budget::new(limits)),
             }
         } else {
-            CopySource::Folder(crate::config::absolute(Path::new(arg)))
+            CopySource::Folder {
+                root: crate::config::absolute(Path::new(arg)),
+                budget: Arc::new(Budget::new(limits)),
+            }
         }
     }
 
     pub fn folder(&self) -> Option<&Path> {
         match self {
-            CopySource::Folder(p) => Some(p),
+            CopySource::Folder { root, .. } => Some(root),
             CopySource::Http { .. } => None,
         }
     }
 
-    /// Why this copy was not read completely (URLs only: deadline,
-    /// network failures), if it was not.
+    /// Why this copy was not read completely (its deadline passed; for
+    /// URLs, network failures), if it was not.
     pub fn trouble(&self) -> Option<String> {
         match self {
-            CopySource::Folder(_) => None,
-            CopySource::Http { budget, .. } => budget.trouble(),
+            CopySource::Folder { budget, .. } | CopySource::Http { budget, .. } => budget.trouble(),
         }
     }
 
@@ -332,7 +347,10 @@ impl CopySource {
             ));
         }
         match self {
-            CopySource::Folder(root) => read_file(&root.join(path), cap, sink),
+            CopySource::Folder { root, budget } => match budget.gave_up() {
+                Some(reason) => Fetched::Unreachable(reason),
+                None => read_file_within(root.join(path), cap, sink, budget),
+            },
             CopySource::Http {
                 base,
                 agent,
@@ -353,27 +371,120 @@ impl CopySource {
 
     /// Every file in a folder copy, as site paths (`None` for URLs, which
     /// cannot be listed).
+    /// A folder that does not answer within the copy's deadline gives the
+    /// copy up and has no listing.
     pub fn list(&self) -> Option<Vec<String>> {
-        let root = self.folder()?;
-        let mut out = Vec::new();
-        for entry in walkdir::WalkDir::new(root)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .flatten()
+        let CopySource::Folder { root, budget } = self else {
+            return None;
+        };
+        if budget.gave_up().is_some() {
+            return None;
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let root = root.clone();
+        let lister = move || {
+            let _ = tx.send(list_folder(&root));
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("spore-verify-list".into())
+            .spawn(lister)
         {
-            if entry.file_type().is_dir() {
-                continue;
-            }
-            if let Ok(rel) = entry.path().strip_prefix(root) {
-                let parts: Vec<String> = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push(parts.join("/"));
+            budget.give_up(&format!("cannot start a thread to list the folder: {e}"));
+            return None;
+        }
+        match rx.recv_timeout(budget.remaining()) {
+            Ok(listing) => Some(listing),
+            Err(_) => {
+                budget.past_deadline();
+                None
             }
         }
-        Some(out)
+    }
+}
+
+/// Every file below `root`, as site paths.
+fn list_folder(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        if let Ok(rel) = entry.path().strip_prefix(root) {
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push(parts.join("/"));
+        }
+    }
+    out
+}
+
+/// What a folder read sends back to the copy's thread.
+enum Chunk {
+    Bytes(Vec<u8>),
+    End(Fetched<u64>),
+}
+
+/// The reading thread's sink: each buffer goes back over the channel (an
+/// error once the copy's thread has stopped listening).
+struct ToCaller(std::sync::mpsc::SyncSender<Chunk>);
+
+impl Write for ToCaller {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .send(Chunk::Bytes(buf.to_vec()))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads a folder copy's file on a thread of its own, the bytes coming back
+/// through a channel two buffers deep (constant memory), so that a read
+/// that never returns (a network mount that stopped answering) costs the
+/// copy its deadline and not the whole run: at the deadline the copy is
+/// given up and the thread left to finish, or hang, alone.
+fn read_file_within(
+    path: PathBuf,
+    cap: u64,
+    sink: &mut dyn Write,
+    budget: &Budget,
+) -> Fetched<u64> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(2);
+    let reader = move || {
+        let result = read_file(&path, cap, &mut ToCaller(tx.clone()));
+        let _ = tx.send(Chunk::End(result));
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("spore-verify-read".into())
+        .spawn(reader)
+    {
+        return Fetched::Failed(format!("cannot start a thread to read the file: {e}"));
+    }
+    loop {
+        match rx.recv_timeout(budget.remaining()) {
+            Ok(Chunk::Bytes(bytes)) => {
+                if let Err(e) = sink.write_all(&bytes) {
+                    return Fetched::Failed(format!("{SINK_FAILED}{e}"));
+                }
+            }
+            Ok(Chunk::End(result)) => return result,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                return Fetched::Unreachable(budget.past_deadline())
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Fetched::Failed("the reading thread stopped".into())
+            }
+        }
     }
 }
 
@@ -387,11 +498,24 @@ fn read_file(path: &Path, cap: u64, sink: &mut dyn Write) -> Fetched<u64> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Fetched::Missing,
         Err(e) => return Fetched::Failed(e.to_string()),
     }
-    let mut file = match std::fs::File::open(path) {
+    #[cfg(test)]
+    tests::before_open(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // A FIFO swapped in after the check: opening it returns at once
+    // instead of waiting for a writer (and is refused below).
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let mut file = match options.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Fetched::Missing,
         Err(e) => return Fetched::Failed(e.to_string()),
     };
+    match file.metadata() {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Fetched::Failed("not a regular file".into()),
+        Err(e) => return Fetched::Failed(e.to_string()),
+    }
     match pump(&mut file, cap, sink, None) {
         Pumped::Done(n) => Fetched::Found(n),
         Pumped::TooLarge => Fetched::TooLarge,
@@ -481,6 +605,74 @@ fn resolve(current: &Uri, location: &str) -> Option<Uri> {
 mod tests {
     use super::*;
 
+    /// What happens to a file between its check and its opening, by path
+    /// (tests run side by side: each names its own files).
+    type Hook = (PathBuf, fn(&Path));
+    static BEFORE_OPEN: Mutex<Vec<Hook>> = Mutex::new(Vec::new());
+
+    pub(super) fn before_open(path: &Path) {
+        let hook = BEFORE_OPEN
+            .lock()
+            .ok()
+            .and_then(|hooks| hooks.iter().find(|(p, _)| p == path).map(|(_, f)| *f));
+        if let Some(hook) = hook {
+            hook(path);
+        }
+    }
+
+    fn on_open(path: PathBuf, hook: fn(&Path)) {
+        BEFORE_OPEN.lock().unwrap().push((path, hook));
+    }
+
+    /// A folder on a network mount that stopped answering: a read that
+    /// does not return. The copy is given up at its deadline.
+    #[test]
+    fn a_folder_read_that_hangs_costs_the_copy_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hung.txt"), b"x").unwrap();
+        std::fs::write(dir.path().join("ok.txt"), b"y").unwrap();
+        on_open(dir.path().join("hung.txt"), |_| {
+            std::thread::sleep(Duration::from_secs(10))
+        });
+        let limits = NetLimits::with_deadline(Duration::from_millis(300));
+        let src = CopySource::open(&dir.path().to_string_lossy(), limits);
+        let started = Instant::now();
+        let got = src.fetch("hung.txt", 100);
+        assert!(started.elapsed() < Duration::from_secs(5), "{got:?}");
+        assert!(
+            matches!(&got, Fetched::Unreachable(r) if r.contains("deadline")),
+            "{got:?}"
+        );
+        // Given up: nothing more is read, and the copy says why.
+        assert!(matches!(src.fetch("ok.txt", 100), Fetched::Unreachable(_)));
+        assert!(src.list().is_none());
+        assert!(src.trouble().is_some_and(|t| t.contains("--timeout")));
+    }
+
+    /// A file swapped for a FIFO between its check and its opening: the
+    /// open returns at once, and the FIFO is refused.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_swapped_in_after_the_check_is_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("page.html");
+        std::fs::write(&path, b"x").unwrap();
+        on_open(path.clone(), |p| {
+            std::fs::remove_file(p).unwrap();
+            let status = std::process::Command::new("mkfifo").arg(p).status();
+            assert!(status.unwrap().success());
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = tx.send(read_file(&path, 100, &mut sink));
+        });
+        let got = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("hung on a FIFO");
+        assert_eq!(got, Fetched::Failed("not a regular file".into()));
+    }
+
     #[test]
     fn unsafe_paths_are_refused() {
         for p in [
@@ -504,7 +696,7 @@ mod tests {
     fn folder_reads_respect_the_cap() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), b"12345").unwrap();
-        let src = CopySource::Folder(dir.path().to_path_buf());
+        let src = CopySource::open(&dir.path().to_string_lossy(), NetLimits::default());
         assert_eq!(src.fetch("a.txt", 5), Fetched::Found(b"12345".to_vec()));
         assert_eq!(src.fetch("a.txt", 4), Fetched::TooLarge);
         assert_eq!(src.fetch("b.txt", 4), Fetched::Missing);

@@ -76,26 +76,75 @@ impl State {
         }
     }
 
-    /// Written beside the file and renamed over it. The temporary file is
-    /// created new (`create_new` does not follow a link planted under its
+    /// Written beside the file and renamed over it, synced first (a crash
+    /// leaves the old state, never a half-written one). The temporary file
+    /// is created new (`O_EXCL` does not follow a link planted under its
     /// name; a leftover is removed first, which removes a link, not its
-    /// target).
+    /// target), and the rename replaces whatever is at the name (a link
+    /// there is replaced, never written through). On Unix the folder is
+    /// opened once and all three steps are made relative to it.
     pub fn write(&self, path: &Path) -> Result<(), String> {
         let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
         bytes.push(b'\n');
-        let tmp = path.with_extension("spore-tmp");
         let err = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-        match std::fs::remove_file(&tmp) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(e)),
-            _ => {}
+        let name = path
+            .file_name()
+            .ok_or_else(|| format!("cannot write {}: not a file name", path.display()))?;
+        let tmp = Path::new(name).with_extension("spore-tmp");
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let folder = Folder::open(folder).map_err(err)?;
+        folder.remove_file(tmp.as_os_str()).map_err(err)?;
+        create_new(&folder, tmp.as_os_str())
+            .and_then(|mut f| {
+                f.write_all(&bytes)?;
+                f.sync_all()
+            })
+            .and_then(|()| folder.rename(tmp.as_os_str(), name))
+            .map_err(|e| {
+                let _ = folder.remove_file(tmp.as_os_str());
+                err(e)
+            })
+    }
+}
+
+#[cfg(unix)]
+use crate::nofollow::NoFollowDir as Folder;
+
+#[cfg(unix)]
+fn create_new(folder: &Folder, name: &std::ffi::OsStr) -> std::io::Result<std::fs::File> {
+    folder.create_new(name, crate::nofollow::FILE_MODE)
+}
+
+#[cfg(not(unix))]
+fn create_new(folder: &Folder, name: &std::ffi::OsStr) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(folder.0.join(name))
+}
+
+/// Without `openat`: the same steps, by path.
+#[cfg(not(unix))]
+struct Folder(std::path::PathBuf);
+
+#[cfg(not(unix))]
+impl Folder {
+    fn open(path: &Path) -> std::io::Result<Folder> {
+        Ok(Folder(path.to_path_buf()))
+    }
+
+    fn remove_file(&self, name: &std::ffi::OsStr) -> std::io::Result<()> {
+        match std::fs::remove_file(self.0.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
         }
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .and_then(|mut f| f.write_all(&bytes))
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(err)
+    }
+
+    fn rename(&self, from: &std::ffi::OsStr, to: &std::ffi::OsStr) -> std::io::Result<()> {
+        std::fs::rename(self.0.join(from), self.0.join(to))
     }
 }
 
@@ -140,5 +189,14 @@ mod tests {
         state.write(&path).unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(State::read(&path).unwrap().remembered("site"), Some(1));
+        // A link at the state file's own name is replaced, not written through.
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        state.write(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert_eq!(State::read(&path).unwrap().remembered("site"), Some(1));
+        let left = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(left, 2, "no temporary file is left");
     }
 }
