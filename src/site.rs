@@ -44,7 +44,7 @@ pub enum SiteFile {
     /// Made by Spore, held in memory.
     Made(Bytes),
     /// Copied from the vault as it is, never held in memory.
-    Vault(VaultFile),
+    Vault(Box<VaultFile>),
 }
 
 impl SiteFile {
@@ -114,7 +114,8 @@ impl Site {
             source,
             sealed: None,
         };
-        self.files.insert(path.into(), SiteFile::Vault(file));
+        self.files
+            .insert(path.into(), SiteFile::Vault(Box::new(file)));
     }
 
     /// The bytes of a file Spore made (`None` for a vault file: see

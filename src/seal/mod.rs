@@ -201,7 +201,7 @@ fn seal_file(
                 source: vault.source.clone(),
                 sealed: Some(digest.clone()),
             };
-            Ok((SiteFile::Vault(sealed), digest))
+            Ok((SiteFile::Vault(Box::new(sealed)), digest))
         }
     }
 }
@@ -520,7 +520,7 @@ fn finish(
         &built,
     )
     .into_bytes();
-    let meta4_parts = Parts::of(METALINK_PATH, &digest(&meta4), None, &mirrors);
+    let meta4_parts = Parts::of(METALINK_PATH, &digest(&meta4), None, mirrors);
 
     // Every file the manifest lists, in path order: the site's files and
     // the Metalink file among them.
