@@ -248,7 +248,7 @@ fn build(
     }
     if !flags.quiet {
         println!(
-            "Built {} notes → {} pages ({} files) in {} — {} links, {} unresolved, {} warnings, {:.2}s",
+            "Built {} notes → {} pages ({} files) in {} — {} links, {} unresolved, {} warning{}, {:.2}s",
             report.notes,
             report.pages,
             report.files,
@@ -256,6 +256,7 @@ fn build(
             report.links,
             report.unresolved.len(),
             report.diagnostics.len(),
+            if report.diagnostics.len() == 1 { "" } else { "s" },
             started.elapsed().as_secs_f64()
         );
     }
