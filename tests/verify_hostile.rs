@@ -91,6 +91,14 @@ fn args(list: &[&dyn AsRef<std::ffi::OsStr>]) -> Vec<OsString> {
     list.iter().map(|a| a.as_ref().to_os_string()).collect()
 }
 
+/// `spore verify --json --key KEY REST…` in the project's folder; fails
+/// the test if it is still running after `limit` seconds.
+fn verify_json(p: &Project, key: &Path, rest: &[&dyn AsRef<std::ffi::OsStr>], limit: u64) -> Ran {
+    let mut a = args(&[&"verify", &"--json", &"--key", &key]);
+    a.extend(args(rest));
+    spore(&a, p.tmp.path(), Duration::from_secs(limit))
+}
+
 fn signed() -> (Project, std::path::PathBuf) {
     let p = project(12, 21, true);
     p.build(EPOCH);
@@ -161,19 +169,11 @@ fn endless_bodies_are_cut_at_the_signed_size_in_small_memory() {
             },
         )
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--timeout",
-            &"20",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(25),
+    let ran = verify_json(
+        &p,
+        &key,
+        &[&"--timeout", &"20", &p.site, &mirror.base_url],
+        25,
     );
     let json = ran.json();
     assert_eq!(ran.code, Some(exit::ALTERED), "{}", ran.stdout);
@@ -210,19 +210,11 @@ fn an_endless_manifest_is_refused_at_its_cap() {
     let mirror = HostileMirror::builder(&p.site)
         .on(MANIFEST_PATH, Behaviour::Endless)
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--timeout",
-            &"20",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(25),
+    let ran = verify_json(
+        &p,
+        &key,
+        &[&"--timeout", &"20", &p.site, &mirror.base_url],
+        25,
     );
     let json = ran.json();
     assert_eq!(ran.code, Some(exit::ALTERED), "{}", ran.stdout);
@@ -258,21 +250,18 @@ fn silent_hosts_cost_one_deadline_side_by_side() {
     let c = HostileMirror::builder(&p.site)
         .otherwise(Behaviour::Silent)
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
+    let ran = verify_json(
+        &p,
+        &key,
+        &[
             &"--timeout",
             &"2",
-            &"--key",
-            &key,
             &a.base_url,
             &p.site,
             &b.base_url,
             &c.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(15),
+        ],
+        15,
     );
     let json = ran.json();
     assert_eq!(ran.code, Some(exit::UNREACHABLE), "{}", ran.stdout);
@@ -301,19 +290,11 @@ fn a_host_that_stalls_on_every_file_is_given_up_after_repeated_failures() {
         .on(MANIFEST_PATH, Behaviour::Serve)
         .on(spore::seal::manifest::SIGNATURE_PATH, Behaviour::Serve)
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--timeout",
-            &"3",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(15),
+    let ran = verify_json(
+        &p,
+        &key,
+        &[&"--timeout", &"3", &p.site, &mirror.base_url],
+        15,
     );
     let json = ran.json();
     assert_eq!(ran.code, Some(exit::UNREACHABLE), "{}", ran.stdout);
@@ -344,19 +325,11 @@ fn a_dripping_file_is_dropped_as_too_slow() {
             },
         )
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--timeout",
-            &"4",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(15),
+    let ran = verify_json(
+        &p,
+        &key,
+        &[&"--timeout", &"4", &p.site, &mirror.base_url],
+        15,
     );
     let json = ran.json();
     assert_eq!(ran.code, Some(exit::UNREACHABLE), "{}", ran.stdout);
@@ -419,19 +392,7 @@ fn crafted_names_from_mirrors_and_copies_are_refused_and_never_printed_raw() {
         );
     }
     // The JSON keeps the exact names, as escapes a terminal shows as text.
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--key",
-            &key,
-            &p.site,
-            &usb,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(20),
-    );
+    let ran = verify_json(&p, &key, &[&p.site, &usb, &mirror.base_url], 20);
     let raw = raw_controls(&ran.stdout);
     assert!(raw.is_empty(), "raw {raw:?} in:\n{}", ran.stdout);
     let json = ran.json();
@@ -506,19 +467,7 @@ fn build_init_and_keygen_print_crafted_names_escaped() {
 fn progress_goes_to_stderr_and_leaves_json_intact() {
     let (p, key) = signed();
     let mirror = HostileMirror::builder(&p.site).start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--progress",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(20),
-    );
+    let ran = verify_json(&p, &key, &[&"--progress", &p.site, &mirror.base_url], 20);
     assert_eq!(ran.code, Some(exit::OK), "{}", ran.stdout);
     assert_eq!(ran.json()["outcome"], "OK");
     let files = manifest(&p.site).files.len();
@@ -560,22 +509,19 @@ fn repair_takes_bounded_bytes_from_a_mirror_that_changes_and_skips_a_silent_one(
         .otherwise(Behaviour::Silent)
         .start();
     let good = HostileMirror::builder(&p.site).start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
+    let ran = verify_json(
+        &p,
+        &key,
+        &[
             &"--timeout",
             &"3",
-            &"--key",
-            &key,
             &turncoat.base_url,
             &silent.base_url,
             &good.base_url,
             &"--repair",
             &stick,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(20),
+        ],
+        20,
     );
     let json = ran.json();
     // The check after repair reads the turncoat's endless page: altered.
