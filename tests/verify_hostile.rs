@@ -99,6 +99,37 @@ fn verify_json(p: &Project, key: &Path, rest: &[&dyn AsRef<std::ffi::OsStr>], li
     spore(&a, p.tmp.path(), Duration::from_secs(limit))
 }
 
+/// Checks the genuine site beside one mirror (`--timeout SECONDS`, killed
+/// after `limit` s): the site must come out CURRENT with no problem, the
+/// mirror in `state`, the run exiting with `code`.
+fn site_and_mirror(
+    p: &Project,
+    key: &Path,
+    mirror: &HostileMirror,
+    timeout: u64,
+    limit: u64,
+    (code, state): (i32, &str),
+) -> (Ran, serde_json::Value) {
+    let timeout = timeout.to_string();
+    let ran = verify_json(
+        p,
+        key,
+        &[&"--timeout", &timeout, &p.site, &mirror.base_url],
+        limit,
+    );
+    let json = ran.json();
+    assert_eq!(ran.code, Some(code), "{}", ran.stdout);
+    assert_eq!(copy_state(&json, 0), "CURRENT", "{}", ran.stdout);
+    assert_eq!(json["copies"][0]["problems"].as_array().unwrap().len(), 0);
+    assert_eq!(copy_state(&json, 1), state, "{}", ran.stdout);
+    (ran, json)
+}
+
+/// Why copy `i` was not checked.
+fn reason(json: &serde_json::Value, i: usize) -> &str {
+    json["copies"][i]["reason"].as_str().unwrap_or("")
+}
+
 fn signed() -> (Project, std::path::PathBuf) {
     let p = project(12, 21, true);
     p.build(EPOCH);
@@ -169,17 +200,7 @@ fn endless_bodies_are_cut_at_the_signed_size_in_small_memory() {
             },
         )
         .start();
-    let ran = verify_json(
-        &p,
-        &key,
-        &[&"--timeout", &"20", &p.site, &mirror.base_url],
-        25,
-    );
-    let json = ran.json();
-    assert_eq!(ran.code, Some(exit::ALTERED), "{}", ran.stdout);
-    assert_eq!(copy_state(&json, 0), "CURRENT", "{}", ran.stdout);
-    assert_eq!(json["copies"][0]["problems"].as_array().unwrap().len(), 0);
-    assert_eq!(copy_state(&json, 1), "BAD-SIGNATURE", "{}", ran.stdout);
+    let (ran, json) = site_and_mirror(&p, &key, &mirror, 20, 25, (exit::ALTERED, "BAD-SIGNATURE"));
     let problems: Vec<(&str, &str)> = json["copies"][1]["problems"]
         .as_array()
         .unwrap()
@@ -210,17 +231,8 @@ fn an_endless_manifest_is_refused_at_its_cap() {
     let mirror = HostileMirror::builder(&p.site)
         .on(MANIFEST_PATH, Behaviour::Endless)
         .start();
-    let ran = verify_json(
-        &p,
-        &key,
-        &[&"--timeout", &"20", &p.site, &mirror.base_url],
-        25,
-    );
-    let json = ran.json();
-    assert_eq!(ran.code, Some(exit::ALTERED), "{}", ran.stdout);
-    assert_eq!(copy_state(&json, 0), "CURRENT");
-    assert_eq!(copy_state(&json, 1), "NO-MANIFEST");
-    let reason = json["copies"][1]["reason"].as_str().unwrap();
+    let (ran, json) = site_and_mirror(&p, &key, &mirror, 20, 25, (exit::ALTERED, "NO-MANIFEST"));
+    let reason = reason(&json, 1);
     assert!(reason.contains("larger than"), "{reason}");
     let cap = spore::verify::source::MANIFEST_CAP;
     assert!(
@@ -290,17 +302,8 @@ fn a_host_that_stalls_on_every_file_is_given_up_after_repeated_failures() {
         .on(MANIFEST_PATH, Behaviour::Serve)
         .on(spore::seal::manifest::SIGNATURE_PATH, Behaviour::Serve)
         .start();
-    let ran = verify_json(
-        &p,
-        &key,
-        &[&"--timeout", &"3", &p.site, &mirror.base_url],
-        15,
-    );
-    let json = ran.json();
-    assert_eq!(ran.code, Some(exit::UNREACHABLE), "{}", ran.stdout);
-    assert_eq!(copy_state(&json, 0), "CURRENT");
-    assert_eq!(copy_state(&json, 1), "UNREACHABLE");
-    let reason = json["copies"][1]["reason"].as_str().unwrap();
+    let (ran, json) = site_and_mirror(&p, &key, &mirror, 3, 15, (exit::UNREACHABLE, "UNREACHABLE"));
+    let reason = reason(&json, 1);
     assert!(reason.contains("given up after"), "{reason}");
     assert!(json["copies"][1]["problems"].as_array().unwrap().is_empty());
     let asked = mirror.requests().len();
@@ -325,17 +328,8 @@ fn a_dripping_file_is_dropped_as_too_slow() {
             },
         )
         .start();
-    let ran = verify_json(
-        &p,
-        &key,
-        &[&"--timeout", &"4", &p.site, &mirror.base_url],
-        15,
-    );
-    let json = ran.json();
-    assert_eq!(ran.code, Some(exit::UNREACHABLE), "{}", ran.stdout);
-    assert_eq!(copy_state(&json, 0), "CURRENT");
-    assert_eq!(copy_state(&json, 1), "UNREACHABLE");
-    let reason = json["copies"][1]["reason"].as_str().unwrap();
+    let (ran, json) = site_and_mirror(&p, &key, &mirror, 4, 15, (exit::UNREACHABLE, "UNREACHABLE"));
+    let reason = reason(&json, 1);
     assert!(reason.contains("too slow"), "{reason}");
     assert!(ran.took < Duration::from_secs(5), "{:?}", ran.took);
 }
