@@ -6,7 +6,8 @@
 //! is refused when it is opened, and files are created, renamed and removed
 //! relative to the folder that was opened, whatever its path leads to now.
 //! Used by every place that reads or writes below a folder it must not
-//! leave: reading vault files, `verify --repair`, the verify state file.
+//! leave: reading vault files, `verify --repair`, the verify state file;
+//! [`open_file`] reads the output's previous manifest.
 
 use rustix::fs::{
     linkat, mkdirat, openat, renameat, statat, unlinkat, AtFlags, FileType, Mode, OFlags,
