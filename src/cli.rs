@@ -109,37 +109,7 @@ enum Command {
     },
     /// Check copies of a site (folders or http(s) URLs) against their
     /// manifests, the pinned key and each other
-    Verify {
-        /// Site folders and http(s) URLs of copies
-        #[arg(value_name = "COPY", required = true)]
-        copies: Vec<String>,
-        /// The trusted public key (base64 line or a .pub file); default:
-        /// [integrity] public_key of ./book.toml
-        #[arg(long)]
-        key: Option<String>,
-        /// Print the report as JSON
-        #[arg(long)]
-        json: bool,
-        /// Remember the highest version seen per site here; report ROLLBACK
-        /// when a copy is older
-        #[arg(long, value_name = "FILE")]
-        state: Option<PathBuf>,
-        /// Rewrite missing or altered files of this local copy from the others
-        #[arg(long, value_name = "DIR")]
-        repair: Option<PathBuf>,
-        /// Give up on a copy not read completely within this many seconds
-        /// (it is reported UNREACHABLE; the others are still checked)
-        #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
-        timeout: std::time::Duration,
-        /// Show progress on stderr even when it is not a terminal
-        #[arg(long)]
-        progress: bool,
-        /// Let --repair write from a reference no trusted key signed (the
-        /// manifest most copies agree on); never over a copy signed by its
-        /// own key
-        #[arg(long, requires = "repair")]
-        accept_unsigned: bool,
-    },
+    Verify(VerifyArgs),
 }
 
 pub fn run() -> i32 {
@@ -159,28 +129,7 @@ pub fn run() -> i32 {
         } => build(&dir, out, drafts, timings, cli.output).map(|()| 0),
         Command::Init { dir } => init(&dir, cli.output).map(|()| 0),
         Command::Keygen { out, force } => keygen(&out, force, cli.output).map(|()| 0),
-        Command::Verify {
-            copies,
-            key,
-            json,
-            state,
-            repair,
-            timeout,
-            progress,
-            accept_unsigned,
-        } => verify(
-            VerifyArgs {
-                copies,
-                key,
-                json,
-                state,
-                repair,
-                timeout,
-                progress,
-                accept_unsigned,
-            },
-            cli.output,
-        ),
+        Command::Verify(args) => verify(args, cli.output),
         Command::Serve {
             dir,
             port,
@@ -449,14 +398,37 @@ fn pinned_key(key: Option<String>) -> Result<Option<String>> {
     Ok(None)
 }
 
+// `spore verify`: no doc comment here, the variant's is its help text.
+#[derive(Args)]
 struct VerifyArgs {
+    /// Site folders and http(s) URLs of copies
+    #[arg(value_name = "COPY", required = true)]
     copies: Vec<String>,
+    /// The trusted public key (base64 line or a .pub file); default:
+    /// [integrity] public_key of ./book.toml
+    #[arg(long)]
     key: Option<String>,
+    /// Print the report as JSON
+    #[arg(long)]
     json: bool,
+    /// Remember the highest version seen per site here; report ROLLBACK
+    /// when a copy is older
+    #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// Rewrite missing or altered files of this local copy from the others
+    #[arg(long, value_name = "DIR")]
     repair: Option<PathBuf>,
+    /// Give up on a copy not read completely within this many seconds
+    /// (it is reported UNREACHABLE; the others are still checked)
+    #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
     timeout: std::time::Duration,
+    /// Show progress on stderr even when it is not a terminal
+    #[arg(long)]
     progress: bool,
+    /// Let --repair write from a reference no trusted key signed (the
+    /// manifest most copies agree on); never over a copy signed by its
+    /// own key
+    #[arg(long, requires = "repair")]
     accept_unsigned: bool,
 }
 

@@ -6,7 +6,8 @@
 //! is refused when it is opened, and files are created, renamed and removed
 //! relative to the folder that was opened, whatever its path leads to now.
 //! Used by every place that reads or writes below a folder it must not
-//! leave: reading vault files, `verify --repair`, the verify state file.
+//! leave: reading vault files, `verify --repair`, the verify state file;
+//! [`open_file`] reads the output's previous manifest.
 
 use rustix::fs::{
     linkat, mkdirat, openat, renameat, statat, unlinkat, AtFlags, FileType, Mode, OFlags,
@@ -46,6 +47,30 @@ const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
     .union(OFlags::NOFOLLOW)
     .union(OFlags::CLOEXEC);
+
+/// Reading a file: a link refused (`O_NOFOLLOW`), a FIFO not waited on
+/// for a writer (`O_NONBLOCK`).
+const FILE_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NONBLOCK)
+    .union(OFlags::CLOEXEC);
+
+/// Whether an open was refused because the last component is a link:
+/// ELOOP (Linux), EMLINK (FreeBSD).
+pub fn is_link_refusal(e: &io::Error) -> bool {
+    matches!(Errno::from_io_error(e), Some(Errno::LOOP | Errno::MLINK))
+}
+
+/// Opens the file at `path` for reading, following links on the way (the
+/// folders the caller named) but refusing one at `path` itself (see
+/// [`is_link_refusal`]); a FIFO is not waited on.
+pub fn open_file(path: &Path) -> io::Result<File> {
+    Ok(File::from(rustix::fs::open(
+        path,
+        FILE_FLAGS,
+        Mode::empty(),
+    )?))
+}
 
 impl NoFollowDir {
     /// Opens `path`, following links on the way: it is the folder the
@@ -116,8 +141,12 @@ impl NoFollowDir {
     /// Opens the existing file `name` here for reading, a link at `name`
     /// refused (`O_NONBLOCK`: a FIFO does not wait for a writer).
     pub fn open_file(&self, name: &OsStr) -> io::Result<File> {
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        Ok(File::from(openat(&self.0, name, flags, Mode::empty())?))
+        Ok(File::from(openat(
+            &self.0,
+            name,
+            FILE_FLAGS,
+            Mode::empty(),
+        )?))
     }
 
     /// Renames `from` to `to`, both in this folder (`to` is replaced

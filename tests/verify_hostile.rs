@@ -91,6 +91,45 @@ fn args(list: &[&dyn AsRef<std::ffi::OsStr>]) -> Vec<OsString> {
     list.iter().map(|a| a.as_ref().to_os_string()).collect()
 }
 
+/// `spore verify --json --key KEY REST…` in the project's folder; fails
+/// the test if it is still running after `limit` seconds.
+fn verify_json(p: &Project, key: &Path, rest: &[&dyn AsRef<std::ffi::OsStr>], limit: u64) -> Ran {
+    let mut a = args(&[&"verify", &"--json", &"--key", &key]);
+    a.extend(args(rest));
+    spore(&a, p.tmp.path(), Duration::from_secs(limit))
+}
+
+/// Checks the genuine site beside one mirror (`--timeout SECONDS`, killed
+/// after `limit` s): the site must come out CURRENT with no problem, the
+/// mirror in `state`, the run exiting with `code`.
+fn site_and_mirror(
+    p: &Project,
+    key: &Path,
+    mirror: &HostileMirror,
+    timeout: u64,
+    limit: u64,
+    (code, state): (i32, &str),
+) -> (Ran, serde_json::Value) {
+    let timeout = timeout.to_string();
+    let ran = verify_json(
+        p,
+        key,
+        &[&"--timeout", &timeout, &p.site, &mirror.base_url],
+        limit,
+    );
+    let json = ran.json();
+    assert_eq!(ran.code, Some(code), "{}", ran.stdout);
+    assert_eq!(copy_state(&json, 0), "CURRENT", "{}", ran.stdout);
+    assert_eq!(json["copies"][0]["problems"].as_array().unwrap().len(), 0);
+    assert_eq!(copy_state(&json, 1), state, "{}", ran.stdout);
+    (ran, json)
+}
+
+/// Why copy `i` was not checked.
+fn reason(json: &serde_json::Value, i: usize) -> &str {
+    json["copies"][i]["reason"].as_str().unwrap_or("")
+}
+
 fn signed() -> (Project, std::path::PathBuf) {
     let p = project(12, 21, true);
     p.build(EPOCH);
@@ -161,25 +200,7 @@ fn endless_bodies_are_cut_at_the_signed_size_in_small_memory() {
             },
         )
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--timeout",
-            &"20",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(25),
-    );
-    let json = ran.json();
-    assert_eq!(ran.code, Some(exit::ALTERED), "{}", ran.stdout);
-    assert_eq!(copy_state(&json, 0), "CURRENT", "{}", ran.stdout);
-    assert_eq!(json["copies"][0]["problems"].as_array().unwrap().len(), 0);
-    assert_eq!(copy_state(&json, 1), "BAD-SIGNATURE", "{}", ran.stdout);
+    let (ran, json) = site_and_mirror(&p, &key, &mirror, 20, 25, (exit::ALTERED, "BAD-SIGNATURE"));
     let problems: Vec<(&str, &str)> = json["copies"][1]["problems"]
         .as_array()
         .unwrap()
@@ -210,25 +231,8 @@ fn an_endless_manifest_is_refused_at_its_cap() {
     let mirror = HostileMirror::builder(&p.site)
         .on(MANIFEST_PATH, Behaviour::Endless)
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--timeout",
-            &"20",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(25),
-    );
-    let json = ran.json();
-    assert_eq!(ran.code, Some(exit::ALTERED), "{}", ran.stdout);
-    assert_eq!(copy_state(&json, 0), "CURRENT");
-    assert_eq!(copy_state(&json, 1), "NO-MANIFEST");
-    let reason = json["copies"][1]["reason"].as_str().unwrap();
+    let (ran, json) = site_and_mirror(&p, &key, &mirror, 20, 25, (exit::ALTERED, "NO-MANIFEST"));
+    let reason = reason(&json, 1);
     assert!(reason.contains("larger than"), "{reason}");
     let cap = spore::verify::source::MANIFEST_CAP;
     assert!(
@@ -258,21 +262,18 @@ fn silent_hosts_cost_one_deadline_side_by_side() {
     let c = HostileMirror::builder(&p.site)
         .otherwise(Behaviour::Silent)
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
+    let ran = verify_json(
+        &p,
+        &key,
+        &[
             &"--timeout",
             &"2",
-            &"--key",
-            &key,
             &a.base_url,
             &p.site,
             &b.base_url,
             &c.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(15),
+        ],
+        15,
     );
     let json = ran.json();
     assert_eq!(ran.code, Some(exit::UNREACHABLE), "{}", ran.stdout);
@@ -301,25 +302,8 @@ fn a_host_that_stalls_on_every_file_is_given_up_after_repeated_failures() {
         .on(MANIFEST_PATH, Behaviour::Serve)
         .on(spore::seal::manifest::SIGNATURE_PATH, Behaviour::Serve)
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--timeout",
-            &"3",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(15),
-    );
-    let json = ran.json();
-    assert_eq!(ran.code, Some(exit::UNREACHABLE), "{}", ran.stdout);
-    assert_eq!(copy_state(&json, 0), "CURRENT");
-    assert_eq!(copy_state(&json, 1), "UNREACHABLE");
-    let reason = json["copies"][1]["reason"].as_str().unwrap();
+    let (ran, json) = site_and_mirror(&p, &key, &mirror, 3, 15, (exit::UNREACHABLE, "UNREACHABLE"));
+    let reason = reason(&json, 1);
     assert!(reason.contains("given up after"), "{reason}");
     assert!(json["copies"][1]["problems"].as_array().unwrap().is_empty());
     let asked = mirror.requests().len();
@@ -344,25 +328,8 @@ fn a_dripping_file_is_dropped_as_too_slow() {
             },
         )
         .start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--timeout",
-            &"4",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(15),
-    );
-    let json = ran.json();
-    assert_eq!(ran.code, Some(exit::UNREACHABLE), "{}", ran.stdout);
-    assert_eq!(copy_state(&json, 0), "CURRENT");
-    assert_eq!(copy_state(&json, 1), "UNREACHABLE");
-    let reason = json["copies"][1]["reason"].as_str().unwrap();
+    let (ran, json) = site_and_mirror(&p, &key, &mirror, 4, 15, (exit::UNREACHABLE, "UNREACHABLE"));
+    let reason = reason(&json, 1);
     assert!(reason.contains("too slow"), "{reason}");
     assert!(ran.took < Duration::from_secs(5), "{:?}", ran.took);
 }
@@ -419,19 +386,7 @@ fn crafted_names_from_mirrors_and_copies_are_refused_and_never_printed_raw() {
         );
     }
     // The JSON keeps the exact names, as escapes a terminal shows as text.
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--key",
-            &key,
-            &p.site,
-            &usb,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(20),
-    );
+    let ran = verify_json(&p, &key, &[&p.site, &usb, &mirror.base_url], 20);
     let raw = raw_controls(&ran.stdout);
     assert!(raw.is_empty(), "raw {raw:?} in:\n{}", ran.stdout);
     let json = ran.json();
@@ -506,19 +461,7 @@ fn build_init_and_keygen_print_crafted_names_escaped() {
 fn progress_goes_to_stderr_and_leaves_json_intact() {
     let (p, key) = signed();
     let mirror = HostileMirror::builder(&p.site).start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
-            &"--progress",
-            &"--key",
-            &key,
-            &p.site,
-            &mirror.base_url,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(20),
-    );
+    let ran = verify_json(&p, &key, &[&"--progress", &p.site, &mirror.base_url], 20);
     assert_eq!(ran.code, Some(exit::OK), "{}", ran.stdout);
     assert_eq!(ran.json()["outcome"], "OK");
     let files = manifest(&p.site).files.len();
@@ -560,22 +503,19 @@ fn repair_takes_bounded_bytes_from_a_mirror_that_changes_and_skips_a_silent_one(
         .otherwise(Behaviour::Silent)
         .start();
     let good = HostileMirror::builder(&p.site).start();
-    let ran = spore(
-        &args(&[
-            &"verify",
-            &"--json",
+    let ran = verify_json(
+        &p,
+        &key,
+        &[
             &"--timeout",
             &"3",
-            &"--key",
-            &key,
             &turncoat.base_url,
             &silent.base_url,
             &good.base_url,
             &"--repair",
             &stick,
-        ]),
-        p.tmp.path(),
-        Duration::from_secs(20),
+        ],
+        20,
     );
     let json = ran.json();
     // The check after repair reads the turncoat's endless page: altered.

@@ -166,7 +166,7 @@ pub(super) fn describe(file_type: std::fs::FileType) -> &'static str {
 #[cfg(unix)]
 mod platform {
     use super::{describe, follow_link, ReadError, VaultFile};
-    use crate::nofollow::{NoFollowDir, StepError};
+    use crate::nofollow::{is_link_refusal as is_link, NoFollowDir, StepError};
     use rustix::fs::FileType;
     use std::ffi::OsStr;
     use std::path::Path;
@@ -178,13 +178,6 @@ mod platform {
             FileType::CharacterDevice | FileType::BlockDevice => "a device",
             _ => "not a file",
         }
-    }
-
-    fn is_link(e: &std::io::Error) -> bool {
-        matches!(
-            rustix::io::Errno::from_io_error(e),
-            Some(rustix::io::Errno::LOOP | rustix::io::Errno::MLINK)
-        )
     }
 
     /// Opens `parts` below `root` following no link but, when `follow_last`,

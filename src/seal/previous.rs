@@ -117,18 +117,7 @@ fn absent(e: &std::io::Error) -> bool {
 /// Opens for reading without following a link in the last component and
 /// without blocking on a FIFO.
 #[cfg(unix)]
-fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-}
-
-#[cfg(unix)]
-fn is_link_refusal(e: &std::io::Error) -> bool {
-    e.raw_os_error() == Some(libc::ELOOP)
-}
+use crate::nofollow::{is_link_refusal, open_file as open_no_follow};
 
 #[cfg(not(unix))]
 fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {

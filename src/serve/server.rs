@@ -163,11 +163,24 @@ fn respond(
     content_type: HeaderValue,
     body: Vec<u8>,
 ) -> Response {
-    let length = body.len();
+    let length = body.len() as u64;
+    respond_with(method, status, content_type, length, || Body::from(body))
+}
+
+/// A response of `length` bytes made by `body`, with the headers every
+/// answer carries; a HEAD request gets the headers only (`body` is not
+/// called).
+fn respond_with(
+    method: &Method,
+    status: StatusCode,
+    content_type: HeaderValue,
+    length: u64,
+    body: impl FnOnce() -> Body,
+) -> Response {
     let body = if method == Method::HEAD {
         Body::empty()
     } else {
-        Body::from(body)
+        body()
     };
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
@@ -270,21 +283,9 @@ async fn stream_vault_file(method: &Method, key: &str, file: &VaultFile) -> Resp
         }
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    let body = if method == Method::HEAD {
-        Body::empty()
-    } else {
+    respond_with(method, StatusCode::OK, content_type(key), len, || {
         Body::from_stream(chunks(file, len))
-    };
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type(key));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    response
+    })
 }
 
 /// The first `len` bytes of `file` as a stream of pieces, read on a

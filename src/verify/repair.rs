@@ -165,8 +165,8 @@ fn write_with(
     if folder.is_link(name).map_err(io(&full))? {
         return Err(RepairError::Symlink(full));
     }
-    #[cfg(all(test, unix))]
-    tests::before_create();
+    #[cfg(test)]
+    crate::write::file::race::before_create();
     let tmp_name = format!(".{name}.spore-repair-{}", std::process::id());
     let tmp = at.join(&tmp_name);
     // Nothing was created on failure (a name already there, link or not,
@@ -473,20 +473,8 @@ pub fn repair(
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
+    use crate::write::file::race;
     use std::os::unix::fs::symlink;
-
-    thread_local! {
-        /// Run once between the checks of a write and its first byte: where
-        /// a local process would swap a folder for a link.
-        static BEFORE_CREATE: RefCell<Option<Box<dyn FnOnce()>>> = RefCell::new(None);
-    }
-
-    pub(super) fn before_create() {
-        if let Some(hook) = BEFORE_CREATE.with(|h| h.borrow_mut().take()) {
-            hook();
-        }
-    }
 
     fn entries(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -509,13 +497,7 @@ mod tests {
             std::fs::create_dir_all(root.join("sub/deeper")).unwrap();
             std::fs::create_dir(&outside).unwrap();
             std::fs::create_dir(outside.join("deeper")).unwrap();
-            let (sub, moved, out) = (root.join("sub"), root.join("moved"), outside.clone());
-            BEFORE_CREATE.with(|h| {
-                *h.borrow_mut() = Some(Box::new(move || {
-                    std::fs::rename(&sub, &moved).unwrap();
-                    symlink(&out, &sub).unwrap();
-                }))
-            });
+            race::swap_for_link(root.join("sub"), root.join("moved"), outside.clone());
             let target = Target::open(root.clone()).unwrap();
             let result = write_file(&target, depth, b"repaired bytes");
             assert!(

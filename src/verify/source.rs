@@ -500,13 +500,7 @@ fn read_file(path: &Path, cap: u64, sink: &mut dyn Write) -> Fetched<u64> {
     }
     #[cfg(test)]
     tests::before_open(path);
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    // A FIFO swapped in after the check: opening it returns at once
-    // instead of waiting for a writer (and is refused below).
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let mut file = match options.open(path) {
+    let mut file = match open_nonblocking(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Fetched::Missing,
         Err(e) => return Fetched::Failed(e.to_string()),
@@ -522,6 +516,20 @@ fn read_file(path: &Path, cap: u64, sink: &mut dyn Write) -> Fetched<u64> {
         Pumped::Broken(e) => Fetched::Failed(e),
         Pumped::Sink(e) => Fetched::Failed(format!("{SINK_FAILED}{e}")),
     }
+}
+
+/// Opens `path` for reading; a FIFO swapped in after the check returns at
+/// once instead of waiting for a writer (and is refused by the caller).
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    Ok(rustix::fs::open(path, flags, Mode::empty())?.into())
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 fn fetch_url(

@@ -80,7 +80,7 @@ pub fn write_file(
         _ => {}
     }
     #[cfg(test)]
-    tests::before_create();
+    race::before_create();
     let (temp, mut file) = create_temp(&folder, &name.to_string_lossy(), private).map_err(io)?;
     let written = file.write_all(bytes).and_then(|()| file.sync_all());
     drop(file);
@@ -248,21 +248,42 @@ mod platform {
     }
 }
 
+/// Tests' way in between a write's checks and its first byte: where a
+/// local process would swap a folder for a link. Every writer that holds
+/// a folder open calls [`race::before_create`] there (this module,
+/// `verify --repair`).
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod race {
     use std::cell::RefCell;
+    #[cfg(unix)]
+    use std::path::PathBuf;
 
     thread_local! {
-        /// Run once between the check of a write and its first byte.
         static BEFORE_CREATE: RefCell<Option<Box<dyn FnOnce()>>> = RefCell::new(None);
     }
 
-    pub(super) fn before_create() {
+    /// At the next write on this thread: `folder` is moved to `moved` and
+    /// a link to `outside` put where it was.
+    #[cfg(unix)]
+    pub(crate) fn swap_for_link(folder: PathBuf, moved: PathBuf, outside: PathBuf) {
+        let swap = move || {
+            std::fs::rename(&folder, &moved).unwrap();
+            std::os::unix::fs::symlink(&outside, &folder).unwrap();
+        };
+        BEFORE_CREATE.with(|h| *h.borrow_mut() = Some(Box::new(swap)));
+    }
+
+    /// Runs (and forgets) the hook set on this thread, if any.
+    pub(crate) fn before_create() {
         if let Some(hook) = BEFORE_CREATE.with(|h| h.borrow_mut().take()) {
             hook();
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     /// The folder swapped for a link after the check: the file lands in the
     /// folder that was checked, nothing where the link leads.
@@ -276,13 +297,7 @@ mod tests {
             let outside = tmp.path().join("outside");
             std::fs::create_dir(&keys).unwrap();
             std::fs::create_dir(&outside).unwrap();
-            let (k, m, o) = (keys.clone(), moved.clone(), outside.clone());
-            BEFORE_CREATE.with(|h| {
-                *h.borrow_mut() = Some(Box::new(move || {
-                    std::fs::rename(&k, &m).unwrap();
-                    std::os::unix::fs::symlink(&o, &k).unwrap();
-                }))
-            });
+            race::swap_for_link(keys.clone(), moved.clone(), outside.clone());
             write_file(&keys.join("secret.key"), b"secret", true, existing).unwrap();
             assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
             assert_eq!(std::fs::read(moved.join("secret.key")).unwrap(), b"secret");

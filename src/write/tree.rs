@@ -55,8 +55,15 @@ struct Reuse<'a> {
 
 impl Reuse<'_> {
     /// Links `staged` to the previous site's `rel` when that is a regular
-    /// file holding exactly `bytes`; false when the file must be written.
-    fn link_if_same(&self, rel: &Path, bytes: &[u8], staged: &Path, buf: &mut [u8]) -> bool {
+    /// file of `size` bytes for which `same` holds (given its path); false
+    /// when the file must be written.
+    fn link_if(
+        &self,
+        rel: &Path,
+        size: u64,
+        staged: &Path,
+        same: impl FnOnce(&Path) -> bool,
+    ) -> bool {
         if !self.links_work.load(Ordering::Relaxed) {
             return false;
         }
@@ -64,9 +71,7 @@ impl Reuse<'_> {
         // A symlink is never taken over: `link` would link the symlink
         // itself, and the site must hold only its own files.
         let same = match std::fs::symlink_metadata(&old) {
-            Ok(m) if m.file_type().is_file() && m.len() == bytes.len() as u64 => {
-                same_contents(&old, bytes, buf)
-            }
+            Ok(m) if m.file_type().is_file() && m.len() == size => same(&old),
             _ => false,
         };
         if !same {
@@ -82,31 +87,11 @@ impl Reuse<'_> {
     }
 }
 
-impl Reuse<'_> {
-    /// [`Reuse::link_if_same`] for a vault file: links when the previous
-    /// site's file has exactly the sealed digest (read in pieces).
-    fn link_if_digest(&self, rel: &Path, digest: &FileDigest, staged: &Path) -> bool {
-        if !self.links_work.load(Ordering::Relaxed) {
-            return false;
-        }
-        let old = self.previous.join(rel);
-        let same = match std::fs::symlink_metadata(&old) {
-            Ok(m) if m.file_type().is_file() && m.len() == digest.size => std::fs::File::open(&old)
-                .and_then(attachment::digest_of)
-                .is_ok_and(|d| d == *digest),
-            _ => false,
-        };
-        if !same {
-            return false;
-        }
-        match std::fs::hard_link(&old, staged) {
-            Ok(()) => true,
-            Err(_) => {
-                self.links_work.store(false, Ordering::Relaxed);
-                false
-            }
-        }
-    }
+/// Whether the file at `path` has exactly `digest` (read in pieces).
+fn has_digest(path: &Path, digest: &FileDigest) -> bool {
+    std::fs::File::open(path)
+        .and_then(attachment::digest_of)
+        .is_ok_and(|d| d == *digest)
 }
 
 /// Copies a vault file into the staging folder in pieces, hashing what it
@@ -242,11 +227,12 @@ pub(super) fn fill(
         |buf, (rel, staged)| {
             let full = dir.join(rel);
             let linked = reuse.as_ref().is_some_and(|reuse| match staged {
-                Staged::Bytes(bytes) => reuse.link_if_same(rel, bytes, &full, buf),
-                Staged::Vault(file) => file
-                    .sealed
-                    .as_ref()
-                    .is_some_and(|digest| reuse.link_if_digest(rel, digest, &full)),
+                Staged::Bytes(bytes) => reuse.link_if(rel, bytes.len() as u64, &full, |old| {
+                    same_contents(old, bytes, buf)
+                }),
+                Staged::Vault(file) => file.sealed.as_ref().is_some_and(|digest| {
+                    reuse.link_if(rel, digest.size, &full, |old| has_digest(old, digest))
+                }),
             });
             if linked {
                 reused.fetch_add(1, Ordering::Relaxed);

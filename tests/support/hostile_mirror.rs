@@ -12,7 +12,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -159,15 +159,7 @@ fn handle(
     sent: &AtomicU64,
     requests: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
-            break;
-        }
-    }
+    let request_line = super::static_server::read_request(&stream)?;
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
     let raw = target.split(['?', '#']).next().unwrap_or("");
     let path = super::linkcheck::percent_decode(raw.trim_start_matches('/'));

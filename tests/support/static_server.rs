@@ -60,7 +60,9 @@ fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     Some(full)
 }
 
-fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+/// Reads a request's head from `stream`: its first line (`GET /path
+/// HTTP/1.1`); the headers are read and passed over.
+pub fn read_request(stream: &TcpStream) -> std::io::Result<String> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -70,6 +72,11 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
             break;
         }
     }
+    Ok(request_line)
+}
+
+fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    let request_line = read_request(&stream)?;
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     let mut stream = stream;
