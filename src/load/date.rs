@@ -60,7 +60,11 @@ fn read(text: &str) -> Result<NoteDate, DateError> {
     if !(1..=9999).contains(&date.year()) {
         return Err(DateError::Year);
     }
+    // Published dates have whole seconds (feeds and sitemaps), so the
+    // instant drops the fraction too: sorting and the text agree.
     let time = pieces.time().unwrap_or(Time::midnight());
+    let time = Time::new(time.hour(), time.minute(), time.second(), 0)
+        .map_err(|e| DateError::Unreadable(e.to_string()))?;
     // RFC 3339 has no fractions of an offset minute, nor offsets of a day.
     let offset = match pieces.offset() {
         None | Some(PiecesOffset::Zulu) => None,
@@ -271,6 +275,13 @@ mod tests {
 mod props {
     use super::parse;
     use proptest::prelude::*;
+
+    #[test]
+    fn fractions_of_a_second_are_dropped_from_the_instant_too() {
+        let d = parse("0001-01-10 00:00:00.1").unwrap();
+        assert_eq!(d.rfc3339, "0001-01-10T00:00:00Z");
+        assert_eq!(d.rfc3339.parse::<jiff::Timestamp>().unwrap(), d.instant);
+    }
 
     proptest! {
         /// Whatever the text, reading it ends, and what it accepts is a
