@@ -345,10 +345,15 @@ fn broken_template_shows_error_until_fixed() {
     let addr = run.server.addr();
     let mut socket = connect(addr);
     let v = version(&next_state(&mut socket));
+    // Saved in one step (made aside, then renamed in, as editors do): a
+    // machine under load may otherwise rebuild between the file's creation
+    // and its content, from a valid (empty) template.
+    let staged = run.root.join("templates.tmp");
     write(
-        &run.root.join("templates/note.html"),
+        &staged.join("note.html"),
         "{% extends \"base.html\" %}{% block content %}{{ oops",
     );
+    fs::rename(&staged, run.root.join("templates")).unwrap();
     let state = next_state(&mut socket);
     assert!(
         state["error"]
