@@ -55,6 +55,35 @@ fn article() {
     });
 }
 
+/// A snapshot whose fixture was renamed or deleted would linger unchecked.
+#[test]
+fn every_snapshot_has_its_fixture() {
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut orphans = Vec::new();
+    for entry in std::fs::read_dir(&snapshots).expect("tests/snapshots") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let Some(fixture) = name
+            .strip_prefix("article@")
+            .and_then(|n| n.strip_suffix(".snap"))
+        else {
+            orphans.push(name);
+            continue;
+        };
+        // insta names `folder/note.md` as `folder__note.md`.
+        if !fixture_dir().join(fixture.replace("__", "/")).is_file() {
+            orphans.push(name);
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "snapshots with no fixture note (delete them, or a `.snap.new` left to review): {orphans:?}"
+    );
+}
+
 /// The page header and the article, pretty-printed.
 fn note_fragment(page: &Html) -> String {
     let mut out = String::new();
