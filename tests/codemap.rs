@@ -216,7 +216,12 @@ fn strip_comments(source: &str) -> String {
 /// (`crate::{a, b::c}` groups included), with the line of each.
 fn uses_in(file: &str) -> Vec<Use> {
     let source = std::fs::read_to_string(root().join(file)).expect("source file");
-    let code = strip_comments(&source);
+    uses_in_source(file, &source)
+}
+
+/// [`uses_in`] for `source`, read as the file `file`.
+fn uses_in_source(file: &str, source: &str) -> Vec<Use> {
+    let code = strip_comments(source);
     let own = module_path(file);
     let line_of = |at: usize| code[..at].matches('\n').count() + 1;
     let line_text = |line: usize| {
@@ -364,8 +369,7 @@ fn no_stage_uses_a_later_stage() {
 
 #[test]
 fn the_layering_check_sees_uses() {
-    // The check itself: a known, allowed use is found (with its line), and
-    // `super::super::` from a nested module resolves to the stage.
+    // The check itself: a known, allowed use is found with its line.
     let uses = uses_in("src/seal/sign.rs");
     assert!(
         uses.iter().any(|u| u.module == "write" && u.line > 0),
@@ -378,5 +382,57 @@ fn the_layering_check_sees_uses() {
             "pipeline.rs uses {stage}, unseen"
         );
     }
+    // Groups, `super::` chains, paths inside expressions; comments ignored.
+    let source = "use crate::{index::X, portable};\n\
+                  use super::super::super::emit::text; // crate::write in a comment\n\
+                  use super::scan;\n\
+                  fn f() { crate::seal::prepare(); }\n";
+    let found: Vec<(usize, String)> = uses_in_source("src/render/x/y.rs", source)
+        .into_iter()
+        .map(|u| (u.line, u.module))
+        .collect();
+    let expected = [
+        (1, "index"),
+        (1, "portable"),
+        (2, "emit"),
+        (3, "render"),
+        (4, "seal"),
+    ];
+    assert_eq!(
+        found,
+        expected.map(|(l, m)| (l, m.to_string())),
+        "uses parsed from the sample"
+    );
     assert_eq!(module_path("src/emit/search/mod.rs"), ["emit", "search"]);
+}
+
+#[test]
+fn every_stage_and_helper_says_what_it_may_depend_on() {
+    let text = std::fs::read_to_string(root().join("content/Design.md")).expect("Design.md");
+    let mut missing = Vec::new();
+    for module in STAGES
+        .iter()
+        .chain(SHARED.iter())
+        .chain(["pipeline"].iter())
+    {
+        let heading = if root().join("src").join(module).is_dir() {
+            format!("### src/{module}/\n")
+        } else {
+            format!("### src/{module}.rs\n")
+        };
+        let Some(start) = text.find(&heading) else {
+            missing.push(format!("{module}: no heading {}", heading.trim()));
+            continue;
+        };
+        let body = &text[start + heading.len()..];
+        let section = &body[..body.find("\n#").unwrap_or(body.len())];
+        if !section.contains("May depend on:") {
+            missing.push(format!("{module}: no \"May depend on:\" line"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "content/Design.md's code map:\n  {}",
+        missing.join("\n  ")
+    );
 }
