@@ -1,12 +1,15 @@
 //! Spore: publish an Obsidian vault as a portable, verifiable static site.
 //!
-//! The pipeline is five pure stages, each a function of the previous stage's
-//! value plus the [`config::Config`]:
+//! The pipeline is six stages, each a function of the previous stage's value
+//! plus the [`config::Config`] ([`pipeline`] wires them):
 //!
 //! `load` → [`load::Vault`] → `index` → [`index::VaultIndex`] → `render` →
-//! [`render::RenderedNote`]s → `emit` → [`site::Site`] → `seal` → sealed site.
+//! [`render::RenderedNote`]s → `emit` → [`site::Site`] → `seal` → sealed site
+//! → [`write`].
 //!
-//! Only `load` and [`write`] touch the disk.
+//! A stage uses only the stages before it (`tests/codemap.rs` checks it and
+//! lists the exceptions); `content/Design.md` is the code map, and says
+//! which modules touch the disk and why.
 
 pub mod config;
 pub mod diagnostics;

@@ -1,7 +1,7 @@
 //! Stage 1, `load`: walk the vault, read every note, split and parse
 //! frontmatter, normalise names and text. Attachments are only looked at
-//! (where and what they are), never read here: see [`attachment`]. The only
-//! stage (with the final writer) that touches the disk.
+//! (where and what they are), never read here: see [`attachment`], the one
+//! way any later stage reads one.
 
 pub mod attachment;
 mod comments;
