@@ -33,6 +33,10 @@ pub struct RawLink {
     pub wiki: bool,
     /// Plain text of the block the link stands in.
     pub context: String,
+    /// Where the link starts in the body: 1-based line (of the body, not
+    /// the file: add the note's `body_line - 1`) and column in characters.
+    pub line: usize,
+    pub column: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,6 +103,7 @@ pub fn scan(body: &str) -> NoteScan {
     let mut depth = 0usize;
     let mut last_top_block: Option<Range<usize>> = None;
     let mut heading_starts: Vec<(usize, u8)> = Vec::new();
+    let lines = LineStarts::new(body);
 
     for (event, range) in Parser::new_ext(body, syntax::parser_options()).into_offset_iter() {
         match event {
@@ -133,7 +138,10 @@ pub fn scan(body: &str) -> NoteScan {
                         link_depth += 1;
                         let embed = matches!(tag_kind(&range, body), Kind::Image);
                         if let Some(dest) = link_dest(link_type, &dest_url) {
+                            let (line, column) = lines.locate(body, range.start);
                             out.links.push(RawLink {
+                                line,
+                                column,
                                 dest,
                                 embed,
                                 wiki: matches!(link_type, LinkType::WikiLink { .. }),
@@ -210,6 +218,29 @@ pub fn scan(body: &str) -> NoteScan {
     }
     out.index_headings();
     out
+}
+
+/// Byte offsets where each line of a text starts, to turn a parser offset
+/// into a line and column without rescanning the text per link.
+struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineStarts(starts)
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`.
+    fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.0.partition_point(|&s| s <= offset).max(1);
+        let start = self.0[line - 1];
+        let column = text
+            .get(start..offset)
+            .map_or(1, |before| before.chars().count() + 1);
+        (line, column)
+    }
 }
 
 fn finish_container(
