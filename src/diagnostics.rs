@@ -91,11 +91,12 @@ impl Diagnostic {
         })
     }
 
-    /// One JSON object (no newline) for `--format json`: severity, kind,
+    /// One JSON object (no newline) for `--format json`: type, severity, kind,
     /// file, line, column, message. Names and messages are not escaped
     /// for a terminal here: JSON escapes control characters itself.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
+            "type": "diagnostic",
             "severity": self.severity.name(),
             "kind": self.kind.code(),
             "file": self.file,
