@@ -158,7 +158,7 @@ pub fn run() -> i32 {
                 drafts,
                 allow_host,
             },
-            cli.output.quiet,
+            cli.output,
         )
         .map(|()| 0),
     };
@@ -262,14 +262,21 @@ fn print_report(diagnostics: &[Diagnostic], flags: OutputFlags) {
     if flags.quiet || diagnostics.is_empty() {
         return;
     }
-    let limit = if flags.verbose {
+    print_diagnostics(diagnostics.iter(), flags.verbose);
+    eprintln!("warning: {}", spore::diagnostics::summary(diagnostics));
+}
+
+/// Prints diagnostics on stderr, one block each: the first
+/// [`SHOWN_BY_DEFAULT`] warnings and as many unresolved links (all of them
+/// with `verbose`), then how many more there are.
+fn print_diagnostics<'a>(diagnostics: impl Iterator<Item = &'a Diagnostic>, verbose: bool) {
+    let limit = if verbose {
         usize::MAX
     } else {
         SHOWN_BY_DEFAULT
     };
-    let (links, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) = diagnostics
-        .iter()
-        .partition(|d| d.kind == DiagnosticKind::UnresolvedLink);
+    let (links, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+        diagnostics.partition(|d| d.kind == DiagnosticKind::UnresolvedLink);
     for (list, one, many) in [
         (&others, "warning", "warnings"),
         (&links, "unresolved link", "unresolved links"),
@@ -283,7 +290,6 @@ fn print_report(diagnostics: &[Diagnostic], flags: OutputFlags) {
             eprintln!("… and {hidden} more {noun} (--verbose lists all)");
         }
     }
-    eprintln!("warning: {}", spore::diagnostics::summary(diagnostics));
 }
 
 /// `--format json`: one object per diagnostic per line (JSON Lines), then
