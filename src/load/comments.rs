@@ -51,14 +51,17 @@ pub fn strip_private(
 ) -> String {
     let stripped = strip(body);
     if let Some(at) = stripped.unterminated_at {
-        let line = body_line + body[..at].matches('\n').count();
+        let before = &body[..at];
+        let line = body_line + before.matches('\n').count();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
         diagnostics.push(
             Diagnostic::warning(
                 DiagnosticKind::UnclosedComment,
                 path,
                 "a comment opened here never closes: the rest of the note is hidden",
             )
-            .at_line(line),
+            .at(line, column),
         );
     }
     stripped.text.into_owned()
