@@ -954,9 +954,12 @@ fn spore_serve_process_never_serves_a_file_linked_from_outside() {
     let _ = child.kill();
     let _ = child.wait();
     let log = fs::read_to_string(&log).unwrap();
+    // Printed as `spore build` prints it: the message, then the file.
+    let lines: Vec<&str> = log.lines().collect();
     assert!(
-        log.lines()
-            .any(|l| l.starts_with("warning: Ideas.md") && l.contains("outside the vault")),
+        lines.windows(2).any(|w| w[0].starts_with("warning: ")
+            && w[0].contains("outside the vault")
+            && w[1] == "  --> Ideas.md"),
         "{log}"
     );
     assert!(!log.contains("SECRET-HASH"), "{log}");
