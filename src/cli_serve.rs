@@ -3,12 +3,12 @@
 
 use anyhow::{Context, Result};
 use spore::config::Config;
+use spore::diagnostics::{summary, Diagnostic};
 use spore::printable::{printable_lines, printable_path, Shown};
 use spore::serve::{self, ServeEvent, ServeOptions};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::Path;
-use spore::diagnostics::{summary, Diagnostic};
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// The warnings printed last, so a save prints only what is new.

@@ -128,13 +128,13 @@ impl DiagnosticKind {
         use DiagnosticKind::*;
         match self {
             InvalidUtf8 => ("invalid_utf8", "file not in UTF-8", "files not in UTF-8"),
-            Frontmatter => (
-                "frontmatter",
-                "frontmatter problem",
-                "frontmatter problems",
-            ),
+            Frontmatter => ("frontmatter", "frontmatter problem", "frontmatter problems"),
             Symlink => ("symlink", "symlink skipped", "symlinks skipped"),
-            NotAFile => ("not_a_file", "special file skipped", "special files skipped"),
+            NotAFile => (
+                "not_a_file",
+                "special file skipped",
+                "special files skipped",
+            ),
             UnreadableFile => ("unreadable_file", "unreadable file", "unreadable files"),
             NameCollision => ("name_collision", "name collision", "name collisions"),
             KeyFile => ("key_file", "key file withheld", "key files withheld"),
@@ -145,7 +145,11 @@ impl DiagnosticKind {
                 "missing headings or blocks",
             ),
             EmbedCycle => ("embed_cycle", "embed cycle", "embed cycles"),
-            EmbedTooDeep => ("embed_too_deep", "embed nested too deep", "embeds nested too deep"),
+            EmbedTooDeep => (
+                "embed_too_deep",
+                "embed nested too deep",
+                "embeds nested too deep",
+            ),
             InvalidDate => ("invalid_date", "invalid date", "invalid dates"),
             EmbedTooLarge => (
                 "embed_too_large",

@@ -145,7 +145,10 @@ fn json_lines_on_stdout_one_per_diagnostic_then_the_summary() {
         "embed_cycle",
         "embed cycle: a.md embeds itself again; stopped",
     );
-    assert_eq!((&cycle["file"], &cycle["line"]), (&"b.md".into(), &1.into()));
+    assert_eq!(
+        (&cycle["file"], &cycle["line"]),
+        (&"b.md".into(), &1.into())
+    );
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["notes"], 3);
     assert_eq!(summary["unresolved"], 13);
@@ -166,7 +169,11 @@ fn frontmatter_warnings_point_at_line_and_column() {
     let notes = tmp.path().join("notes");
     std::fs::create_dir_all(&notes).expect("mkdir");
     std::fs::write(notes.join("y.md"), "---\ntitle: x\n  bad: [1\n---\nhi\n").expect("write");
-    std::fs::write(notes.join("z.md"), "---\ntitle: x\n  Draft: true\n---\nhi\n").expect("write");
+    std::fs::write(
+        notes.join("z.md"),
+        "---\ntitle: x\n  Draft: true\n---\nhi\n",
+    )
+    .expect("write");
     std::fs::write(notes.join("w.md"), "one\ntwo %% never closed\n").expect("write");
     let out = build(tmp.path(), &["--format", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -168,7 +168,9 @@ pub fn read(path: &str, split: &Split) -> (Frontmatter, Vec<Diagnostic>) {
 pub fn key_column(text: &str, line: usize) -> usize {
     line.checked_sub(2)
         .and_then(|i| text.lines().nth(i))
-        .map_or(1, |l| l.chars().take_while(|c| c.is_whitespace()).count() + 1)
+        .map_or(1, |l| {
+            l.chars().take_while(|c| c.is_whitespace()).count() + 1
+        })
 }
 
 /// A reason to doubt `draft`/`publish`, and the line (in the file) it is on.
