@@ -52,6 +52,9 @@ pub struct NoteScan {
     /// `t:` + case-folded heading text, and `i:` + heading id → indices in
     /// `headings` (ascending), for the same reason.
     heading_index: HashMap<String, Vec<usize>>,
+    /// Embed destination as written → index in `links` of its first embed,
+    /// so a warning about an embed finds its place in constant time.
+    embed_index: HashMap<String, usize>,
 }
 
 impl NoteScan {
@@ -68,6 +71,11 @@ impl NoteScan {
     /// The heading whose id is `id`, as a list of at most one.
     pub fn headings_with_id(&self, id: &str) -> &[usize] {
         self.heading_list(&format!("i:{id}"))
+    }
+
+    /// The first embed of `dest` (as written) in the note.
+    pub fn first_embed(&self, dest: &str) -> Option<&RawLink> {
+        self.embed_index.get(dest).map(|&i| &self.links[i])
     }
 
     fn heading_list(&self, key: &str) -> &[usize] {
@@ -217,6 +225,11 @@ pub fn scan(body: &str) -> NoteScan {
         }
     }
     out.index_headings();
+    for (i, link) in out.links.iter().enumerate() {
+        if link.embed {
+            out.embed_index.entry(link.dest.clone()).or_insert(i);
+        }
+    }
     out
 }
 

@@ -50,13 +50,11 @@ impl Frame<'_, '_> {
 
     /// Where the embed `![[dest]]` is in this frame's note: the first embed
     /// of that destination (render events carry no offsets; the scan's
-    /// links do, in document order).
+    /// links do, indexed by destination).
     fn embed_position(&self, dest: &str) -> Option<(usize, usize)> {
         let note = &self.ctx.index.notes[self.source];
         note.scan
-            .links
-            .iter()
-            .find(|l| l.embed && l.dest == dest)
+            .first_embed(dest)
             .map(|l| crate::index::link_position(note, l))
     }
 
@@ -160,8 +158,7 @@ impl Frame<'_, '_> {
     fn spend(&mut self, bytes: usize, title_link: &str, dest: &str) -> Option<String> {
         let fits = self.budget.embeds < MAX_EMBEDS_PER_PAGE
             && self.budget.bytes.saturating_add(bytes) <= MAX_EMBED_BYTES_PER_PAGE;
-        // Looked up once, for the warning only: a note with a million
-        // embeds does not search its links a million times.
+        // Looked up for the warning only.
         let position = if fits || self.budget.warned {
             None
         } else {
