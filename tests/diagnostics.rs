@@ -164,7 +164,7 @@ fn json_lines_on_stdout_one_per_diagnostic_then_the_summary() {
 }
 
 #[test]
-fn frontmatter_warnings_point_at_line_and_column() {
+fn frontmatter_and_comment_places_are_named_as_in_the_file() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let notes = tmp.path().join("notes");
     std::fs::create_dir_all(&notes).expect("mkdir");
@@ -175,6 +175,13 @@ fn frontmatter_warnings_point_at_line_and_column() {
     )
     .expect("write");
     std::fs::write(notes.join("w.md"), "one\ntwo %% never closed\n").expect("write");
+    // A comment is cut before anything parses the note; its lines and
+    // characters still count.
+    std::fs::write(
+        notes.join("k.md"),
+        "---\nt: 1\n---\n%%one\ntwo%% é [[Lost]]\n",
+    )
+    .expect("write");
     let out = build(tmp.path(), &["--format", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let at: Vec<(String, u64, u64)> = stdout
@@ -191,6 +198,7 @@ fn frontmatter_warnings_point_at_line_and_column() {
         .collect();
     assert!(at.contains(&("y.md".into(), 3, 6)), "{stdout}");
     assert!(at.contains(&("w.md".into(), 2, 5)), "{stdout}");
+    assert!(at.contains(&("k.md".into(), 5, 9)), "{stdout}");
     assert!(
         at.iter().any(|(f, l, _)| f == "z.md" && *l >= 2),
         "{stdout}"

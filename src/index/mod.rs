@@ -94,7 +94,12 @@ pub struct UnresolvedLink {
 /// (after the frontmatter; BOM and CR already removed by load, so lines
 /// count as an editor counts them).
 pub fn link_position(note: &IndexedNote, link: &scan::RawLink) -> (usize, usize) {
-    (note.note.body_line + link.line - 1, link.column)
+    if note.note.comment_gaps.is_empty() {
+        (note.note.body_line + link.line - 1, link.column)
+    } else {
+        // Comments were cut from the body: count them back in.
+        note.note.position(link.offset)
+    }
 }
 
 /// Everything later stages need to know about the vault as a whole.

@@ -37,6 +37,8 @@ pub struct RawLink {
     /// the file: add the note's `body_line - 1`) and column in characters.
     pub line: usize,
     pub column: usize,
+    /// Byte offset in the body where the link starts.
+    pub offset: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -150,6 +152,7 @@ pub fn scan(body: &str) -> NoteScan {
                             out.links.push(RawLink {
                                 line,
                                 column,
+                                offset: range.start,
                                 dest,
                                 embed,
                                 wiki: matches!(link_type, LinkType::WikiLink { .. }),
