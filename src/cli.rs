@@ -54,6 +54,13 @@ struct OutputFlags {
     verbose: bool,
 }
 
+/// How `spore build` prints its diagnostics.
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Build the site from a vault (or a folder with book.toml)
@@ -70,6 +77,10 @@ enum Command {
         /// Print the time each stage took
         #[arg(long)]
         timings: bool,
+        /// How warnings are printed: `text` on stderr, or `json`: one JSON
+        /// object per line on stdout, the summary last
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Serve the site locally, rebuild on every save and reload the browser
     Serve {
@@ -126,7 +137,8 @@ pub fn run() -> i32 {
             out,
             drafts,
             timings,
-        } => build(&dir, out, drafts, timings, cli.output).map(|()| 0),
+            format,
+        } => build(&dir, out, drafts, timings, format, cli.output).map(|()| 0),
         Command::Init { dir } => init(&dir, cli.output).map(|()| 0),
         Command::Keygen { out, force } => keygen(&out, force, cli.output).map(|()| 0),
         Command::Verify(args) => verify(args, cli.output),
@@ -146,7 +158,7 @@ pub fn run() -> i32 {
                 drafts,
                 allow_host,
             },
-            cli.output.quiet,
+            cli.output,
         )
         .map(|()| 0),
     };
@@ -172,6 +184,7 @@ fn build(
     out: Option<PathBuf>,
     drafts: bool,
     timings: bool,
+    format: Format,
     flags: OutputFlags,
 ) -> Result<()> {
     let started = std::time::Instant::now();
@@ -182,78 +195,130 @@ fn build(
     };
     let report = spore::build(&config, &options)
         .with_context(|| format!("building {}", printable_path(&config.vault)))?;
-    print_report(&report, &config, flags);
+    let diagnostics = all_diagnostics(&report);
+    if format == Format::Json {
+        // stdout carries JSON only, so an editor or CI job can read it line
+        // by line; what a person reads goes to stderr.
+        print_json(&report, &diagnostics, &config);
+    } else {
+        print_report(&diagnostics, flags);
+    }
+    let json = format == Format::Json;
     if !flags.quiet {
-        print_seal(&report.seal);
+        print_seal(&report.seal, json);
     }
     if timings && !flags.quiet {
         for (stage, took) in &report.timings {
             eprintln!("  {stage:<8} {:>8.1} ms", took.as_secs_f64() * 1000.0);
         }
         eprintln!(
-            "  ({} files written, {} unchanged files kept from the previous site)",
-            report.write.written, report.write.reused
+            "  ({} written, {} kept unchanged from the previous site)",
+            plural(report.write.written, "file", "files"),
+            plural(report.write.reused, "file", "files"),
         );
     }
     if !flags.quiet {
-        println!(
-            "Built {} notes → {} pages ({} files) in {} — {} links, {} unresolved, {} warning{}, {:.2}s",
-            report.notes,
-            report.pages,
-            report.files,
+        let line = format!(
+            "Built {} → {} ({}) in {} — {}, {} unresolved, {}, {:.2}s",
+            plural(report.notes, "note", "notes"),
+            plural(report.pages, "page", "pages"),
+            plural(report.files, "file", "files"),
             printable_path(&config.output),
-            report.links,
+            plural(report.links, "link", "links"),
             report.unresolved.len(),
-            report.diagnostics.len(),
-            if report.diagnostics.len() == 1 { "" } else { "s" },
+            plural(report.diagnostics.len(), "warning", "warnings"),
             started.elapsed().as_secs_f64()
         );
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
     }
     Ok(())
 }
 
+use spore::diagnostics::{plural, Diagnostic, DiagnosticKind};
+
+/// Every warning of the build, the unresolved links among them (one each,
+/// after the others, in note order).
+fn all_diagnostics(report: &BuildReport) -> Vec<Diagnostic> {
+    report
+        .diagnostics
+        .iter()
+        .cloned()
+        .chain(report.unresolved.iter().map(|u| u.diagnostic()))
+        .collect()
+}
+
+/// How many warnings, and how many unresolved links, are printed without
+/// `--verbose`.
 const SHOWN_BY_DEFAULT: usize = 10;
 
-fn print_report(report: &BuildReport, _config: &Config, flags: OutputFlags) {
-    if flags.quiet {
+/// Text output: each diagnostic as rustc prints one (message, then
+/// `  --> file:line:column`), the first few of each sort unless
+/// `--verbose`, then one line counting them by kind.
+fn print_report(diagnostics: &[Diagnostic], flags: OutputFlags) {
+    if flags.quiet || diagnostics.is_empty() {
         return;
     }
-    let limit = if flags.verbose {
+    print_diagnostics(diagnostics.iter(), flags.verbose);
+    eprintln!("warning: {}", spore::diagnostics::summary(diagnostics));
+}
+
+/// Prints diagnostics on stderr, one block each: the first
+/// [`SHOWN_BY_DEFAULT`] warnings and as many unresolved links (all of them
+/// with `verbose`), then how many more there are.
+fn print_diagnostics<'a>(diagnostics: impl Iterator<Item = &'a Diagnostic>, verbose: bool) {
+    let limit = if verbose {
         usize::MAX
     } else {
         SHOWN_BY_DEFAULT
     };
-    for d in report
-        .diagnostics
-        .iter()
-        .filter(|d| d.kind != spore::diagnostics::DiagnosticKind::UnresolvedLink)
-        .take(limit)
-    {
-        eprintln!("{d}");
+    let (links, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+        diagnostics.partition(|d| d.kind == DiagnosticKind::UnresolvedLink);
+    for (list, one, many) in [
+        (&others, "warning", "warnings"),
+        (&links, "unresolved link", "unresolved links"),
+    ] {
+        for d in list.iter().take(limit) {
+            eprintln!("{d}");
+        }
+        let hidden = list.len().saturating_sub(limit);
+        if hidden > 0 {
+            let noun = if hidden == 1 { one } else { many };
+            eprintln!("… and {hidden} more {noun} (--verbose lists all)");
+        }
     }
-    let hidden = report.diagnostics.len().saturating_sub(limit);
-    if hidden > 0 {
-        eprintln!("… and {hidden} more warnings (--verbose shows all)");
+}
+
+/// `--format json`: one object per diagnostic per line (JSON Lines), then
+/// a summary object, on stdout; every diagnostic, whatever `--quiet` or
+/// `--verbose` say.
+fn print_json(report: &BuildReport, diagnostics: &[Diagnostic], config: &Config) {
+    for d in diagnostics {
+        println!("{}", d.to_json());
     }
-    if !report.unresolved.is_empty() {
-        let shown: Vec<String> = report
-            .unresolved
-            .iter()
-            .take(if flags.verbose { usize::MAX } else { 3 })
-            .map(|u| format!("{} → [[{}]]", Shown(&u.from), Shown(&u.dest)))
-            .collect();
-        let more = report.unresolved.len() - shown.len();
-        eprintln!(
-            "{} unresolved links: {}{}",
-            report.unresolved.len(),
-            shown.join(", "),
-            if more > 0 {
-                format!(", … {more} more (--verbose lists all)")
-            } else {
-                String::new()
-            }
-        );
+    let mut by_kind = serde_json::Map::new();
+    for d in diagnostics {
+        let n = by_kind
+            .entry(d.kind.code())
+            .or_insert(serde_json::Value::from(0u64));
+        *n = serde_json::Value::from(n.as_u64().unwrap_or(0) + 1);
     }
+    let summary = serde_json::json!({
+        "type": "summary",
+        "notes": report.notes,
+        "pages": report.pages,
+        "files": report.files,
+        "links": report.links,
+        "unresolved": report.unresolved.len(),
+        // As in the text summary line: warnings besides unresolved links.
+        "warnings": report.diagnostics.len(),
+        "by_kind": by_kind,
+        "output": config.output.to_string_lossy(),
+    });
+    println!("{summary}");
 }
 
 const WELCOME: &str = "---\ntitle: Welcome\ntags: [start]\n---\n# Welcome\n\nThis is your new wiki. Write notes in this folder with any editor (Obsidian works well),\nlink them with [[wikilinks]], and run `spore build` to publish.\n\n> [!tip] Next steps\n> Add a note called `Ideas.md` and link it here: [[Ideas]].\n";
@@ -320,26 +385,34 @@ fn toml_string(s: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-fn print_seal(seal: &spore::seal::SealSummary) {
+/// The seal's lines, on stdout (on stderr when stdout carries JSON).
+fn print_seal(seal: &spore::seal::SealSummary, json: bool) {
+    let say = |line: String| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
     if let Some(computed) = seal.raised_from {
-        println!(
+        say(format!(
             "Version {computed} (from the vault) raised to {}: a site sealed with that version or a later one is in the output folder already, and versions only grow",
             seal.version
-        );
+        ));
     }
     match &seal.signed_by {
-        Some(key) => println!(
+        Some(key) => say(format!(
             "Sealed version {} ({}), manifest signed with key fingerprint {key}",
             seal.version, seal.built
-        ),
+        )),
         None if seal.unsigned_with_public_key => eprintln!(
             "warning: [integrity] public_key is set but no secret key was found ([integrity] secret_key or {}); the manifest is NOT signed",
             spore::seal::sign::SECRET_KEY_ENV
         ),
-        None => println!(
+        None => say(format!(
             "Sealed version {} ({}), unsigned (spore keygen makes a signing key)",
             seal.version, seal.built
-        ),
+        )),
     }
 }
 

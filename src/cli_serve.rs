@@ -3,11 +3,54 @@
 
 use anyhow::{Context, Result};
 use spore::config::Config;
+use spore::diagnostics::{summary, Diagnostic};
 use spore::printable::{printable_lines, printable_path, Shown};
 use spore::serve::{self, ServeEvent, ServeOptions};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// The warnings printed last, so a save prints only what is new.
+#[derive(Default)]
+struct Printed {
+    warnings: BTreeSet<Diagnostic>,
+}
+
+impl Printed {
+    /// Prints the warnings of `now` not printed before (as `spore build`
+    /// prints them), then one line counting them all; when nothing changed,
+    /// only that line, so a save does not reprint a vault's thousand
+    /// unresolved links.
+    fn update(&mut self, now: &[Diagnostic], verbose: bool, first: bool) {
+        let now_set: BTreeSet<Diagnostic> = now.iter().cloned().collect();
+        if now_set == self.warnings {
+            if !now_set.is_empty() && !first {
+                eprintln!("warnings unchanged: {}", summary(now));
+            }
+            return;
+        }
+        let new: Vec<&Diagnostic> = now.iter().filter(|d| !self.warnings.contains(*d)).collect();
+        let fixed = self.warnings.difference(&now_set).count();
+        super::print_diagnostics(new.iter().copied(), verbose);
+        if now.is_empty() {
+            eprintln!(
+                "no warnings left ({} fixed)",
+                spore::diagnostics::plural(fixed, "warning", "warnings")
+            );
+        } else if first {
+            eprintln!("warning: {}", summary(now));
+        } else {
+            eprintln!(
+                "warning: {} ({} new, {} fixed)",
+                summary(now),
+                new.len(),
+                fixed
+            );
+        }
+        self.warnings = now_set;
+    }
+}
 
 pub struct ServeArgs {
     pub port: u16,
@@ -18,12 +61,17 @@ pub struct ServeArgs {
     pub allow_host: Vec<String>,
 }
 
-pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
+pub fn serve(dir: &Path, args: ServeArgs, flags: super::OutputFlags) -> Result<()> {
+    let quiet = flags.quiet;
     let config = Config::discover(dir)?;
     // Saving a note cannot fix the environment: refuse to start instead.
     spore::seal::version::source_date_epoch()?;
     let title = config.title.clone();
-    let sink: serve::EventSink = Arc::new(move |event: &ServeEvent| print_event(event, quiet));
+    let printed = Mutex::new(Printed::default());
+    let sink: serve::EventSink = Arc::new(move |event: &ServeEvent| {
+        let mut printed = printed.lock().unwrap_or_else(|e| e.into_inner());
+        print_event(event, flags, &mut printed)
+    });
     let options = ServeOptions {
         bind: args.bind,
         port: args.port,
@@ -71,22 +119,30 @@ pub fn serve(dir: &Path, args: ServeArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_event(event: &ServeEvent, quiet: bool) {
+fn print_event(event: &ServeEvent, flags: super::OutputFlags, printed: &mut Printed) {
+    let quiet = flags.quiet;
     match event {
-        ServeEvent::Started { error: Some(e) } => {
+        ServeEvent::Started {
+            error: Some(e), ..
+        } => {
             eprintln!(
                 "error: {}\n(fix it and save: the site appears by itself)",
                 printable_lines(e)
             )
         }
-        ServeEvent::Started { error: None } => {}
+        ServeEvent::Started {
+            error: None,
+            warnings,
+        } => {
+            if !quiet {
+                printed.update(warnings, flags.verbose, true);
+            }
+        }
         ServeEvent::Rebuilt(summary) => {
             if quiet {
                 return;
             }
-            for d in &summary.diagnostics {
-                eprintln!("{d}");
-            }
+            printed.update(&summary.warnings, flags.verbose, false);
             if summary.site_changed {
                 let what = if summary.full {
                     "rebuilt everything".to_string()

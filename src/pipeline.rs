@@ -40,6 +40,21 @@ pub struct BuildOptions {
 pub struct UnresolvedReport {
     pub from: String,
     pub dest: String,
+    /// Where the link is in `from`: 1-based line and column (characters).
+    pub line: usize,
+    pub column: usize,
+}
+
+impl UnresolvedReport {
+    /// The link as a warning of its own, printed like every other.
+    pub fn diagnostic(&self) -> Diagnostic {
+        Diagnostic::warning(
+            crate::diagnostics::DiagnosticKind::UnresolvedLink,
+            self.from.clone(),
+            format!("unresolved link [[{}]]", self.dest),
+        )
+        .at(self.line, self.column)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -102,6 +117,7 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
         report.diagnostics.push(crate::diagnostics::Diagnostic {
             file: None,
             line: None,
+            column: None,
             severity: crate::diagnostics::Severity::Warning,
             kind: crate::diagnostics::DiagnosticKind::Other,
             message: why.clone(),
@@ -188,6 +204,8 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
             .map(|u| UnresolvedReport {
                 from: index.notes[u.from].note.path.clone(),
                 dest: u.dest.clone(),
+                line: u.line,
+                column: u.column,
             })
             .collect(),
         diagnostics,

@@ -259,15 +259,29 @@ fn name_clashes_are_warned_once_each_and_no_two_pages_share_a_source() {
         .expect("run");
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let stderr = text(&run.stderr);
-    let clashes: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("warning:") && l.contains("clash"))
+    // Each warning is a block: the message, then `  --> file` naming the
+    // file it is about.
+    let mut blocks: Vec<String> = Vec::new();
+    for line in stderr.lines() {
+        match blocks.last_mut() {
+            Some(block) if line.starts_with("  --> ") => {
+                block.push('\n');
+                block.push_str(line);
+            }
+            _ => blocks.push(line.to_string()),
+        }
+    }
+    let clashes: Vec<&str> = blocks
+        .iter()
+        .map(String::as_str)
+        .filter(|b| b.starts_with("warning:") && b.contains("clash"))
         .collect();
-    let normalised: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("warning:") && l.contains("normalised"))
+    let normalised: Vec<&str> = blocks
+        .iter()
+        .map(String::as_str)
+        .filter(|b| b.starts_with("warning:") && b.contains("normalised"))
         .collect();
-    // One line per clash, naming both sides.
+    // One warning per clash, naming both sides.
     let names_both = |a: &str, b: &str| {
         clashes
             .iter()

@@ -954,9 +954,12 @@ fn spore_serve_process_never_serves_a_file_linked_from_outside() {
     let _ = child.kill();
     let _ = child.wait();
     let log = fs::read_to_string(&log).unwrap();
+    // Printed as `spore build` prints it: the message, then the file.
+    let lines: Vec<&str> = log.lines().collect();
     assert!(
-        log.lines()
-            .any(|l| l.starts_with("warning: Ideas.md") && l.contains("outside the vault")),
+        lines.windows(2).any(|w| w[0].starts_with("warning: ")
+            && w[0].contains("outside the vault")
+            && w[1] == "  --> Ideas.md"),
         "{log}"
     );
     assert!(!log.contains("SECRET-HASH"), "{log}");
@@ -1110,4 +1113,81 @@ fn an_attachment_swapped_for_a_link_out_of_the_vault_is_never_served() {
         assert!(!reply.text().contains("TOPSECRET"), "{}", reply.status);
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Waits (bounded) until `log` holds a line for which `wanted` is true.
+fn wait_for_log(log: &Path, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        if text.lines().any(&wanted) || std::time::Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `spore serve` prints the warnings at start as `spore build` does (with
+/// line and column), and after a save only the new ones; a save that
+/// leaves them as they were prints one summary line, not the list again.
+#[test]
+fn spore_serve_prints_warnings_at_start_then_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write(
+        &root.join("book.toml"),
+        "[book]\ntitle = \"Proc\"\nsrc = \"content\"\n",
+    );
+    let vault = root.join("content");
+    write(
+        &vault.join("Ideas.md"),
+        "---\ntitle: Ideas\n---\n# Ideas\n\nSee [[Nowhere]].\n",
+    );
+    let log = root.join("serve.log");
+    let (mut child, addr) = spawn_serve(&root, &log);
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    let start = wait_for_log(&log, |l| l.starts_with("warning: 1 unresolved link"));
+    let lines: Vec<&str> = start.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "warning: unresolved link [[Nowhere]]")
+        .unwrap_or_else(|| panic!("{start}"));
+    assert_eq!(lines[at + 1], "  --> Ideas.md:6:5", "{start}");
+
+    // Same warnings after the save: one summary line, no list.
+    write(
+        &vault.join("Ideas.md"),
+        "---\ntitle: Ideas\n---\n# Ideas\n\nSee [[Nowhere]]. More.\n",
+    );
+    let v = version(&wait_for_reload(&mut socket, &v));
+    let after = wait_for_log(&log, |l| l.starts_with("warnings unchanged:"));
+    assert!(
+        after
+            .lines()
+            .any(|l| l == "warnings unchanged: 1 unresolved link"),
+        "{after}"
+    );
+    assert_eq!(after.matches("[[Nowhere]]").count(), 1, "{after}");
+
+    // A new unresolved link: only it is printed, then the new count.
+    write(
+        &vault.join("Ideas.md"),
+        "---\ntitle: Ideas\n---\n# Ideas\n\nSee [[Nowhere]]. More.\n\n[[Elsewhere]]\n",
+    );
+    wait_for_reload(&mut socket, &v);
+    let last = wait_for_log(&log, |l| l.contains("(1 new, 0 fixed)"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines: Vec<&str> = last.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "warning: unresolved link [[Elsewhere]]")
+        .unwrap_or_else(|| panic!("{last}"));
+    assert_eq!(lines[at + 1], "  --> Ideas.md:8:1", "{last}");
+    assert!(
+        lines.contains(&"warning: 2 unresolved links (1 new, 0 fixed)"),
+        "{last}"
+    );
+    assert_eq!(last.matches("[[Nowhere]]").count(), 1, "{last}");
 }

@@ -84,6 +84,22 @@ pub struct FolderEntry {
 pub struct UnresolvedLink {
     pub from: NoteId,
     pub dest: String,
+    /// Where the link is in the note's file: 1-based line and column.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where `link` (one of `note`'s) is in the note's file: 1-based line and
+/// column. The scan counts from the body; the body starts at `body_line`
+/// (after the frontmatter; BOM and CR already removed by load, so lines
+/// count as an editor counts them).
+pub fn link_position(note: &IndexedNote, link: &scan::RawLink) -> (usize, usize) {
+    if note.note.comment_gaps.is_empty() {
+        (note.note.body_line + link.line - 1, link.column)
+    } else {
+        // Comments were cut from the body: count them back in.
+        note.note.position(link.offset)
+    }
 }
 
 /// Everything later stages need to know about the vault as a whole.
@@ -235,7 +251,7 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
             note.scan
                 .links
                 .iter()
-                .map(|link| resolve_link(&indexed, &resolver, from, &link.dest))
+                .map(|link| resolve_link(&indexed, &resolver, from, link))
                 .collect()
         })
         .collect();
@@ -262,10 +278,15 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
                 LinkOutcome::Attachment(a) => {
                     used_attachments.insert(a);
                 }
-                LinkOutcome::Unresolved => unresolved.push(UnresolvedLink {
-                    from,
-                    dest: link.dest.clone(),
-                }),
+                LinkOutcome::Unresolved => {
+                    let (line, column) = link_position(note, link);
+                    unresolved.push(UnresolvedLink {
+                        from,
+                        dest: link.dest.clone(),
+                        line,
+                        column,
+                    })
+                }
             }
         }
     }
@@ -393,18 +414,19 @@ fn resolve_link(
     notes: &[IndexedNote],
     resolver: &Resolver,
     from: NoteId,
-    dest: &str,
+    link: &scan::RawLink,
 ) -> (LinkOutcome, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let target = LinkTarget::parse(dest);
+    let target = LinkTarget::parse(&link.dest);
     let from_path = &notes[from].note.path;
+    let at = link_position(&notes[from], link);
     let outcome = if target.is_same_note() {
-        check_fragment(notes, from, &target, from_path, &mut diagnostics);
+        check_fragment(notes, from, &target, from_path, at, &mut diagnostics);
         LinkOutcome::SameNote
     } else {
         match resolver.resolve(&target.file, from_path) {
             Some(Resolved::Note(to)) => {
-                check_fragment(notes, to, &target, from_path, &mut diagnostics);
+                check_fragment(notes, to, &target, from_path, at, &mut diagnostics);
                 LinkOutcome::Note(to)
             }
             Some(Resolved::Attachment(a)) => LinkOutcome::Attachment(a),
@@ -419,30 +441,37 @@ fn check_fragment(
     to: NoteId,
     target: &LinkTarget,
     from_path: &str,
+    (line, column): (usize, usize),
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let note = &notes[to];
     if !target.headings.is_empty() && find_heading(&note.scan, &target.headings).is_none() {
-        diagnostics.push(Diagnostic::warning(
-            DiagnosticKind::MissingHeading,
-            from_path,
-            format!(
-                "link to heading \"{}\" in {}: no such heading; linking to the note",
-                target.headings.join("#"),
-                note.note.path
-            ),
-        ));
-    }
-    if let Some(block) = &target.block {
-        if note.scan.block(block).is_none() {
-            diagnostics.push(Diagnostic::warning(
+        diagnostics.push(
+            Diagnostic::warning(
                 DiagnosticKind::MissingHeading,
                 from_path,
                 format!(
-                    "link to block ^{block} in {}: no such block; linking to the note",
+                    "link to heading \"{}\" in {}: no such heading; linking to the note",
+                    target.headings.join("#"),
                     note.note.path
                 ),
-            ));
+            )
+            .at(line, column),
+        );
+    }
+    if let Some(block) = &target.block {
+        if note.scan.block(block).is_none() {
+            diagnostics.push(
+                Diagnostic::warning(
+                    DiagnosticKind::MissingHeading,
+                    from_path,
+                    format!(
+                        "link to block ^{block} in {}: no such block; linking to the note",
+                        note.note.path
+                    ),
+                )
+                .at(line, column),
+            );
         }
     }
 }

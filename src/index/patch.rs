@@ -107,10 +107,15 @@ pub fn replace_notes(
                     });
                 }
                 Some(_) => {}
-                None => unresolved.push(UnresolvedLink {
-                    from: id,
-                    dest: link.dest.clone(),
-                }),
+                None => {
+                    let (line, column) = super::link_position(&index.notes[id], link);
+                    unresolved.push(UnresolvedLink {
+                        from: id,
+                        dest: link.dest.clone(),
+                        line,
+                        column,
+                    })
+                }
             }
         }
         for &to in &targets {
@@ -177,7 +182,15 @@ fn refresh_diagnostics(index: &mut VaultIndex, targets: &BTreeSet<NoteId>, chang
         for (link, target) in note.scan.links.iter().zip(resolved) {
             if let Some(Resolved::Note(to)) = target {
                 let parsed = LinkTarget::parse(&link.dest);
-                check_fragment(&index.notes, to, &parsed, &note.note.path, &mut diagnostics);
+                let at = super::link_position(note, link);
+                check_fragment(
+                    &index.notes,
+                    to,
+                    &parsed,
+                    &note.note.path,
+                    at,
+                    &mut diagnostics,
+                );
             }
         }
     }

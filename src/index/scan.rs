@@ -33,6 +33,12 @@ pub struct RawLink {
     pub wiki: bool,
     /// Plain text of the block the link stands in.
     pub context: String,
+    /// Where the link starts in the body: 1-based line (of the body, not
+    /// the file: add the note's `body_line - 1`) and column in characters.
+    pub line: usize,
+    pub column: usize,
+    /// Byte offset in the body where the link starts.
+    pub offset: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,6 +54,9 @@ pub struct NoteScan {
     /// `t:` + case-folded heading text, and `i:` + heading id → indices in
     /// `headings` (ascending), for the same reason.
     heading_index: HashMap<String, Vec<usize>>,
+    /// Embed destination as written → index in `links` of its first embed,
+    /// so a warning about an embed finds its place in constant time.
+    embed_index: HashMap<String, usize>,
 }
 
 impl NoteScan {
@@ -64,6 +73,11 @@ impl NoteScan {
     /// The heading whose id is `id`, as a list of at most one.
     pub fn headings_with_id(&self, id: &str) -> &[usize] {
         self.heading_list(&format!("i:{id}"))
+    }
+
+    /// The first embed of `dest` (as written) in the note.
+    pub fn first_embed(&self, dest: &str) -> Option<&RawLink> {
+        self.embed_index.get(dest).map(|&i| &self.links[i])
     }
 
     fn heading_list(&self, key: &str) -> &[usize] {
@@ -99,6 +113,7 @@ pub fn scan(body: &str) -> NoteScan {
     let mut depth = 0usize;
     let mut last_top_block: Option<Range<usize>> = None;
     let mut heading_starts: Vec<(usize, u8)> = Vec::new();
+    let lines = LineStarts::new(body);
 
     for (event, range) in Parser::new_ext(body, syntax::parser_options()).into_offset_iter() {
         match event {
@@ -133,7 +148,11 @@ pub fn scan(body: &str) -> NoteScan {
                         link_depth += 1;
                         let embed = matches!(tag_kind(&range, body), Kind::Image);
                         if let Some(dest) = link_dest(link_type, &dest_url) {
+                            let (line, column) = lines.locate(body, range.start);
                             out.links.push(RawLink {
+                                line,
+                                column,
+                                offset: range.start,
                                 dest,
                                 embed,
                                 wiki: matches!(link_type, LinkType::WikiLink { .. }),
@@ -209,7 +228,35 @@ pub fn scan(body: &str) -> NoteScan {
         }
     }
     out.index_headings();
+    for (i, link) in out.links.iter().enumerate() {
+        if link.embed {
+            out.embed_index.entry(link.dest.clone()).or_insert(i);
+        }
+    }
     out
+}
+
+/// Byte offsets where each line of a text starts, to turn a parser offset
+/// into a line and column without rescanning the text per link.
+struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineStarts(starts)
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`.
+    fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.0.partition_point(|&s| s <= offset).max(1);
+        let start = self.0[line - 1];
+        let column = text
+            .get(start..offset)
+            .map_or(1, |before| before.chars().count() + 1);
+        (line, column)
+    }
 }
 
 fn finish_container(

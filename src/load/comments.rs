@@ -31,9 +31,62 @@ const MARKERS: [(&str, &str); 2] = [("%%", "%%"), ("<!--", "-->")];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stripped<'a> {
     pub text: Cow<'a, str>,
+    /// What was cut where, so places in `text` can be named in the file
+    /// as written; empty when nothing was cut or it took several passes
+    /// (then places after a cut are only approximate).
+    pub gaps: Vec<Gap>,
     /// Byte offset (in the text given) of a comment that never closes and
     /// so hides the rest of the note.
     pub unterminated_at: Option<usize>,
+}
+
+/// A comment cut from the text: where (a byte offset in the stripped text)
+/// and what it spanned, to count lines and columns as in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub at: usize,
+    /// Line ends inside the cut text.
+    pub lines: usize,
+    /// Characters after the cut text's last line end (all of them when it
+    /// has none).
+    pub tail_chars: usize,
+}
+
+impl Gap {
+    fn of(at: usize, removed: &str) -> Gap {
+        let lines = removed.matches('\n').count();
+        let tail = removed.rfind('\n').map_or(removed, |i| &removed[i + 1..]);
+        Gap {
+            at,
+            lines,
+            tail_chars: tail.chars().count(),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `text` (a
+/// body with `gaps` cut out) in the body as written.
+pub fn position(text: &str, gaps: &[Gap], offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let cut = gaps.partition_point(|g| g.at <= offset);
+    let lines = before.matches('\n').count() + gaps[..cut].iter().map(|g| g.lines).sum::<usize>();
+    // Walk the stripped line up to the offset, putting each cut back: a
+    // cut that held a line end starts the line as written.
+    let mut column = 0;
+    let mut at = line_start;
+    for g in &gaps[gaps.partition_point(|g| g.at < line_start)..cut] {
+        column += text.get(at..g.at).map_or(0, |t| t.chars().count());
+        at = g.at;
+        column = if g.lines > 0 {
+            g.tail_chars
+        } else {
+            column + g.tail_chars
+        };
+    }
+    column += text.get(at..offset).map_or(0, |t| t.chars().count());
+    (lines + 1, column + 1)
 }
 
 /// The body without `%%comments%%` and `<!-- comments -->`.
@@ -48,26 +101,30 @@ pub fn strip_private(
     body: &str,
     body_line: usize,
     diagnostics: &mut Vec<Diagnostic>,
-) -> String {
+) -> (String, Vec<Gap>) {
     let stripped = strip(body);
     if let Some(at) = stripped.unterminated_at {
-        let line = body_line + body[..at].matches('\n').count();
+        let before = &body[..at];
+        let line = body_line + before.matches('\n').count();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
         diagnostics.push(
             Diagnostic::warning(
                 DiagnosticKind::UnclosedComment,
                 path,
                 "a comment opened here never closes: the rest of the note is hidden",
             )
-            .at_line(line),
+            .at(line, column),
         );
     }
-    stripped.text.into_owned()
+    (stripped.text.into_owned(), stripped.gaps)
 }
 
 /// [`strip_comments`], also saying where an unterminated comment starts.
 pub fn strip(text: &str) -> Stripped<'_> {
     let mut stripped = Stripped {
         text: Cow::Borrowed(text),
+        gaps: Vec::new(),
         unterminated_at: None,
     };
     for pass in 0..=MAX_PASSES {
@@ -76,15 +133,19 @@ pub fn strip(text: &str) -> Stripped<'_> {
         }
         if pass == MAX_PASSES {
             stripped.text = Cow::Owned(strip_ignoring_code(&stripped.text));
+            stripped.gaps.clear();
             return stripped;
         }
         let code = code_ranges(&stripped.text);
-        let Some((text, unterminated)) = strip_outside(&stripped.text, &code) else {
+        let Some((text, unterminated, gaps)) = strip_outside(&stripped.text, &code) else {
             // Every marker left is inside code.
             return stripped;
         };
         if pass == 0 {
             stripped.unterminated_at = unterminated;
+            stripped.gaps = gaps;
+        } else {
+            stripped.gaps.clear();
         }
         stripped.text = Cow::Owned(text);
     }
@@ -118,8 +179,9 @@ fn opener_at(text: &str, at: usize) -> Option<(&'static str, &'static str)> {
 /// Removes every comment whose opener is outside `code`. `None` when there
 /// was nothing to remove; otherwise the new text and where an unterminated
 /// comment started.
-fn strip_outside(text: &str, code: &[Range<usize>]) -> Option<(String, Option<usize>)> {
+fn strip_outside(text: &str, code: &[Range<usize>]) -> Option<(String, Option<usize>, Vec<Gap>)> {
     let mut out = String::with_capacity(text.len());
+    let mut gaps = Vec::new();
     let mut copied = 0; // text[..copied] is decided
     let mut at = 0;
     let mut code = code.iter().peekable();
@@ -143,10 +205,11 @@ fn strip_outside(text: &str, code: &[Range<usize>]) -> Option<(String, Option<us
         match text[from..].find(close) {
             Some(end) => {
                 copied = (from + end + close.len()).max(i + open.len());
+                gaps.push(Gap::of(out.len(), &text[i..copied]));
                 at = copied;
             }
             None => {
-                return Some((out, Some(i)));
+                return Some((out, Some(i), gaps));
             }
         }
     }
@@ -154,7 +217,7 @@ fn strip_outside(text: &str, code: &[Range<usize>]) -> Option<(String, Option<us
         return None;
     }
     out.push_str(&text[copied..]);
-    Some((out, None))
+    Some((out, None, gaps))
 }
 
 /// The last resort: every comment goes, code or not, including markers
@@ -185,6 +248,29 @@ fn strip_ignoring_code(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Places after a cut comment are named as in the file: its lines and
+    /// its characters are counted back in.
+    #[test]
+    fn positions_count_cut_comments_back_in() {
+        let written = "a %%one\ntwo%% é [[x]]\n%%c%%[[y]]\nplain [[z]]\n";
+        let s = super::strip(written);
+        let text = &s.text;
+        let find = |needle: &str| text.find(needle).expect("in text");
+        let expected = |needle: &str| {
+            let at = written.find(needle).expect("written");
+            let line = written[..at].matches('\n').count() + 1;
+            let start = written[..at].rfind('\n').map_or(0, |i| i + 1);
+            (line, written[start..at].chars().count() + 1)
+        };
+        for needle in ["[[x]]", "[[y]]", "[[z]]"] {
+            assert_eq!(
+                super::position(text, &s.gaps, find(needle)),
+                expected(needle),
+                "{needle}"
+            );
+        }
+    }
+
     use super::{strip, strip_comments, strip_ignoring_code};
 
     #[test]

@@ -131,6 +131,9 @@ pub fn check(fm: &mut Frontmatter, yaml: Option<&str>, path: &str) -> Vec<Diagno
                 ),
             );
             d.line = line;
+            d.column = line
+                .zip(yaml)
+                .map(|(l, y)| super::frontmatter::key_column(y, l));
             warnings.push(d);
             *slot = None;
         }

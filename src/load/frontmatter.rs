@@ -74,6 +74,8 @@ pub fn split(text: &str) -> Split<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontmatterError {
     pub line: Option<usize>,
+    /// 1-based column on that line, when the YAML parser says.
+    pub column: Option<usize>,
     pub message: String,
 }
 
@@ -120,6 +122,7 @@ pub fn read(path: &str, split: &Split) -> (Frontmatter, Vec<Diagnostic>) {
                 format!("frontmatter ignored: {}", e.message),
             );
             d.line = e.line;
+            d.column = e.column;
             diagnostics.push(d);
             let fm = defaults();
             let doubts = mentions_privacy(yaml, 2)
@@ -147,7 +150,27 @@ pub fn read(path: &str, split: &Split) -> (Frontmatter, Vec<Diagnostic>) {
         d.line = doubt.line;
         diagnostics.push(d);
     }
+    // A warning about a key points at the key: the first character written
+    // on its line.
+    if let Some(text) = split.yaml.or(split.unclosed) {
+        for d in &mut diagnostics {
+            if let (Some(line), None) = (d.line, d.column) {
+                d.column = Some(key_column(text, line));
+            }
+        }
+    }
     (fm, diagnostics)
+}
+
+/// The 1-based column (in characters) of the first non-blank character on
+/// file line `line`, in `text` that starts on file line 2 (after the
+/// opening `---`); 1 when there is no such line.
+pub fn key_column(text: &str, line: usize) -> usize {
+    line.checked_sub(2)
+        .and_then(|i| text.lines().nth(i))
+        .map_or(1, |l| {
+            l.chars().take_while(|c| c.is_whitespace()).count() + 1
+        })
 }
 
 /// A reason to doubt `draft`/`publish`, and the line (in the file) it is on.
@@ -168,12 +191,14 @@ fn parse_with_doubts(yaml: &str) -> Result<(Frontmatter, Vec<Doubt>), Frontmatte
     if let Some(line) = flow_too_deep(yaml) {
         return Err(FrontmatterError {
             line: Some(line),
+            column: None,
             message: format!("collections nested deeper than {MAX_FLOW_DEPTH} levels"),
         });
     }
     let value: yaml_serde::Value = yaml_serde::from_str(yaml).map_err(|e| FrontmatterError {
         // +1: the opening `---` line precedes the YAML.
         line: e.location().map(|l| l.line() + 1),
+        column: e.location().map(|l| l.column()),
         message: format!("YAML is malformed: {e}"),
     })?;
     let mapping = match value {
@@ -182,6 +207,7 @@ fn parse_with_doubts(yaml: &str) -> Result<(Frontmatter, Vec<Doubt>), Frontmatte
         _ => {
             return Err(FrontmatterError {
                 line: Some(2),
+                column: None,
                 message: "frontmatter is not a mapping of keys to values".into(),
             })
         }

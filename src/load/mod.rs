@@ -31,6 +31,8 @@ pub struct Note {
     pub body: String,
     /// 1-based line of the file where `body` starts.
     pub body_line: usize,
+    /// The comments cut from `body`, to name places as in the file.
+    pub comment_gaps: Vec<comments::Gap>,
     /// SHA-256 (hex) of the file's bytes exactly as on disk.
     pub source_sha256: String,
     /// Modification time, seconds since the Unix epoch, if known.
@@ -38,6 +40,13 @@ pub struct Note {
 }
 
 impl Note {
+    /// 1-based line and column (in characters) in the file as written of
+    /// byte `offset` of `body`: frontmatter lines and cut comments counted.
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let (line, column) = comments::position(&self.body, &self.comment_gaps, offset);
+        (self.body_line + line - 1, column)
+    }
+
     /// File name without `.md` (what `[[wikilinks]]` name).
     pub fn stem(&self) -> &str {
         let name = self.path.rsplit('/').next().unwrap_or(&self.path);
@@ -196,12 +205,14 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
     let (mut frontmatter, frontmatter_diags) = frontmatter::read(path, &split);
     diags.extend(frontmatter_diags);
     diags.extend(date::check(&mut frontmatter, split.yaml, path));
-    let body = comments::strip_private(path, split.body, split.body_line, &mut diags);
+    let (body, comment_gaps) =
+        comments::strip_private(path, split.body, split.body_line, &mut diags);
     let note = Note {
         path: path.to_string(),
         frontmatter,
         body,
         body_line: split.body_line,
+        comment_gaps,
         source_sha256,
         modified,
     };

@@ -40,7 +40,7 @@ impl Frame<'_, '_> {
                     _ => Embed::Block(format!("<div class=\"embed embed-media\">{html}</div>\n")),
                 }
             }
-            Some(Resolved::Note(id)) => Embed::Block(self.embed_note(id, &target)),
+            Some(Resolved::Note(id)) => Embed::Block(self.embed_note(id, &target, &dest)),
             None => Embed::Inline(format!(
                 "<span class=\"unresolved embed-missing\" title=\"Not published\">{}</span>",
                 escape::html(&dest)
@@ -48,7 +48,26 @@ impl Frame<'_, '_> {
         }
     }
 
-    fn embed_note(&mut self, id: NoteId, target: &LinkTarget) -> String {
+    /// Where the embed `![[dest]]` is in this frame's note: the first embed
+    /// of that destination (render events carry no offsets; the scan's
+    /// links do, indexed by destination).
+    fn embed_position(&self, dest: &str) -> Option<(usize, usize)> {
+        let note = &self.ctx.index.notes[self.source];
+        note.scan
+            .first_embed(dest)
+            .map(|l| crate::index::link_position(note, l))
+    }
+
+    fn warn_at_embed(&mut self, kind: DiagnosticKind, message: String, dest: &str) {
+        let at = self.embed_position(dest);
+        self.warn(kind, message);
+        if let (Some((line, column)), Some(d)) = (at, self.diagnostics.last_mut()) {
+            d.line = Some(line);
+            d.column = Some(column);
+        }
+    }
+
+    fn embed_note(&mut self, id: NoteId, target: &LinkTarget, dest: &str) -> String {
         let index = self.ctx.index;
         let note = &index.notes[id];
         let fragment = self.fragment(id, target).unwrap_or_default();
@@ -60,24 +79,26 @@ impl Frame<'_, '_> {
             escape::html(note.title())
         );
         if self.stack.contains(&key) {
-            self.warn(
+            self.warn_at_embed(
                 DiagnosticKind::EmbedCycle,
                 format!(
                     "embed cycle: {} embeds itself again; stopped",
                     note.note.path
                 ),
+                dest,
             );
             return format!(
                 "<div class=\"embed embed-error\" role=\"note\">Embed stopped: {title_link} is already embedded above (a cycle).</div>\n"
             );
         }
         if self.stack.len() > MAX_EMBED_DEPTH {
-            self.warn(
+            self.warn_at_embed(
                 DiagnosticKind::EmbedTooDeep,
                 format!(
                     "embeds nested deeper than {MAX_EMBED_DEPTH} at {}; stopped",
                     note.note.path
                 ),
+                dest,
             );
             return format!(
                 "<div class=\"embed embed-error\" role=\"note\">Embed stopped: nested deeper than {MAX_EMBED_DEPTH} levels ({title_link}).</div>\n"
@@ -94,7 +115,7 @@ impl Frame<'_, '_> {
         };
         let range = range.unwrap_or(0..body.len());
         let text = body.get(range).unwrap_or(body);
-        if let Some(marker) = self.spend(text.len(), &title_link) {
+        if let Some(marker) = self.spend(text.len(), &title_link, dest) {
             return marker;
         }
         let mut stack = self.stack.clone();
@@ -134,11 +155,17 @@ impl Frame<'_, '_> {
     /// when the page cannot afford it. Markers count too, so a note with a
     /// million embeds still writes a bounded page: past the budget and a
     /// little slack for markers, a skipped embed writes nothing.
-    fn spend(&mut self, bytes: usize, title_link: &str) -> Option<String> {
+    fn spend(&mut self, bytes: usize, title_link: &str, dest: &str) -> Option<String> {
+        let fits = self.budget.embeds < MAX_EMBEDS_PER_PAGE
+            && self.budget.bytes.saturating_add(bytes) <= MAX_EMBED_BYTES_PER_PAGE;
+        // Looked up for the warning only.
+        let position = if fits || self.budget.warned {
+            None
+        } else {
+            self.embed_position(dest)
+        };
         let budget = &mut self.budget;
-        if budget.embeds < MAX_EMBEDS_PER_PAGE
-            && budget.bytes.saturating_add(bytes) <= MAX_EMBED_BYTES_PER_PAGE
-        {
+        if fits {
             budget.embeds += 1;
             budget.bytes += bytes;
             return None;
@@ -147,14 +174,22 @@ impl Frame<'_, '_> {
             budget.warned = true;
             let page_note = self.stack.first().map_or(self.source, |(id, _)| *id);
             let path = self.ctx.index.notes[page_note].note.path.clone();
-            self.diagnostics.push(crate::diagnostics::Diagnostic::warning(
+            let mut warning = crate::diagnostics::Diagnostic::warning(
                 DiagnosticKind::EmbedTooLarge,
                 path,
                 format!(
                     "the page embeds more than {MAX_EMBEDS_PER_PAGE} notes or {} MiB of their text; further embeds are skipped",
                     MAX_EMBED_BYTES_PER_PAGE >> 20
                 ),
-            ));
+            );
+            // The first embed skipped, when it is written in the page's own
+            // note (deeper down, it is in another file than the warning's).
+            if page_note == self.source {
+                if let Some((line, column)) = position {
+                    warning = warning.at(line, column);
+                }
+            }
+            self.diagnostics.push(warning);
         }
         let marker = format!(
             "<div class=\"embed embed-error\" role=\"note\">Embed skipped: this page already embeds too much ({title_link}).</div>\n"

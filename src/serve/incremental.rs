@@ -73,6 +73,9 @@ pub struct RebuildSummary {
     pub site_changed: bool,
     /// Warnings about the files that changed.
     pub diagnostics: Vec<Diagnostic>,
+    /// Every warning the site has now, unresolved links included, sorted:
+    /// what `spore build` would print ([`LiveSite::warnings`]).
+    pub warnings: Vec<Diagnostic>,
     pub took: Duration,
     /// Time per step, in order.
     pub timings: Vec<(&'static str, Duration)>,
@@ -127,6 +130,11 @@ pub struct LiveSite {
     sealed: Arc<Site>,
     /// Changes not applied yet because the config or theme is broken.
     pending: Changes,
+    /// What loading said about files (not kept in the index): replaced
+    /// file by file as files change.
+    load_warnings: Vec<Diagnostic>,
+    /// What the last seal said (attachments it could not read).
+    seal_warnings: Vec<Diagnostic>,
 }
 
 impl LiveSite {
@@ -151,6 +159,20 @@ impl LiveSite {
             }
         }
         let site_files = not_pages(&stages.site, &pages);
+        // The report holds load's, index's and render's warnings; load's
+        // are the ones the index and the renders do not keep.
+        let kept: BTreeSet<&Diagnostic> = index
+            .diagnostics
+            .iter()
+            .chain(stages.rendered.iter().flat_map(|r| &r.diagnostics))
+            .collect();
+        let load_warnings = stages
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| !kept.contains(d))
+            .cloned()
+            .collect();
         let mut live = LiveSite {
             config,
             options,
@@ -174,11 +196,38 @@ impl LiveSite {
             seal_cache: crate::seal::SealCache::default(),
             sealed: Arc::new(Site::default()),
             pending: Changes::default(),
+            load_warnings,
+            seal_warnings: Vec::new(),
         };
         // An empty rebuild seals the site and fills the caches of the
         // site-wide files, so the first save costs what every later one does.
         live.apply(Changes::default())?;
         Ok(live)
+    }
+
+    /// Every warning the site has now, sorted, as `spore build` reports
+    /// them (each unresolved link one warning, after the others).
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        let mut warnings: Vec<Diagnostic> = self
+            .load_warnings
+            .iter()
+            .chain(&self.index.diagnostics)
+            .chain(self.rendered.iter().flat_map(|r| &r.diagnostics))
+            .chain(&self.seal_warnings)
+            .cloned()
+            .collect();
+        crate::diagnostics::sort(&mut warnings);
+        warnings.dedup();
+        warnings.extend(self.index.unresolved.iter().map(|u| {
+            let report = pipeline::UnresolvedReport {
+                from: self.index.notes[u.from].note.path.clone(),
+                dest: u.dest.clone(),
+                line: u.line,
+                column: u.column,
+            };
+            report.diagnostic()
+        }));
+        warnings
     }
 
     /// The site as `spore build` would write it.
@@ -231,6 +280,7 @@ impl LiveSite {
                 pages_rendered: self.pages.len(),
                 site_changed: !same_files(&before, &self.sealed),
                 diagnostics: Vec::new(),
+                warnings: self.warnings(),
                 took: started.elapsed(),
                 timings: Vec::new(),
             });
@@ -252,6 +302,9 @@ impl LiveSite {
         } else {
             let (names, patched, diagnostics) = self.update_index(&changes.vault);
             summary.reindexed = patched.is_none();
+            self.load_warnings
+                .retain(|d| !d.file.as_ref().is_some_and(|f| names.contains(f)));
+            self.load_warnings.extend(diagnostics.iter().cloned());
             summary.diagnostics = diagnostics;
             patch_result = patched;
             names
@@ -266,6 +319,7 @@ impl LiveSite {
         summary.diagnostics.extend(index_diagnostics.cloned());
         crate::diagnostics::sort(&mut summary.diagnostics);
         summary.diagnostics.dedup();
+        summary.warnings = self.warnings();
         summary.took = started.elapsed();
         Ok(summary)
     }
@@ -611,6 +665,7 @@ impl LiveSite {
             &mut self.seal_cache,
         )?;
         lap(summary, "seal", &mut clock);
+        self.seal_warnings = seal.diagnostics.clone();
         summary.diagnostics.extend(seal.diagnostics);
         summary.site_changed = !same_files(&self.sealed, &sealed);
         let old = std::mem::replace(&mut self.sealed, Arc::new(sealed));

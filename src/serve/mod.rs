@@ -58,6 +58,8 @@ pub enum ServeEvent {
     /// The first build finished (or failed: then `error` says why).
     Started {
         error: Option<String>,
+        /// Every warning of the first build (empty when it failed).
+        warnings: Vec<crate::diagnostics::Diagnostic>,
     },
     Rebuilt(RebuildSummary),
     /// A rebuild failed; the last good site is still served.
@@ -196,13 +198,17 @@ pub fn start(config: Config, options: ServeOptions) -> Result<Server, ServeError
                 site: live.shared_site(),
                 state: state(&instance, 1, None, Vec::new()),
             };
-            emit(ServeEvent::Started { error: None });
+            emit(ServeEvent::Started {
+                error: None,
+                warnings: live.warnings(),
+            });
             (Some(live), snapshot)
         }
         Err(e) => {
             let message = e.to_string();
             emit(ServeEvent::Started {
                 error: Some(message.clone()),
+                warnings: Vec::new(),
             });
             let snapshot = Snapshot {
                 site: Arc::new(Site::default()),
@@ -577,6 +583,7 @@ impl RebuildLoop {
                 self.emit(ServeEvent::Rebuilt(summary.unwrap_or(RebuildSummary {
                     full: true,
                     site_changed: true,
+                    warnings: self.live.as_ref().map(|l| l.warnings()).unwrap_or_default(),
                     ..RebuildSummary::default()
                 })));
             }
