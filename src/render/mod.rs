@@ -149,13 +149,13 @@ impl Frame<'_, '_> {
         let events = callout::transform(events);
         let (events, mut definitions) = footnote::split_definitions(events);
         self.footnotes.define(definitions.keys());
-        let html = self.to_html(events);
+        let html = self.events_to_html(events);
         // Definitions render in number order; one may reference another
         // footnote, numbered after those of the text.
         let mut from = 0;
         while let Some((i, key)) = self.footnotes.next_unrendered(from) {
             if let Some(events) = definitions.remove(&key) {
-                let body = self.to_html(events);
+                let body = self.events_to_html(events);
                 self.footnotes.set_html(i, body);
             }
             from = i + 1;
@@ -163,7 +163,7 @@ impl Frame<'_, '_> {
         html
     }
 
-    fn to_html(&mut self, events: Vec<Event<'_>>) -> String {
+    fn events_to_html(&mut self, events: Vec<Event<'_>>) -> String {
         let out = self.transform(events);
         let mut html = String::new();
         pulldown_cmark::html::push_html(&mut html, out.into_iter());
