@@ -352,7 +352,7 @@ fn footnotes_share_one_numbering_and_one_section_at_the_end() {
     assert_eq!(page.select(&sel("article section.footnotes")).count(), 1);
     let last = page
         .select(&sel("article > *"))
-        .last()
+        .next_back()
         .map(|e| e.value().attr("class").unwrap_or("").to_string());
     assert_eq!(last.as_deref(), Some("footnotes"));
     assert_eq!(
