@@ -399,6 +399,21 @@ fn footnotes_share_one_numbering_and_one_section_at_the_end() {
     assert_site_links_ok(&built.out);
 }
 
+#[test]
+fn a_heading_inside_a_footnote_does_not_shift_the_page_heading_ids() {
+    let built = build_files(&[(
+        "N.md",
+        "# Top\n\nText[^1].\n\n[^1]: ## Inside note\n\n## Below\n\nSee [[#Below]].\n",
+    )]);
+    let page = built.page("N.html");
+    assert_eq!(
+        attrs(&page, "article > h1, article > h2", "id"),
+        vec!["top", "below"]
+    );
+    assert_eq!(page_ids_repeated(&page), Vec::<String>::new());
+    assert_site_links_ok(&built.out);
+}
+
 fn page_ids_repeated(page: &scraper::Html) -> Vec<String> {
     let mut ids = attrs(page, "[id]", "id");
     ids.sort();

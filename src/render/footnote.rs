@@ -37,16 +37,26 @@ fn key(label: &str) -> String {
     label.to_lowercase()
 }
 
+/// Events with their headings' places among all the text's headings (the
+/// index numbers headings in document order, definitions included).
+pub struct Part<'e> {
+    pub events: Vec<Event<'e>>,
+    pub headings: Vec<usize>,
+}
+
 /// Ordinary footnote definitions taken out of an event stream (wherever
 /// they stand), first definition of a label wins; the rest of the stream.
-pub fn split_definitions<'e>(
-    events: Vec<Event<'e>>,
-) -> (Vec<Event<'e>>, HashMap<String, Vec<Event<'e>>>) {
-    let mut main = Vec::with_capacity(events.len());
-    let mut definitions: HashMap<String, Vec<Event<'e>>> = HashMap::new();
-    // The definition being read: (key, its events, nesting inside it).
-    let mut open: Option<(String, Vec<Event<'e>>, usize)> = None;
+pub fn split_definitions(events: Vec<Event<'_>>) -> (Part<'_>, HashMap<String, Part<'_>>) {
+    let mut main = Part {
+        events: Vec::with_capacity(events.len()),
+        headings: Vec::new(),
+    };
+    let mut definitions: HashMap<String, Part> = HashMap::new();
+    let mut heading_n = 0;
+    // The definition being read: (key, its part, nesting inside it).
+    let mut open: Option<(String, Part, usize)> = None;
     for event in events {
+        let heading = matches!(event, Event::Start(Tag::Heading { .. }));
         if let Some((_, body, nested)) = open.as_mut() {
             match &event {
                 Event::Start(Tag::FootnoteDefinition(_)) => *nested += 1,
@@ -59,14 +69,28 @@ pub fn split_definitions<'e>(
                 Event::End(TagEnd::FootnoteDefinition) => *nested -= 1,
                 _ => {}
             }
-            body.push(event);
+            if heading {
+                body.headings.push(heading_n);
+                heading_n += 1;
+            }
+            body.events.push(event);
             continue;
         }
         match event {
             Event::Start(Tag::FootnoteDefinition(label)) => {
-                open = Some((key(&label), Vec::new(), 0));
+                let part = Part {
+                    events: Vec::new(),
+                    headings: Vec::new(),
+                };
+                open = Some((key(&label), part, 0));
             }
-            other => main.push(other),
+            other => {
+                if heading {
+                    main.headings.push(heading_n);
+                    heading_n += 1;
+                }
+                main.events.push(other)
+            }
         }
     }
     if let Some((k, body, _)) = open {

@@ -147,15 +147,15 @@ impl Frame<'_, '_> {
     fn render(&mut self, text: &str) -> String {
         let events = coalesce_text(Parser::new_ext(text, syntax::parser_options()));
         let events = callout::transform(events);
-        let (events, mut definitions) = footnote::split_definitions(events);
+        let (main, mut definitions) = footnote::split_definitions(events);
         self.footnotes.define(definitions.keys());
-        let html = self.events_to_html(events);
+        let html = self.events_to_html(main);
         // Definitions render in number order; one may reference another
         // footnote, numbered after those of the text.
         let mut from = 0;
         while let Some((i, key)) = self.footnotes.next_unrendered(from) {
-            if let Some(events) = definitions.remove(&key) {
-                let body = self.events_to_html(events);
+            if let Some(part) = definitions.remove(&key) {
+                let body = self.events_to_html(part);
                 self.footnotes.set_html(i, body);
             }
             from = i + 1;
@@ -163,8 +163,8 @@ impl Frame<'_, '_> {
         html
     }
 
-    fn events_to_html(&mut self, events: Vec<Event<'_>>) -> String {
-        let out = self.transform(events);
+    fn events_to_html(&mut self, part: footnote::Part<'_>) -> String {
+        let out = self.transform(part.events, &part.headings);
         let mut html = String::new();
         pulldown_cmark::html::push_html(&mut html, out.into_iter());
         // Block embeds close and reopen the paragraph around them (most
@@ -176,7 +176,9 @@ impl Frame<'_, '_> {
         }
     }
 
-    fn transform<'e>(&mut self, events: Vec<Event<'e>>) -> Vec<Event<'e>> {
+    /// `headings`: the place of each heading of `events` in the note's
+    /// index (a footnote definition's headings are not where they render).
+    fn transform<'e>(&mut self, events: Vec<Event<'e>>, headings: &[usize]) -> Vec<Event<'e>> {
         let mut out: Vec<Event<'e>> = Vec::with_capacity(events.len() + 16);
         let mut heading_n = 0;
         let mut links: Vec<LinkClose> = Vec::new();
@@ -241,10 +243,10 @@ impl Frame<'_, '_> {
                             attrs,
                         } => {
                             let id = if self.with_heading_ids {
-                                self.ctx.index.notes[self.source]
-                                    .scan
-                                    .headings
+                                let scan = &self.ctx.index.notes[self.source].scan;
+                                headings
                                     .get(heading_n)
+                                    .and_then(|&k| scan.headings.get(k))
                                     .map(|h| CowStr::from(h.id.clone()))
                             } else {
                                 None
