@@ -298,7 +298,7 @@ fn standalone_block_ids_name_the_block_above_them() {
     let built = build_files(&[
         (
             "N.md",
-            "Intro.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n^tbl\n\n> quoted\n\n^q1\n\n- x\n- y\n\n^lst\n\n## Head\n\n^h1\n\nText.\n",
+            "Intro.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n^tbl\n\n> quoted\n\n^q1\n\n- x\n- y\n\n^lst\n\n## Head\n\n^h1\n\n> [!note] Called\n> out\n\n^cal\n\n```rust\nfn code() {}\n```\n\n^code\n\nText.\n",
         ),
         ("L.md", "[[N#^tbl]] [[N#^q1]] [[N#^lst]] [[N#^h1]]\n"),
     ]);
@@ -313,7 +313,10 @@ fn standalone_block_ids_name_the_block_above_them() {
     assert_eq!(attrs(&page, "article ul", "id"), vec!["^lst"]);
     // A heading keeps its own id; the block id is an anchor inside it.
     assert_eq!(page.select(&sel("article h2 > a[id=\"^h1\"]")).count(), 1);
-    for id in ["^tbl", "^q1", "^lst", "^h1"] {
+    let callout = attrs(&page, "[id=\"^cal\"]", "class");
+    assert!(callout.iter().any(|c| c.contains("callout")), "{callout:?}");
+    assert_eq!(texts(&page, "[id=\"^code\"]"), vec!["fn code() {}"]);
+    for id in ["^tbl", "^q1", "^lst", "^h1", "^cal", "^code"] {
         let found = page.select(&sel(&format!("[id=\"{id}\"]"))).count();
         assert_eq!(found, 1, "{id}");
     }

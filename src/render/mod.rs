@@ -146,7 +146,6 @@ impl Frame<'_, '_> {
 
     fn render(&mut self, text: &str) -> String {
         let events = coalesce_text(Parser::new_ext(text, syntax::parser_options()));
-        let events = callout::transform(events);
         let (main, mut definitions) = footnote::split_definitions(events);
         self.footnotes.define(definitions.keys());
         let html = self.events_to_html(main);
@@ -164,7 +163,8 @@ impl Frame<'_, '_> {
     }
 
     fn events_to_html(&mut self, part: footnote::Part<'_>) -> String {
-        let out = self.transform(part.events, &part.headings);
+        let (events, callouts) = callout::transform(part.events);
+        let out = self.transform(events, &part.headings, &callouts);
         let mut html = String::new();
         pulldown_cmark::html::push_html(&mut html, out.into_iter());
         // Block embeds close and reopen the paragraph around them (most
@@ -178,7 +178,12 @@ impl Frame<'_, '_> {
 
     /// `headings`: the place of each heading of `events` in the note's
     /// index (a footnote definition's headings are not where they render).
-    fn transform<'e>(&mut self, events: Vec<Event<'e>>, headings: &[usize]) -> Vec<Event<'e>> {
+    fn transform<'e>(
+        &mut self,
+        events: Vec<Event<'e>>,
+        headings: &[usize],
+        callouts: &callout::Edges,
+    ) -> Vec<Event<'e>> {
         let mut out: Vec<Event<'e>> = Vec::with_capacity(events.len() + 16);
         let mut heading_n = 0;
         let mut links: Vec<LinkClose> = Vec::new();
@@ -197,6 +202,16 @@ impl Frame<'_, '_> {
                 i += 1;
                 continue;
             };
+            // A callout opens and closes a block as a blockquote would.
+            if callouts.opens.binary_search(&i).is_ok() {
+                if depth == 0 {
+                    previous_top = current_top;
+                    current_top = out.len();
+                }
+                depth += 1;
+            } else if callouts.closes.binary_search(&i).is_ok() {
+                depth = depth.saturating_sub(1);
+            }
             let next_is_block_end = matches!(
                 events.get(i + 1),
                 Some(Some(Event::End(TagEnd::Paragraph | TagEnd::Item)))
