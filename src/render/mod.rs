@@ -693,3 +693,41 @@ fn coalesce_text<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> 
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::with_block_id;
+
+    const A: &str = "<a class=\"block-anchor\" id=\"^x\"></a>";
+
+    #[test]
+    fn a_block_id_goes_on_the_block_element() {
+        let named = |html: &str| with_block_id(html, "^x", A);
+        assert_eq!(
+            named("<table>\n<thead></thead></table>\n"),
+            "<table id=\"^x\" class=\"block-ref-target\">\n<thead></thead></table>\n"
+        );
+        assert_eq!(
+            named("<ol start=\"3\">\n<li>a</li></ol>"),
+            "<ol id=\"^x\" class=\"block-ref-target\" start=\"3\">\n<li>a</li></ol>"
+        );
+        // A class of its own is kept (a second class attribute would be ignored).
+        assert_eq!(
+            named("<div class=\"callout\">x</div>"),
+            "<div id=\"^x\" class=\"callout\">x</div>"
+        );
+        assert_eq!(
+            named("<hr />\n"),
+            "<hr id=\"^x\" class=\"block-ref-target\" />\n"
+        );
+        // A heading keeps its id; the block id is an anchor inside it.
+        assert_eq!(
+            named("<h2 id=\"head\">Head</h2>"),
+            format!("<h2 id=\"head\">{A}Head</h2>")
+        );
+        // No element to carry it: an anchor just before.
+        assert_eq!(named("text"), format!("{A}text"));
+        assert_eq!(named("<!-- c -->"), format!("{A}<!-- c -->"));
+        assert_eq!(named(""), A);
+    }
+}
