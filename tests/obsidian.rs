@@ -294,6 +294,142 @@ fn block_ids_become_anchors_and_are_hidden() {
 }
 
 #[test]
+fn standalone_block_ids_name_the_block_above_them() {
+    let built = build_files(&[
+        (
+            "N.md",
+            "Intro.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n^tbl\n\n> quoted\n\n^q1\n\n- x\n- y\n\n^lst\n\n## Head\n\n^h1\n\n> [!note] Called\n> out\n\n^cal\n\n```rust\nfn code() {}\n```\n\n^code\n\nText.\n",
+        ),
+        ("L.md", "[[N#^tbl]] [[N#^q1]] [[N#^lst]] [[N#^h1]]\n"),
+    ]);
+    let page = built.page("N.html");
+    // The id sits on the table, the quote and the list themselves, not on
+    // an anchor somewhere before them.
+    assert_eq!(attrs(&page, "article table", "id"), vec!["^tbl"]);
+    assert_eq!(
+        texts(&page, "article blockquote[id=\"^q1\"]"),
+        vec!["quoted"]
+    );
+    assert_eq!(attrs(&page, "article ul", "id"), vec!["^lst"]);
+    // A heading keeps its own id; the block id is an anchor inside it.
+    assert_eq!(page.select(&sel("article h2 > a[id=\"^h1\"]")).count(), 1);
+    let callout = attrs(&page, "[id=\"^cal\"]", "class");
+    assert!(callout.iter().any(|c| c.contains("callout")), "{callout:?}");
+    assert_eq!(texts(&page, "[id=\"^code\"]"), vec!["fn code() {}"]);
+    for id in ["^tbl", "^q1", "^lst", "^h1", "^cal", "^code"] {
+        let found = page.select(&sel(&format!("[id=\"{id}\"]"))).count();
+        assert_eq!(found, 1, "{id}");
+    }
+    assert!(!article_text(&page).contains('^'));
+    // The index promises the same blocks the page names.
+    let links = built.page("L.html");
+    assert_eq!(
+        attrs(&links, "article a.internal", "href"),
+        vec![
+            "N.html#%5Etbl",
+            "N.html#%5Eq1",
+            "N.html#%5Elst",
+            "N.html#%5Eh1"
+        ]
+    );
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn footnotes_share_one_numbering_and_one_section_at_the_end() {
+    let built = build_files(&[
+        (
+            "N.md",
+            "First[^b], inline^[an inline note], then[^a] and [^B] again.\n\n[^a]: Alpha **bold**.\n\nMiddle paragraph.\n\n[^b]: Beta.\n\n[^unused]: Never referenced.\n\nLast paragraph, [^missing] stays text.\n",
+        ),
+        ("E.md", "Own^[mine] here.\n\n![[N]]\n"),
+    ]);
+    let page = built.page("N.html");
+    // One numbering, in order of first reference; a repeated reference
+    // (labels match whatever their case) keeps its number.
+    assert_eq!(
+        texts(&page, "article sup.footnote-reference a"),
+        vec!["1", "2", "3", "1"]
+    );
+    // Every definition is in the one section, which ends the article.
+    assert_eq!(page.select(&sel("article section.footnotes")).count(), 1);
+    let last = page
+        .select(&sel("article > *"))
+        .next_back()
+        .map(|e| e.value().attr("class").unwrap_or("").to_string());
+    assert_eq!(last.as_deref(), Some("footnotes"));
+    assert_eq!(
+        attrs(&page, "article section.footnotes > ol > li", "id"),
+        vec!["fn-1", "fn-2", "fn-3"]
+    );
+    let defs = texts(&page, "article section.footnotes > ol > li");
+    assert!(defs[0].starts_with("Beta."), "{defs:?}");
+    assert!(defs[1].starts_with("an inline note"), "{defs:?}");
+    assert!(defs[2].starts_with("Alpha bold."), "{defs:?}");
+    assert_eq!(page.select(&sel("article .footnote-definition")).count(), 3);
+    assert!(!article_text(&page).contains("Never referenced"));
+    assert!(article_text(&page).contains("[^missing] stays text"));
+    // References and definitions link to each other.
+    assert_eq!(
+        attrs(&page, "article sup.footnote-reference a", "href"),
+        vec!["#fn-1", "#fn-2", "#fn-3", "#fn-1"]
+    );
+    assert_eq!(
+        attrs(&page, "li#fn-1 a.footnote-backref", "href"),
+        vec!["#fnref-1", "#fnref-1-2"]
+    );
+    for href in attrs(&page, "article a.footnote-backref", "href") {
+        let id = href.trim_start_matches('#');
+        assert_eq!(
+            page.select(&sel(&format!("sup.footnote-reference a[id=\"{id}\"]")))
+                .count(),
+            1,
+            "{href}"
+        );
+    }
+    // An embedded note keeps its own footnotes, with ids of its own.
+    let host = built.page("E.html");
+    assert_eq!(
+        page_ids_repeated(&host),
+        Vec::<String>::new(),
+        "ids must be unique"
+    );
+    assert_eq!(
+        host.select(&sel(".embed-content section.footnotes > ol > li"))
+            .count(),
+        3
+    );
+    assert_site_links_ok(&built.out);
+}
+
+#[test]
+fn a_heading_inside_a_footnote_does_not_shift_the_page_heading_ids() {
+    let built = build_files(&[(
+        "N.md",
+        "# Top\n\nText[^1].\n\n[^1]: ## Inside note\n\n## Below\n\nSee [[#Below]].\n",
+    )]);
+    let page = built.page("N.html");
+    assert_eq!(
+        attrs(&page, "article > h1, article > h2", "id"),
+        vec!["top", "below"]
+    );
+    assert_eq!(page_ids_repeated(&page), Vec::<String>::new());
+    assert_site_links_ok(&built.out);
+}
+
+fn page_ids_repeated(page: &scraper::Html) -> Vec<String> {
+    let mut ids = attrs(page, "[id]", "id");
+    ids.sort();
+    let mut repeated: Vec<String> = ids
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0].clone())
+        .collect();
+    repeated.dedup();
+    repeated
+}
+
+#[test]
 fn callouts_types_folding_nesting() {
     let built = build_files(&[(
         "N.md",
@@ -358,7 +494,7 @@ fn highlights_comments_inline_footnotes_math_mermaid() {
     assert!(texts(&page, "article code").contains(&"==code==".to_string()));
     assert!(texts(&page, "article code").contains(&"%%code%%".to_string()));
     assert_eq!(
-        texts(&page, ".inline-footnotes li")
+        texts(&page, "section.footnotes li")
             .first()
             .map(|t| t.contains("an inline note")),
         Some(true)

@@ -57,7 +57,17 @@ fn title_case(kind: &str) -> String {
 }
 
 /// Rewrites callout blockquotes; other blockquotes pass through.
-pub fn transform(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+/// Where each callout opens and closes in the events `transform` returns
+/// (both ascending): a callout is HTML events, not a tag pair, yet it is one
+/// block — a standalone `^id` after it names all of it.
+#[derive(Debug, Default)]
+pub struct Edges {
+    pub opens: Vec<usize>,
+    pub closes: Vec<usize>,
+}
+
+pub fn transform(events: Vec<Event<'_>>) -> (Vec<Event<'_>>, Edges) {
+    let mut edges = Edges::default();
     let mut out = Vec::with_capacity(events.len());
     // For each open blockquote: the closing HTML when it is a callout.
     let mut closers: Vec<Option<&'static str>> = Vec::new();
@@ -127,6 +137,7 @@ pub fn transform(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
                         "</div></div>\n",
                     ),
                 };
+                edges.opens.push(out.len());
                 out.push(Event::Html(CowStr::from(format!("{open}{title_open}"))));
                 out.extend(title);
                 out.push(Event::Html(CowStr::Borrowed(title_close)));
@@ -140,13 +151,16 @@ pub fn transform(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
                 out.push(Event::Start(Tag::BlockQuote(kind)));
             }
             Event::End(TagEnd::BlockQuote(kind)) => match closers.pop().flatten() {
-                Some(closer) => out.push(Event::Html(CowStr::Borrowed(closer))),
+                Some(closer) => {
+                    edges.closes.push(out.len());
+                    out.push(Event::Html(CowStr::Borrowed(closer)))
+                }
                 None => out.push(Event::End(TagEnd::BlockQuote(kind))),
             },
             other => out.push(other),
         }
     }
-    out
+    (out, edges)
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! spent its embed budget (MAX_EMBEDS_PER_PAGE notes, MAX_EMBED_BYTES_PER_PAGE
 //! of their text) with a marker and one warning per page.
 
-use super::{escape, media, Frame, MAX_EMBEDS_PER_PAGE, MAX_EMBED_BYTES_PER_PAGE, MAX_EMBED_DEPTH};
+use super::{
+    escape, media, Footnotes, Frame, MAX_EMBEDS_PER_PAGE, MAX_EMBED_BYTES_PER_PAGE, MAX_EMBED_DEPTH,
+};
 use crate::diagnostics::DiagnosticKind;
 use crate::index::{find_heading, resolve::Resolved, NoteId};
 use crate::portable::{encode_fragment, relative_url};
@@ -127,12 +129,14 @@ impl Frame<'_, '_> {
             with_heading_ids: false,
             stack,
             diagnostics: Vec::new(),
-            footnotes: Vec::new(),
+            // Each embed on the page has its own number: its footnote ids
+            // never meet the page's or another embed's.
+            footnotes: Footnotes::new(format!("e{}-", self.budget.embeds)),
             uses_mermaid: false,
             budget: std::mem::take(&mut self.budget),
         };
         let mut inner = child.render(text);
-        inner.push_str(&child.footnote_section());
+        inner.push_str(&child.footnotes.section());
         self.budget = std::mem::take(&mut child.budget);
         self.diagnostics.append(&mut child.diagnostics);
         self.uses_mermaid |= child.uses_mermaid;

@@ -5,6 +5,7 @@
 mod callout;
 mod embed;
 pub mod escape;
+mod footnote;
 pub mod highlight;
 mod inline;
 mod math;
@@ -17,6 +18,7 @@ use crate::index::{find_heading, resolve::Resolved, NoteId, VaultIndex};
 use crate::portable::{encode_fragment, relative_url};
 use crate::syntax::{self, tags::tag_key, target::LinkTarget};
 use embed::Embed;
+use footnote::Footnotes;
 use highlight::Highlighter;
 use inline::Piece;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd};
@@ -66,12 +68,12 @@ pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
         with_heading_ids: true,
         stack: vec![(id, String::new())],
         diagnostics: Vec::new(),
-        footnotes: Vec::new(),
+        footnotes: Footnotes::new(String::new()),
         uses_mermaid: false,
         budget: EmbedBudget::default(),
     };
     let mut html = frame.render(&note.note.body);
-    html.push_str(&frame.footnote_section());
+    html.push_str(&frame.footnotes.section());
     if frame.uses_mermaid {
         for script in MERMAID_SCRIPTS {
             html.push_str(&format!(
@@ -109,7 +111,7 @@ struct Frame<'c, 'i> {
     /// Embeds open around this one: (note, fragment), to stop cycles.
     stack: Vec<(NoteId, String)>,
     diagnostics: Vec<Diagnostic>,
-    footnotes: Vec<String>,
+    footnotes: Footnotes,
     uses_mermaid: bool,
     /// What the page has spent on embeds so far (handed down to each
     /// embed's frame and back).
@@ -144,9 +146,26 @@ impl Frame<'_, '_> {
 
     fn render(&mut self, text: &str) -> String {
         let events = coalesce_text(Parser::new_ext(text, syntax::parser_options()));
-        let events = callout::transform(events);
-        let out = self.transform(events);
-        let mut html = String::with_capacity(text.len() * 3 / 2);
+        let (main, mut definitions) = footnote::split_definitions(events);
+        self.footnotes.define(definitions.keys());
+        let html = self.events_to_html(main);
+        // Definitions render in number order; one may reference another
+        // footnote, numbered after those of the text.
+        let mut from = 0;
+        while let Some((i, key)) = self.footnotes.next_unrendered(from) {
+            if let Some(part) = definitions.remove(&key) {
+                let body = self.events_to_html(part);
+                self.footnotes.set_html(i, body);
+            }
+            from = i + 1;
+        }
+        html
+    }
+
+    fn events_to_html(&mut self, part: footnote::Part<'_>) -> String {
+        let (events, callouts) = callout::transform(part.events);
+        let out = self.transform(events, &part.headings, &callouts);
+        let mut html = String::new();
         pulldown_cmark::html::push_html(&mut html, out.into_iter());
         // Block embeds close and reopen the paragraph around them (most
         // notes have none: skip the copy then).
@@ -157,7 +176,14 @@ impl Frame<'_, '_> {
         }
     }
 
-    fn transform<'e>(&mut self, events: Vec<Event<'e>>) -> Vec<Event<'e>> {
+    /// `headings`: the place of each heading of `events` in the note's
+    /// index (a footnote definition's headings are not where they render).
+    fn transform<'e>(
+        &mut self,
+        events: Vec<Event<'e>>,
+        headings: &[usize],
+        callouts: &callout::Edges,
+    ) -> Vec<Event<'e>> {
         let mut out: Vec<Event<'e>> = Vec::with_capacity(events.len() + 16);
         let mut heading_n = 0;
         let mut links: Vec<LinkClose> = Vec::new();
@@ -169,10 +195,6 @@ impl Frame<'_, '_> {
         let mut depth = 0usize;
         let mut code: Option<(String, String)> = None;
         let mut paragraph_depth = 0usize;
-        // Anchors for standalone `^id` lines, placed before the block above
-        // them once all events are out (inserting into `out` as they come
-        // would shift every later event: quadratic in the number of ids).
-        let mut anchors: Vec<(usize, Event<'e>)> = Vec::new();
         let mut i = 0;
         let mut events: Vec<Option<Event<'e>>> = events.into_iter().map(Some).collect();
         while i < events.len() {
@@ -180,6 +202,16 @@ impl Frame<'_, '_> {
                 i += 1;
                 continue;
             };
+            // A callout opens and closes a block as a blockquote would.
+            if callouts.opens.binary_search(&i).is_ok() {
+                if depth == 0 {
+                    previous_top = current_top;
+                    current_top = out.len();
+                }
+                depth += 1;
+            } else if callouts.closes.binary_search(&i).is_ok() {
+                depth = depth.saturating_sub(1);
+            }
             let next_is_block_end = matches!(
                 events.get(i + 1),
                 Some(Some(Event::End(TagEnd::Paragraph | TagEnd::Item)))
@@ -226,10 +258,10 @@ impl Frame<'_, '_> {
                             attrs,
                         } => {
                             let id = if self.with_heading_ids {
-                                self.ctx.index.notes[self.source]
-                                    .scan
-                                    .headings
+                                let scan = &self.ctx.index.notes[self.source].scan;
+                                headings
                                     .get(heading_n)
+                                    .and_then(|&k| scan.headings.get(k))
                                     .map(|h| CowStr::from(h.id.clone()))
                             } else {
                                 None
@@ -368,20 +400,18 @@ impl Frame<'_, '_> {
                                 let anchor = format!("^{id}");
                                 let before = before.to_string();
                                 if before.is_empty() && !is_item && start + 1 == out.len() {
-                                    // `^id` alone names the block above: anchor it there.
+                                    // `^id` alone names the block above: the id goes on
+                                    // that block, as the index promises.
                                     out[start] = Event::Html("".into());
                                     if let Some(Some(Event::End(TagEnd::Paragraph))) = events.get(i)
                                     {
                                         events[i] = Some(Event::Html("".into()));
                                         paragraph_depth = paragraph_depth.saturating_sub(1);
                                         containers.pop();
+                                        depth = depth.saturating_sub(1);
                                     }
-                                    let html = format!(
-                                        "<a class=\"block-anchor\" id=\"{}\"></a>",
-                                        escape::attr(&anchor)
-                                    );
-                                    anchors
-                                        .push((previous_top.min(start), Event::Html(html.into())));
+                                    let above = previous_top..current_top.min(start);
+                                    name_block_above(&mut out, above, start, &anchor);
                                     continue;
                                 }
                                 out[start] = Event::Html(
@@ -404,11 +434,15 @@ impl Frame<'_, '_> {
                 Event::DisplayMath(m) => {
                     out.push(Event::InlineHtml(math::to_mathml(&m, true).into()))
                 }
+                Event::FootnoteReference(label) => match self.footnotes.reference(&label) {
+                    Some(mark) => out.push(Event::InlineHtml(mark.into())),
+                    None => out.push(Event::Text(format!("[^{label}]").into())),
+                },
                 other => out.push(other),
             }
         }
         close_unpaired_mark(&mut out, &mut open_mark);
-        place_before(out, anchors)
+        out
     }
 
     /// Text with highlights, tags and inline footnotes.
@@ -443,43 +477,11 @@ impl Frame<'_, '_> {
                     out.push(Event::InlineHtml(html.into()));
                 }
                 Piece::Footnote(content) => {
-                    self.footnotes.push(content.to_string());
-                    let n = self.footnotes.len();
-                    let prefix = self.footnote_prefix();
-                    out.push(Event::InlineHtml(
-                        format!(
-                            "<sup class=\"footnote-reference\"><a href=\"#{prefix}fn-{n}\" id=\"{prefix}fnref-{n}\">{n}</a></sup>"
-                        )
-                        .into(),
-                    ));
+                    let mark = self.footnotes.inline(content);
+                    out.push(Event::InlineHtml(mark.into()));
                 }
             }
         }
-    }
-
-    fn footnote_prefix(&self) -> String {
-        if self.stack.len() > 1 {
-            format!("e{}-inline-", self.stack.len())
-        } else {
-            "inline-".into()
-        }
-    }
-
-    fn footnote_section(&self) -> String {
-        if self.footnotes.is_empty() {
-            return String::new();
-        }
-        let prefix = self.footnote_prefix();
-        let mut html = String::from("<section class=\"footnotes inline-footnotes\"><ol>\n");
-        for (i, content) in self.footnotes.iter().enumerate() {
-            let n = i + 1;
-            html.push_str(&format!(
-                "<li id=\"{prefix}fn-{n}\">{} <a href=\"#{prefix}fnref-{n}\" class=\"footnote-backref\">↩</a></li>\n",
-                escape::html(content)
-            ));
-        }
-        html.push_str("</ol></section>\n");
-        html
     }
 
     fn code_block(&mut self, lang: &str, code: &str) -> String {
@@ -587,23 +589,58 @@ fn is_inline_container(tag: &Tag) -> bool {
     )
 }
 
-/// `out` with each `(at, event)` of `extra` placed just before `out[at]`
-/// (in the order given when several share a place), in one pass.
-fn place_before<'e>(out: Vec<Event<'e>>, mut extra: Vec<(usize, Event<'e>)>) -> Vec<Event<'e>> {
-    if extra.is_empty() {
-        return out;
+/// Puts block id `anchor` on the block whose events are `out[above]`
+/// (rendered to HTML in place, each event after the first left empty, so
+/// no later index moves); with no block above, an anchor at `at`.
+fn name_block_above(out: &mut [Event], above: std::ops::Range<usize>, at: usize, anchor: &str) {
+    let anchor_html = format!(
+        "<a class=\"block-anchor\" id=\"{}\"></a>",
+        escape::attr(anchor)
+    );
+    if above.is_empty() || above.end > out.len() {
+        out[at] = Event::Html(anchor_html.into());
+        return;
     }
-    extra.sort_by_key(|(at, _)| *at);
-    let mut merged = Vec::with_capacity(out.len() + extra.len());
-    let mut extra = extra.into_iter().peekable();
-    for (i, event) in out.into_iter().enumerate() {
-        while let Some((_, e)) = extra.next_if(|(at, _)| *at <= i) {
-            merged.push(e);
-        }
-        merged.push(event);
+    let mut html = String::new();
+    let events: Vec<Event> = out[above.clone()]
+        .iter_mut()
+        .map(|e| std::mem::replace(e, Event::Html("".into())))
+        .collect();
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    out[above.start] = Event::Html(with_block_id(&html, anchor, &anchor_html).into());
+}
+
+/// `html` (one block) with `id` on its first element, as a paragraph's
+/// `<p id="^id" class="block-ref-target">`; where that element has an id of
+/// its own (a heading) the anchor goes just inside it, and where there is
+/// no element to carry it, just before.
+fn with_block_id(html: &str, id: &str, anchor_html: &str) -> String {
+    let name_len = html
+        .strip_prefix('<')
+        .map(|rest| {
+            rest.bytes()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count()
+        })
+        .unwrap_or(0);
+    let starts_with_letter = html.as_bytes().get(1).is_some_and(u8::is_ascii_alphabetic);
+    let Some(tag_end) = html
+        .find('>')
+        .filter(|_| name_len > 0 && starts_with_letter)
+    else {
+        return format!("{anchor_html}{html}");
+    };
+    let open = &html[..tag_end];
+    if open.contains(" id=") {
+        return format!("{}{anchor_html}{}", &html[..=tag_end], &html[tag_end + 1..]);
     }
-    merged.extend(extra.map(|(_, e)| e));
-    merged
+    let name_end = 1 + name_len;
+    let attrs = if open.contains(" class=\"") {
+        format!(" id=\"{}\"", escape::attr(id))
+    } else {
+        format!(" id=\"{}\" class=\"block-ref-target\"", escape::attr(id))
+    };
+    format!("{}{attrs}{}", &html[..name_end], &html[name_end..])
 }
 
 /// An unpaired `==` stays literal text.
@@ -655,4 +692,42 @@ fn coalesce_text<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> 
         out.push(event);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_block_id;
+
+    const A: &str = "<a class=\"block-anchor\" id=\"^x\"></a>";
+
+    #[test]
+    fn a_block_id_goes_on_the_block_element() {
+        let named = |html: &str| with_block_id(html, "^x", A);
+        assert_eq!(
+            named("<table>\n<thead></thead></table>\n"),
+            "<table id=\"^x\" class=\"block-ref-target\">\n<thead></thead></table>\n"
+        );
+        assert_eq!(
+            named("<ol start=\"3\">\n<li>a</li></ol>"),
+            "<ol id=\"^x\" class=\"block-ref-target\" start=\"3\">\n<li>a</li></ol>"
+        );
+        // A class of its own is kept (a second class attribute would be ignored).
+        assert_eq!(
+            named("<div class=\"callout\">x</div>"),
+            "<div id=\"^x\" class=\"callout\">x</div>"
+        );
+        assert_eq!(
+            named("<hr />\n"),
+            "<hr id=\"^x\" class=\"block-ref-target\" />\n"
+        );
+        // A heading keeps its id; the block id is an anchor inside it.
+        assert_eq!(
+            named("<h2 id=\"head\">Head</h2>"),
+            format!("<h2 id=\"head\">{A}Head</h2>")
+        );
+        // No element to carry it: an anchor just before.
+        assert_eq!(named("text"), format!("{A}text"));
+        assert_eq!(named("<!-- c -->"), format!("{A}<!-- c -->"));
+        assert_eq!(named(""), A);
+    }
 }
