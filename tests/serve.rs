@@ -1002,8 +1002,9 @@ fn spawn_serve(root: &Path, log: &Path) -> (std::process::Child, SocketAddr) {
     (child, addr)
 }
 
-#[test]
-fn spore_serve_process_says_when_the_vault_folder_goes_and_comes_back() {
+/// A project for a `spore serve` process: book.toml and a vault holding
+/// `Ideas.md` with `ideas` (the temporary folder, its path, the vault).
+fn process_project(ideas: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     write(
@@ -1011,7 +1012,13 @@ fn spore_serve_process_says_when_the_vault_folder_goes_and_comes_back() {
         "[book]\ntitle = \"Proc\"\nsrc = \"content\"\n",
     );
     let vault = root.join("content");
-    write(&vault.join("Ideas.md"), "# Ideas\n\nFirst.\n");
+    write(&vault.join("Ideas.md"), ideas);
+    (dir, root, vault)
+}
+
+#[test]
+fn spore_serve_process_says_when_the_vault_folder_goes_and_comes_back() {
+    let (_dir, root, vault) = process_project("# Ideas\n\nFirst.\n");
     let log = root.join("serve.log");
     let (mut child, addr) = spawn_serve(&root, &log);
     let mut socket = connect(addr);
@@ -1142,17 +1149,8 @@ fn wait_for_log(log: &Path, wanted: impl Fn(&str) -> bool) -> String {
 /// leaves them as they were prints one summary line, not the list again.
 #[test]
 fn spore_serve_prints_warnings_at_start_then_only_what_changed() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_path_buf();
-    write(
-        &root.join("book.toml"),
-        "[book]\ntitle = \"Proc\"\nsrc = \"content\"\n",
-    );
-    let vault = root.join("content");
-    write(
-        &vault.join("Ideas.md"),
-        "---\ntitle: Ideas\n---\n# Ideas\n\nSee [[Nowhere]].\n",
-    );
+    let (_dir, root, vault) =
+        process_project("---\ntitle: Ideas\n---\n# Ideas\n\nSee [[Nowhere]].\n");
     let log = root.join("serve.log");
     let (mut child, addr) = spawn_serve(&root, &log);
     let mut socket = connect(addr);
