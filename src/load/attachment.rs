@@ -94,7 +94,7 @@ impl FileIdentity {
     }
 
     /// Whether `other` is the same file (possibly edited since).
-    fn same_file(&self, other: &FileIdentity) -> bool {
+    pub fn same_file(&self, other: &FileIdentity) -> bool {
         self.inode == other.inode && self.born_ns == other.born_ns
     }
 }

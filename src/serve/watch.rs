@@ -4,6 +4,7 @@
 
 use super::incremental::Changes;
 use crate::config::{Config, CONFIG_FILE};
+use crate::load::attachment::FileIdentity;
 use crate::load::is_note_path;
 use std::path::{Path, PathBuf};
 
@@ -108,7 +109,7 @@ impl WatchPlan {
 #[derive(Debug, Clone)]
 pub struct VaultFolder {
     path: PathBuf,
-    id: Option<FolderId>,
+    id: Option<FileIdentity>,
     missing: bool,
 }
 
@@ -124,23 +125,11 @@ pub enum VaultCheck {
     Replaced,
 }
 
-#[cfg(unix)]
-type FolderId = (u64, u64, Option<std::time::SystemTime>);
-#[cfg(not(unix))]
-type FolderId = Option<std::time::SystemTime>;
-
-fn folder_id(path: &Path) -> Option<FolderId> {
+/// The folder's identity, as attachments have theirs: equal device, inode
+/// and creation time mean the same folder ([`FileIdentity::same_file`]).
+fn folder_id(path: &Path) -> Option<FileIdentity> {
     let meta = std::fs::metadata(path).ok().filter(|m| m.is_dir())?;
-    let created = meta.created().ok();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Some((meta.dev(), meta.ino(), created))
-    }
-    #[cfg(not(unix))]
-    {
-        Some(created)
-    }
+    Some(FileIdentity::of(&meta))
 }
 
 impl VaultFolder {
@@ -166,8 +155,8 @@ impl VaultFolder {
                 VaultCheck::Missing { first }
             }
             None => VaultCheck::Same,
-            Some(_) => {
-                let replaced = self.missing || (self.id.is_some() && self.id != now);
+            Some(ref folder) => {
+                let replaced = self.missing || self.id.is_some_and(|id| !id.same_file(folder));
                 self.id = now;
                 self.missing = false;
                 if replaced {
