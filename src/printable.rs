@@ -52,6 +52,15 @@ pub fn printable_lines(s: &str) -> String {
     s.split('\n').map(printable).collect::<Vec<_>>().join("\n")
 }
 
+/// [`printable`], cut after `max` characters (then `…`): a value quoted
+/// in a message keeps the message one readable line, whatever its length.
+pub fn shortened(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", printable(&s[..at])),
+        None => printable(s).into_owned(),
+    }
+}
+
 /// A path, lossily as UTF-8, escaped.
 pub fn printable_path(p: &Path) -> String {
     printable(&p.to_string_lossy()).into_owned()
@@ -121,6 +130,13 @@ impl serde_json::ser::Formatter for SafePretty<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortened_values_are_escaped_and_cut() {
+        assert_eq!(shortened("2024-02-30", 60), "2024-02-30");
+        assert_eq!(shortened("a\u{1b}[2Kb", 3), "a\\u{1b}[…");
+        assert_eq!(shortened("дата", 2), "да…");
+    }
 
     #[test]
     fn control_and_bidi_characters_are_escaped() {

@@ -7,6 +7,7 @@
 
 use super::frontmatter::Frontmatter;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::printable::shortened;
 use jiff::civil::Time;
 use jiff::fmt::temporal::{Pieces, PiecesOffset};
 use jiff::Timestamp;
@@ -126,8 +127,8 @@ pub fn check(fm: &mut Frontmatter, yaml: Option<&str>, path: &str) -> Vec<Diagno
                 path,
                 format!(
                     "{key} {} is not a date Spore can read ({}); left out",
-                    shown(text.trim(), 60),
-                    shown(&e.to_string(), 160),
+                    shortened(text.trim(), 60),
+                    shortened(&e.to_string(), 160),
                 ),
             );
             d.line = line;
@@ -139,22 +140,6 @@ pub fn check(fm: &mut Frontmatter, yaml: Option<&str>, path: &str) -> Vec<Diagno
         }
     }
     warnings
-}
-
-/// `text` with its control characters escaped, cut after `max`
-/// characters: a warning stays one readable line whatever the note holds.
-fn shown(text: &str, max: usize) -> String {
-    let cut: String = text.chars().take(max).collect();
-    let more = if cut.len() < text.len() { "…" } else { "" };
-    let mut out = String::with_capacity(cut.len() + more.len());
-    for c in cut.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out + more
 }
 
 /// The top-level key a frontmatter line sets, if it sets one.
