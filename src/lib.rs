@@ -16,6 +16,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod index;
 pub mod load;
+pub mod memo;
 #[cfg(unix)]
 pub(crate) mod nofollow;
 pub mod pipeline;

@@ -11,6 +11,7 @@ use crate::render::{self, highlight::Highlighter, RenderContext, RenderedNote};
 use crate::site::Site;
 use crate::write::{self, WriteError};
 use rayon::prelude::*;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
@@ -138,7 +139,7 @@ pub struct Stages {
     pub theme: Theme,
     pub index: VaultIndex,
     /// By note id.
-    pub rendered: Vec<RenderedNote>,
+    pub rendered: Vec<Arc<RenderedNote>>,
     /// The emitted, not yet sealed, site.
     pub site: Site,
     pub report: BuildReport,
@@ -158,8 +159,19 @@ pub fn index_options(config: &Config, options: &BuildOptions) -> IndexOptions {
     }
 }
 
-/// Runs load → index → render → emit and keeps every stage's value.
-pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, BuildError> {
+/// The first stages' values: theme, index, and what loading said.
+pub struct Indexed {
+    pub theme_sources: ThemeSources,
+    pub theme: Theme,
+    pub index: VaultIndex,
+    /// Load's warnings (the index keeps its own).
+    pub load_diagnostics: Vec<Diagnostic>,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Runs the theme, load and index stages: the start of both `spore build`
+/// and `spore serve`.
+pub fn index_stages(config: &Config, options: &BuildOptions) -> Result<Indexed, BuildError> {
     let mut timings = Vec::new();
     let (theme_sources, theme) = timed(&mut timings, "theme", || {
         let sources = ThemeSources::read(&config.root, &config.theme)?;
@@ -167,22 +179,43 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
         Ok::<_, ThemeError>((sources, theme))
     })?;
     let load_options = load_options(config);
-    let vault = timed(&mut timings, "load", || {
+    let mut vault = timed(&mut timings, "load", || {
         load::load(&config.vault, &load_options)
     });
-    let mut diagnostics = vault.diagnostics.clone();
+    let load_diagnostics = std::mem::take(&mut vault.diagnostics);
     let index_options = index_options(config, options);
     let index: VaultIndex = timed(&mut timings, "index", || index::build(vault, index_options));
+    Ok(Indexed {
+        theme_sources,
+        theme,
+        index,
+        load_diagnostics,
+        timings,
+    })
+}
+
+/// Runs load → index → render → emit and keeps every stage's value.
+pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, BuildError> {
+    let Indexed {
+        theme_sources,
+        theme,
+        index,
+        load_diagnostics,
+        mut timings,
+    } = index_stages(config, options)?;
+    let mut diagnostics = load_diagnostics;
     diagnostics.extend(index.diagnostics.iter().cloned());
     let highlighter = shared_highlighter();
-    let rendered: Vec<RenderedNote> = timed(&mut timings, "render", || {
-        let ctx = RenderContext {
-            index: &index,
-            highlighter,
-        };
+    let rendered: Vec<Arc<RenderedNote>> = timed(&mut timings, "render", || {
         (0..index.notes.len())
             .into_par_iter()
-            .map(|id| render::render_note(&ctx, id))
+            .map(|id| {
+                let ctx = RenderContext {
+                    view: crate::index::view::IndexView::new(&index),
+                    highlighter,
+                };
+                Arc::new(render::render_note(&ctx, id))
+            })
             .collect()
     });
     for r in &rendered {

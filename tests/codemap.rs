@@ -139,7 +139,8 @@ fn every_module_is_named_on_the_design_page() {
 const STAGES: [&str; 6] = ["load", "index", "render", "emit", "seal", "write"];
 /// Modules any stage may use; they use no stage themselves (but for
 /// [`ALLOWED`]).
-const SHARED: [&str; 7] = [
+const SHARED: [&str; 8] = [
+    "memo",
     "syntax",
     "portable",
     "printable",
@@ -172,6 +173,22 @@ const ALLOWED: [(&str, &str, &str); 3] = [
         "output names refuse characters XML cannot carry, asked of render::escape::xml_allowed",
     ),
 ];
+
+/// Render and page emission must read the index through the recording
+/// views only (`content/Design.md`, invariants): the one escape hatch,
+/// `IndexView::unrecorded_index`, is for `emit/view.rs` alone.
+#[test]
+fn only_the_page_view_reads_the_index_unrecorded() {
+    let offenders: Vec<String> = source_files()
+        .into_iter()
+        .filter(|f| f != "src/emit/view.rs" && f != "src/index/view.rs")
+        .filter(|f| {
+            let text = std::fs::read_to_string(root().join(f)).expect("source file");
+            strip_comments(&text).contains("unrecorded_index(")
+        })
+        .collect();
+    assert!(offenders.is_empty(), "unrecorded index reads in {offenders:?}");
+}
 
 /// One use of another top-level module: the line it is on and the module.
 struct Use {

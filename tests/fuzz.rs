@@ -156,12 +156,22 @@ fn render_with_neighbours(input: &[u8]) {
         diagnostics: Vec::new(),
     };
     let index = index::build(vault, IndexOptions::default());
-    let ctx = RenderContext {
-        index: &index,
-        highlighter: spore::pipeline::shared_highlighter(),
-    };
+    // Rendered while recording what it reads: every fact recorded must
+    // hash the same when `serve` checks it against the same index, or a
+    // kept note would be re-rendered forever (or, worse, the check and the
+    // read would disagree about what changed).
+    let keys = spore::index::view::Keys::new(&index);
+    let check = spore::index::view::IndexView::new(&index);
     for id in 0..index.notes.len() {
+        let recorder = spore::memo::Recorder::default();
+        let ctx = RenderContext {
+            view: spore::index::view::IndexView::recording(&index, &recorder),
+            highlighter: spore::pipeline::shared_highlighter(),
+        };
         render::render_note(&ctx, id);
+        for (fact, hash) in recorder.into_reads() {
+            assert_eq!(check.fact_hash(&keys, &fact), hash, "{fact:?}");
+        }
     }
 }
 

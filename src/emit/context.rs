@@ -1,10 +1,10 @@
 //! The data each template sees (documented in `content/Themes and
 //! templates.md`). Every key is always present, possibly empty.
 
+use super::view::PageView;
 use crate::config::Config;
-use crate::index::{FolderEntry, NoteId, TagEntry, VaultIndex};
+use crate::index::{FolderEntry, NoteId, TagEntry};
 use crate::portable::{relative_url, root_prefix};
-use crate::render::RenderedNote;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -103,27 +103,23 @@ struct SiteInfo<'a> {
     authors: &'a [String],
 }
 
+/// Builds template contexts, reading the site only through a [`PageView`].
 pub struct ContextBuilder<'a> {
-    index: &'a VaultIndex,
-    rendered: &'a [RenderedNote],
+    view: PageView<'a>,
     config: &'a Config,
 }
 
 impl<'a> ContextBuilder<'a> {
-    pub fn new(index: &'a VaultIndex, rendered: &'a [RenderedNote], config: &'a Config) -> Self {
-        ContextBuilder {
-            index,
-            rendered,
-            config,
-        }
+    pub fn new(view: PageView<'a>, config: &'a Config) -> Self {
+        ContextBuilder { view, config }
     }
 
     pub fn folder(&self, key: &str) -> Option<&'a FolderEntry> {
-        self.index.folders.get(key)
+        self.view.folder(key)
     }
 
     pub fn tag(&self, key: &str) -> Option<&'a TagEntry> {
-        self.index.tags.get(key)
+        self.view.tag(key)
     }
 
     pub fn tera_context(&self, page: &PageContext) -> tera::Context {
@@ -152,22 +148,22 @@ impl<'a> ContextBuilder<'a> {
     }
 
     fn note_link(&self, from: &str, id: NoteId) -> Link {
-        let note = &self.index.notes[id];
+        let index = self.view.index();
         Link {
-            title: note.title().to_string(),
-            href: relative_url(from, &note.out_path),
+            title: index.title(id).to_string(),
+            href: relative_url(from, index.out_path(id)),
         }
     }
 
     fn tag_links(&self, from: &str, tags: &[String]) -> Vec<TagLink> {
         tags.iter()
             .filter_map(|t| {
-                self.index
-                    .tags
-                    .get(&crate::syntax::tags::tag_key(t))
-                    .map(|entry| TagLink {
+                self.view
+                    .index()
+                    .tag_page(&crate::syntax::tags::tag_key(t))
+                    .map(|out_path| TagLink {
                         name: t.clone(),
-                        href: relative_url(from, &entry.out_path),
+                        href: relative_url(from, out_path),
                     })
             })
             .collect()
@@ -187,7 +183,7 @@ impl<'a> ContextBuilder<'a> {
         };
         for end in 1..=upto {
             let path = parts[..end].join("/");
-            if let Some(f) = self.index.folders.get(&path) {
+            if let Some(f) = self.view.folder(&path) {
                 crumbs.push(Link {
                     title: parts[end - 1].to_string(),
                     href: relative_url(from, &f.out_path),
@@ -199,18 +195,21 @@ impl<'a> ContextBuilder<'a> {
 
     /// The fields a note supplies, on its own page or on a folder page.
     fn fill_from_note(&self, page: &mut PageContext, id: NoteId) {
-        let note = &self.index.notes[id];
-        let fm = &note.note.frontmatter;
+        let (note, _) = self.view.index().note(id);
+        let fm = &note.frontmatter;
         let path = page.path.clone();
         page.description = fm.description.clone().unwrap_or_default();
         page.date = fm.date.clone().unwrap_or_default();
         page.updated = fm.updated.clone().unwrap_or_default();
-        page.content = self.rendered[id].html.clone();
-        page.tags = self.tag_links(&path, &note.tags);
+        let rendered = self.view.rendered(id);
+        page.content = rendered.html.clone();
+        page.tags = self.tag_links(&path, self.view.tags(id));
         page.aliases = fm.aliases.clone();
         page.cssclasses = fm.cssclasses.join(" ");
-        page.toc = self.rendered[id].toc.clone();
-        page.backlinks = self.index.backlinks[id]
+        page.toc = rendered.toc.clone();
+        page.backlinks = self
+            .view
+            .backlinks(id)
             .iter()
             .map(|b| {
                 let link = self.note_link(&path, b.from);
@@ -221,7 +220,9 @@ impl<'a> ContextBuilder<'a> {
                 }
             })
             .collect();
-        page.outlinks = self.index.outlinks[id]
+        page.outlinks = self
+            .view
+            .outlinks(id)
             .iter()
             .map(|&to| self.note_link(&path, to))
             .collect();
@@ -229,14 +230,15 @@ impl<'a> ContextBuilder<'a> {
     }
 
     pub fn note_page(&self, id: NoteId) -> PageContext {
-        let note = &self.index.notes[id];
+        let index = self.view.index();
+        let out_path = index.out_path(id);
         let mut page = PageContext::empty(
             PageKind::Note,
-            note.out_path.clone(),
-            note.title().to_string(),
+            out_path.to_string(),
+            index.title(id).to_string(),
         );
         self.fill_from_note(&mut page, id);
-        page.breadcrumbs = self.breadcrumbs(&note.out_path, note.note.folder(), true);
+        page.breadcrumbs = self.breadcrumbs(out_path, index.note(id).0.folder(), true);
         page
     }
 
@@ -260,8 +262,9 @@ impl<'a> ContextBuilder<'a> {
         let mut page = PageContext::empty(kind, folder.out_path.clone(), title);
         if let Some(id) = folder.folder_note {
             self.fill_from_note(&mut page, id);
-            if self.index.notes[id].note.frontmatter.title.is_some() {
-                page.title = self.index.notes[id].title().to_string();
+            let index = self.view.index();
+            if index.note(id).0.frontmatter.title.is_some() {
+                page.title = index.title(id).to_string();
             }
         }
         if is_home && page.description.is_empty() {
@@ -272,7 +275,7 @@ impl<'a> ContextBuilder<'a> {
         }
         let path = folder.out_path.clone();
         for sub in &folder.subfolders {
-            if let Some(f) = self.index.folders.get(sub) {
+            if let Some(f) = self.view.folder(sub) {
                 page.items.push(Item {
                     title: sub.rsplit('/').next().unwrap_or(sub).to_string(),
                     href: relative_url(&path, &f.out_path),
@@ -284,7 +287,7 @@ impl<'a> ContextBuilder<'a> {
             }
         }
         for &id in &folder.notes {
-            if self.index.notes[id].out_path == folder.out_path {
+            if self.view.card(id).out_path == folder.out_path {
                 continue;
             }
             page.items.push(self.note_item(&path, id));
@@ -293,13 +296,12 @@ impl<'a> ContextBuilder<'a> {
     }
 
     fn note_item(&self, from: &str, id: NoteId) -> Item {
-        let note = &self.index.notes[id];
-        let fm = &note.note.frontmatter;
+        let card = self.view.card(id);
         Item {
-            title: note.title().to_string(),
-            href: relative_url(from, &note.out_path),
-            description: fm.description.clone().unwrap_or_default(),
-            date: fm.date.clone().unwrap_or_default(),
+            title: card.title.to_string(),
+            href: relative_url(from, card.out_path),
+            description: card.description.unwrap_or_default().to_string(),
+            date: card.date.unwrap_or_default().to_string(),
             kind: "note",
             count: 0,
         }
@@ -338,8 +340,8 @@ impl<'a> ContextBuilder<'a> {
             href: relative_url(&path, "index.html"),
         }];
         page.items = self
-            .index
-            .tags
+            .view
+            .all_tags()
             .values()
             .map(|t| Item {
                 title: t.name.clone(),

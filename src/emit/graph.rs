@@ -61,26 +61,19 @@ impl Degrees {
 
 /// The inline SVG of `id` and up to [`LOCAL_NEIGHBOURS`] neighbours, or
 /// an empty string for a note with no links at all.
-pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
-    let from_page = &index.notes[id].out_path;
-    let mut near: Vec<NoteId> = degrees.neighbours[id].to_vec();
+pub fn local_svg(view: &super::view::PageView, id: NoteId) -> String {
+    let index = view.index();
+    let from_page = index.out_path(id);
+    let mut near: Vec<NoteId> = view.neighbours(id).to_vec();
     if near.is_empty() {
         return String::new();
     }
-    let links_to = |a: NoteId, b: NoteId| index.outlinks[a].contains(&b);
+    let links_to = |a: NoteId, b: NoteId| view.outlinks(a).contains(&b);
+    let degree = |n: NoteId| view.neighbours(n).len();
     // Mutual links first, then the best connected, then by title.
-    near.sort_by(|&a, &b| {
-        let mutual = |n| links_to(id, n) && links_to(n, id);
-        (
-            !mutual(a),
-            std::cmp::Reverse(degrees.degree(a)),
-            index.notes[a].title(),
-        )
-            .cmp(&(
-                !mutual(b),
-                std::cmp::Reverse(degrees.degree(b)),
-                index.notes[b].title(),
-            ))
+    near.sort_by_cached_key(|&n| {
+        let mutual = links_to(id, n) && links_to(n, id);
+        (!mutual, std::cmp::Reverse(degree(n)), index.title(n))
     });
     let hidden = near.len().saturating_sub(LOCAL_NEIGHBOURS);
     near.truncate(LOCAL_NEIGHBOURS);
@@ -132,15 +125,15 @@ pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
     }
     svg.push_str("</g>");
     for (i, &n) in near.iter().enumerate() {
-        let note = &index.notes[n];
+        let title = index.title(n);
         let (x, y) = pos[i];
         let _ = write!(
             svg,
             "<a class=\"node\" href=\"{}\"><title>{}</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\"/><text x=\"{x:.1}\" y=\"{:.1}\">{}</text></a>",
-            xml_escape(&relative_url(from_page, &note.out_path)),
-            xml_escape(note.title()),
+            xml_escape(&relative_url(from_page, index.out_path(n))),
+            xml_escape(title),
             y + 16.0,
-            xml_escape(&short(note.title(), 16))
+            xml_escape(&short(title, 16))
         );
     }
     let _ = write!(
@@ -150,7 +143,7 @@ pub fn local_svg(index: &VaultIndex, degrees: &Degrees, id: NoteId) -> String {
         h / 2.0,
         w / 2.0,
         h / 2.0 + 21.0,
-        xml_escape(&short(index.notes[id].title(), 24))
+        xml_escape(&short(index.title(id), 24))
     );
     svg.push_str("</svg>");
     if hidden > 0 {

@@ -12,6 +12,7 @@ pub mod search;
 pub mod sitemap;
 pub mod text;
 pub mod theme;
+pub mod view;
 
 use crate::config::Config;
 use crate::index::{NoteId, VaultIndex};
@@ -20,6 +21,7 @@ use crate::site::{PageSource, Site};
 use context::{PageContext, PageKind};
 use rayon::prelude::*;
 use std::hash::Hasher;
+use std::sync::Arc;
 pub use theme::{Theme, ThemeError, ThemeSources};
 use thiserror::Error;
 
@@ -38,22 +40,19 @@ pub const ASSET_DIR: &str = "_spore";
 
 pub fn emit(
     index: &VaultIndex,
-    rendered: &[RenderedNote],
+    rendered: &[Arc<RenderedNote>],
     theme: &Theme,
     config: &Config,
 ) -> Result<Site, EmitError> {
-    let builder = context::ContextBuilder::new(index, rendered, config);
     let degrees = graph::Degrees::new(index);
-    let pages = Pages {
-        index,
-        builder: &builder,
-        degrees: &degrees,
-    };
     // Each page's context is built, rendered and turned into shared bytes
     // on its rendering thread, so contexts never all sit in memory at once.
     let rendered_pages: Vec<Result<(String, crate::site::Bytes), EmitError>> = page_list(index)
         .par_iter()
-        .map(|page| render_page(theme, &pages, page).map(|(path, html)| (path, html.into())))
+        .map(|page| {
+            let view = view::PageView::new(index, rendered, &degrees);
+            render_page(theme, config, view, page).map(|(path, html)| (path, html.into()))
+        })
         .collect();
 
     let mut site = Site::default();
@@ -101,23 +100,20 @@ pub fn page_list(index: &VaultIndex) -> Vec<PageId> {
     pages
 }
 
-/// What pages are made from.
-pub struct Pages<'a> {
-    pub index: &'a VaultIndex,
-    pub builder: &'a context::ContextBuilder<'a>,
-    pub degrees: &'a graph::Degrees,
-}
-
-/// The template data of one page (`None` for an id the index lacks).
-pub fn page_context(pages: &Pages, page: &PageId) -> Option<PageContext> {
-    let builder = pages.builder;
+/// The template data of one page (`None` for an id the index lacks), read
+/// through `view` only, so what it read is what `serve` checks.
+pub fn page_context(view: view::PageView, config: &Config, page: &PageId) -> Option<PageContext> {
+    let builder = context::ContextBuilder::new(view, config);
     match page {
         PageId::Note(id) => {
             let mut page = builder.note_page(*id);
-            page.graph = graph::local_svg(pages.index, pages.degrees, *id);
+            page.graph = graph::local_svg(&view, *id);
             Some(page)
         }
-        PageId::Graph => Some(builder.graph_page(graph::site_svg(pages.index, pages.degrees))),
+        PageId::Graph => {
+            let (index, degrees) = view.site_graph();
+            Some(builder.graph_page(graph::site_svg(index, degrees)))
+        }
         PageId::Folder(key) => builder.folder(key).map(|f| builder.folder_page(f)),
         PageId::AllTags => Some(builder.all_tags_page()),
         PageId::Tag(key) => builder.tag(key).map(|t| builder.tag_page(t)),
@@ -128,10 +124,11 @@ pub fn page_context(pages: &Pages, page: &PageId) -> Option<PageContext> {
 /// Renders one page through its template: (output path, bytes).
 pub fn render_page(
     theme: &Theme,
-    pages: &Pages,
+    config: &Config,
+    view: view::PageView,
     page: &PageId,
 ) -> Result<(String, Vec<u8>), EmitError> {
-    let Some(page) = page_context(pages, page) else {
+    let Some(page) = page_context(view, config, page) else {
         return Err(EmitError::Render {
             template: String::new(),
             page: format!("{page:?}"),
@@ -144,7 +141,7 @@ pub fn render_page(
         PageKind::Graph => "list.html",
         _ => "list.html",
     };
-    let ctx = pages.builder.tera_context(&page);
+    let ctx = context::ContextBuilder::new(view, config).tera_context(&page);
     // A buffer sized for the page: no regrowth, and no UTF-8 re-check of
     // the result (Tera's `render` does both).
     let mut html = Vec::with_capacity(page.content.len() * 2 + page.items.len() * 1024 + 8192);
@@ -164,7 +161,7 @@ pub fn render_page(
 pub fn add_site_files(
     site: &mut Site,
     index: &VaultIndex,
-    rendered: &[RenderedNote],
+    rendered: &[Arc<RenderedNote>],
     theme: &Theme,
     config: &Config,
     degrees: &graph::Degrees,
@@ -253,7 +250,7 @@ fn syntax_stylesheets() -> (crate::site::Bytes, crate::site::Bytes) {
 fn add_navigation_files(
     site: &mut Site,
     index: &VaultIndex,
-    rendered: &[RenderedNote],
+    rendered: &[Arc<RenderedNote>],
     config: &Config,
     degrees: &graph::Degrees,
     cached: Option<(&mut nav_cache::NavCache, &nav_cache::NavKeys)>,
@@ -409,7 +406,7 @@ fn names_key(site: &Site) -> u64 {
 /// render key is unchanged are taken from it.
 fn note_navs(
     index: &VaultIndex,
-    rendered: &[RenderedNote],
+    rendered: &[Arc<RenderedNote>],
     cache: Option<&mut nav_cache::NavCache>,
     keys: Option<&nav_cache::NavKeys>,
     changed: Option<&[NoteId]>,
@@ -505,7 +502,7 @@ fn redirect_pages(
 
 /// Plain text of note `id`. Pages often open with their title as a
 /// heading: snippets and summaries should show what follows it.
-pub fn note_text(index: &VaultIndex, rendered: &[RenderedNote], id: NoteId) -> String {
+pub fn note_text(index: &VaultIndex, rendered: &[Arc<RenderedNote>], id: NoteId) -> String {
     let title = index.notes[id].title();
     let text = text::html_to_text(&rendered[id].html);
     text.strip_prefix(title)

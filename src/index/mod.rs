@@ -5,6 +5,7 @@
 pub mod patch;
 pub mod resolve;
 pub mod scan;
+pub mod view;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::load::{Attachment, Note, Vault};
@@ -58,6 +59,8 @@ pub struct IndexedAttachment {
 pub struct Backlink {
     pub from: NoteId,
     pub context: String,
+    /// A hash of `context` (see [`scan::RawLink::context_hash`]).
+    pub context_hash: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -93,12 +96,12 @@ pub struct UnresolvedLink {
 /// column. The scan counts from the body; the body starts at `body_line`
 /// (after the frontmatter; BOM and CR already removed by load, so lines
 /// count as an editor counts them).
-pub fn link_position(note: &IndexedNote, link: &scan::RawLink) -> (usize, usize) {
-    if note.note.comment_gaps.is_empty() {
-        (note.note.body_line + link.line - 1, link.column)
+pub fn link_position(note: &Note, link: &scan::RawLink) -> (usize, usize) {
+    if note.comment_gaps.is_empty() {
+        (note.body_line + link.line - 1, link.column)
     } else {
         // Comments were cut from the body: count them back in.
-        note.note.position(link.offset)
+        note.position(link.offset)
     }
 }
 
@@ -106,6 +109,8 @@ pub fn link_position(note: &IndexedNote, link: &scan::RawLink) -> (usize, usize)
 #[derive(Debug)]
 pub struct VaultIndex {
     pub notes: Vec<IndexedNote>,
+    /// Each note's [`view::NoteKey`] (a hash of its path), by id.
+    pub note_keys: Vec<view::NoteKey>,
     pub attachments: Vec<IndexedAttachment>,
     pub resolver: Resolver,
     /// Key: folded tag.
@@ -272,6 +277,7 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
                         backlinks[to].push(Backlink {
                             from,
                             context: link.context.clone(),
+                            context_hash: link.context_hash,
                         });
                     }
                 }
@@ -279,7 +285,7 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
                     used_attachments.insert(a);
                 }
                 LinkOutcome::Unresolved => {
-                    let (line, column) = link_position(note, link);
+                    let (line, column) = link_position(&note.note, link);
                     unresolved.push(UnresolvedLink {
                         from,
                         dest: link.dest.clone(),
@@ -318,7 +324,12 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         })
         .collect();
     crate::diagnostics::sort(&mut diagnostics);
+    let note_keys = indexed
+        .iter()
+        .map(|n| view::NoteKey::of(&n.note.path))
+        .collect();
     VaultIndex {
+        note_keys,
         notes: indexed,
         attachments,
         resolver,
@@ -419,7 +430,7 @@ fn resolve_link(
     let mut diagnostics = Vec::new();
     let target = LinkTarget::parse(&link.dest);
     let from_path = &notes[from].note.path;
-    let at = link_position(&notes[from], link);
+    let at = link_position(&notes[from].note, link);
     let outcome = if target.is_same_note() {
         check_fragment(notes, from, &target, from_path, at, &mut diagnostics);
         LinkOutcome::SameNote

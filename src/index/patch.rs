@@ -104,11 +104,12 @@ pub fn replace_notes(
                     index.backlinks[*to].push(Backlink {
                         from: id,
                         context: link.context.clone(),
+                        context_hash: link.context_hash,
                     });
                 }
                 Some(_) => {}
                 None => {
-                    let (line, column) = super::link_position(&index.notes[id], link);
+                    let (line, column) = super::link_position(&index.notes[id].note, link);
                     unresolved.push(UnresolvedLink {
                         from: id,
                         dest: link.dest.clone(),
@@ -182,7 +183,7 @@ fn refresh_diagnostics(index: &mut VaultIndex, targets: &BTreeSet<NoteId>, chang
         for (link, target) in note.scan.links.iter().zip(resolved) {
             if let Some(Resolved::Note(to)) = target {
                 let parsed = LinkTarget::parse(&link.dest);
-                let at = super::link_position(note, link);
+                let at = super::link_position(&note.note, link);
                 check_fragment(
                     &index.notes,
                     to,

@@ -111,9 +111,17 @@ pub struct Resolver {
     notes: Table,
     attachments: Table,
     aliases: HashMap<String, Vec<usize>>,
+    /// A hash of everything `new` was given: equal digests, equal answers.
+    digest: u64,
 }
 
 impl Resolver {
+    /// A hash of the names and aliases it resolves among: two resolvers
+    /// with one digest give every link the same answer.
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+
     /// `note_paths` and `attachment_paths` are vault-relative, sorted;
     /// `aliases[i]` are the aliases of note `i`.
     pub fn new(
@@ -138,6 +146,7 @@ impl Resolver {
             notes,
             attachments,
             aliases: alias_map,
+            digest: crate::memo::hash_of(&(note_paths, attachment_paths, aliases)),
         }
     }
 

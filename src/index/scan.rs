@@ -33,6 +33,10 @@ pub struct RawLink {
     pub wiki: bool,
     /// Plain text of the block the link stands in.
     pub context: String,
+    /// A hash of `context`, made with it: what a page showing this link as
+    /// a backlink records (`emit::view`), so a save does not hash every
+    /// backlink's sentence again.
+    pub context_hash: u64,
     /// Where the link starts in the body: 1-based line (of the body, not
     /// the file: add the note's `body_line - 1`) and column in characters.
     pub line: usize,
@@ -157,6 +161,7 @@ pub fn scan(body: &str) -> NoteScan {
                                 embed,
                                 wiki: matches!(link_type, LinkType::WikiLink { .. }),
                                 context: String::new(),
+                                context_hash: 0,
                             });
                         }
                     }
@@ -271,9 +276,11 @@ fn finish_container(
         .any(|l| l.context.is_empty())
     {
         let context = context_text(&c.text);
+        let hash = crate::memo::hash_of(context.as_str());
         for link in &mut out.links[c.first_link..] {
             if link.context.is_empty() {
                 link.context = context.clone();
+                link.context_hash = hash;
             }
         }
     }

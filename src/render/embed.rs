@@ -23,14 +23,9 @@ impl Frame<'_, '_> {
         let resolved = self.resolve(&target);
         match resolved {
             Some(Resolved::Attachment(a)) => {
-                let attachment = &self.ctx.index.attachments[a];
-                let src = relative_url(self.page, &attachment.out_path);
-                let name = attachment
-                    .attachment
-                    .path
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(&attachment.attachment.path);
+                let (out_path, path) = self.ctx.view.attachment(a);
+                let src = relative_url(self.page, out_path);
+                let name = path.rsplit('/').next().unwrap_or(path);
                 let alt = if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
                     ""
                 } else {
@@ -54,10 +49,9 @@ impl Frame<'_, '_> {
     /// of that destination (render events carry no offsets; the scan's
     /// links do, indexed by destination).
     fn embed_position(&self, dest: &str) -> Option<(usize, usize)> {
-        let note = &self.ctx.index.notes[self.source];
-        note.scan
+        self.scan
             .first_embed(dest)
-            .map(|l| crate::index::link_position(note, l))
+            .map(|l| crate::index::link_position(self.note, l))
     }
 
     fn warn_at_embed(&mut self, kind: DiagnosticKind, message: String, dest: &str) {
@@ -70,23 +64,21 @@ impl Frame<'_, '_> {
     }
 
     fn embed_note(&mut self, id: NoteId, target: &LinkTarget, dest: &str) -> String {
-        let index = self.ctx.index;
-        let note = &index.notes[id];
+        let view = self.ctx.view;
+        let (note, scan) = view.note(id);
+        let title = view.title(id);
         let fragment = self.fragment(id, target).unwrap_or_default();
         let key = (id, fragment.clone());
-        let href = relative_url(self.page, &note.out_path);
+        let href = relative_url(self.page, view.out_path(id));
         let title_link = format!(
             "<a class=\"internal\" href=\"{}\">{}</a>",
             escape::attr(&href),
-            escape::html(note.title())
+            escape::html(title)
         );
         if self.stack.contains(&key) {
             self.warn_at_embed(
                 DiagnosticKind::EmbedCycle,
-                format!(
-                    "embed cycle: {} embeds itself again; stopped",
-                    note.note.path
-                ),
+                format!("embed cycle: {} embeds itself again; stopped", note.path),
                 dest,
             );
             return format!(
@@ -98,7 +90,7 @@ impl Frame<'_, '_> {
                 DiagnosticKind::EmbedTooDeep,
                 format!(
                     "embeds nested deeper than {MAX_EMBED_DEPTH} at {}; stopped",
-                    note.note.path
+                    note.path
                 ),
                 dest,
             );
@@ -106,12 +98,11 @@ impl Frame<'_, '_> {
                 "<div class=\"embed embed-error\" role=\"note\">Embed stopped: nested deeper than {MAX_EMBED_DEPTH} levels ({title_link}).</div>\n"
             );
         }
-        let body = &note.note.body;
+        let body = &note.body;
         let range = if let Some(block) = &target.block {
-            note.scan.block(block).map(|b| b.range.clone())
+            scan.block(block).map(|b| b.range.clone())
         } else if !target.headings.is_empty() {
-            find_heading(&note.scan, &target.headings)
-                .map(|h| note.scan.headings[h].section.clone())
+            find_heading(scan, &target.headings).map(|h| scan.headings[h].section.clone())
         } else {
             Some(0..body.len())
         };
@@ -125,6 +116,8 @@ impl Frame<'_, '_> {
         let mut child = Frame {
             ctx: self.ctx,
             source: id,
+            note,
+            scan,
             page: self.page,
             with_heading_ids: false,
             stack,
@@ -147,9 +140,9 @@ impl Frame<'_, '_> {
         };
         format!(
             "<div class=\"embed\" data-embed-source=\"{}\"><div class=\"embed-title\"><a class=\"internal\" href=\"{}\">{}</a></div><div class=\"embed-content\">\n{inner}</div></div>\n",
-            escape::attr(&note.note.path),
+            escape::attr(&note.path),
             escape::attr(&link_href),
-            escape::html(note.title())
+            escape::html(title)
         )
     }
 }
@@ -177,7 +170,7 @@ impl Frame<'_, '_> {
         if !budget.warned {
             budget.warned = true;
             let page_note = self.stack.first().map_or(self.source, |(id, _)| *id);
-            let path = self.ctx.index.notes[page_note].note.path.clone();
+            let path = self.ctx.view.note(page_note).0.path.clone();
             let mut warning = crate::diagnostics::Diagnostic::warning(
                 DiagnosticKind::EmbedTooLarge,
                 path,

@@ -14,7 +14,8 @@ pub mod media;
 pub use escape::html as escape_html;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
-use crate::index::{find_heading, resolve::Resolved, NoteId, VaultIndex};
+use crate::index::{resolve::Resolved, scan::NoteScan, view::IndexView, NoteId};
+use crate::load::Note;
 use crate::portable::{encode_fragment, relative_url};
 use crate::syntax::{self, tags::tag_key, target::LinkTarget};
 use embed::Embed;
@@ -33,7 +34,7 @@ pub const MAX_EMBEDS_PER_PAGE: usize = 1000;
 /// a hundred million copies.
 pub const MAX_EMBED_BYTES_PER_PAGE: usize = 2 << 20;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct TocEntry {
     pub level: u8,
     pub id: String,
@@ -47,24 +48,50 @@ pub struct RenderedNote {
     pub diagnostics: Vec<Diagnostic>,
     /// The page draws a ```` ```mermaid ```` diagram (its own or an embed's).
     pub uses_mermaid: bool,
+    /// A hash of `html`, `toc` and `uses_mermaid`, made once with them
+    /// ([`RenderedNote::new`]): what a page reading this note records.
+    pub digest: u64,
+}
+
+impl RenderedNote {
+    pub fn new(
+        html: String,
+        toc: Vec<TocEntry>,
+        diagnostics: Vec<Diagnostic>,
+        uses_mermaid: bool,
+    ) -> Self {
+        let digest = crate::memo::hash_of(&(&html, &toc, uses_mermaid));
+        RenderedNote {
+            html,
+            toc,
+            diagnostics,
+            uses_mermaid,
+            digest,
+        }
+    }
 }
 
 /// Where the bundled Mermaid files are written when a page needs them.
 pub const MERMAID_SCRIPTS: [&str; 2] = ["_spore/mermaid.min.js", "_spore/mermaid-init.js"];
 
-/// What rendering reads: the index, and the shared highlighter.
+/// What rendering reads: the index (only through its recording view, so
+/// `serve` knows what each note's HTML was made from), and the shared
+/// highlighter.
 pub struct RenderContext<'a> {
-    pub index: &'a VaultIndex,
+    pub view: IndexView<'a>,
     pub highlighter: &'a Highlighter,
 }
 
 /// Renders note `id` as it appears on its own page.
 pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
-    let note = &ctx.index.notes[id];
+    let (note, scan) = ctx.view.note(id);
+    let page = ctx.view.out_path(id);
     let mut frame = Frame {
         ctx,
         source: id,
-        page: &note.out_path,
+        note,
+        scan,
+        page,
         with_heading_ids: true,
         stack: vec![(id, String::new())],
         diagnostics: Vec::new(),
@@ -72,18 +99,17 @@ pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
         uses_mermaid: false,
         budget: EmbedBudget::default(),
     };
-    let mut html = frame.render(&note.note.body);
+    let mut html = frame.render(&note.body);
     html.push_str(&frame.footnotes.section());
     if frame.uses_mermaid {
         for script in MERMAID_SCRIPTS {
             html.push_str(&format!(
                 "<script src=\"{}\"></script>\n",
-                escape::attr(&relative_url(&note.out_path, script))
+                escape::attr(&relative_url(page, script))
             ));
         }
     }
-    let toc = note
-        .scan
+    let toc = scan
         .headings
         .iter()
         .map(|h| TocEntry {
@@ -92,12 +118,7 @@ pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
             text: h.text.clone(),
         })
         .collect();
-    RenderedNote {
-        html,
-        toc,
-        diagnostics: frame.diagnostics,
-        uses_mermaid: frame.uses_mermaid,
-    }
+    RenderedNote::new(html, toc, frame.diagnostics, frame.uses_mermaid)
 }
 
 /// One rendering of one piece of Markdown: a note, or an embed inside one.
@@ -105,6 +126,9 @@ struct Frame<'c, 'i> {
     ctx: &'c RenderContext<'i>,
     /// The note whose text this is: links resolve from its folder.
     source: NoteId,
+    /// Its text, and what the index found in it.
+    note: &'i Note,
+    scan: &'i NoteScan,
     /// Output path of the page being written: URLs are relative to it.
     page: &'c str,
     with_heading_ids: bool,
@@ -135,7 +159,7 @@ enum LinkClose {
 
 impl Frame<'_, '_> {
     fn source_path(&self) -> &str {
-        &self.ctx.index.notes[self.source].note.path
+        &self.note.path
     }
 
     fn warn(&mut self, kind: DiagnosticKind, message: String) {
@@ -258,10 +282,9 @@ impl Frame<'_, '_> {
                             attrs,
                         } => {
                             let id = if self.with_heading_ids {
-                                let scan = &self.ctx.index.notes[self.source].scan;
                                 headings
                                     .get(heading_n)
-                                    .and_then(|&k| scan.headings.get(k))
+                                    .and_then(|&k| self.scan.headings.get(k))
                                     .map(|h| CowStr::from(h.id.clone()))
                             } else {
                                 None
@@ -466,10 +489,10 @@ impl Frame<'_, '_> {
                 }
                 Piece::MarkOpen | Piece::MarkClose => out.push(Event::Text("==".into())),
                 Piece::Tag(tag) => {
-                    let html = match self.ctx.index.tags.get(&tag_key(tag)) {
-                        Some(entry) => format!(
+                    let html = match self.ctx.view.tag_page(&tag_key(tag)) {
+                        Some(out_path) => format!(
                             "<a class=\"tag\" href=\"{}\">#{}</a>",
-                            escape::attr(&relative_url(self.page, &entry.out_path)),
+                            escape::attr(&relative_url(self.page, out_path)),
                             escape::html(tag)
                         ),
                         None => format!("<span class=\"tag\">#{}</span>", escape::html(tag)),
@@ -494,7 +517,7 @@ impl Frame<'_, '_> {
 
     /// The href (relative to the page) for a resolved note and fragment.
     fn note_href(&self, note: NoteId, target: &LinkTarget) -> String {
-        let out_path = &self.ctx.index.notes[note].out_path;
+        let out_path = self.ctx.view.out_path(note);
         let fragment = self.fragment(note, target);
         let base = if out_path == self.page && fragment.is_some() {
             String::new()
@@ -508,14 +531,14 @@ impl Frame<'_, '_> {
     }
 
     fn fragment(&self, note: NoteId, target: &LinkTarget) -> Option<String> {
-        let scan = &self.ctx.index.notes[note].scan;
+        let view = self.ctx.view;
         if let Some(block) = &target.block {
-            return scan.block(block).map(|_| format!("^{block}"));
+            return view.has_block(note, block).then(|| format!("^{block}"));
         }
         if target.headings.is_empty() {
             return None;
         }
-        find_heading(scan, &target.headings).map(|h| scan.headings[h].id.clone())
+        view.heading(note, &target.headings).map(str::to_string)
     }
 
     /// What a link written in this frame's note points at.
@@ -523,10 +546,7 @@ impl Frame<'_, '_> {
         if target.is_same_note() {
             return Some(Resolved::Note(self.source));
         }
-        self.ctx
-            .index
-            .resolver
-            .resolve(&target.file, self.source_path())
+        self.ctx.view.resolve(self.source, &target.file)
     }
 
     /// Opening HTML for a link, or `None` to keep pulldown's own rendering.
@@ -565,7 +585,7 @@ impl Frame<'_, '_> {
                 LinkClose::Html("</a>"),
             ),
             Some(Resolved::Attachment(a)) => {
-                let out_path = &self.ctx.index.attachments[a].out_path;
+                let (out_path, _) = self.ctx.view.attachment(a);
                 (
                     Some(format!(
                         "<a class=\"internal attachment\" href=\"{}\"{title_attr}>",

@@ -1,7 +1,7 @@
-//! The in-memory rebuild behind `serve`: keeps every stage's value and, on a
-//! change, redoes only what the change reaches, yet always ends with exactly
-//! the bytes a full build gives (`tests/serve_incremental.rs` compares them
-//! file by file after each kind of edit).
+//! The in-memory rebuild behind `serve`: the build's own stages, run with
+//! memory, ending with exactly the bytes a full build gives
+//! (`tests/serve_incremental.rs` and `tests/serve_edits.rs` compare them
+//! file by file after every kind of edit).
 //!
 //! How much is redone:
 //! - **load**: only the files that changed are read. A save of a known file
@@ -10,29 +10,27 @@
 //! - **index**: a save that keeps the vault's shape (same published notes,
 //!   paths and aliases) patches the index in place ([`index::patch`]);
 //!   anything else rebuilds it, reusing every unchanged note's scan.
-//! - **render**: each note has a *render key*, a hash of everything its HTML
-//!   is made from: its own bytes and output path, where each of its links
-//!   points (the target's output path, title, headings and blocks), the
-//!   tags, and the same for every note it embeds, transitively. A note is
-//!   re-rendered when its key changes.
-//! - **emit**: each page has a *page key* over what its template data is
-//!   made from (render keys, the titles and dates of the notes it lists, its
-//!   backlinks' sentences, folder and tag paths). A page goes through its
-//!   template again when its key changes; a template or theme change clears
-//!   all keys, a `book.toml` change rebuilds everything.
+//! - **render** and **emit**: each note's HTML and each page's bytes are
+//!   kept with the facts they read (`crate::memo`): render and emit read
+//!   the index only through recording views (`index::view`, `emit::view`),
+//!   so a kept value is reused exactly when everything it read is
+//!   unchanged. No list of inputs is kept by hand; a template or theme
+//!   change clears the pages, a `book.toml` change rebuilds everything.
 //! - **seal** runs over the whole site every time, as in `spore build`.
 
-use super::keys::{Keys, Patched};
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::emit::{self, context::ContextBuilder, PageId, Theme, ThemeSources};
-use crate::index::{self, patch, KnownScans, NoteId, Target, VaultIndex};
+use crate::emit::view::{PageBase, PageFact, PageView};
+use crate::emit::{self, PageId, Theme, ThemeSources};
+use crate::index::view::{IndexBase, IndexFact, IndexView, Keys, NoteKey};
+use crate::index::{self, patch, KnownScans, NoteId, VaultIndex};
 use crate::load::{self, Attachment, Note, Vault, WalkedFile};
+use crate::memo::{Entry, Memo, Recorder, Table};
 use crate::pipeline::{self, BuildError, BuildOptions};
 use crate::render::{self, RenderContext, RenderedNote};
-use crate::site::Site;
+use crate::site::{Bytes, Site};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -103,25 +101,24 @@ pub struct LiveSite {
     /// path → name.
     files: BTreeMap<String, WalkedFile>,
     names: HashMap<PathBuf, String>,
-    /// Per note id: where each link points (see [`patch::resolve_links`]).
-    links: Vec<Vec<Option<Target>>>,
-    /// Per note id: the hashes render and page keys are made of, and the
-    /// rendered HTML.
-    keys: Keys,
-    rendered: Vec<RenderedNote>,
-    /// After a re-index: note path → (render key, HTML) of the old ids.
-    moved_renders: Option<HashMap<String, (u64, RenderedNote)>>,
-    /// Output path → page key, of every page in `unsealed`.
-    pages: HashMap<String, u64>,
+    /// Each note's HTML with the index facts it read, by note.
+    renders: Memo<NoteKey, Arc<RenderedNote>, IndexFact>,
+    /// The same, by note id of the current index.
+    rendered: Vec<Arc<RenderedNote>>,
+    /// Each page's output path and bytes with the facts it read.
+    pages: Memo<PageKey, (String, Bytes), PageFact>,
+    /// The output paths of the pages in `unsealed`.
+    page_paths: BTreeSet<String>,
+    /// Every base's hash at the last rebuild: what changed since is what
+    /// the kept notes and pages are checked against.
+    index_table: Table<IndexBase>,
+    page_table: Table<PageBase>,
     /// The emitted site before sealing, changed in place on each rebuild.
     unsealed: Site,
     /// The files of `unsealed` that are not pages (made again each time).
     site_files: Vec<String>,
-    /// Every page with its path and key, in emit order, as last computed.
-    page_keys: Vec<(PageId, String, u64)>,
-    /// Each note's outlinks (hashed) and the local-graph neighbours made
-    /// from them, kept while no link moves.
-    outlinks: Vec<u64>,
+    /// The links the local graphs were made from, kept while none moves.
+    outlinks: Vec<Vec<NoteId>>,
     degrees: emit::graph::Degrees,
     /// Each note's text and search terms, for the search and navigation files.
     nav_cache: emit::nav_cache::NavCache,
@@ -140,39 +137,16 @@ pub struct LiveSite {
 impl LiveSite {
     /// A full build, keeping every stage's value.
     pub fn build(config: Config, options: BuildOptions) -> Result<LiveSite, RebuildError> {
-        let stages = pipeline::build_stages(&config, &options)?;
+        let stages = pipeline::index_stages(&config, &options)?;
         let index = stages.index;
         let (files, unpublished) = walk_unpublished(&config, &index, &options);
         let names = files
             .iter()
             .map(|(r, f)| (f.abs.clone(), r.clone()))
             .collect();
-        let links = all_links(&index);
-        let keys = Keys::compute(&index, &links);
-        let degrees = emit::graph::Degrees::new(&index);
-        let outlinks = super::keys::outlink_hashes(&index);
-        let page_keys = keys.pages(&index, &degrees, &outlinks);
-        let mut pages = HashMap::with_capacity(page_keys.len());
-        for (_, path, key) in &page_keys {
-            if stages.site.files.contains_key(path) {
-                pages.insert(path.clone(), *key);
-            }
-        }
-        let site_files = not_pages(&stages.site, &pages);
-        // The report holds load's, index's and render's warnings; load's
-        // are the ones the index and the renders do not keep.
-        let kept: BTreeSet<&Diagnostic> = index
-            .diagnostics
-            .iter()
-            .chain(stages.rendered.iter().flat_map(|r| &r.diagnostics))
-            .collect();
-        let load_warnings = stages
-            .report
-            .diagnostics
-            .iter()
-            .filter(|d| !kept.contains(d))
-            .cloned()
-            .collect();
+        let load_warnings = stages.load_diagnostics;
+        // The first rebuild renders and emits everything, recording what
+        // each note and page read, so every later save costs what it changed.
         let mut live = LiveSite {
             config,
             options,
@@ -182,16 +156,18 @@ impl LiveSite {
             unpublished,
             files,
             names,
-            links,
-            keys,
-            rendered: stages.rendered,
-            moved_renders: None,
-            pages,
-            unsealed: stages.site,
-            site_files,
-            page_keys,
-            outlinks,
-            degrees,
+            renders: Memo::default(),
+            rendered: Vec::new(),
+            pages: Memo::default(),
+            page_paths: BTreeSet::new(),
+            index_table: Table::default(),
+            page_table: Table::default(),
+            unsealed: Site::default(),
+            site_files: Vec::new(),
+            outlinks: Vec::new(),
+            degrees: emit::graph::Degrees {
+                neighbours: Vec::new(),
+            },
             nav_cache: emit::nav_cache::NavCache::default(),
             seal_cache: crate::seal::SealCache::default(),
             sealed: Arc::new(Site::default()),
@@ -235,11 +211,27 @@ impl LiveSite {
         &self.sealed
     }
 
-    /// Whether the kept link targets and keys equal a fresh computation
-    /// (for tests: cached parts must never go stale).
+    /// Whether every kept note and page still agrees with every fact it
+    /// read — checked against the index as it is now, so it also proves
+    /// that each view's accessor hashes a fact as its checker does (for
+    /// tests: a kept value must never be stale).
     #[doc(hidden)]
     pub fn caches_are_fresh(&self) -> bool {
-        self.links == all_links(&self.index) && self.keys.is_fresh(&self.index, &self.links)
+        let keys = Keys::new(&self.index);
+        let index_view = IndexView::new(&self.index);
+        let page_view = PageView::new(&self.index, &self.rendered, &self.degrees);
+        let notes_fresh = (0..self.index.notes.len()).all(|id| {
+            let key = NoteKey::of(&self.index.notes[id].note.path);
+            self.renders
+                .get(&key)
+                .is_some_and(|e| e.is_valid(|f| index_view.fact_hash(&keys, f)))
+        });
+        let pages_fresh = emit::page_list(&self.index).iter().all(|page| {
+            self.pages
+                .get(&page_key(&self.index, page))
+                .is_some_and(|e| e.is_valid(|f| page_view.fact_hash(&keys, f)))
+        });
+        notes_fresh && pages_fresh
     }
 
     /// The same, shared without copying.
@@ -277,7 +269,7 @@ impl LiveSite {
                 full: true,
                 reindexed: true,
                 notes_rendered: self.index.notes.len(),
-                pages_rendered: self.pages.len(),
+                pages_rendered: self.page_paths.len(),
                 site_changed: !same_files(&before, &self.sealed),
                 diagnostics: Vec::new(),
                 warnings: self.warnings(),
@@ -293,24 +285,19 @@ impl LiveSite {
         }
         let mut summary = RebuildSummary::default();
         let mut clock = Instant::now();
-        let mut patch_result = Some(Patched {
-            changed: Vec::new(),
-            targets: BTreeSet::new(),
-        });
         let changed_names = if changes.vault.is_empty() {
             Vec::new()
         } else {
-            let (names, patched, diagnostics) = self.update_index(&changes.vault);
-            summary.reindexed = patched.is_none();
+            let (names, reindexed, diagnostics) = self.update_index(&changes.vault);
+            summary.reindexed = reindexed;
             self.load_warnings
                 .retain(|d| !d.file.as_ref().is_some_and(|f| names.contains(f)));
             self.load_warnings.extend(diagnostics.iter().cloned());
             summary.diagnostics = diagnostics;
-            patch_result = patched;
             names
         };
         lap(&mut summary, "load+index", &mut clock);
-        self.rerender(patch_result, &mut summary)?;
+        self.rerender(&mut summary)?;
         let index_diagnostics = self
             .index
             .diagnostics
@@ -332,6 +319,7 @@ impl LiveSite {
             self.theme_sources = sources;
             // Every page goes through the new templates.
             self.pages.clear();
+            self.page_paths.clear();
         }
         Ok(())
     }
@@ -342,19 +330,16 @@ impl LiveSite {
     fn update_index(
         &mut self,
         touched: &BTreeSet<PathBuf>,
-    ) -> (Vec<String>, Option<Patched>, Vec<Diagnostic>) {
-        if let Some((names, patched, diagnostics)) = self.try_patch(touched) {
-            return (names, Some(patched), diagnostics);
+    ) -> (Vec<String>, bool, Vec<Diagnostic>) {
+        if let Some((names, diagnostics)) = self.try_patch(touched) {
+            return (names, false, diagnostics);
         }
         let (names, diagnostics) = self.reindex(touched);
-        (names, None, diagnostics)
+        (names, true, diagnostics)
     }
 
     /// The fast path: every touched path is a known file, still there.
-    fn try_patch(
-        &mut self,
-        touched: &BTreeSet<PathBuf>,
-    ) -> Option<(Vec<String>, Patched, Vec<Diagnostic>)> {
+    fn try_patch(&mut self, touched: &BTreeSet<PathBuf>) -> Option<(Vec<String>, Vec<Diagnostic>)> {
         let options = pipeline::index_options(&self.config, &self.options);
         let mut notes = Vec::new();
         let mut attachments = Vec::new();
@@ -393,35 +378,14 @@ impl LiveSite {
                 .ok()?;
             attachment_slots.push((slot, attachment));
         }
-        // What the notes linked to before the patch: their pages lose a backlink.
-        let mut targets: BTreeSet<NoteId> = BTreeSet::new();
-        for note in &notes {
-            let found = self
-                .index
-                .notes
-                .binary_search_by(|n| n.note.path.as_str().cmp(&note.path));
-            if let Ok(id) = found {
-                targets.extend(self.index.outlinks[id].iter().copied());
-            }
-        }
-        let ids = patch::replace_notes(&mut self.index, notes, options).ok()?;
-        for &id in &ids {
-            targets.extend(self.index.outlinks[id].iter().copied());
-        }
+        patch::replace_notes(&mut self.index, notes, options).ok()?;
         for (slot, attachment) in attachment_slots {
             self.index.attachments[slot].attachment = attachment;
         }
         for note in drafts {
             self.unpublished.insert(note.path.clone(), note);
         }
-        for &id in &ids {
-            self.links[id] = patch::resolve_links(&self.index, id);
-        }
-        let patched = Patched {
-            changed: ids,
-            targets,
-        };
-        Some((names, patched, diagnostics))
+        Some((names, diagnostics))
     }
 
     /// The slow path: re-walk the vault, read new and touched files, reuse
@@ -432,16 +396,6 @@ impl LiveSite {
         let (walked, mut diagnostics) = load::list_files(&self.config.vault, &load_options);
 
         let old = std::mem::replace(&mut self.index, index::build(Vault::default(), options));
-        // Ids move: from here on the render cache is matched by note path.
-        let keys = std::mem::take(&mut self.keys.render);
-        let rendered = std::mem::take(&mut self.rendered);
-        self.moved_renders = Some(
-            old.notes
-                .iter()
-                .map(|n| n.note.path.clone())
-                .zip(keys.into_iter().zip(rendered))
-                .collect(),
-        );
         let mut known = KnownScans::new();
         let mut old_notes: HashMap<String, Note> = HashMap::new();
         for n in old.notes {
@@ -508,7 +462,6 @@ impl LiveSite {
             .map(|(r, f)| (f.abs.clone(), r.clone()))
             .collect();
         self.files = files;
-        self.links = all_links(&self.index);
         names.sort();
         names.dedup();
         (names, diagnostics)
@@ -516,129 +469,134 @@ impl LiveSite {
 }
 
 impl LiveSite {
-    /// Re-renders the notes and pages whose keys changed, then seals.
-    fn rerender(
-        &mut self,
-        patched: Option<Patched>,
-        summary: &mut RebuildSummary,
-    ) -> Result<(), RebuildError> {
+    /// Renders the notes and pages whose facts changed, then seals.
+    fn rerender(&mut self, summary: &mut RebuildSummary) -> Result<(), RebuildError> {
         let mut clock = Instant::now();
         let index = &self.index;
-        let old_render = std::mem::take(&mut self.keys.render);
-        // The keys before an in-place update, when it stayed in place.
-        let mut before = None;
-        let keys = match (&patched, self.moved_renders.is_none()) {
-            (Some(patched), true) => {
-                let mut keys = std::mem::take(&mut self.keys);
-                keys.render = old_render.clone();
-                let kept = keys.clone();
-                if keys.update(index, &self.links, patched) {
-                    before = Some(kept);
+        let keys = Keys::new(index);
+        let highlighter = pipeline::shared_highlighter();
+
+        // Render: a note's kept HTML, or a new one with what it read. Only
+        // notes that read a fact of a changed base are checked at all.
+        let index_table = Table::new(index::view::table(index));
+        let changed = self.index_table.changed(&index_table);
+        let suspects = self.renders.suspects(&changed);
+        lap(summary, "index table", &mut clock);
+        let renders = &self.renders;
+        type Rendered = (
+            Arc<RenderedNote>,
+            Option<Entry<Arc<RenderedNote>, IndexFact>>,
+        );
+        let notes: Vec<Rendered> = (0..index.notes.len())
+            .into_par_iter()
+            .map(|id| {
+                let key = NoteKey::of(&index.notes[id].note.path);
+                let check = IndexView::new(index);
+                if let Some(kept) = renders.get(&key) {
+                    if !suspects.contains(&key) || kept.is_valid(|f| check.fact_hash(&keys, f)) {
+                        return (kept.value.clone(), None);
+                    }
                 }
-                keys
+                let recorder = Recorder::default();
+                let ctx = RenderContext {
+                    view: IndexView::recording(index, &recorder),
+                    highlighter,
+                };
+                let note = Arc::new(render::render_note(&ctx, id));
+                let entry = Entry::new(note.clone(), recorder.into_reads());
+                (note, Some(entry))
+            })
+            .collect();
+        let mut rendered = Vec::with_capacity(notes.len());
+        let mut fresh = 0;
+        for (id, (note, entry)) in notes.into_iter().enumerate() {
+            if let Some(entry) = entry {
+                self.renders
+                    .insert(NoteKey::of(&index.notes[id].note.path), entry);
+                fresh += 1;
             }
-            _ => Keys::compute(index, &self.links),
-        };
-        lap(summary, "render keys", &mut clock);
-        let mut reuse: Vec<Option<RenderedNote>> = match self.moved_renders.take() {
-            Some(mut by_path) => index
+            rendered.push(note);
+        }
+        if self.renders.len() > index.notes.len() {
+            let current: HashSet<NoteKey> = index
                 .notes
                 .iter()
-                .zip(&keys.render)
-                .map(|(n, key)| {
-                    by_path
-                        .remove(&n.note.path)
-                        .filter(|(old, _)| old == key)
-                        .map(|(_, r)| r)
-                })
-                .collect(),
-            None => std::mem::take(&mut self.rendered)
-                .into_iter()
-                .zip(old_render)
-                .zip(&keys.render)
-                .map(|((r, old), key)| (old == *key).then_some(r))
-                .collect(),
-        };
-        reuse.resize_with(index.notes.len(), || None);
-        let ctx = RenderContext {
-            index,
-            highlighter: pipeline::shared_highlighter(),
-        };
-        summary.notes_rendered = reuse.iter().filter(|r| r.is_none()).count();
-        let rendered: Vec<RenderedNote> = reuse
-            .into_par_iter()
-            .enumerate()
-            .map(|(id, r)| r.unwrap_or_else(|| render::render_note(&ctx, id)))
-            .collect();
-        self.keys = keys;
+                .map(|n| NoteKey::of(&n.note.path))
+                .collect();
+            self.renders.retain(|k| current.contains(k));
+        }
+        summary.notes_rendered = fresh;
         self.rendered = rendered;
         lap(summary, "render", &mut clock);
 
-        let outlinks = super::keys::outlink_hashes(index);
-        let same_links = outlinks == self.outlinks;
-        if !same_links {
+        if index.outlinks != self.outlinks || self.degrees.neighbours.len() != index.notes.len() {
             self.degrees = emit::graph::Degrees::new(index);
+            self.outlinks = index.outlinks.clone();
         }
         let degrees = &self.degrees;
-        let kept_page_list = before.is_some() && same_links;
-        let page_keys = match before {
-            Some(before) if same_links => {
-                self.keys
-                    .pages_after(&before, &self.page_keys, index, degrees, &outlinks)
-            }
-            _ => self.keys.pages(index, degrees, &outlinks),
-        };
-        lap(summary, "page keys", &mut clock);
-        let builder = ContextBuilder::new(index, &self.rendered, &self.config);
-        let pages = emit::Pages {
-            index,
-            builder: &builder,
-            degrees,
-        };
-        let stale: Vec<&(PageId, String, u64)> = page_keys
-            .iter()
-            .filter(|(_, path, key)| self.pages.get(path) != Some(key))
-            .collect();
-        summary.pages_rendered = stale.len();
-        type Rendered = Result<(String, u64, Vec<u8>), emit::EmitError>;
-        let fresh: Vec<Rendered> = stale
-            .par_iter()
-            .map(|(page, _, key)| {
-                emit::render_page(&self.theme, &pages, page)
-                    .map(|(path, bytes)| (path, *key, bytes))
+        let rendered = &self.rendered;
+
+        // Emit: a page's kept bytes, or new ones with what they read.
+        let page_table = Table::new(emit::view::table(index, rendered, degrees));
+        let mut changed: HashSet<PageBase> = changed.into_iter().map(PageBase::Index).collect();
+        changed.extend(self.page_table.changed(&page_table));
+        let suspects = self.pages.suspects(&changed);
+        lap(summary, "page table", &mut clock);
+        let kept_pages = &self.pages;
+        let (theme, config) = (&self.theme, &self.config);
+        type Page =
+            Result<(PageKey, Option<Entry<(String, Bytes), PageFact>>, String), emit::EmitError>;
+        let pages: Vec<Page> = emit::page_list(index)
+            .into_par_iter()
+            .map(|page| {
+                let key = page_key(index, &page);
+                let check = PageView::new(index, rendered, degrees);
+                if let Some(kept) = kept_pages.get(&key) {
+                    if !suspects.contains(&key) || kept.is_valid(|f| check.fact_hash(&keys, f)) {
+                        return Ok((key, None, kept.value.0.clone()));
+                    }
+                }
+                let recorder = Recorder::default();
+                let view = PageView::recording(index, rendered, degrees, &recorder);
+                let (path, bytes) = emit::render_page(theme, config, view, &page)?;
+                let entry = Entry::new((path.clone(), Bytes::from(bytes)), recorder.into_reads());
+                Ok((key, Some(entry), path))
             })
             .collect();
-        let mut failure = None;
-        for result in fresh {
-            match result {
-                Ok((path, key, bytes)) => {
-                    self.pages.insert(path.clone(), key);
-                    self.unsealed.files.insert(path, bytes.into());
-                }
-                Err(e) => failure = Some(e),
+        let mut paths = BTreeSet::new();
+        let mut page_keys = HashSet::new();
+        let mut fresh = 0;
+        for page in pages {
+            let (key, entry, path) = page.map_err(BuildError::from)?;
+            if let Some(entry) = entry {
+                let (path, bytes) = &entry.value;
+                self.unsealed
+                    .files
+                    .insert(path.clone(), bytes.clone().into());
+                self.pages.insert(key.clone(), entry);
+                fresh += 1;
             }
+            page_keys.insert(key);
+            paths.insert(path);
         }
-        if let Some(e) = failure {
-            return Err(BuildError::from(e).into());
-        }
+        summary.pages_rendered = fresh;
         lap(summary, "emit", &mut clock);
+        self.pages.retain(|k| page_keys.contains(k));
+        lap(summary, "retain", &mut clock);
 
-        // Pages that left the site leave `unsealed` (only when the page
-        // list can have changed), and every site-wide file is made again
-        // below from the pages alone, as in a full build.
+        // Pages that left the site leave `unsealed`, and every site-wide
+        // file is made again below from the pages alone, as in a full build.
         for path in self.site_files.drain(..) {
-            if !self.pages.contains_key(&path) {
+            if !paths.contains(&path) {
                 self.unsealed.files.remove(&path);
             }
         }
-        if !kept_page_list {
-            let wanted: std::collections::HashSet<&str> =
-                page_keys.iter().map(|(_, p, _)| p.as_str()).collect();
-            self.pages.retain(|p, _| wanted.contains(p.as_str()));
-            let pages = &self.pages;
-            self.unsealed.files.retain(|p, _| pages.contains_key(p));
+        for path in self.page_paths.difference(&paths) {
+            self.unsealed.files.remove(path);
         }
+        self.page_paths = paths;
         lap(summary, "assemble pages", &mut clock);
+        let nav_keys = nav_keys(index, &self.rendered, degrees);
         emit::add_site_files(
             &mut self.unsealed,
             index,
@@ -649,13 +607,13 @@ impl LiveSite {
             Some((
                 &mut self.nav_cache,
                 &emit::nav_cache::NavKeys {
-                    render: &self.keys.render,
-                    cards: self.keys.cards(),
-                    outlinks: &outlinks,
+                    render: &nav_keys.0,
+                    cards: &nav_keys.1,
+                    outlinks: &nav_keys.2,
                 },
             )),
         );
-        self.site_files = not_pages(&self.unsealed, &self.pages);
+        self.site_files = not_pages(&self.unsealed, &self.page_paths);
         lap(summary, "site files", &mut clock);
         let (sealed, seal) = pipeline::reseal_stage(
             &self.unsealed,
@@ -668,13 +626,66 @@ impl LiveSite {
         self.seal_warnings = seal.diagnostics.clone();
         summary.diagnostics.extend(seal.diagnostics);
         summary.site_changed = !same_files(&self.sealed, &sealed);
+        // Only now, with every note and page made for this index, is it
+        // the baseline the next rebuild's changes are measured from.
+        self.index_table = index_table;
+        self.page_table = page_table;
         let old = std::mem::replace(&mut self.sealed, Arc::new(sealed));
         // Freeing the old site's many names is nobody's wait.
         rayon::spawn(move || drop(old));
-        self.page_keys = page_keys;
-        self.outlinks = outlinks;
         Ok(())
     }
+}
+
+/// A page named so that the name survives note ids moving.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum PageKey {
+    Note(NoteKey),
+    Other(PageId),
+}
+
+fn page_key(index: &VaultIndex, page: &PageId) -> PageKey {
+    match page {
+        PageId::Note(id) => PageKey::Note(NoteKey::of(&index.notes[*id].note.path)),
+        other => PageKey::Other(other.clone()),
+    }
+}
+
+/// Per note: a hash of what its search text and terms are made of (its
+/// HTML, path, source and output path), of its card, and of its outlinks,
+/// for the site-wide files' cache.
+fn nav_keys(
+    index: &VaultIndex,
+    rendered: &[Arc<RenderedNote>],
+    degrees: &emit::graph::Degrees,
+) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
+    let keys = Keys::new(index);
+    let per_note: Vec<(u64, u64, u64)> = (0..index.notes.len())
+        .into_par_iter()
+        .map(|id| {
+            let key = NoteKey::of(&index.notes[id].note.path);
+            let view = PageView::new(index, rendered, degrees);
+            let fact = |f: PageFact| view.fact_hash(&keys, &f);
+            let text = crate::memo::hash_of(&[
+                fact(PageFact::Rendered(key)),
+                fact(PageFact::Index(IndexFact::Text(key))),
+                fact(PageFact::Index(IndexFact::OutPath(key))),
+                fact(PageFact::Tags(key)),
+            ]);
+            (
+                text,
+                fact(PageFact::Card(key)),
+                fact(PageFact::Outlinks(key)),
+            )
+        })
+        .collect();
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for (a, b, c) in per_note {
+        out.0.push(a);
+        out.1.push(b);
+        out.2.push(c);
+    }
+    out
 }
 
 fn lap(summary: &mut RebuildSummary, step: &'static str, clock: &mut Instant) {
@@ -683,10 +694,10 @@ fn lap(summary: &mut RebuildSummary, step: &'static str, clock: &mut Instant) {
 }
 
 /// The names of `site`'s files that are not pages.
-fn not_pages(site: &Site, pages: &HashMap<String, u64>) -> Vec<String> {
+fn not_pages(site: &Site, pages: &BTreeSet<String>) -> Vec<String> {
     site.files
         .keys()
-        .filter(|p| !pages.contains_key(*p))
+        .filter(|p| !pages.contains(*p))
         .cloned()
         .collect()
 }
@@ -723,11 +734,4 @@ fn walk_unpublished(
         files.insert(file.rel.clone(), file);
     }
     (files, unpublished)
-}
-
-fn all_links(index: &VaultIndex) -> Vec<Vec<Option<Target>>> {
-    (0..index.notes.len())
-        .into_par_iter()
-        .map(|id| patch::resolve_links(index, id))
-        .collect()
 }

@@ -10,7 +10,6 @@
 
 pub mod hosts;
 pub mod incremental;
-mod keys;
 pub mod reload;
 pub mod server;
 pub mod watch;

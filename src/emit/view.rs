@@ -1,0 +1,376 @@
+//! What a page may read, through accessors that record (`crate::memo`):
+//! the index as `render` sees it ([`IndexView`]) plus what only pages
+//! show — rendered notes, backlinks, outlinks, folders, tags and graph
+//! neighbours. `serve` re-renders a page exactly when a fact it read hashes
+//! differently; `spore build` reads through the same view, unrecorded.
+//!
+//! As in `index::view`, each accessor and [`PageView::fact_hash`] make the
+//! value with one function (`*_value` below) and hash it the same way;
+//! note ids inside values are hashed as paths, so ids moving is no change.
+
+use super::graph::Degrees;
+use crate::index::view::{IndexBase, IndexFact, IndexSink, IndexView, Keys, NoteKey};
+use crate::index::{Backlink, FolderEntry, NoteId, TagEntry, VaultIndex};
+use crate::memo::{hash_of, FactHasher, Recorder, ABSENT};
+use crate::render::RenderedNote;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// One thing a page can read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageFact {
+    Index(IndexFact),
+    /// What lists show of a note: title, output path, description, dates.
+    Card(NoteKey),
+    /// The note's tags as spelled in it.
+    Tags(NoteKey),
+    /// The note's HTML and table of contents.
+    Rendered(NoteKey),
+    Backlinks(NoteKey),
+    Outlinks(NoteKey),
+    /// The notes linked with it either way (its local graph).
+    Neighbours(NoteKey),
+    Folder(String),
+    Tag(String),
+    /// Every tag with its page and count (the tag index).
+    AllTags,
+    /// Everything the site graph is drawn from.
+    SiteGraph,
+}
+
+/// What a page fact is computed from (see [`crate::memo::Fact`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageBase {
+    Index(IndexBase),
+    Card(NoteKey),
+    Tags(NoteKey),
+    Rendered(NoteKey),
+    Backlinks(NoteKey),
+    Outlinks(NoteKey),
+    Neighbours(NoteKey),
+    Folder(String),
+    Tag(String),
+    AllTags,
+    SiteGraph,
+}
+
+impl crate::memo::Fact for PageFact {
+    type Base = PageBase;
+
+    fn base(&self) -> PageBase {
+        match self {
+            PageFact::Index(f) => PageBase::Index(f.base()),
+            PageFact::Card(k) => PageBase::Card(*k),
+            PageFact::Tags(k) => PageBase::Tags(*k),
+            PageFact::Rendered(k) => PageBase::Rendered(*k),
+            PageFact::Backlinks(k) => PageBase::Backlinks(*k),
+            PageFact::Outlinks(k) => PageBase::Outlinks(*k),
+            PageFact::Neighbours(k) => PageBase::Neighbours(*k),
+            PageFact::Folder(f) => PageBase::Folder(f.clone()),
+            PageFact::Tag(t) => PageBase::Tag(t.clone()),
+            PageFact::AllTags => PageBase::AllTags,
+            PageFact::SiteGraph => PageBase::SiteGraph,
+        }
+    }
+}
+
+/// Every page-level base, hashed as the accessors hash them (the index's
+/// own bases come from [`crate::index::view::table`]).
+pub fn table(
+    index: &VaultIndex,
+    rendered: &[Arc<RenderedNote>],
+    degrees: &Degrees,
+) -> Vec<(PageBase, u64)> {
+    use rayon::prelude::*;
+    let mut rows: Vec<(PageBase, u64)> = index
+        .notes
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(id, n)| {
+            let k = index.note_keys[id];
+            [
+                (PageBase::Card(k), hash_of(&card_value(index, id))),
+                (PageBase::Tags(k), hash_of(n.tags.as_slice())),
+                (
+                    PageBase::Rendered(k),
+                    rendered.get(id).map_or(ABSENT, |r| hash_rendered(r)),
+                ),
+                (
+                    PageBase::Backlinks(k),
+                    hash_backlinks(index, &index.backlinks[id]),
+                ),
+                (PageBase::Outlinks(k), hash_ids(index, &index.outlinks[id])),
+                (
+                    PageBase::Neighbours(k),
+                    hash_ids(index, &degrees.neighbours[id]),
+                ),
+            ]
+        })
+        .collect();
+    for (key, folder) in &index.folders {
+        rows.push((
+            PageBase::Folder(key.clone()),
+            hash_folder(index, Some(folder)),
+        ));
+    }
+    for (key, tag) in &index.tags {
+        rows.push((PageBase::Tag(key.clone()), hash_tag(index, Some(tag))));
+    }
+    rows.push((PageBase::AllTags, hash_all_tags(&index.tags)));
+    rows.push((PageBase::SiteGraph, hash_site_graph(index)));
+    rows
+}
+
+impl IndexSink for Recorder<PageFact> {
+    fn read(&self, fact: IndexFact, hash: u64) {
+        self.record(PageFact::Index(fact), hash);
+    }
+}
+
+/// What lists, backlinks and outlinks show of a note.
+#[derive(Debug, Clone, Copy, Hash)]
+pub struct Card<'a> {
+    pub title: &'a str,
+    pub out_path: &'a str,
+    pub description: Option<&'a str>,
+    pub date: Option<&'a str>,
+    pub updated: Option<&'a str>,
+}
+
+/// The index, the rendered notes and the graph, read by pages.
+#[derive(Clone, Copy)]
+pub struct PageView<'a> {
+    index: IndexView<'a>,
+    rendered: &'a [Arc<RenderedNote>],
+    degrees: &'a Degrees,
+    recorder: Option<&'a Recorder<PageFact>>,
+}
+
+impl<'a> PageView<'a> {
+    /// Reads without recording (`spore build`).
+    pub fn new(
+        index: &'a VaultIndex,
+        rendered: &'a [Arc<RenderedNote>],
+        degrees: &'a Degrees,
+    ) -> Self {
+        PageView {
+            index: IndexView::new(index),
+            rendered,
+            degrees,
+            recorder: None,
+        }
+    }
+
+    pub fn recording(
+        index: &'a VaultIndex,
+        rendered: &'a [Arc<RenderedNote>],
+        degrees: &'a Degrees,
+        recorder: &'a Recorder<PageFact>,
+    ) -> Self {
+        PageView {
+            index: IndexView::recording(index, recorder),
+            rendered,
+            degrees,
+            recorder: Some(recorder),
+        }
+    }
+
+    /// The index facts (note text, titles, output paths…).
+    pub fn index(&self) -> IndexView<'a> {
+        self.index
+    }
+
+    fn ix(&self) -> &'a VaultIndex {
+        self.index.unrecorded_index()
+    }
+
+    fn record(&self, fact: impl FnOnce() -> PageFact, hash: impl FnOnce() -> u64) {
+        if let Some(r) = self.recorder {
+            r.record(fact(), hash());
+        }
+    }
+
+    fn key(&self, id: NoteId) -> NoteKey {
+        self.index.note_key(id)
+    }
+
+    pub fn card(&self, id: NoteId) -> Card<'a> {
+        let value = card_value(self.ix(), id);
+        self.record(|| PageFact::Card(self.key(id)), || hash_of(&value));
+        value
+    }
+
+    pub fn tags(&self, id: NoteId) -> &'a [String] {
+        let value = self.ix().notes[id].tags.as_slice();
+        self.record(|| PageFact::Tags(self.key(id)), || hash_of(value));
+        value
+    }
+
+    pub fn rendered(&self, id: NoteId) -> &'a RenderedNote {
+        let value = &self.rendered[id];
+        self.record(|| PageFact::Rendered(self.key(id)), || hash_rendered(value));
+        value
+    }
+
+    pub fn backlinks(&self, id: NoteId) -> &'a [Backlink] {
+        let ix = self.ix();
+        let value = ix.backlinks[id].as_slice();
+        self.record(
+            || PageFact::Backlinks(self.key(id)),
+            || hash_backlinks(ix, value),
+        );
+        value
+    }
+
+    pub fn outlinks(&self, id: NoteId) -> &'a [NoteId] {
+        let ix = self.ix();
+        let value = ix.outlinks[id].as_slice();
+        self.record(|| PageFact::Outlinks(self.key(id)), || hash_ids(ix, value));
+        value
+    }
+
+    pub fn neighbours(&self, id: NoteId) -> &'a [NoteId] {
+        let value = self.degrees.neighbours[id].as_slice();
+        let ix = self.ix();
+        self.record(
+            || PageFact::Neighbours(self.key(id)),
+            || hash_ids(ix, value),
+        );
+        value
+    }
+
+    pub fn folder(&self, key: &str) -> Option<&'a FolderEntry> {
+        let ix = self.ix();
+        let value = ix.folders.get(key);
+        self.record(
+            || PageFact::Folder(key.to_string()),
+            || hash_folder(ix, value),
+        );
+        value
+    }
+
+    pub fn tag(&self, key: &str) -> Option<&'a TagEntry> {
+        let ix = self.ix();
+        let value = ix.tags.get(key);
+        self.record(|| PageFact::Tag(key.to_string()), || hash_tag(ix, value));
+        value
+    }
+
+    pub fn all_tags(&self) -> &'a BTreeMap<String, TagEntry> {
+        let value = &self.ix().tags;
+        self.record(|| PageFact::AllTags, || hash_all_tags(value));
+        value
+    }
+
+    /// The whole index and graph, for the site graph page: recorded as one
+    /// fact over every note's path, title, output path and outlinks.
+    pub fn site_graph(&self) -> (&'a VaultIndex, &'a Degrees) {
+        let ix = self.ix();
+        self.record(|| PageFact::SiteGraph, || hash_site_graph(ix));
+        (ix, self.degrees)
+    }
+
+    /// What `fact` hashes to now ([`ABSENT`] for something gone).
+    pub fn fact_hash(&self, keys: &Keys, fact: &PageFact) -> u64 {
+        if keys.collision {
+            return ABSENT;
+        }
+        let ix = self.ix();
+        let note = |k: &NoteKey| keys.note(*k);
+        match fact {
+            PageFact::Index(f) => self.index.fact_hash(keys, f),
+            PageFact::Card(k) => note(k).map_or(ABSENT, |id| hash_of(&card_value(ix, id))),
+            PageFact::Tags(k) => note(k).map_or(ABSENT, |id| hash_of(ix.notes[id].tags.as_slice())),
+            PageFact::Rendered(k) => note(k)
+                .and_then(|id| self.rendered.get(id))
+                .map_or(ABSENT, |r| hash_rendered(r)),
+            PageFact::Backlinks(k) => {
+                note(k).map_or(ABSENT, |id| hash_backlinks(ix, &ix.backlinks[id]))
+            }
+            PageFact::Outlinks(k) => note(k).map_or(ABSENT, |id| hash_ids(ix, &ix.outlinks[id])),
+            PageFact::Neighbours(k) => {
+                note(k).map_or(ABSENT, |id| hash_ids(ix, &self.degrees.neighbours[id]))
+            }
+            PageFact::Folder(key) => hash_folder(ix, ix.folders.get(key)),
+            PageFact::Tag(key) => hash_tag(ix, ix.tags.get(key)),
+            PageFact::AllTags => hash_all_tags(&ix.tags),
+            PageFact::SiteGraph => hash_site_graph(ix),
+        }
+    }
+}
+
+fn card_value(index: &VaultIndex, id: NoteId) -> Card<'_> {
+    let n = &index.notes[id];
+    let fm = &n.note.frontmatter;
+    Card {
+        title: n.title(),
+        out_path: &n.out_path,
+        description: fm.description.as_deref(),
+        date: fm.date.as_deref(),
+        updated: fm.updated.as_deref(),
+    }
+}
+
+fn hash_rendered(r: &RenderedNote) -> u64 {
+    r.digest
+}
+
+/// Note ids as the paths they stand for.
+fn hash_ids(index: &VaultIndex, ids: &[NoteId]) -> u64 {
+    let mut h = FactHasher::default();
+    ids.len().hash(&mut h);
+    for &id in ids {
+        index.note_keys[id].hash(&mut h);
+    }
+    h.finish()
+}
+
+fn hash_backlinks(index: &VaultIndex, backlinks: &[Backlink]) -> u64 {
+    let mut h = FactHasher::default();
+    backlinks.len().hash(&mut h);
+    for b in backlinks {
+        (index.note_keys[b.from], b.context_hash).hash(&mut h);
+    }
+    h.finish()
+}
+
+fn hash_folder(index: &VaultIndex, folder: Option<&FolderEntry>) -> u64 {
+    let Some(f) = folder else {
+        return hash_of(&0u8);
+    };
+    let mut h = FactHasher::default();
+    (&f.path, &f.out_path, &f.subfolders).hash(&mut h);
+    h.write_u64(hash_ids(index, &f.notes));
+    f.folder_note.map(|id| index.note_keys[id]).hash(&mut h);
+    h.finish()
+}
+
+fn hash_tag(index: &VaultIndex, tag: Option<&TagEntry>) -> u64 {
+    let Some(t) = tag else {
+        return hash_of(&0u8);
+    };
+    let mut h = FactHasher::default();
+    (&t.name, &t.out_path).hash(&mut h);
+    h.write_u64(hash_ids(index, &t.notes));
+    h.finish()
+}
+
+fn hash_all_tags(tags: &BTreeMap<String, TagEntry>) -> u64 {
+    let mut h = FactHasher::default();
+    tags.len().hash(&mut h);
+    for (key, t) in tags {
+        (key, &t.name, &t.out_path, t.notes.len()).hash(&mut h);
+    }
+    h.finish()
+}
+
+fn hash_site_graph(index: &VaultIndex) -> u64 {
+    let mut h = FactHasher::default();
+    index.notes.len().hash(&mut h);
+    for (id, n) in index.notes.iter().enumerate() {
+        (index.note_keys[id], n.title(), &n.out_path).hash(&mut h);
+        h.write_u64(hash_ids(index, &index.outlinks[id]));
+    }
+    h.finish()
+}
