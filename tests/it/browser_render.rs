@@ -1,7 +1,7 @@
 //! What a reader sees in a real browser, opened from `file://` with no
 //! network: diagrams drawn by the bundled Mermaid, math as MathML.
 
-mod support;
+use crate::support;
 
 use scraper::Html;
 use support::chromium;

@@ -6,7 +6,7 @@
 //! Skipped locally, with a message, when Chromium is absent; required on CI
 //! (see `tests/support/chromium.rs`).
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use spore::config::Config;

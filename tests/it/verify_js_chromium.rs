@@ -3,7 +3,7 @@
 //! the dumped DOM (`data-state` on the footer panel). Skipped, with a
 //! printed reason, where Chromium is absent (but required on CI).
 
-mod support;
+use crate::support;
 
 use scraper::{Html, Selector};
 use support::chromium;

@@ -8,7 +8,7 @@
 //! Skips with a printed reason when Chromium, Node or the npm packages are
 //! missing, unless `SPORE_REQUIRE_BROWSER=1` (CI) makes that a failure.
 
-mod support;
+use crate::support;
 
 use spore::config::Config;
 use spore::pipeline::{build, BuildOptions};
@@ -100,8 +100,8 @@ fn site_works_from_file_url_in_chromium() {
     println!("{stdout}");
 }
 
-/// Search latency at 10,000 notes: `cargo test --release --test browser
-/// -- --ignored --nocapture`. Prints the index size and timings.
+/// Search latency at 10,000 notes: `cargo test --release --test it
+/// browser::search_latency -- --ignored --nocapture`. Prints the index size and timings.
 #[test]
 #[ignore = "slow: builds a 10,000-note vault; run by hand or in a benchmark job"]
 fn search_latency_at_ten_thousand_notes() {

@@ -1,5 +1,5 @@
-//! Shared integration-test helpers; include with `mod support;`.
-#![allow(dead_code)]
+//! Shared integration-test helpers; a module reaches them with
+//! `use crate::support;`.
 
 pub mod chromium;
 pub mod fixture;
