@@ -6,6 +6,9 @@
 //! `support/` through `use crate::support;`. Fixture vaults, the fuzz
 //! corpus, the snapshots and the browser driver stay in `tests/`, beside
 //! this folder. One module's tests: `cargo test --test it NAME::`.
+//! Proptest keeps a module's regressions in
+//! `tests/proptest-regressions/NAME.txt` (its default once this folder has
+//! a `main.rs`).
 
 mod support;
 
