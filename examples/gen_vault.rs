@@ -4,7 +4,7 @@
 //! `cargo run --release --example gen_vault -- NOTES OUT_DIR [SEED]`
 
 #[allow(dead_code)]
-#[path = "../tests/support/gen_vault.rs"]
+#[path = "../tests/it/support/gen_vault.rs"]
 mod gen_vault;
 
 use std::path::PathBuf;

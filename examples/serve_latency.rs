@@ -5,13 +5,13 @@
 //!
 //! The vault comes from `--vault DIR` (copied, never edited in place), else
 //! from `../shared/bench/gen_vault.py` when it exists, else from the Rust
-//! port of that generator in `tests/support/`. Each edit changes one note's
+//! port of that generator in `tests/it/support/`. Each edit changes one note's
 //! body; the clock starts just before the file is written and stops when
 //! the websocket message announcing the new version arrives, exactly what
 //! an open page waits for.
 
 #[allow(dead_code)]
-#[path = "../tests/support/gen_vault.rs"]
+#[path = "../tests/it/support/gen_vault.rs"]
 mod gen_vault;
 
 use spore::config::Config;
@@ -79,7 +79,7 @@ fn make_vault(args: &Args, vault: &Path) -> Result<&'static str, String> {
         eprintln!("gen_vault.py failed; using the Rust port of the generator");
     }
     gen_vault::generate_vault(vault, args.notes, 1).map_err(|e| e.to_string())?;
-    Ok("tests/support/gen_vault.rs")
+    Ok("tests/it/support/gen_vault.rs")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

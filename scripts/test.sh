@@ -20,13 +20,13 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
-# Snapshot tests (tests/snapshots.rs) fail on a missing or changed snapshot
+# Snapshot tests (tests/it/snapshots.rs) fail on a missing or changed snapshot
 # and write nothing: accepting one is a reviewed step (content/Design.md).
 export INSTA_UPDATE=no
 unset INSTA_FORCE_PASS
 # The browser tests skip when Chromium or node is missing; here they must run.
 export SPORE_REQUIRE_BROWSER=1
 echo "== cargo test"
-# tests/fuzz.rs: every seed, then random inputs for this long per target.
+# tests/it/fuzz.rs: every seed, then random inputs for this long per target.
 export BOLERO_RANDOM_TEST_TIME_MS="${BOLERO_RANDOM_TEST_TIME_MS:-1000}"
 cargo test --all-targets

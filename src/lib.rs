@@ -7,7 +7,7 @@
 //! [`render::RenderedNote`]s → `emit` → [`site::Site`] → `seal` → sealed site
 //! → [`write`].
 //!
-//! A stage uses only the stages before it (`tests/codemap.rs` checks it and
+//! A stage uses only the stages before it (`tests/it/codemap.rs` checks it and
 //! lists the exceptions); `content/Design.md` is the code map, and says
 //! which modules touch the disk and why.
 

@@ -7,7 +7,7 @@
 //! [`super::build`].
 //!
 //! The result must equal what [`super::build`] gives for the new vault;
-//! `tests/serve_incremental.rs` checks that through the whole pipeline.
+//! `tests/it/serve_incremental.rs` checks that through the whole pipeline.
 
 use super::{
     check_fragment, collect_tags, is_published, merge_tags, resolve::Resolved, scan, Backlink,

@@ -287,7 +287,7 @@ impl<'a> IndexView<'a> {
     }
 
     /// The index itself, unrecorded: only `emit::view` may ask, to build
-    /// its own recording accessors (`tests/codemap.rs` checks that no
+    /// its own recording accessors (`tests/it/codemap.rs` checks that no
     /// other module calls this).
     pub fn unrecorded_index(&self) -> &'a VaultIndex {
         self.index

@@ -1,6 +1,6 @@
 //! The in-memory rebuild behind `serve`: the build's own stages, run with
 //! memory, ending with exactly the bytes a full build gives
-//! (`tests/serve_incremental.rs` and `tests/serve_edits.rs` compare them
+//! (`tests/it/serve_incremental.rs` and `tests/it/serve_edits.rs` compare them
 //! file by file after every kind of edit).
 //!
 //! How much is redone:

@@ -1,7 +1,7 @@
 //! Issue #2: a plain CommonMark + GFM vault publishes as a portable site.
 //! Each test is one rule, on a small fixture vault written by the test.
 
-mod support;
+use crate::support;
 
 use support::fixture::{
     article_text, attrs, build_bytes, build_files, list_files, sel, texts, write_vault,
@@ -721,8 +721,7 @@ fn build_hostile(files: &[(&str, &str)]) -> support::fixture::BuiltVault {
     };
     let report = spore::build(&config, &options).expect("build");
     support::fixture::BuiltVault {
-        tmp,
-        vault,
+        _tmp: tmp,
         out,
         report,
     }

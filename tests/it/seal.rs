@@ -1,7 +1,7 @@
 //! The seal stage, as a user meets it: what a build writes into
 //! `integrity/` and into every page, and that independent tools accept it.
 
-mod support;
+use crate::support;
 
 use scraper::{Html, Selector};
 use sha2::{Digest, Sha256};

@@ -1,7 +1,7 @@
 //! No input makes Spore panic: random soups of Obsidian and Markdown syntax
 //! (and random bytes) go through the whole pipeline.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use spore::config::Config;

@@ -1,7 +1,7 @@
 //! `spore verify` as a user meets it: copies on disk and over HTTP,
 //! altered, missing, stale, re-signed, rolled back and repaired.
 
-mod support;
+use crate::support;
 
 use spore::seal::manifest::{Manifest, MANIFEST_PATH, SIGNATURE_PATH};
 use spore::verify::{exit, verify, CopyState, FileStatus, VerifyOptions, VerifyReport};

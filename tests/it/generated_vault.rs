@@ -2,7 +2,7 @@
 //! every `[[Missing note N]]` (and every link to a draft) is unresolved, and
 //! every other link resolves to the right page with its `#` anchor present.
 
-mod support;
+use crate::support;
 
 use scraper::Html;
 use spore::config::Config;

@@ -1,7 +1,7 @@
 //! Search index, explorer tree, graphs, feed, sitemap and redirects
 //! (issue 6), checked on built sites.
 
-mod support;
+use crate::support;
 
 use spore::config::{Config, Mirror};
 use spore::emit::search::{lookup_prefix, payload};

@@ -179,7 +179,7 @@ fn render_with_neighbours(input: &[u8]) {
 
 /// A signed site's manifest and the public key that signed it (the secret
 /// key was thrown away): the signature target's seeds sign these bytes.
-const SIGNED_MANIFEST: &[u8] = include_bytes!("fuzz_corpus/manifest/signed-site.json");
+const SIGNED_MANIFEST: &[u8] = include_bytes!("../fuzz_corpus/manifest/signed-site.json");
 const PUBLIC_KEY: &str = "RWRzLBUI2JMTbXwtGBK7LNnm3LVzaREgjuWRz9CVANoJ3SysOWOB52eG";
 
 fuzz_target!(manifest, |input: &[u8]| {

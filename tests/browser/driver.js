@@ -1,11 +1,14 @@
-// Opens a built Spore site from file:// in headless Chromium and checks
-// search, explorer, table of contents, graphs and hover previews the way
-// a reader would use them. Driven by tests/browser.rs.
+// The one browser driver of Spore's tests: playwright-core running the
+// system Chromium (never a downloaded browser). Rust starts it through
+// tests/it/support/browser.rs.
 //
-//   node check_site.js check SITE_DIR EXPECT_JSON   -> exit 0 when all pass
-//   node check_site.js bench SITE_DIR QUERIES_JSON  -> prints latency JSON
-//
-// Never downloads a browser: it runs the system Chromium.
+//   node driver.js check SITE_DIR EXPECT_JSON   -> exit 0 when all pass
+//       opens a built site from file:// and checks search, explorer, table
+//       of contents, graphs and hover previews the way a reader uses them
+//   node driver.js bench SITE_DIR QUERIES_JSON  -> prints latency JSON
+//   node driver.js session                      -> a page per request for
+//       a Rust test: one JSON request a line on stdin, one JSON reply a
+//       line on stdout (see `session` below)
 "use strict";
 const { chromium } = require("playwright-core");
 const path = require("path");
@@ -13,6 +16,20 @@ const fs = require("fs");
 const { pathToFileURL } = require("url");
 
 const CHROMIUM = process.env.SPORE_CHROMIUM || "/usr/bin/chromium";
+// Quiet, offline, no GPU: the same Chromium for every browser test.
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+}
 
 function fileUrl(site, rel) {
   return pathToFileURL(path.join(site, rel)).href;
@@ -43,7 +60,7 @@ async function search(page, query) {
 }
 
 async function check(site, expect) {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  const browser = await launch();
   const errors = [];
   const results = {};
   try {
@@ -139,7 +156,7 @@ async function check(site, expect) {
 }
 
 async function bench(site, queries) {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  const browser = await launch();
   const out = { cold: [], warm: [] };
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -182,12 +199,67 @@ async function bench(site, queries) {
   console.log(JSON.stringify(out));
 }
 
+// Requests, one JSON object a line; each gets one line back, `{"value": ...}`
+// or `{"error": "..."}`:
+//   {"open": URL}                      -> the new page's number; each page
+//                                         has its own context (no shared cache)
+//   {"eval": EXPR, "page": N}          -> EXPR's value in the page (undefined
+//                                         comes back as null)
+//   {"wait": EXPR, "page": N, "ms": T} -> true once EXPR is true, false after T
+//                                         ms; polled, so it survives reloads
+// The browser closes when stdin does.
+async function session() {
+  const browser = await launch();
+  const pages = [];
+  const readline = require("readline");
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  const evaluate = async (page, expr) => {
+    const value = await page.evaluate(expr);
+    return value === undefined ? null : value;
+  };
+  try {
+    for await (const line of lines) {
+      if (!line.trim()) continue;
+      let reply;
+      try {
+        const req = JSON.parse(line);
+        if ("open" in req) {
+          const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+          const page = await context.newPage();
+          await page.goto(req.open);
+          pages.push(page);
+          reply = { value: pages.length - 1 };
+        } else if ("eval" in req) {
+          reply = { value: await evaluate(pages[req.page], req.eval) };
+        } else if ("wait" in req) {
+          const deadline = Date.now() + req.ms;
+          let done = false;
+          while (!done && Date.now() < deadline) {
+            // A page that is reloading has no context to evaluate in: retry.
+            done = await evaluate(pages[req.page], req.wait).then((v) => v === true, () => false);
+            if (!done) await new Promise((r) => setTimeout(r, 50));
+          }
+          reply = { value: done };
+        } else {
+          throw new Error("unknown request: " + line);
+        }
+      } catch (e) {
+        reply = { error: e && e.stack ? e.stack : String(e) };
+      }
+      process.stdout.write(JSON.stringify(reply) + "\n");
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main() {
   const [mode, site, json] = process.argv.slice(2);
+  if (mode === "session") return session();
   const arg = JSON.parse(fs.readFileSync(json, "utf8"));
   if (mode === "check") await check(site, arg);
   else if (mode === "bench") await bench(site, arg);
-  else throw new Error("mode must be check or bench");
+  else throw new Error("mode must be check, bench or session");
 }
 
 main().catch((e) => {

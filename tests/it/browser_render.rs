@@ -1,17 +1,17 @@
 //! What a reader sees in a real browser, opened from `file://` with no
 //! network: diagrams drawn by the bundled Mermaid, math as MathML.
 
-mod support;
+use crate::support;
 
 use scraper::Html;
-use support::chromium;
+use support::browser::{self, Browser};
 use support::fixture::{build_files, sel};
 
 #[test]
 fn mermaid_draws_offline_from_file_url() {
-    let Some(browser) = chromium::require("mermaid_draws_offline_from_file_url") else {
+    if !browser::available("mermaid_draws_offline_from_file_url") {
         return;
-    };
+    }
     let built = build_files(&[
         (
             "Diagram.md",
@@ -26,12 +26,17 @@ fn mermaid_draws_offline_from_file_url() {
         !plain.contains("mermaid.min.js"),
         "pages without diagrams load no Mermaid"
     );
+    let mut browser = Browser::launch();
     for page in ["Diagram.html", "sub/Embeds.html"] {
-        let dom = Html::parse_document(&chromium::dump_dom(
-            &browser,
-            &chromium::file_url(&built.out.join(page)),
-            15000,
-        ));
+        let tab = browser.open(&browser::file_url(&built.out.join(page)));
+        // Mermaid draws after the load event. Whether it did in time, the
+        // DOM is read and judged below, so a missing diagram says so.
+        browser.wait_until(
+            tab,
+            "document.querySelectorAll('pre.mermaid svg').length > 0",
+            15_000,
+        );
+        let dom = Html::parse_document(&browser.dom(tab));
         let svgs = dom.select(&sel("pre.mermaid svg")).count();
         assert_eq!(svgs, 1, "{page}: diagram not drawn");
         let labels: String = dom

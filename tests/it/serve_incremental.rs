@@ -4,7 +4,7 @@
 //! (and every page's source record) with a fresh `build_site` of the same
 //! vault.
 
-mod support;
+use crate::support;
 
 use spore::config::Config;
 use spore::pipeline::{build_site, BuildOptions};

@@ -2,7 +2,7 @@
 //! over from it (hard links, no new file), everything else is written anew,
 //! and the result is byte for byte what a build into an empty folder gives.
 
-mod support;
+use crate::support;
 
 use spore::config::Config;
 use spore::site::Site;

@@ -1,11 +1,11 @@
-//! `spore verify` against hostile mirrors (tests/support/hostile_mirror.rs):
+//! `spore verify` against hostile mirrors (tests/it/support/hostile_mirror.rs):
 //! endless bodies, silent hosts, stalls, drips, lying lengths, crafted file
 //! names — each beside a genuine copy and a pinned key. Every run must end
 //! within its deadline, in small memory, with the genuine copy judged right
 //! and nothing raw from a mirror reaching the terminal. Also: names from a
 //! vault printed by build, init and keygen.
 
-mod support;
+use crate::support;
 
 use spore::seal::manifest::{Manifest, MANIFEST_PATH};
 use spore::verify::exit;

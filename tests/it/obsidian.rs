@@ -1,6 +1,6 @@
 //! Issue #3: Obsidian-flavoured Markdown and the link graph, one rule a test.
 
-mod support;
+use crate::support;
 
 use spore::diagnostics::DiagnosticKind;
 use support::fixture::{article_text, attrs, build_bytes, build_files, sel, texts, write_vault};

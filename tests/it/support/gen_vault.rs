@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[rustfmt::skip]
 const WORDS: &[&str] = &[
@@ -79,7 +79,6 @@ pub struct GeneratedNote {
     /// The note's only block id (`blk<i>`), without the caret.
     pub block_id: String,
     pub tags: Vec<String>,
-    pub aliases: Vec<String>,
     /// Frontmatter has `draft: true` (~2% of notes).
     pub draft: bool,
     /// Links and embeds in document order.
@@ -89,27 +88,13 @@ pub struct GeneratedNote {
 /// Result of [`generate_vault`].
 #[derive(Debug, Clone)]
 pub struct GeneratedVault {
-    pub root: PathBuf,
     pub notes: Vec<GeneratedNote>,
     /// Vault-relative image paths (`attachments/figure-<k>.png`).
     pub images: Vec<String>,
-    /// Folders notes may live in (`""` is the vault root).
-    pub folders: Vec<String>,
     /// Number of `[[Missing note N]]` links written.
     pub missing_links: usize,
     /// Number of links and embeds written (including missing ones).
     pub total_links: usize,
-}
-
-impl GeneratedVault {
-    pub fn note_by_title(&self, title: &str) -> Option<&GeneratedNote> {
-        self.notes.iter().find(|n| n.title == title)
-    }
-    pub fn links(&self) -> impl Iterator<Item = (&GeneratedNote, &GeneratedLink)> {
-        self.notes
-            .iter()
-            .flat_map(|n| n.links.iter().map(move |l| (n, l)))
-    }
 }
 
 /// SplitMix64: tiny, fast and deterministic across platforms.
@@ -467,19 +452,13 @@ pub fn generate_vault(dir: &Path, notes: usize, seed: u64) -> io::Result<Generat
             headings: headings[i].clone(),
             block_id: format!("blk{i}"),
             tags: tags.into_iter().collect(),
-            aliases,
             draft,
             links,
         });
     }
     Ok(GeneratedVault {
-        root: dir.to_path_buf(),
         notes: out_notes,
         images: images.iter().map(|i| format!("attachments/{i}")).collect(),
-        folders: folders
-            .iter()
-            .map(|f| f.trim_end_matches('/').into())
-            .collect(),
         missing_links,
         total_links,
     })

@@ -1,50 +1,17 @@
 //! Headless Chromium opens a built site from `file://` and uses it as a
 //! reader would: search (Cyrillic, accented, CJK), keyboard navigation,
 //! explorer, table of contents, hover preview, local and site graph, and
-//! the page without JavaScript. The browser side is
-//! `tests/browser/check_site.js` (playwright-core driving the system
-//! Chromium; no browser download).
-//!
-//! Skips with a printed reason when Chromium, Node or the npm packages are
-//! missing, unless `SPORE_REQUIRE_BROWSER=1` (CI) makes that a failure.
+//! the page without JavaScript. The browser side is the `check` mode of
+//! `tests/browser/driver.js` (see `support::browser`).
 
-mod support;
+use crate::support;
 
 use spore::config::Config;
 use spore::pipeline::{build, BuildOptions};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+use support::browser;
 use support::gen_vault::generate_vault;
 use support::nav_fixture::*;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// `None` when the browser test can run, else why not.
-fn missing_tools() -> Option<String> {
-    if !Path::new(CHROMIUM).exists() {
-        return Some(format!(
-            "{CHROMIUM} not found (apt-get install -y chromium)"
-        ));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node not found".into());
-    }
-    if !browser_dir().join("node_modules/playwright-core").exists() {
-        return Some("tests/browser/node_modules missing (run npm ci in tests/browser)".into());
-    }
-    None
-}
-
-fn skip_or_fail(reason: &str) {
-    if std::env::var("SPORE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-        panic!("browser test required but cannot run: {reason}");
-    }
-    println!("SKIPPED browser test: {reason}");
-}
 
 fn build_to(vault: &Path, out: &Path, title: &str) {
     let mut c = Config::zero_config(vault).expect("config");
@@ -53,29 +20,10 @@ fn build_to(vault: &Path, out: &Path, title: &str) {
     build(&c, &BuildOptions::default()).expect("build");
 }
 
-fn run_node(mode: &str, site: &Path, arg: &serde_json::Value) -> String {
-    let json = site.with_extension("json");
-    std::fs::write(&json, arg.to_string()).expect("write args");
-    let out = Command::new("node")
-        .arg(browser_dir().join("check_site.js"))
-        .arg(mode)
-        .arg(site)
-        .arg(&json)
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "browser {mode} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 #[test]
 fn site_works_from_file_url_in_chromium() {
-    if let Some(reason) = missing_tools() {
-        return skip_or_fail(&reason);
+    if !browser::available("site_works_from_file_url_in_chromium") {
+        return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let vault = dir.path().join("vault");
@@ -96,17 +44,17 @@ fn site_works_from_file_url_in_chromium() {
         "follow": { "query": "caf", "expect": "places/Café-culture.html" },
         "tocAtLeast": 3
     });
-    let stdout = run_node("check", &site, &expect);
+    let stdout = browser::run("check", &site, &expect);
     println!("{stdout}");
 }
 
-/// Search latency at 10,000 notes: `cargo test --release --test browser
-/// -- --ignored --nocapture`. Prints the index size and timings.
+/// Search latency at 10,000 notes: `cargo test --release --test it
+/// browser::search_latency -- --ignored --nocapture`. Prints the index size and timings.
 #[test]
 #[ignore = "slow: builds a 10,000-note vault; run by hand or in a benchmark job"]
 fn search_latency_at_ten_thousand_notes() {
-    if let Some(reason) = missing_tools() {
-        return skip_or_fail(&reason);
+    if !browser::available("search_latency_at_ten_thousand_notes") {
+        return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let vault = dir.path().join("vault");
@@ -132,7 +80,7 @@ fn search_latency_at_ten_thousand_notes() {
         index_bytes as f64 * 100.0 / text_bytes as f64
     );
     let queries = serde_json::json!(["knowledge", "graph note", "знание", "cafe", "知识", "s"]);
-    let out = run_node("bench", &site, &queries);
+    let out = browser::run("bench", &site, &queries);
     println!("{out}");
     // The target: first results within 100 ms of typing. Judge the
     // median, since one slow run on a loaded machine says little.

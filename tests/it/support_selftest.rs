@@ -1,6 +1,6 @@
-//! Tests for the shared test-support code in `tests/support/`.
+//! Tests for the shared test-support code in `tests/it/support/`.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;

@@ -3,7 +3,7 @@
 //! files, and so does a rebuild over an existing output. Every speed-up must
 //! keep this passing.
 
-mod support;
+use crate::support;
 
 use spore::config::Config;
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //! folders as repair targets, poisoned state files, two builds sharing a
 //! version. Each test runs the attack as someone would, with variations.
 
-mod support;
+use crate::support;
 
 use base64::Engine;
 use spore::seal::manifest::{Manifest, MANIFEST_PATH, SIGNATURE_PATH};

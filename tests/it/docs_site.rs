@@ -1,7 +1,7 @@
 //! Spore's own documentation (`content/`, configured by `book.toml`) builds
 //! without warnings and every link in it works.
 
-mod support;
+use crate::support;
 
 use spore::config::Config;
 use support::linkcheck::assert_site_links_ok;

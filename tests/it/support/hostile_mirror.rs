@@ -40,8 +40,6 @@ pub enum Behaviour {
     Stall { after: usize },
     /// These bytes instead of the file.
     Body(Vec<u8>),
-    /// An empty response with this status.
-    Status(u16),
     /// The first request for the path gets the first behaviour, every
     /// later one the second (a mirror that changes between check and
     /// repair).
@@ -197,7 +195,6 @@ fn handle(
             head(&mut stream, "200 OK", Some(body.len() as u64))?;
             send(&mut stream, &body, sent);
         }
-        Behaviour::Status(code) => head(&mut stream, &format!("{code} Status"), Some(0))?,
         Behaviour::Endless => {
             head(&mut stream, "200 OK", None)?;
             let chunk = vec![b'A'; 64 << 10];

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub struct BuiltVault {
     /// Keeps the temporary folder alive for the test's duration.
-    pub tmp: tempfile::TempDir,
-    pub vault: PathBuf,
+    pub _tmp: tempfile::TempDir,
     pub out: PathBuf,
     pub report: BuildReport,
 }
@@ -48,8 +47,7 @@ pub fn build_dir(tmp: tempfile::TempDir, vault: PathBuf, drafts: bool) -> BuiltV
     };
     let report = spore::build(&config, &options).expect("build");
     BuiltVault {
-        tmp,
-        vault,
+        _tmp: tmp,
         out,
         report,
     }

@@ -8,7 +8,7 @@
 //! does not churn every snapshot. A change in rendering fails with a
 //! line diff; see "Snapshot tests" in `content/Design.md` to review one.
 
-mod support;
+use crate::support;
 
 use scraper::node::Node;
 use scraper::{ElementRef, Html};
@@ -43,7 +43,7 @@ fn built() -> &'static BuiltVault {
 #[test]
 fn article() {
     let built = built();
-    insta::glob!("fixtures/syntax/**/*.md", |path| {
+    insta::glob!("../fixtures/syntax", "**/*.md", |path| {
         let relative = path
             .strip_prefix(fixture_dir())
             .expect("inside the fixtures")
@@ -51,6 +51,8 @@ fn article() {
         let page = built.page(&relative.to_string_lossy().replace('\\', "/"));
         let mut settings = insta::Settings::clone_current();
         settings.set_prepend_module_to_snapshot(false);
+        // Beside the fixtures in tests/, not in tests/it/: relative to this file.
+        settings.set_snapshot_path("../snapshots");
         settings.bind(|| insta::assert_snapshot!(note_fragment(&page)));
     });
 }

@@ -1,7 +1,7 @@
-//! Shared integration-test helpers; include with `mod support;`.
-#![allow(dead_code)]
+//! Shared integration-test helpers; a module reaches them with
+//! `use crate::support;`.
 
-pub mod chromium;
+pub mod browser;
 pub mod fixture;
 pub mod gen_vault;
 pub mod hostile_mirror;

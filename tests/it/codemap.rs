@@ -378,7 +378,7 @@ fn no_stage_uses_a_later_stage() {
         .collect();
     assert!(
         stale.is_empty(),
-        "allow-list entries in tests/codemap.rs that no longer match any use (remove them, \
+        "allow-list entries in tests/it/codemap.rs that no longer match any use (remove them, \
          and the debt note in content/Design.md):\n  {}",
         stale.join("\n  ")
     );
