@@ -34,6 +34,8 @@ struct NoteText {
     permalink: Option<String>,
     date: Option<u8>,
     body: String,
+    /// Written as is instead (until the next edit).
+    raw: Option<&'static [u8]>,
 }
 
 impl NoteText {
@@ -44,7 +46,10 @@ impl NoteText {
         }
     }
 
-    fn render(&self) -> String {
+    fn render(&self) -> Vec<u8> {
+        if let Some(raw) = self.raw {
+            return raw.to_vec();
+        }
         let mut front = String::new();
         if let Some(t) = &self.title {
             front.push_str(&format!("title: {t}\n"));
@@ -68,9 +73,9 @@ impl NoteText {
             front.push_str(&format!("date: 2024-02-{:02}\n", d + 1));
         }
         if front.is_empty() {
-            self.body.clone()
+            self.body.clone().into_bytes()
         } else {
-            format!("---\n{front}---\n{}", self.body)
+            format!("---\n{front}---\n{}", self.body).into_bytes()
         }
     }
 }
@@ -232,6 +237,19 @@ const NAMES: [&str; 11] = [
 const ALIASES: [&str; 6] = ["Quercus", "Bryo", "Renamed", "Oak", "Nowhere", "Fern Title"];
 const TITLES: [&str; 4] = ["Fern Title", "Moss", "A New Title", "Oak"];
 const TAGS: [&str; 5] = ["plants", "plants/fern", "trees", "lab/log", "Trees/Tall"];
+const RAW: [&[u8]; 6] = [
+    b"",
+    b"---\ntitle: [unclosed\n---\nBroken [[Oak]]\n",
+    b"---\n---\n",
+    "\u{feff}# With a byte order mark [[Moss]]\n".as_bytes(),
+    b"---\ntags: 3\naliases: {a: b}\ndraft: maybe\n---\nOdd types.\n",
+    b"# Not UTF-8 \xff\xfe [[Oak]]\n",
+];
+const TEMPLATES: [&str; 3] = [
+    "{% extends \"base.html\" %}{% block content %}<article class=\"custom\">{{ page.content | safe }}</article>{% endblock content %}",
+    "{% extends \"base.html\" %}{% block content %}<main>{{ page.title }}</main>{% endblock content %}",
+    "{% block content %}{{ unclosed",
+];
 const PERMALINKS: [&str; 3] = ["/p/one/", "/p/two.html", "/Garden/Moss.html"];
 /// `Box.md` is a folder whose name looks like a note's.
 const FOLDER_NAMES: [&str; 5] = ["Grove", "Archive", "Trees", "Notes", "Box.md"];
@@ -299,6 +317,14 @@ enum Step {
     Unhide(usize),
     /// `Note.md` → `Note.txt` (a note becomes an attachment) or back.
     SwapExtension(usize),
+    /// Sets a note's or attachment's modification time, bytes unchanged
+    /// (`touch`, `git checkout`): the site's version follows the newest.
+    Touch(usize, u8),
+    /// A save of text that is not a tidy note: empty, broken frontmatter,
+    /// a byte order mark, invalid UTF-8.
+    Raw(usize, usize),
+    /// Writes, changes or removes a `templates/note.html` override.
+    Template(Option<usize>),
     /// Sets or clears a note's `permalink` and `date`.
     Permalink(usize, Option<usize>, Option<u8>),
     Config {
@@ -340,14 +366,20 @@ fn step_strategy() -> impl Strategy<Value = Step> {
         1 => ix().prop_map(Step::Hide),
         1 => ix().prop_map(Step::Unhide),
         1 => ix().prop_map(Step::SwapExtension),
+        1 => (ix(), 0u8..4).prop_map(|(n, t)| Step::Touch(n, t)),
+        1 => (ix(), 0..RAW.len()).prop_map(|(n, r)| Step::Raw(n, r)),
+        1 => proptest::option::of(0..TEMPLATES.len()).prop_map(Step::Template),
         1 => (ix(), proptest::option::of(0..PERMALINKS.len()), proptest::option::of(0u8..3))
             .prop_map(|(n, p, d)| Step::Permalink(n, p, d)),
         1 => (ix(), proptest::option::of(0..FOLDER_NAMES.len()))
             .prop_map(|(f, n)| Step::RenameFolder(f, n)),
-        1 => (0usize..3, proptest::option::of(0usize..2), any::<bool>())
+        1 => (0usize..3, proptest::option::of(0usize..3), any::<bool>())
             .prop_map(|(title, mirror, drafts)| Step::Config { title, mirror, drafts }),
     ]
 }
+
+/// What [`World::perform`] says for a template change (outside the vault).
+const THEME: &str = "<templates>";
 
 /// Mostly one step per rebuild; sometimes several saved before the
 /// debouncer fires.
@@ -380,7 +412,12 @@ fn book_toml(title: usize, mirror: Option<usize>, drafts: bool) -> String {
         titles[title % titles.len()]
     );
     if let Some(m) = mirror {
-        let urls = ["https://example.org/wiki/", "https://mirror.example.net/x"];
+        // The last one is refused: the build fails until it is fixed.
+        let urls = [
+            "https://example.org/wiki/",
+            "https://mirror.example.net/x",
+            "ftp://example.org/",
+        ];
         text.push_str(&format!(
             "[mirrors]\nurls = [\"{}\"]\n",
             urls[m % urls.len()]
@@ -519,6 +556,7 @@ impl World {
             return Vec::new();
         };
         let mut text = self.texts[&rel].clone();
+        text.raw = None;
         edit(&mut text);
         self.save(&rel, text);
         vec![rel]
@@ -774,6 +812,40 @@ impl World {
                 self.move_path(&from, &to);
                 vec![from, to]
             }
+            Step::Touch(i, when) => {
+                let mut candidates = notes.clone();
+                candidates.extend(attachments.iter().cloned());
+                let Some(rel) = pick(&candidates, *i).cloned() else {
+                    return Some(Vec::new());
+                };
+                let at = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_secs(2_000_000_000 + u64::from(*when) * 86_400);
+                fs::File::options()
+                    .write(true)
+                    .open(self.vault.join(&rel))
+                    .unwrap()
+                    .set_modified(at)
+                    .unwrap();
+                vec![rel]
+            }
+            Step::Raw(n, raw) => {
+                let Some(rel) = pick(&notes, *n).cloned() else {
+                    return Some(Vec::new());
+                };
+                let mut text = self.texts[&rel].clone();
+                text.raw = Some(RAW[*raw]);
+                self.save(&rel, text);
+                vec![rel]
+            }
+            Step::Template(which) => {
+                let path = self.root.join("templates/note.html");
+                match which {
+                    Some(t) => write(&path, TEMPLATES[*t]),
+                    None if path.exists() => fs::remove_file(&path).unwrap(),
+                    None => return Some(Vec::new()),
+                }
+                return Some(vec![THEME.to_string()]);
+            }
             Step::Config {
                 title,
                 mirror,
@@ -791,6 +863,12 @@ impl World {
 
     /// The step's paths as the watcher hands them to the live site.
     fn changes(&self, touched: Option<Vec<String>>) -> Changes {
+        if touched.as_deref() == Some(&[THEME.to_string()]) {
+            return Changes {
+                theme: true,
+                ..Changes::default()
+            };
+        }
         match touched {
             None => Changes {
                 config: true,
@@ -803,9 +881,18 @@ impl World {
         }
     }
 
+    /// A fresh build of the project as it is on disk, or why it fails.
+    fn fresh_build(&self) -> Result<spore::pipeline::Built, String> {
+        let config = Config::discover(&self.root).map_err(|e| e.to_string())?;
+        build_site(&config, &BuildOptions::default()).map_err(|e| e.to_string())
+    }
+
     fn assert_same_as_full_build(&self, step: &str) {
-        let config = Config::discover(&self.root).unwrap();
-        let full = build_site(&config, &BuildOptions::default()).unwrap();
+        let full = self.fresh_build().unwrap();
+        self.assert_same_as(&full, step);
+    }
+
+    fn assert_same_as(&self, full: &spore::pipeline::Built, step: &str) {
         assert_sites_equal(self.live.site(), &full.site, step);
         let mut expected: Vec<Diagnostic> = full.report.diagnostics.clone();
         spore::diagnostics::sort(&mut expected);
@@ -821,7 +908,9 @@ impl World {
     }
 
     /// Runs batches of steps; each batch's paths reach the live site in one
-    /// `apply`, as events the debouncer gathers do.
+    /// `apply`, as events the debouncer gathers do. While a build fails (a
+    /// broken template or `book.toml`), the rebuild fails too and the last
+    /// good site stays; the changes made meanwhile show once it is fixed.
     fn run(batches: &[Vec<Step>]) {
         let mut world = World::new();
         for (i, batch) in batches.iter().enumerate() {
@@ -832,10 +921,25 @@ impl World {
                 what.push_str(&format!("\n  {step:?} (touched {touched:?})"));
                 changes.merge(world.changes(touched));
             }
-            if !changes.is_empty() {
-                world.live.apply(changes).unwrap();
+            match world.fresh_build() {
+                Ok(full) => {
+                    if !changes.is_empty() {
+                        if let Err(e) = world.live.apply(changes) {
+                            panic!("{what}: the build succeeds, the rebuild fails: {e}");
+                        }
+                    }
+                    world.assert_same_as(&full, &what);
+                }
+                Err(why) => {
+                    let before = world.live.site().clone();
+                    let result = world.live.apply(changes);
+                    assert!(
+                        result.is_err(),
+                        "{what}: the build fails ({why}), the rebuild does not"
+                    );
+                    assert_sites_equal(world.live.site(), &before, &what);
+                }
             }
-            world.assert_same_as_full_build(&what);
         }
     }
 }
