@@ -1,17 +1,21 @@
 //! Random sequences of the edits a writer makes while `spore serve` runs
 //! (saves, renames, case-only renames, deletions, new notes, drafts,
-//! aliases, attachments, folder renames, `book.toml` changes). After every
-//! step the changed paths go to [`LiveSite::apply`] exactly as the watcher
-//! reports them (`src/serve/watch.rs`: each event's paths, a rename's old
-//! and new path, a folder rename's two folder paths only, `book.toml` as
-//! `config`), and the served site must equal a fresh `build_site` of the
-//! same vault byte for byte, with the same warnings.
+//! aliases, attachments, folder renames and deletions, templates,
+//! `book.toml` changes). After every rebuild the changed paths have gone
+//! to [`LiveSite::apply`] exactly as the watcher reports them
+//! (`src/serve/watch.rs` over notify-debouncer-full: each event's paths; a
+//! rename's old and new path; a folder renamed or deleted by its own
+//! path(s), not its contents; nothing for dot-paths; a template as
+//! `theme`, `book.toml` as `config`), and the served site must equal a
+//! fresh `build_site` of the same vault byte for byte, with the same
+//! warnings. While a build fails, the rebuild must fail too and keep the
+//! last good site.
 //!
 //! Cases: 500 by default, split over two tests that run side by side
-//! (about XX s in a debug build on two cores); `PROPTEST_CASES=N` runs more
-//! or fewer, `SERVE_EDITS_BATCHES=N` makes sequences of up to N rebuilds
-//! (5 by default). The seed is fixed so CI runs the same cases each time;
-//! `PROPTEST_RNG_SEED=N` explores others.
+//! (about 35 s of CPU in a debug build: 20-35 s on two busy cores).
+//! `PROPTEST_CASES=N` runs more or fewer, `SERVE_EDITS_BATCHES=N` makes
+//! sequences of up to N rebuilds (5 by default). The seed is fixed so CI
+//! runs the same cases each time; `PROPTEST_RNG_SEED=N` explores others.
 
 mod support;
 
@@ -454,6 +458,7 @@ struct World {
     /// renamed to a dot-name or to `.txt`).
     texts: BTreeMap<String, NoteText>,
     live: LiveSite,
+    options: BuildOptions,
 }
 
 /// Every vault-relative path under `vault` (files and folders), sorted.
@@ -531,7 +536,8 @@ fn pick<T>(list: &[T], i: usize) -> Option<&T> {
 }
 
 impl World {
-    fn new() -> World {
+    /// `drafts`: as `spore serve --drafts` (the flag, on top of book.toml).
+    fn new(drafts: bool) -> World {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         write(&root.join("book.toml"), book_toml(0, None, false));
@@ -545,13 +551,18 @@ impl World {
             write(&vault.join(rel), support::gen_vault::png_bytes(rgb));
         }
         let config = Config::discover(&root).unwrap();
-        let live = LiveSite::build(config, BuildOptions::default()).unwrap();
+        let options = BuildOptions {
+            include_drafts: drafts,
+            ..BuildOptions::default()
+        };
+        let live = LiveSite::build(config, options.clone()).unwrap();
         World {
             _dir: dir,
             root,
             vault,
             texts,
             live,
+            options,
         }
     }
 
@@ -684,6 +695,7 @@ impl World {
                     .and_then(|f| pick(&folders, f).cloned())
                     .unwrap_or_else(|| "Fresh".to_string());
                 let rel = join(&folder, &format!("{}.md", NAMES[*name]));
+                // `fresh/` may exist: `Fresh/` must not be made beside it.
                 if taken(&files, &dirs, &rel)
                     || (folder == "Fresh"
                         && taken(&files, &dirs, "Fresh")
@@ -959,7 +971,7 @@ impl World {
     /// A fresh build of the project as it is on disk, or why it fails.
     fn fresh_build(&self) -> Result<spore::pipeline::Built, String> {
         let config = Config::discover(&self.root).map_err(|e| e.to_string())?;
-        build_site(&config, &BuildOptions::default()).map_err(|e| e.to_string())
+        build_site(&config, &self.options).map_err(|e| e.to_string())
     }
 
     fn assert_same_as_full_build(&self, step: &str) {
@@ -986,8 +998,8 @@ impl World {
     /// `apply`, as events the debouncer gathers do. While a build fails (a
     /// broken template or `book.toml`), the rebuild fails too and the last
     /// good site stays; the changes made meanwhile show once it is fixed.
-    fn run(batches: &[Vec<Step>]) {
-        let mut world = World::new();
+    fn run(drafts: bool, batches: &[Vec<Step>]) {
+        let mut world = World::new(drafts);
         for (i, batch) in batches.iter().enumerate() {
             let mut changes = Changes::default();
             let mut what = format!("batch {i}:");
@@ -1071,7 +1083,7 @@ fn assert_sites_equal(live: &Site, full: &Site, step: &str) {
 
 #[test]
 fn initial_build_equals_a_fresh_build() {
-    let world = World::new();
+    let world = World::new(false);
     world.assert_same_as_full_build("initial build");
     assert!(world.live.site().files.contains_key("Garden/index.html"));
     assert!(!world.live.site().files.contains_key("Lab/Protocol.html"));
@@ -1100,6 +1112,11 @@ fn config(half: u64) -> ProptestConfig {
     }
 }
 
+/// One case in five runs as `serve --drafts`.
+fn drafts_flag() -> impl Strategy<Value = bool> {
+    proptest::bool::weighted(0.2)
+}
+
 fn sequences() -> impl Strategy<Value = Vec<Vec<Step>>> {
     proptest::collection::vec(batch_strategy(), 1..=max_batches())
 }
@@ -1110,8 +1127,8 @@ proptest! {
     /// After every step of a random sequence, the live site is the site a
     /// fresh build makes.
     #[test]
-    fn random_edits_keep_serve_identical_to_a_build(batches in sequences()) {
-        World::run(&batches);
+    fn random_edits_keep_serve_identical_to_a_build(drafts in drafts_flag(), batches in sequences()) {
+        World::run(drafts, &batches);
     }
 }
 
@@ -1120,7 +1137,7 @@ proptest! {
 
     /// The other half of the cases, with another seed.
     #[test]
-    fn more_random_edits_keep_serve_identical_to_a_build(batches in sequences()) {
-        World::run(&batches);
+    fn more_random_edits_keep_serve_identical_to_a_build(drafts in drafts_flag(), batches in sequences()) {
+        World::run(drafts, &batches);
     }
 }
