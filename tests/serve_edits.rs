@@ -1033,9 +1033,19 @@ impl World {
             match world.fresh_build() {
                 Ok(full) => {
                     if !changes.is_empty() {
-                        if let Err(e) = world.live.apply(changes) {
-                            panic!("{what}: the build succeeds, the rebuild fails: {e}");
-                        }
+                        let served = world.live.site().clone();
+                        let summary = match world.live.apply(changes) {
+                            Ok(s) => s,
+                            Err(e) => panic!("{what}: the build succeeds, the rebuild fails: {e}"),
+                        };
+                        // `serve` publishes the new site only when the
+                        // summary says it changed.
+                        let changed = served.files != world.live.site().files;
+                        assert!(
+                            summary.site_changed || !changed,
+                            "{what}: the site changed, the summary says it did not"
+                        );
+                        assert_eq!(summary.warnings, world.live.warnings(), "{what}");
                     }
                     world.assert_same_as(&full, &what);
                 }
