@@ -24,6 +24,7 @@ use spore::config::Config;
 use spore::diagnostics::Diagnostic;
 use spore::pipeline::{build_site, BuildOptions};
 use spore::serve::incremental::{Changes, LiveSite};
+use spore::serve::watch::WatchPlan;
 use spore::site::{Site, SiteFile};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -401,8 +402,8 @@ fn step_strategy() -> impl Strategy<Value = Step> {
     ]
 }
 
-/// What [`World::perform`] says for a template change (outside the vault).
-const THEME: &str = "<templates>";
+/// Marks a path [`World::perform`] gives relative to the project folder.
+const PROJECT: &str = "<project>/";
 
 /// Mostly one step per rebuild; sometimes several saved before the
 /// debouncer fires.
@@ -428,10 +429,12 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) {
     fs::write(path, bytes).unwrap();
 }
 
-fn book_toml(title: usize, mirror: Option<usize>, drafts: bool) -> String {
+/// `in_vault`: the project folder is the vault (`src = "."`).
+fn book_toml(title: usize, mirror: Option<usize>, drafts: bool, in_vault: bool) -> String {
     let titles = ["Edits", "Edited Book", "Ünïcode Book"];
+    let src = if in_vault { "." } else { "vault" };
     let mut text = format!(
-        "[book]\ntitle = \"{}\"\nsrc = \"vault\"\n[build]\noutput = \"site\"\ndrafts = {drafts}\n",
+        "[book]\ntitle = \"{}\"\nsrc = \"{src}\"\n[build]\noutput = \"site\"\ndrafts = {drafts}\n",
         titles[title % titles.len()]
     );
     if let Some(m) = mirror {
@@ -459,6 +462,8 @@ struct World {
     texts: BTreeMap<String, NoteText>,
     live: LiveSite,
     options: BuildOptions,
+    /// The last good configuration: what the watcher's plan comes from.
+    config: Config,
 }
 
 /// Every vault-relative path under `vault` (files and folders), sorted.
@@ -476,6 +481,11 @@ fn walk(vault: &Path) -> (Vec<String>, Vec<String>) {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
+        // A bare vault is also the project folder: its book.toml and
+        // templates are no notes or attachments to edit.
+        if rel == "book.toml" || rel == "templates" || rel.starts_with("templates/") {
+            continue;
+        }
         if entry.file_type().is_dir() {
             dirs.push(rel);
         } else {
@@ -537,11 +547,15 @@ fn pick<T>(list: &[T], i: usize) -> Option<&T> {
 
 impl World {
     /// `drafts`: as `spore serve --drafts` (the flag, on top of book.toml).
-    fn new(drafts: bool) -> World {
+    fn new(drafts: bool, zero_config: bool) -> World {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
-        write(&root.join("book.toml"), book_toml(0, None, false));
-        let vault = root.join("vault");
+        let vault = if zero_config {
+            root.clone()
+        } else {
+            write(&root.join("book.toml"), book_toml(0, None, false, false));
+            root.join("vault")
+        };
         let mut texts = BTreeMap::new();
         for (rel, text) in initial_notes() {
             write(&vault.join(rel), text.render());
@@ -555,8 +569,9 @@ impl World {
             include_drafts: drafts,
             ..BuildOptions::default()
         };
-        let live = LiveSite::build(config, options.clone()).unwrap();
+        let live = LiveSite::build(config.clone(), options.clone()).unwrap();
         World {
+            config,
             _dir: dir,
             root,
             vault,
@@ -608,9 +623,10 @@ impl World {
         }
     }
 
-    /// Does one step on disk; returns the vault-relative paths the watcher
-    /// reports, or `None` for a `book.toml` change.
-    fn perform(&mut self, step: &Step) -> Option<Vec<String>> {
+    /// Does one step on disk; returns the paths of the file events it
+    /// causes, vault-relative (`book.toml` and templates: project-relative,
+    /// marked by [`PROJECT`]).
+    fn perform(&mut self, step: &Step) -> Vec<String> {
         let (files, dirs) = walk(&self.vault);
         let notes = self.note_names();
         let visible = |list: &[String]| -> Vec<String> {
@@ -653,7 +669,7 @@ impl World {
             }),
             Step::Rename { note, folder, name } => {
                 let Some(from) = pick(&notes, *note).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let folder = folder
                     .and_then(|f| pick(&folders, f).cloned())
@@ -662,25 +678,25 @@ impl World {
                 let name = name.map_or(stem, |n| NAMES[n]);
                 let to = join(&folder, &format!("{name}.md"));
                 if to == from || taken(&files, &dirs, &to) {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&from, &to);
                 vec![from, to]
             }
             Step::CaseRename(n) => {
                 let Some(from) = pick(&notes, *n).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let to = join(parent(&from), &other_case(file_name(&from)));
                 if to == from {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&from, &to);
                 vec![from, to]
             }
             Step::Delete(n) => {
                 let Some(rel) = pick(&notes, *n).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 fs::remove_file(self.vault.join(&rel)).unwrap();
                 self.texts.remove(&rel);
@@ -701,7 +717,7 @@ impl World {
                         && taken(&files, &dirs, "Fresh")
                         && !dirs.contains(&folder))
                 {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 let words: Vec<&str> = fragments.iter().map(|&f| FRAGMENTS[f]).collect();
                 let mut touched = Vec::new();
@@ -727,7 +743,7 @@ impl World {
                 // must not clash with another name in case only.
                 let exists = files.contains(&rel);
                 if !exists && taken(&files, &dirs, &rel) {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 let rgb = [*colour, colour.wrapping_mul(3), 200];
                 write(&self.vault.join(&rel), support::gen_vault::png_bytes(rgb));
@@ -740,7 +756,7 @@ impl World {
             }
             Step::DeleteAttachment(i) => {
                 let Some(rel) = pick(&attachments, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 fs::remove_file(self.vault.join(&rel)).unwrap();
                 self.texts.remove(&rel);
@@ -752,7 +768,7 @@ impl World {
                 name,
             } => {
                 let Some(from) = pick(&attachments, *attachment).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let folder = folder
                     .and_then(|f| pick(&folders, f).cloned())
@@ -764,7 +780,7 @@ impl World {
                 let to = join(&folder, &name);
                 let case_only = to.to_lowercase() == from.to_lowercase();
                 if to == from || (!case_only && taken(&files, &dirs, &to)) {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&from, &to);
                 vec![from, to]
@@ -774,11 +790,11 @@ impl World {
                     pick(&attachments, *a).cloned(),
                     pick(&attachments, *b).cloned(),
                 ) else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let tmp = "swap.tmp";
                 if a == b || taken(&files, &dirs, tmp) {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&a, tmp);
                 self.move_path(&b, &a);
@@ -787,7 +803,7 @@ impl World {
             }
             Step::ReplaceKeepingTime(i, colour) => {
                 let Some(rel) = pick(&attachments, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let path = self.vault.join(&rel);
                 let before = fs::metadata(&path).unwrap();
@@ -797,7 +813,7 @@ impl World {
                     fs::read(&path).unwrap().iter().map(|b| b ^ 1).collect()
                 };
                 if bytes.len() as u64 != before.len() {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 fs::write(&path, bytes).unwrap();
                 fs::File::options()
@@ -810,7 +826,7 @@ impl World {
             }
             Step::RenameFolder(i, name) => {
                 let Some(from) = pick(&shown_dirs, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let old = file_name(&from);
                 let new = match name {
@@ -820,7 +836,7 @@ impl World {
                 let to = join(parent(&from), &new);
                 let case_only = new.to_lowercase() == old.to_lowercase();
                 if to == from || (!case_only && taken(&files, &dirs, &to)) {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&from, &to);
                 // inotify reports the folder's move only, not its contents.
@@ -828,7 +844,7 @@ impl World {
             }
             Step::MoveFolder(i, into) => {
                 let Some(from) = pick(&shown_dirs, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let into = pick(&folders, *into).unwrap().clone();
                 let to = join(&into, file_name(&from));
@@ -836,14 +852,14 @@ impl World {
                     || into.starts_with(&format!("{from}/"))
                     || taken(&files, &dirs, &to)
                 {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&from, &to);
                 vec![from, to]
             }
             Step::DeleteFolder(i) => {
                 let Some(gone) = pick(&shown_dirs, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let prefix = format!("{gone}/");
                 fs::remove_dir_all(self.vault.join(&gone)).unwrap();
@@ -857,14 +873,14 @@ impl World {
                 let mut candidates = notes.clone();
                 candidates.extend(shown_dirs.iter().cloned());
                 let Some(from) = pick(&candidates, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let to = join(parent(&from), &format!(".{}", file_name(&from)));
                 if taken(&files, &dirs, &to) {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&from, &to);
-                vec![from]
+                vec![from, to]
             }
             Step::Unhide(i) => {
                 let candidates: Vec<String> = files
@@ -874,27 +890,27 @@ impl World {
                     .cloned()
                     .collect();
                 let Some(from) = pick(&candidates, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let to = join(parent(&from), &file_name(&from)[1..]);
                 if taken(&files, &dirs, &to) {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&from, &to);
-                vec![to]
+                vec![from, to]
             }
             Step::SwapExtension(i) => {
                 let mut candidates = notes.clone();
                 candidates.extend(attachments.iter().filter(|a| a.ends_with(".txt")).cloned());
                 let Some(from) = pick(&candidates, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let to = match from.strip_suffix(".md") {
                     Some(stem) => format!("{stem}.txt"),
                     None => format!("{}.md", from.trim_end_matches(".txt")),
                 };
                 if taken(&files, &dirs, &to) {
-                    return Some(Vec::new());
+                    return Vec::new();
                 }
                 self.move_path(&from, &to);
                 vec![from, to]
@@ -903,7 +919,7 @@ impl World {
                 let mut candidates = notes.clone();
                 candidates.extend(attachments.iter().cloned());
                 let Some(rel) = pick(&candidates, *i).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let at = std::time::UNIX_EPOCH
                     + std::time::Duration::from_secs(2_000_000_000 + u64::from(*when) * 86_400);
@@ -917,7 +933,7 @@ impl World {
             }
             Step::Raw(n, raw) => {
                 let Some(rel) = pick(&notes, *n).cloned() else {
-                    return Some(Vec::new());
+                    return Vec::new();
                 };
                 let mut text = self.texts[&rel].clone();
                 text.raw = Some(RAW[*raw]);
@@ -929,9 +945,9 @@ impl World {
                 match which {
                     Some(t) => write(&path, TEMPLATES[*t]),
                     None if path.exists() => fs::remove_file(&path).unwrap(),
-                    None => return Some(Vec::new()),
+                    None => return Vec::new(),
                 }
-                return Some(vec![THEME.to_string()]);
+                return vec![format!("{PROJECT}templates/note.html")];
             }
             Step::Config {
                 title,
@@ -940,41 +956,32 @@ impl World {
             } => {
                 write(
                     &self.root.join("book.toml"),
-                    book_toml(*title, *mirror, *drafts),
+                    book_toml(*title, *mirror, *drafts, self.root == self.vault),
                 );
-                return None;
+                vec![format!("{PROJECT}book.toml")]
             }
         };
-        Some(touched)
+        touched
     }
 
-    /// The step's paths as the watcher hands them to the live site.
-    fn changes(&self, touched: Option<Vec<String>>) -> Changes {
-        if touched.as_deref() == Some(&[THEME.to_string()]) {
-            return Changes {
-                theme: true,
-                ..Changes::default()
-            };
-        }
-        match touched {
-            None => Changes {
-                config: true,
-                ..Changes::default()
-            },
-            Some(paths) => Changes {
-                vault: paths.iter().map(|p| self.vault.join(p)).collect(),
-                ..Changes::default()
-            },
-        }
-    }
-
-    /// Every path in the vault now, absolute.
-    fn existing(&self) -> BTreeSet<PathBuf> {
-        let (files, dirs) = walk(&self.vault);
-        files
+    /// Absolute paths of a step's file events.
+    fn absolute(&self, touched: &[String]) -> Vec<PathBuf> {
+        touched
             .iter()
-            .chain(&dirs)
-            .map(|p| self.vault.join(p))
+            .map(|p| match p.strip_prefix(PROJECT) {
+                Some(rel) => self.root.join(rel),
+                None => self.vault.join(p),
+            })
+            .collect()
+    }
+
+    /// Every path in the vault now, absolute (a bare vault's book.toml and
+    /// templates too).
+    fn existing(&self) -> BTreeSet<PathBuf> {
+        walkdir::WalkDir::new(&self.vault)
+            .min_depth(1)
+            .into_iter()
+            .map(|e| e.unwrap().path().to_path_buf())
             .collect()
     }
 
@@ -1013,22 +1020,32 @@ impl World {
     /// (`a` → `b` → `c` is reported as `a` → `c`) and moves earlier events
     /// to a rename's new path, so a path that exists neither before nor
     /// after the batch may go unreported; `merged` leaves all of those out.
-    fn run(drafts: bool, merged: bool, batches: &[Vec<Step>]) {
-        let mut world = World::new(drafts);
+    ///
+    /// `zero_config`: a bare vault folder (no `book.toml` until a step
+    /// writes one, templates inside the vault).
+    fn run(drafts: bool, merged: bool, zero_config: bool, batches: &[Vec<Step>]) {
+        let mut world = World::new(drafts, zero_config);
         for (i, batch) in batches.iter().enumerate() {
-            let mut changes = Changes::default();
             let mut what = format!("batch {i}:");
             let before = world.existing();
+            let mut events = Vec::new();
             for step in batch {
                 let touched = world.perform(step);
                 what.push_str(&format!("\n  {step:?} (touched {touched:?})"));
-                changes.merge(world.changes(touched));
+                events.extend(world.absolute(&touched));
             }
             if merged {
                 let after = world.existing();
-                changes
-                    .vault
-                    .retain(|p| before.contains(p) || after.contains(p));
+                events.retain(|p| {
+                    !p.starts_with(&world.vault) || before.contains(p) || after.contains(p)
+                });
+            }
+            // What the watcher makes of the events, with the plan of the
+            // last good configuration.
+            let plan = WatchPlan::new(&world.config);
+            let mut changes = Changes::default();
+            for path in &events {
+                plan.add(&mut changes, path);
             }
             match world.fresh_build() {
                 Ok(full) => {
@@ -1048,6 +1065,7 @@ impl World {
                         assert_eq!(summary.warnings, world.live.warnings(), "{what}");
                     }
                     world.assert_same_as(&full, &what);
+                    world.config = Config::discover(&world.root).unwrap();
                 }
                 Err(why) => {
                     let before = world.live.site().clone();
@@ -1115,7 +1133,7 @@ fn assert_sites_equal(live: &Site, full: &Site, step: &str) {
 
 #[test]
 fn initial_build_equals_a_fresh_build() {
-    let world = World::new(false);
+    let world = World::new(false, false);
     world.assert_same_as_full_build("initial build");
     assert!(world.live.site().files.contains_key("Garden/index.html"));
     assert!(!world.live.site().files.contains_key("Lab/Protocol.html"));
@@ -1162,9 +1180,10 @@ proptest! {
     fn random_edits_keep_serve_identical_to_a_build(
         drafts in drafts_flag(),
         merged in any::<bool>(),
+        zero_config in proptest::bool::weighted(0.25),
         batches in sequences(),
     ) {
-        World::run(drafts, merged, &batches);
+        World::run(drafts, merged, zero_config, &batches);
     }
 }
 
@@ -1176,8 +1195,9 @@ proptest! {
     fn more_random_edits_keep_serve_identical_to_a_build(
         drafts in drafts_flag(),
         merged in any::<bool>(),
+        zero_config in proptest::bool::weighted(0.25),
         batches in sequences(),
     ) {
-        World::run(drafts, merged, &batches);
+        World::run(drafts, merged, zero_config, &batches);
     }
 }
