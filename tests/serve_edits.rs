@@ -1,15 +1,16 @@
 //! Random sequences of the edits a writer makes while `spore serve` runs
 //! (saves, renames, case-only renames, deletions, new notes, drafts,
 //! aliases, attachments, folder renames and deletions, templates,
-//! `book.toml` changes). After every rebuild the changed paths have gone
-//! to [`LiveSite::apply`] exactly as the watcher reports them
-//! (`src/serve/watch.rs` over notify-debouncer-full: each event's paths; a
-//! rename's old and new path; a folder renamed or deleted by its own
-//! path(s), not its contents; nothing for dot-paths; a template as
-//! `theme`, `book.toml` as `config`), and the served site must equal a
-//! fresh `build_site` of the same vault byte for byte, with the same
-//! warnings. While a build fails, the rebuild must fail too and keep the
-//! last good site.
+//! `book.toml` changes). Each step yields the paths of the file events it
+//! causes, as notify-debouncer-full reports them (a rename's old and new
+//! path; a folder renamed or deleted by its own path(s), not its contents;
+//! within a batch, optionally without the paths merged renames leave out);
+//! serve's own [`WatchPlan`] turns them into [`Changes`] (dot-paths
+//! dropped, `book.toml` as `config`, templates as `theme`). After every
+//! rebuild the served site must equal a fresh `build_site` of the same
+//! project byte for byte, with the same warnings, and the rebuild summary
+//! must say the site changed when it did. While a build fails, the
+//! rebuild must fail too and keep the last good site.
 //!
 //! Cases: 500 by default, split over two tests that run side by side
 //! (about 35 s of CPU in a debug build: 20-35 s on two busy cores).
