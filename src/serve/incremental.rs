@@ -317,9 +317,9 @@ impl LiveSite {
         if sources != self.theme_sources {
             self.theme = sources.compile().map_err(BuildError::from)?;
             self.theme_sources = sources;
-            // Every page goes through the new templates.
+            // Every page goes through the new templates (`page_paths`
+            // stays: it is how pages that leave the site leave `unsealed`).
             self.pages.clear();
-            self.page_paths.clear();
         }
         Ok(())
     }

@@ -187,7 +187,10 @@ fn only_the_page_view_reads_the_index_unrecorded() {
             strip_comments(&text).contains("unrecorded_index(")
         })
         .collect();
-    assert!(offenders.is_empty(), "unrecorded index reads in {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "unrecorded index reads in {offenders:?}"
+    );
 }
 
 /// One use of another top-level module: the line it is on and the module.

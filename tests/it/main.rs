@@ -29,6 +29,7 @@ mod robustness;
 mod seal;
 mod serve;
 mod serve_browser;
+mod serve_edits;
 mod serve_incremental;
 mod snapshots;
 mod support_selftest;

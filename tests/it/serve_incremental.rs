@@ -340,6 +340,29 @@ fn template_change_re_emits_without_reparsing() {
     f.assert_same_as_full_build("template override");
 }
 
+/// Found by `serve_edits`: a template change and a rename saved together
+/// left the renamed note's old page in the site (the template change
+/// forgot which pages the site had, so none could leave it).
+#[test]
+fn template_change_and_rename_in_one_batch_drops_the_old_page() {
+    let mut f = fixture(0);
+    write(
+        &f.root.join("templates/note.html"),
+        "{% extends \"base.html\" %}{% block content %}<article class=\"custom\">{{ page.content | safe }}</article>{% endblock content %}",
+    );
+    fs::rename(f.vault.join("sub/Epsilon.md"), f.vault.join("sub/Zeta.md")).unwrap();
+    let changes = Changes {
+        vault: [f.vault.join("sub/Epsilon.md"), f.vault.join("sub/Zeta.md")]
+            .into_iter()
+            .collect(),
+        theme: true,
+        ..Changes::default()
+    };
+    f.live.apply(changes).unwrap();
+    assert!(!f.live.site().files.contains_key("sub/Epsilon.html"));
+    f.assert_same_as_full_build("template change and rename");
+}
+
 #[test]
 fn broken_template_keeps_last_good_site_until_fixed() {
     let mut f = fixture(0);

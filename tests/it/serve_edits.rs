@@ -18,7 +18,7 @@
 //! sequences of up to N rebuilds (5 by default). The seed is fixed so CI
 //! runs the same cases each time; `PROPTEST_RNG_SEED=N` explores others.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use spore::config::Config;
@@ -999,6 +999,11 @@ impl World {
 
     fn assert_same_as(&self, full: &spore::pipeline::Built, step: &str) {
         assert_sites_equal(self.live.site(), &full.site, step);
+        // Every kept note and page still agrees with each fact it read.
+        assert!(
+            self.live.caches_are_fresh(),
+            "{step}: a kept value is stale"
+        );
         let mut expected: Vec<Diagnostic> = full.report.diagnostics.clone();
         spore::diagnostics::sort(&mut expected);
         expected.dedup();
