@@ -92,8 +92,8 @@ impl<V, F> Entry<V, F> {
 /// each base the names of the values that read a fact of it.
 #[derive(Debug)]
 pub struct Memo<K, V, F: Fact> {
-    entries: HashMap<K, Entry<V, F>>,
-    readers: HashMap<F::Base, Vec<K>>,
+    entries: HashMap<K, Entry<V, F>, FastState>,
+    readers: HashMap<F::Base, Vec<K>, FastState>,
     /// Names registered in `readers`, live or not.
     registered: usize,
 }
@@ -101,8 +101,8 @@ pub struct Memo<K, V, F: Fact> {
 impl<K, V, F: Fact> Default for Memo<K, V, F> {
     fn default() -> Self {
         Memo {
-            entries: HashMap::new(),
-            readers: HashMap::new(),
+            entries: HashMap::default(),
+            readers: HashMap::default(),
             registered: 0,
         }
     }
@@ -172,56 +172,71 @@ impl<K: Hash + Eq + Clone, V, F: Fact> Memo<K, V, F> {
     }
 }
 
-/// The hash of every base, for one index.
+/// Bases and names are Spore's own (path hashes, tag and folder keys);
+/// hashing them with XXH3 instead of SipHash makes a 60,000-row table
+/// several times cheaper to build and compare on every save. (A vault
+/// crafted to collide them could only slow its own preview down.)
+pub type FastState = std::hash::BuildHasherDefault<FactHasher>;
+
+/// The hash of every base, for one index: for each note a row of `N`
+/// hashes (one per kind of per-note base, compared row by row: most rows
+/// are unchanged), and every other base one by one.
 #[derive(Debug)]
-pub struct Table<B> {
-    hashes: HashMap<B, u64, FastState>,
+pub struct Table<B, K, const N: usize> {
+    rows: HashMap<K, [u64; N], FastState>,
+    others: HashMap<B, u64, FastState>,
 }
 
-/// Bases are names Spore made (path hashes, tag and folder keys); hashing
-/// them with XXH3 instead of SipHash makes a 60,000-row table several
-/// times cheaper to build and compare on every save.
-type FastState = std::hash::BuildHasherDefault<FactHasher>;
-
-impl<B> Default for Table<B> {
+impl<B, K, const N: usize> Default for Table<B, K, N> {
     fn default() -> Self {
         Table {
-            hashes: HashMap::default(),
+            rows: HashMap::default(),
+            others: HashMap::default(),
         }
     }
 }
 
-impl<B: Clone + Eq + Hash> Table<B> {
-    pub fn new(hashes: impl IntoIterator<Item = (B, u64)>) -> Self {
+impl<B: Clone + Eq + Hash, K: Copy + Eq + Hash, const N: usize> Table<B, K, N> {
+    pub fn new(
+        rows: impl IntoIterator<Item = (K, [u64; N])>,
+        others: impl IntoIterator<Item = (B, u64)>,
+    ) -> Self {
         Table {
-            hashes: hashes.into_iter().collect(),
+            rows: rows.into_iter().collect(),
+            others: others.into_iter().collect(),
         }
+    }
+
+    /// Note `key`'s row.
+    pub fn row(&self, key: &K) -> Option<&[u64; N]> {
+        self.rows.get(key)
     }
 
     /// The bases that differ between `self` (before) and `now`: changed,
-    /// new or gone.
-    pub fn changed(&self, now: &Table<B>) -> HashSet<B> {
-        let mut changed: HashSet<B> = now
-            .hashes
-            .iter()
-            .filter(|(b, h)| self.hashes.get(*b) != Some(*h))
-            .map(|(b, _)| b.clone())
-            .collect();
-        changed.extend(
-            self.hashes
-                .keys()
-                .filter(|b| !now.hashes.contains_key(*b))
-                .cloned(),
-        );
+    /// new or gone. `base(kind, key)` names the per-note ones.
+    pub fn changed(&self, now: &Self, base: impl Fn(usize, K) -> B) -> HashSet<B> {
+        let mut changed = HashSet::new();
+        for (key, row) in &now.rows {
+            match self.rows.get(key) {
+                Some(old) if old == row => {}
+                Some(old) => {
+                    changed.extend((0..N).filter(|&i| old[i] != row[i]).map(|i| base(i, *key)))
+                }
+                None => changed.extend((0..N).map(|i| base(i, *key))),
+            }
+        }
+        for key in self.rows.keys().filter(|k| !now.rows.contains_key(*k)) {
+            changed.extend((0..N).map(|i| base(i, *key)));
+        }
+        for (b, h) in &now.others {
+            if self.others.get(b) != Some(h) {
+                changed.insert(b.clone());
+            }
+        }
+        for b in self.others.keys().filter(|b| !now.others.contains_key(*b)) {
+            changed.insert(b.clone());
+        }
         changed
-    }
-
-    pub fn len(&self) -> usize {
-        self.hashes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
     }
 }
 

@@ -9,7 +9,9 @@
 //! note ids inside values are hashed as paths, so ids moving is no change.
 
 use super::graph::Degrees;
-use crate::index::view::{IndexBase, IndexFact, IndexSink, IndexView, Keys, NoteKey};
+use crate::index::view::{
+    IndexBase, IndexFact, IndexSink, IndexTable, IndexView, Keys, NoteKey, OUT_PATH, TITLE,
+};
 use crate::index::{Backlink, FolderEntry, NoteId, TagEntry, VaultIndex};
 use crate::memo::{hash_of, FactHasher, Recorder, ABSENT};
 use crate::render::RenderedNote;
@@ -76,38 +78,36 @@ impl crate::memo::Fact for PageFact {
 }
 
 /// Every page-level base, hashed as the accessors hash them (the index's
-/// own bases come from [`crate::index::view::table`]).
+/// own bases are in `index_table`, from [`crate::index::view::table`]).
 pub fn table(
     index: &VaultIndex,
+    index_table: &IndexTable,
     rendered: &[Arc<RenderedNote>],
     degrees: &Degrees,
-) -> Vec<(PageBase, u64)> {
+) -> PageTable {
     use rayon::prelude::*;
-    let mut rows: Vec<(PageBase, u64)> = index
-        .notes
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(id, n)| {
-            let k = index.note_keys[id];
-            [
-                (PageBase::Card(k), hash_of(&card_value(index, id))),
-                (PageBase::Tags(k), hash_of(n.tags.as_slice())),
-                (
-                    PageBase::Rendered(k),
-                    rendered.get(id).map_or(ABSENT, |r| hash_rendered(r)),
-                ),
-                (
-                    PageBase::Backlinks(k),
-                    hash_backlinks(index, &index.backlinks[id]),
-                ),
-                (PageBase::Outlinks(k), hash_ids(index, &index.outlinks[id])),
-                (
-                    PageBase::Neighbours(k),
-                    hash_ids(index, &degrees.neighbours[id]),
-                ),
-            ]
+    let notes: Vec<(NoteKey, [u64; 6])> = (0..index.notes.len())
+        .into_par_iter()
+        .map(|id| {
+            let row = [
+                hash_of(&card_value(index, id)),
+                hash_of(index.notes[id].tags.as_slice()),
+                rendered.get(id).map_or(ABSENT, |r| hash_rendered(r)),
+                hash_backlinks(index, &index.backlinks[id]),
+                hash_ids(index, &index.outlinks[id]),
+                hash_ids(index, &degrees.neighbours[id]),
+            ];
+            (index.note_keys[id], row)
         })
         .collect();
+    // The site graph from the rows' own hashes (the accessor hashes each
+    // note's the same way, from scratch).
+    let graph_rows = notes.iter().map(|(k, row)| {
+        let titles = index_table.row(k).copied().unwrap_or([ABSENT; 3]);
+        (*k, titles[TITLE], titles[OUT_PATH], row[OUTLINKS])
+    });
+    let site_graph = hash_site_graph_rows(index.notes.len(), graph_rows);
+    let mut rows: Vec<(PageBase, u64)> = Vec::new();
     for (key, folder) in &index.folders {
         rows.push((
             PageBase::Folder(key.clone()),
@@ -118,8 +118,30 @@ pub fn table(
         rows.push((PageBase::Tag(key.clone()), hash_tag(index, Some(tag))));
     }
     rows.push((PageBase::AllTags, hash_all_tags(&index.tags)));
-    rows.push((PageBase::SiteGraph, hash_site_graph(index)));
-    rows
+    rows.push((PageBase::SiteGraph, site_graph));
+    crate::memo::Table::new(notes, rows)
+}
+
+/// The page-level bases, hashed ([`table`]): per note `[Card, Tags,
+/// Rendered, Backlinks, Outlinks, Neighbours]`.
+pub type PageTable = crate::memo::Table<PageBase, NoteKey, 6>;
+
+/// Row positions in a [`PageTable`].
+pub const CARD: usize = 0;
+pub const TAGS: usize = 1;
+pub const RENDERED: usize = 2;
+pub const OUTLINKS: usize = 4;
+
+/// The per-note base at `kind` of a [`PageTable`] row.
+pub fn row_base(kind: usize, key: NoteKey) -> PageBase {
+    match kind {
+        CARD => PageBase::Card(key),
+        TAGS => PageBase::Tags(key),
+        RENDERED => PageBase::Rendered(key),
+        3 => PageBase::Backlinks(key),
+        OUTLINKS => PageBase::Outlinks(key),
+        _ => PageBase::Neighbours(key),
+    }
 }
 
 impl IndexSink for Recorder<PageFact> {
@@ -365,12 +387,28 @@ fn hash_all_tags(tags: &BTreeMap<String, TagEntry>) -> u64 {
     h.finish()
 }
 
+/// Everything the site graph is drawn from: every note's key, title,
+/// output path and outlinks, each hashed as its own fact is.
 fn hash_site_graph(index: &VaultIndex) -> u64 {
+    let rows = (0..index.notes.len()).map(|id| {
+        (
+            index.note_keys[id],
+            hash_of(index.notes[id].title()),
+            hash_of(index.notes[id].out_path.as_str()),
+            hash_ids(index, &index.outlinks[id]),
+        )
+    });
+    hash_site_graph_rows(index.notes.len(), rows)
+}
+
+fn hash_site_graph_rows(notes: usize, rows: impl Iterator<Item = (NoteKey, u64, u64, u64)>) -> u64 {
     let mut h = FactHasher::default();
-    index.notes.len().hash(&mut h);
-    for (id, n) in index.notes.iter().enumerate() {
-        (index.note_keys[id], n.title(), &n.out_path).hash(&mut h);
-        h.write_u64(hash_ids(index, &index.outlinks[id]));
+    notes.hash(&mut h);
+    for (key, title, out_path, outlinks) in rows {
+        key.hash(&mut h);
+        h.write_u64(title);
+        h.write_u64(out_path);
+        h.write_u64(outlinks);
     }
     h.finish()
 }

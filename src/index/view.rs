@@ -14,7 +14,7 @@ use super::resolve::Resolved;
 use super::scan::NoteScan;
 use super::{find_heading, NoteId, VaultIndex};
 use crate::load::Note;
-use crate::memo::{hash_of, ABSENT};
+use crate::memo::{hash_of, FastState, ABSENT};
 use std::collections::HashMap;
 
 /// A note, named by a hash of its vault path.
@@ -91,22 +91,20 @@ impl crate::memo::Fact for IndexFact {
 /// Every base of `index`, hashed: the facts themselves where a fact is its
 /// own base (with the very hash an accessor records), the resolver's
 /// digest for resolutions.
-pub fn table(index: &VaultIndex) -> Vec<(IndexBase, u64)> {
+pub fn table(index: &VaultIndex) -> IndexTable {
     use rayon::prelude::*;
-    let mut rows: Vec<(IndexBase, u64)> = index
-        .notes
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(id, _)| {
-            let k = index.note_keys[id];
-            [
-                (IndexBase::Text(k), hash_text(text_value(index, id).0)),
-                (IndexBase::OutPath(k), hash_of(out_path_value(index, id))),
-                (IndexBase::Title(k), hash_of(title_value(index, id))),
-            ]
+    let notes: Vec<(NoteKey, [u64; 3])> = (0..index.notes.len())
+        .into_par_iter()
+        .map(|id| {
+            let row = [
+                hash_text(text_value(index, id).0),
+                hash_of(out_path_value(index, id)),
+                hash_of(title_value(index, id)),
+            ];
+            (index.note_keys[id], row)
         })
         .collect();
-    rows.push((IndexBase::Resolver, index.resolver.digest()));
+    let mut rows: Vec<(IndexBase, u64)> = vec![(IndexBase::Resolver, index.resolver.digest())];
     for key in index.tags.keys() {
         rows.push((
             IndexBase::TagPage(key.clone()),
@@ -120,14 +118,31 @@ pub fn table(index: &VaultIndex) -> Vec<(IndexBase, u64)> {
             hash_of(&attachment_value(index, a)),
         ));
     }
-    rows
+    crate::memo::Table::new(notes, rows)
+}
+
+/// The index's bases, hashed ([`table`]): per note `[Text, OutPath, Title]`.
+pub type IndexTable = crate::memo::Table<IndexBase, NoteKey, 3>;
+
+/// Row positions in an [`IndexTable`].
+pub const TEXT: usize = 0;
+pub const OUT_PATH: usize = 1;
+pub const TITLE: usize = 2;
+
+/// The per-note base at `kind` of an [`IndexTable`] row.
+pub fn row_base(kind: usize, key: NoteKey) -> IndexBase {
+    match kind {
+        TEXT => IndexBase::Text(key),
+        OUT_PATH => IndexBase::OutPath(key),
+        _ => IndexBase::Title(key),
+    }
 }
 
 /// Note keys → ids for one index, to check recorded facts against it.
 #[derive(Debug, Default)]
 pub struct Keys {
-    notes: HashMap<NoteKey, NoteId>,
-    attachments: HashMap<AttachmentKey, usize>,
+    notes: HashMap<NoteKey, NoteId, FastState>,
+    attachments: HashMap<AttachmentKey, usize, FastState>,
     /// Two paths share a key: no fact about either can be trusted, so
     /// nothing recorded is ever reused.
     pub collision: bool,
@@ -136,8 +151,9 @@ pub struct Keys {
 impl Keys {
     pub fn new(index: &VaultIndex) -> Keys {
         let mut keys = Keys::default();
-        for (id, n) in index.notes.iter().enumerate() {
-            keys.collision |= keys.notes.insert(NoteKey::of(&n.note.path), id).is_some();
+        keys.notes.reserve(index.notes.len());
+        for (id, &key) in index.note_keys.iter().enumerate() {
+            keys.collision |= keys.notes.insert(key, id).is_some();
         }
         for (i, a) in index.attachments.iter().enumerate() {
             let key = AttachmentKey::of(&a.attachment.path);

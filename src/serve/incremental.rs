@@ -20,12 +20,12 @@
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::emit::view::{PageBase, PageFact, PageView};
+use crate::emit::view::{PageBase, PageFact, PageTable, PageView};
 use crate::emit::{self, PageId, Theme, ThemeSources};
-use crate::index::view::{IndexBase, IndexFact, IndexView, Keys, NoteKey};
+use crate::index::view::{IndexFact, IndexTable, IndexView, Keys, NoteKey};
 use crate::index::{self, patch, KnownScans, NoteId, VaultIndex};
 use crate::load::{self, Attachment, Note, Vault, WalkedFile};
-use crate::memo::{Entry, Memo, Recorder, Table};
+use crate::memo::{Entry, Memo, Recorder};
 use crate::pipeline::{self, BuildError, BuildOptions};
 use crate::render::{self, RenderContext, RenderedNote};
 use crate::site::{Bytes, Site};
@@ -107,12 +107,14 @@ pub struct LiveSite {
     rendered: Vec<Arc<RenderedNote>>,
     /// Each page's output path and bytes with the facts it read.
     pages: Memo<PageKey, (String, Bytes), PageFact>,
-    /// The output paths of the pages in `unsealed`.
+    /// The output paths of the pages in `unsealed`, and every page in
+    /// emit order, as of the last rebuild.
     page_paths: BTreeSet<String>,
+    page_key_list: Vec<PageKey>,
     /// Every base's hash at the last rebuild: what changed since is what
     /// the kept notes and pages are checked against.
-    index_table: Table<IndexBase>,
-    page_table: Table<PageBase>,
+    index_table: IndexTable,
+    page_table: PageTable,
     /// The emitted site before sealing, changed in place on each rebuild.
     unsealed: Site,
     /// The files of `unsealed` that are not pages (made again each time).
@@ -160,8 +162,9 @@ impl LiveSite {
             rendered: Vec::new(),
             pages: Memo::default(),
             page_paths: BTreeSet::new(),
-            index_table: Table::default(),
-            page_table: Table::default(),
+            page_key_list: Vec::new(),
+            index_table: IndexTable::default(),
+            page_table: PageTable::default(),
             unsealed: Site::default(),
             site_files: Vec::new(),
             outlinks: Vec::new(),
@@ -221,7 +224,7 @@ impl LiveSite {
         let index_view = IndexView::new(&self.index);
         let page_view = PageView::new(&self.index, &self.rendered, &self.degrees);
         let notes_fresh = (0..self.index.notes.len()).all(|id| {
-            let key = NoteKey::of(&self.index.notes[id].note.path);
+            let key = self.index.note_keys[id];
             self.renders
                 .get(&key)
                 .is_some_and(|e| e.is_valid(|f| index_view.fact_hash(&keys, f)))
@@ -478,8 +481,10 @@ impl LiveSite {
 
         // Render: a note's kept HTML, or a new one with what it read. Only
         // notes that read a fact of a changed base are checked at all.
-        let index_table = Table::new(index::view::table(index));
-        let changed = self.index_table.changed(&index_table);
+        let index_table = index::view::table(index);
+        let changed = self
+            .index_table
+            .changed(&index_table, index::view::row_base);
         let suspects = self.renders.suspects(&changed);
         lap(summary, "index table", &mut clock);
         let renders = &self.renders;
@@ -490,7 +495,7 @@ impl LiveSite {
         let notes: Vec<Rendered> = (0..index.notes.len())
             .into_par_iter()
             .map(|id| {
-                let key = NoteKey::of(&index.notes[id].note.path);
+                let key = index.note_keys[id];
                 let check = IndexView::new(index);
                 if let Some(kept) = renders.get(&key) {
                     if !suspects.contains(&key) || kept.is_valid(|f| check.fact_hash(&keys, f)) {
@@ -511,18 +516,13 @@ impl LiveSite {
         let mut fresh = 0;
         for (id, (note, entry)) in notes.into_iter().enumerate() {
             if let Some(entry) = entry {
-                self.renders
-                    .insert(NoteKey::of(&index.notes[id].note.path), entry);
+                self.renders.insert(index.note_keys[id], entry);
                 fresh += 1;
             }
             rendered.push(note);
         }
         if self.renders.len() > index.notes.len() {
-            let current: HashSet<NoteKey> = index
-                .notes
-                .iter()
-                .map(|n| NoteKey::of(&n.note.path))
-                .collect();
+            let current: HashSet<NoteKey> = index.note_keys.iter().copied().collect();
             self.renders.retain(|k| current.contains(k));
         }
         summary.notes_rendered = fresh;
@@ -537,66 +537,77 @@ impl LiveSite {
         let rendered = &self.rendered;
 
         // Emit: a page's kept bytes, or new ones with what they read.
-        let page_table = Table::new(emit::view::table(index, rendered, degrees));
+        let page_table = emit::view::table(index, &index_table, rendered, degrees);
         let mut changed: HashSet<PageBase> = changed.into_iter().map(PageBase::Index).collect();
-        changed.extend(self.page_table.changed(&page_table));
+        changed.extend(self.page_table.changed(&page_table, emit::view::row_base));
         let suspects = self.pages.suspects(&changed);
         lap(summary, "page table", &mut clock);
         let kept_pages = &self.pages;
         let (theme, config) = (&self.theme, &self.config);
-        type Page =
-            Result<(PageKey, Option<Entry<(String, Bytes), PageFact>>, String), emit::EmitError>;
-        let pages: Vec<Page> = emit::page_list(index)
-            .into_par_iter()
-            .map(|page| {
-                let key = page_key(index, &page);
+        let page_ids = emit::page_list(index);
+        let page_keys: Vec<PageKey> = page_ids.iter().map(|p| page_key(index, p)).collect();
+        type Fresh = Result<Option<(usize, Entry<(String, Bytes), PageFact>)>, emit::EmitError>;
+        let fresh: Vec<Fresh> = page_ids
+            .par_iter()
+            .zip(page_keys.par_iter())
+            .enumerate()
+            .map(|(i, (page, key))| {
                 let check = PageView::new(index, rendered, degrees);
-                if let Some(kept) = kept_pages.get(&key) {
-                    if !suspects.contains(&key) || kept.is_valid(|f| check.fact_hash(&keys, f)) {
-                        return Ok((key, None, kept.value.0.clone()));
+                if let Some(kept) = kept_pages.get(key) {
+                    if !suspects.contains(key) || kept.is_valid(|f| check.fact_hash(&keys, f)) {
+                        return Ok(None);
                     }
                 }
                 let recorder = Recorder::default();
                 let view = PageView::recording(index, rendered, degrees, &recorder);
-                let (path, bytes) = emit::render_page(theme, config, view, &page)?;
-                let entry = Entry::new((path.clone(), Bytes::from(bytes)), recorder.into_reads());
-                Ok((key, Some(entry), path))
+                let (path, bytes) = emit::render_page(theme, config, view, page)?;
+                let entry = Entry::new((path, Bytes::from(bytes)), recorder.into_reads());
+                Ok(Some((i, entry)))
             })
             .collect();
-        let mut paths = BTreeSet::new();
-        let mut page_keys = HashSet::new();
-        let mut fresh = 0;
-        for page in pages {
-            let (key, entry, path) = page.map_err(BuildError::from)?;
-            if let Some(entry) = entry {
-                let (path, bytes) = &entry.value;
-                self.unsealed
-                    .files
-                    .insert(path.clone(), bytes.clone().into());
-                self.pages.insert(key.clone(), entry);
-                fresh += 1;
-            }
-            page_keys.insert(key);
-            paths.insert(path);
+        let mut count = 0;
+        // Whether a page's output path can have changed: then the set of
+        // paths is made again and pages that left are taken out.
+        let mut moved = page_keys != self.page_key_list;
+        for result in fresh {
+            let Some((i, entry)) = result.map_err(BuildError::from)? else {
+                continue;
+            };
+            let key = page_keys[i].clone();
+            let (path, bytes) = &entry.value;
+            moved |= self.pages.get(&key).is_none_or(|old| old.value.0 != *path);
+            self.unsealed
+                .files
+                .insert(path.clone(), bytes.clone().into());
+            self.pages.insert(key, entry);
+            count += 1;
         }
-        summary.pages_rendered = fresh;
+        summary.pages_rendered = count;
         lap(summary, "emit", &mut clock);
-        self.pages.retain(|k| page_keys.contains(k));
-        lap(summary, "retain", &mut clock);
 
         // Pages that left the site leave `unsealed`, and every site-wide
         // file is made again below from the pages alone, as in a full build.
+        if moved {
+            let wanted: HashSet<&PageKey> = page_keys.iter().collect();
+            self.pages.retain(|k| wanted.contains(k));
+            let paths: BTreeSet<String> = page_keys
+                .iter()
+                .filter_map(|k| self.pages.get(k))
+                .map(|e| e.value.0.clone())
+                .collect();
+            for path in self.page_paths.difference(&paths) {
+                self.unsealed.files.remove(path);
+            }
+            self.page_paths = paths;
+            self.page_key_list = page_keys;
+        }
         for path in self.site_files.drain(..) {
-            if !paths.contains(&path) {
+            if !self.page_paths.contains(&path) {
                 self.unsealed.files.remove(&path);
             }
         }
-        for path in self.page_paths.difference(&paths) {
-            self.unsealed.files.remove(path);
-        }
-        self.page_paths = paths;
         lap(summary, "assemble pages", &mut clock);
-        let nav_keys = nav_keys(index, &self.rendered, degrees);
+        let nav_keys = nav_keys(index, &index_table, &page_table);
         emit::add_site_files(
             &mut self.unsealed,
             index,
@@ -652,38 +663,29 @@ fn page_key(index: &VaultIndex, page: &PageId) -> PageKey {
 }
 
 /// Per note: a hash of what its search text and terms are made of (its
-/// HTML, path, source and output path), of its card, and of its outlinks,
-/// for the site-wide files' cache.
+/// HTML, source, output path and tags), of its card, and of its outlinks,
+/// taken from the tables of base hashes, for the site-wide files' cache.
 fn nav_keys(
     index: &VaultIndex,
-    rendered: &[Arc<RenderedNote>],
-    degrees: &emit::graph::Degrees,
+    index_table: &IndexTable,
+    page_table: &PageTable,
 ) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
-    let keys = Keys::new(index);
-    let per_note: Vec<(u64, u64, u64)> = (0..index.notes.len())
-        .into_par_iter()
-        .map(|id| {
-            let key = NoteKey::of(&index.notes[id].note.path);
-            let view = PageView::new(index, rendered, degrees);
-            let fact = |f: PageFact| view.fact_hash(&keys, &f);
-            let text = crate::memo::hash_of(&[
-                fact(PageFact::Rendered(key)),
-                fact(PageFact::Index(IndexFact::Text(key))),
-                fact(PageFact::Index(IndexFact::OutPath(key))),
-                fact(PageFact::Tags(key)),
-            ]);
-            (
-                text,
-                fact(PageFact::Card(key)),
-                fact(PageFact::Outlinks(key)),
-            )
-        })
-        .collect();
+    use emit::view::{CARD, OUTLINKS, RENDERED, TAGS};
+    use index::view::{OUT_PATH, TEXT};
     let mut out = (Vec::new(), Vec::new(), Vec::new());
-    for (a, b, c) in per_note {
-        out.0.push(a);
-        out.1.push(b);
-        out.2.push(c);
+    for key in &index.note_keys {
+        let ix = index_table
+            .row(key)
+            .copied()
+            .unwrap_or([crate::memo::ABSENT; 3]);
+        let page = page_table
+            .row(key)
+            .copied()
+            .unwrap_or([crate::memo::ABSENT; 6]);
+        let text = crate::memo::hash_of(&[page[RENDERED], ix[TEXT], ix[OUT_PATH], page[TAGS]]);
+        out.0.push(text);
+        out.1.push(page[CARD]);
+        out.2.push(page[OUTLINKS]);
     }
     out
 }
