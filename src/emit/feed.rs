@@ -3,8 +3,8 @@
 //! newest note's date, never the clock.
 
 use super::graph::xml_escape;
+use super::view::PageView;
 use crate::config::Config;
-use crate::index::VaultIndex;
 use crate::load::date::{self, NoteDate};
 
 pub const FEED_PATH: &str = "feed.xml";
@@ -19,15 +19,15 @@ pub fn rfc3339(date: &str) -> Option<String> {
 }
 
 /// The date a note sorts by in the feed: `updated`, else `date`.
-fn note_date(index: &VaultIndex, id: usize) -> Option<NoteDate> {
-    let fm = &index.notes[id].note.frontmatter;
-    let parse = |d: &Option<String>| d.as_deref().and_then(|d| date::parse(d).ok());
-    parse(&fm.updated).or_else(|| parse(&fm.date))
+fn note_date(view: &PageView, id: usize) -> Option<NoteDate> {
+    let card = view.card(id);
+    let parse = |d: Option<&str>| d.and_then(|d| date::parse(d).ok());
+    parse(card.updated).or_else(|| parse(card.date))
 }
 
 /// [`note_date`] as RFC 3339.
-pub fn note_updated(index: &VaultIndex, id: usize) -> Option<String> {
-    note_date(index, id).map(|d| d.rfc3339)
+pub fn note_updated(view: &PageView, id: usize) -> Option<String> {
+    note_date(view, id).map(|d| d.rfc3339)
 }
 
 fn link(config: &Config, path: &str) -> String {
@@ -39,15 +39,16 @@ fn link(config: &Config, path: &str) -> String {
 }
 
 /// The notes the feed lists, newest first: (date, note id).
-pub fn latest(index: &VaultIndex) -> Vec<(String, usize)> {
-    let mut dated: Vec<(NoteDate, usize)> = (0..index.notes.len())
-        .filter_map(|id| note_date(index, id).map(|d| (d, id)))
+pub fn latest(view: &PageView) -> Vec<(String, usize)> {
+    let mut dated: Vec<(NoteDate, usize)> = view
+        .note_ids()
+        .filter_map(|id| note_date(view, id).map(|d| (d, id)))
         .collect();
     // By instant: `…T13:00+02:00` is older than `…T12:00Z`.
     dated.sort_by(|a, b| {
         b.0.instant
             .cmp(&a.0.instant)
-            .then_with(|| index.notes[a.1].out_path.cmp(&index.notes[b.1].out_path))
+            .then_with(|| view.card(a.1).out_path.cmp(view.card(b.1).out_path))
     });
     dated.truncate(FEED_ENTRIES);
     dated.into_iter().map(|(d, id)| (d.rfc3339, id)).collect()
@@ -56,7 +57,7 @@ pub fn latest(index: &VaultIndex) -> Vec<(String, usize)> {
 /// The Atom feed of the [`latest`] notes; `summary(id)`: the text shown
 /// for an entry.
 pub fn feed_xml(
-    index: &VaultIndex,
+    view: &PageView,
     config: &Config,
     dated: &[(String, usize)],
     summary: impl Fn(usize) -> String,
@@ -106,32 +107,29 @@ pub fn feed_xml(
     }
     xml.push_str("  <generator>Spore</generator>\n");
     for (date, id) in dated {
-        let note = &index.notes[*id];
+        let card = view.card(*id);
         let entry_id = match config.mirrors.first() {
-            Some(_) => link(config, &note.out_path),
+            Some(_) => link(config, card.out_path),
             None => format!(
                 "urn:spore:note:{}",
-                crate::portable::encode_path(&note.out_path)
+                crate::portable::encode_path(card.out_path)
             ),
         };
         xml.push_str("  <entry>\n");
-        xml.push_str(&format!(
-            "    <title>{}</title>\n",
-            xml_escape(note.title())
-        ));
+        xml.push_str(&format!("    <title>{}</title>\n", xml_escape(card.title)));
         xml.push_str(&format!(
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-            xml_escape(&link(config, &note.out_path))
+            xml_escape(&link(config, card.out_path))
         ));
         xml.push_str(&format!("    <id>{}</id>\n", xml_escape(&entry_id)));
         xml.push_str(&format!("    <updated>{}</updated>\n", xml_escape(date)));
-        if let Some(published) = note.note.frontmatter.date.as_deref().and_then(rfc3339) {
+        if let Some(published) = card.date.and_then(rfc3339) {
             xml.push_str(&format!(
                 "    <published>{}</published>\n",
                 xml_escape(&published)
             ));
         }
-        for tag in &note.tags {
+        for tag in view.tags(*id) {
             xml.push_str(&format!("    <category term=\"{}\"/>\n", xml_escape(tag)));
         }
         let summary = summary(*id);

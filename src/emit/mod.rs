@@ -20,7 +20,6 @@ use crate::render::RenderedNote;
 use crate::site::{PageSource, Site};
 use context::{PageContext, PageKind};
 use rayon::prelude::*;
-use std::hash::Hasher;
 use std::sync::Arc;
 pub use theme::{Theme, ThemeError, ThemeSources};
 use thiserror::Error;
@@ -155,9 +154,10 @@ pub fn render_page(
     }
 }
 
-/// Everything besides the pages: page sources, theme assets, syntax
-/// stylesheets, diagram scripts, search and navigation files, and the
+/// Theme files, the search and navigation files, the mermaid scripts and the
 /// attachments notes use. Some of these read the pages already in `site`.
+/// With a cache (`serve`), each site-wide file is kept with the facts it
+/// read, as pages are, and made again only when one of them changed.
 pub fn add_site_files(
     site: &mut Site,
     index: &VaultIndex,
@@ -165,10 +165,9 @@ pub fn add_site_files(
     theme: &Theme,
     config: &Config,
     degrees: &graph::Degrees,
-    cache: Option<(&mut nav_cache::NavCache, &nav_cache::NavKeys)>,
+    cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
-    let changed = cache.as_ref().and_then(|(c, k)| c.changed_since(k.render));
-    set_page_sources(site, index, changed.as_deref());
+    set_page_sources(site, index);
     let (light, dark) = syntax_stylesheets();
     site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
     site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
@@ -183,15 +182,7 @@ pub fn add_site_files(
             site.insert(*path, bytes.to_vec());
         }
     }
-    add_navigation_files(
-        site,
-        index,
-        rendered,
-        config,
-        degrees,
-        cache,
-        changed.as_deref(),
-    );
+    add_navigation_files(site, index, rendered, config, degrees, cache);
     // By reference: an attachment's bytes are read only when the site is
     // sealed, written or served.
     for &a in &index.used_attachments {
@@ -200,14 +191,10 @@ pub fn add_site_files(
     }
 }
 
-/// Each note page's source, for the seal. Changed in place: `serve` keeps
-/// the site between saves, and tells which notes changed (`None`: any).
-fn set_page_sources(site: &mut Site, index: &VaultIndex, changed: Option<&[NoteId]>) {
-    let ids: Box<dyn Iterator<Item = NoteId>> = match changed {
-        Some(ids) => Box::new(ids.iter().copied()),
-        None => Box::new(0..index.notes.len()),
-    };
-    for note in ids.map(|id| &index.notes[id]) {
+/// Each note page's source, for the seal. Changed in place (`serve` keeps
+/// the site between saves): a record is replaced only when it differs.
+fn set_page_sources(site: &mut Site, index: &VaultIndex) {
+    for note in &index.notes {
         let same = site.pages.get(&note.out_path).is_some_and(|p| {
             p.source == note.note.path
                 && p.source_sha256 == note.note.source_sha256
@@ -245,29 +232,31 @@ fn syntax_stylesheets() -> (crate::site::Bytes, crate::site::Bytes) {
 }
 
 /// Search index, explorer tree, graph data, feed, sitemap and redirects
-/// (issue 6: search and navigation that work from `file://`). With a cache
-/// (`serve`), each is made again only when what it is made from changed.
+/// (issue 6: search and navigation that work from `file://`). Each is made
+/// through a [`view::PageView`]; with a cache (`serve`), through a
+/// recording one, and kept until a fact it read changes.
 fn add_navigation_files(
     site: &mut Site,
     index: &VaultIndex,
     rendered: &[Arc<RenderedNote>],
     config: &Config,
     degrees: &graph::Degrees,
-    cached: Option<(&mut nav_cache::NavCache, &nav_cache::NavKeys)>,
-    changed: Option<&[NoteId]>,
+    mut cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
-    let (mut cache, keys) = match cached {
-        Some((cache, keys)) => (Some(cache), Some(keys)),
-        None => (None, None),
+    let navs = match cache.as_mut() {
+        Some((cache, checks)) => cache.note_navs(index, rendered, degrees, checks, note_nav),
+        None => (0..index.notes.len())
+            .into_par_iter()
+            .map(|id| note_nav(view::PageView::new(index, rendered, degrees), id))
+            .collect(),
     };
-    let notes = note_navs(index, rendered, cache.as_deref_mut(), keys, changed);
     let docs: Vec<search::SearchDoc> = (0..index.notes.len())
-        .map(|id| search_doc(index, id, &notes[id].text))
+        .map(|id| search_doc(index, id, &navs[id].text))
         .collect();
     let terms: Vec<std::sync::Arc<search::DocTerms>> =
-        notes.iter().map(|n| n.terms.clone()).collect();
-    let search = match cache.as_deref_mut() {
-        Some(cache) => {
+        navs.iter().map(|n| n.terms.clone()).collect();
+    let search = match cache.as_mut() {
+        Some((cache, _)) => {
             let kept = cache
                 .search
                 .as_mut()
@@ -283,101 +272,81 @@ fn add_navigation_files(
         site.insert(path, bytes);
     }
 
-    // Every note's card (title, path, dates): most files below show them.
-    let cards = keys.map_or(0, |k| {
-        nav_cache::KeyHasher::default().u64s(k.cards).finish()
-    });
-    let tree = file(
-        keyed(&mut cache, keys, |_| folders_key(index, cards)),
-        nav::TREE_SCRIPT,
-        || nav::tree_script(index),
-    );
-    site.insert(nav::TREE_SCRIPT, tree);
-    let graph = file(
-        keyed(&mut cache, keys, |k| {
-            let mut h = nav_cache::KeyHasher::default();
-            h.u64s(k.outlinks).write_u64(cards);
-            h.finish()
-        }),
-        graph::GRAPH_SCRIPT,
-        || graph::graph_script(index, degrees),
-    );
-    site.insert(graph::GRAPH_SCRIPT, graph);
-
-    let latest = match keyed(&mut cache, keys, |_| cards) {
-        Some((cache, key)) => nav_cache::kept(&mut cache.latest, key, || feed::latest(index)),
-        None => feed::latest(index),
-    };
-    let summary = |id: NoteId| match &index.notes[id].note.frontmatter.description {
-        Some(d) if !d.is_empty() => d.clone(),
-        _ => text::excerpt(&notes[id].text, 280),
-    };
-    let feed = file(
-        keyed(&mut cache, keys, |k| {
-            let mut h = nav_cache::KeyHasher::default();
-            for (date, id) in &latest {
-                h.write(date.as_bytes());
-                h.u64s(&[*id as u64, k.render[*id], k.cards[*id]]);
+    let mut made =
+        |name: &'static str, site: &Site, make: &dyn Fn(view::PageView) -> nav_cache::Made| {
+            let view = view::PageView::new(index, rendered, degrees).with_site(&site.files);
+            match cache.as_mut() {
+                Some((cache, checks)) => cache.file(name, view, checks, make),
+                None => make(view),
             }
-            h.finish()
-        }),
-        feed::FEED_PATH,
-        || feed::feed_xml(index, config, &latest, summary),
-    );
-    site.insert(feed::FEED_PATH, feed);
-
+        };
+    let tree = made(nav::TREE_SCRIPT, site, &|v| {
+        nav_cache::Made::One(nav::tree_script(&v).into())
+    });
+    site.insert(nav::TREE_SCRIPT, tree.one());
+    let graph = made(graph::GRAPH_SCRIPT, site, &|v| {
+        let (index, degrees) = v.site_graph();
+        nav_cache::Made::One(graph::graph_script(index, degrees).into())
+    });
+    site.insert(graph::GRAPH_SCRIPT, graph.one());
+    let feed = made(feed::FEED_PATH, site, &|v| {
+        let latest = feed::latest(&v);
+        let summary = |id: NoteId| match v.card(id).description {
+            Some(d) if !d.is_empty() => d.to_string(),
+            _ => text::excerpt(&note_text(&v, id), 280),
+        };
+        nav_cache::Made::One(feed::feed_xml(&v, config, &latest, summary).into())
+    });
+    site.insert(feed::FEED_PATH, feed.one());
     if !config.mirrors.is_empty() {
-        let xml = file(
-            keyed(&mut cache, keys, |_| {
-                let mut h = nav_cache::KeyHasher::default();
-                h.write_u64(names_key(site));
-                h.write_u64(cards);
-                h.finish()
-            }),
-            sitemap::SITEMAP_PATH,
-            || {
-                let lastmod: std::collections::HashMap<&str, String> = (0..index.notes.len())
-                    .filter_map(|id| {
-                        feed::note_updated(index, id)
-                            .map(|d| (index.notes[id].out_path.as_str(), d))
-                    })
-                    .collect();
-                let pages: std::collections::BTreeMap<String, Option<String>> = site
-                    .files
-                    .keys()
-                    .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
-                    .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
-                    .collect();
-                sitemap::sitemap_xml(config, &pages).unwrap_or_default()
-            },
-        );
-        site.insert(sitemap::SITEMAP_PATH, xml);
+        let xml = made(sitemap::SITEMAP_PATH, site, &|v| {
+            let lastmod: std::collections::HashMap<&str, String> = v
+                .note_ids()
+                .filter_map(|id| feed::note_updated(&v, id).map(|d| (v.card(id).out_path, d)))
+                .collect();
+            let pages: std::collections::BTreeMap<String, Option<String>> = v
+                .site_names()
+                .keys()
+                .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
+                .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
+                .collect();
+            nav_cache::Made::One(
+                sitemap::sitemap_xml(config, &pages)
+                    .unwrap_or_default()
+                    .into(),
+            )
+        });
+        site.insert(sitemap::SITEMAP_PATH, xml.one());
     }
-    for (path, bytes) in redirect_pages(site, index, config, cache) {
+    let redirects = made(redirects::REDIRECTS, site, &|v| {
+        nav_cache::Made::Many(
+            redirects::redirects(&v, v.site_names(), &config.language)
+                .into_iter()
+                .map(|(path, bytes)| (path, bytes.into()))
+                .collect(),
+        )
+    });
+    for (path, bytes) in redirects.many() {
         site.insert(path, bytes);
     }
 }
 
-/// With a cache, the cache and the hash `key` gives of what a file is made
-/// from (computed only then).
-fn keyed<'c>(
-    cache: &'c mut Option<&mut nav_cache::NavCache>,
-    keys: Option<&nav_cache::NavKeys>,
-    key: impl FnOnce(&nav_cache::NavKeys) -> u64,
-) -> Option<(&'c mut nav_cache::NavCache, u64)> {
-    let cache = cache.as_deref_mut()?;
-    Some((cache, key(keys?)))
-}
-
-/// `make()`'s bytes, or the ones kept under `name` for an unchanged key.
-fn file(
-    keyed: Option<(&mut nav_cache::NavCache, u64)>,
-    name: &'static str,
-    make: impl FnOnce() -> Vec<u8>,
-) -> crate::site::Bytes {
-    match keyed {
-        Some((cache, key)) => cache.file(name, key, make),
-        None => make().into(),
+/// One note's plain text and search terms, read through `view`.
+fn note_nav(view: view::PageView, id: NoteId) -> nav_cache::NoteNav {
+    let text: std::sync::Arc<str> = note_text(&view, id).into();
+    let index = view.index();
+    let (note, _) = index.note(id);
+    let doc = search::SearchDoc {
+        title: index.title(id),
+        path: index.out_path(id),
+        aliases: &note.frontmatter.aliases,
+        tags: view.tags(id),
+        text: &text,
+    };
+    let terms = search::doc_terms(&doc);
+    nav_cache::NoteNav {
+        text,
+        terms: terms.into(),
     }
 }
 
@@ -393,118 +362,11 @@ fn search_doc<'a>(index: &'a VaultIndex, id: NoteId, text: &'a str) -> search::S
     }
 }
 
-/// The names of the site's files so far, as one hash: one one-shot hash a
-/// name (cheaper than streaming thirteen thousand small writes).
-fn names_key(site: &Site) -> u64 {
-    let names = site.files.keys().fold(0u64, |sum, path| {
-        sum.rotate_left(5) ^ xxhash_rust::xxh3::xxh3_64(path.as_bytes())
-    });
-    names ^ site.files.len() as u64
-}
-
-/// Each note's text and search terms; with a cache, those of notes whose
-/// render key is unchanged are taken from it.
-fn note_navs(
-    index: &VaultIndex,
-    rendered: &[Arc<RenderedNote>],
-    cache: Option<&mut nav_cache::NavCache>,
-    keys: Option<&nav_cache::NavKeys>,
-    changed: Option<&[NoteId]>,
-) -> Vec<nav_cache::NoteNav> {
-    let make = |id: NoteId| {
-        let text: std::sync::Arc<str> = note_text(index, rendered, id).into();
-        let terms = search::doc_terms(&search_doc(index, id, &text));
-        nav_cache::NoteNav {
-            text,
-            terms: terms.into(),
-        }
-    };
-    let (cache, keys) = match (cache, keys) {
-        (Some(cache), Some(keys)) if keys.render.len() == index.notes.len() => (cache, keys),
-        _ => return (0..index.notes.len()).into_par_iter().map(make).collect(),
-    };
-    let navs: Vec<nav_cache::NoteNav> = match changed {
-        Some(changed) => {
-            let mut navs: Vec<nav_cache::NoteNav> =
-                cache.notes.iter().map(|(_, nav)| nav.clone()).collect();
-            let fresh: Vec<(NoteId, nav_cache::NoteNav)> =
-                changed.par_iter().map(|&id| (id, make(id))).collect();
-            for (id, nav) in fresh {
-                navs[id] = nav;
-            }
-            navs
-        }
-        None => {
-            let known: std::collections::HashMap<u64, &nav_cache::NoteNav> =
-                cache.notes.iter().map(|(key, nav)| (*key, nav)).collect();
-            (0..index.notes.len())
-                .into_par_iter()
-                .map(|id| match known.get(&keys.render[id]) {
-                    Some(nav) => (*nav).clone(),
-                    None => make(id),
-                })
-                .collect()
-        }
-    };
-    cache.notes = keys
-        .render
-        .iter()
-        .copied()
-        .zip(navs.iter().cloned())
-        .collect();
-    navs
-}
-
-/// What the explorer tree is made of: the folders and every note's card.
-fn folders_key(index: &VaultIndex, cards: u64) -> u64 {
-    use std::hash::Hash;
-    let mut h = nav_cache::KeyHasher::default();
-    for (key, folder) in &index.folders {
-        (key, &folder.out_path, &folder.subfolders, &folder.notes).hash(&mut h);
-    }
-    h.write_u64(cards);
-    h.finish()
-}
-
-/// Redirect pages for aliases and permalinks; none to look for when no note
-/// has either.
-fn redirect_pages(
-    site: &Site,
-    index: &VaultIndex,
-    config: &Config,
-    cache: Option<&mut nav_cache::NavCache>,
-) -> Vec<(String, crate::site::Bytes)> {
-    let wanted = |n: &&crate::index::IndexedNote| {
-        let fm = &n.note.frontmatter;
-        fm.permalink.is_some() || !fm.aliases.is_empty()
-    };
-    if !index.notes.iter().any(|n| wanted(&n)) {
-        return Vec::new();
-    }
-    let make = || -> Vec<(String, crate::site::Bytes)> {
-        redirects::redirects(index, &site.files, &config.language)
-            .into_iter()
-            .map(|(path, bytes)| (path, bytes.into()))
-            .collect()
-    };
-    let Some(cache) = cache else { return make() };
-    use std::hash::Hash;
-    let mut h = nav_cache::KeyHasher::default();
-    // The names already taken.
-    names_key(site).hash(&mut h);
-    for note in index.notes.iter().filter(wanted) {
-        let fm = &note.note.frontmatter;
-        (&note.out_path, note.title(), &fm.aliases, &fm.permalink).hash(&mut h);
-    }
-    config.language.hash(&mut h);
-    nav_cache::kept(&mut cache.redirects, h.finish(), make)
-}
-
 /// Plain text of note `id`. Pages often open with their title as a
 /// heading: snippets and summaries should show what follows it.
-pub fn note_text(index: &VaultIndex, rendered: &[Arc<RenderedNote>], id: NoteId) -> String {
-    let title = index.notes[id].title();
-    let text = text::html_to_text(&rendered[id].html);
+pub fn note_text(view: &view::PageView, id: NoteId) -> String {
+    let title = view.index().title(id);
+    let text = text::html_to_text(&view.rendered(id).html);
     text.strip_prefix(title)
         .filter(|rest| rest.is_empty() || rest.starts_with(' '))
         .map(|rest| rest.trim_start().to_string())

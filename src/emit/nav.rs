@@ -2,7 +2,7 @@
 //! classic script the browser caches), so no page grows with the vault.
 //! Pages say which path they are; `spore.js` highlights it.
 
-use crate::index::VaultIndex;
+use super::view::PageView;
 use serde::Serialize;
 
 pub const TREE_SCRIPT: &str = "_spore/tree.js";
@@ -17,21 +17,21 @@ struct Folder {
     d: Vec<(String, String)>,
 }
 
-fn folder(index: &VaultIndex, path: &str) -> Option<Folder> {
-    let entry = index.folders.get(path)?;
+fn folder(view: &PageView, path: &str) -> Option<Folder> {
+    let entry = view.folder(path)?;
     let name = path.rsplit('/').next().unwrap_or(path).to_string();
     let mut subfolders: Vec<Folder> = entry
         .subfolders
         .iter()
-        .filter_map(|s| folder(index, s))
+        .filter_map(|s| folder(view, s))
         .collect();
     subfolders.sort_by_key(|f| f.n.to_lowercase());
     let mut notes: Vec<(String, String)> = entry
         .notes
         .iter()
-        .map(|&id| &index.notes[id])
+        .map(|&id| view.card(id))
         .filter(|n| n.out_path != entry.out_path)
-        .map(|n| (n.title().to_string(), n.out_path.clone()))
+        .map(|n| (n.title.to_string(), n.out_path.to_string()))
         .collect();
     notes.sort_by(|a, b| (a.0.to_lowercase(), &a.1).cmp(&(b.0.to_lowercase(), &b.1)));
     Some(Folder {
@@ -43,8 +43,8 @@ fn folder(index: &VaultIndex, path: &str) -> Option<Folder> {
 }
 
 /// `_spore/tree.js`: `__spore("tree", 0, ROOT_FOLDER)`.
-pub fn tree_script(index: &VaultIndex) -> Vec<u8> {
-    let root = folder(index, "").unwrap_or(Folder {
+pub fn tree_script(view: &PageView) -> Vec<u8> {
+    let root = folder(view, "").unwrap_or(Folder {
         n: String::new(),
         p: "index.html".into(),
         f: Vec::new(),

@@ -1,109 +1,176 @@
 //! What `serve` keeps between rebuilds of the search and navigation files,
 //! so that a save costs what it changed, not what the vault holds:
-//! - each note's plain text and search terms, by the note's render key
-//!   (equal key, equal HTML, so equal text);
+//! - each note's plain text and search terms, with the facts they were
+//!   made from (`crate::memo`);
 //! - the search index itself ([`SearchState`]), edited in place;
-//! - every other site-wide file with a hash of what it is made from, made
-//!   again only when that hash changes.
+//! - every other site-wide file, with the facts it read.
 //!
-//! A full build has nothing to keep and passes no cache.
+//! As for pages, nothing here lists inputs by hand: each value is made
+//! through a recording [`PageView`], and is checked only when a base it
+//! read changed. A full build has nothing to keep and passes no cache.
 
+use super::graph::Degrees;
 use super::search::{DocTerms, SearchState};
+use super::view::{PageBase, PageFact, PageView};
+use crate::index::view::{Keys, NoteKey};
+use crate::index::{NoteId, VaultIndex};
+use crate::memo::{Entry, Memo, Recorder};
+use crate::render::RenderedNote;
 use crate::site::Bytes;
-use std::collections::HashMap;
-use std::hash::Hasher;
+use rayon::prelude::*;
+use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Per-note hashes the caller already has (see `serve::keys`): `render`
-/// covers everything a note's HTML is made of, `cards` its output path,
-/// title, description and dates, `outlinks` where its links point.
-pub struct NavKeys<'a> {
-    pub render: &'a [u64],
-    pub cards: &'a [u64],
-    pub outlinks: &'a [u64],
+/// What changed since the last rebuild, to check kept values against.
+pub struct Checks {
+    /// The bases whose hash changed (index and page bases).
+    pub changed: HashSet<PageBase>,
+    pub keys: Keys,
 }
 
 /// One note's text and terms.
 #[derive(Clone)]
-pub(super) struct NoteNav {
+pub struct NoteNav {
     pub text: Arc<str>,
     pub terms: Arc<DocTerms>,
 }
 
+/// A site-wide file, or a family of them (the redirect pages).
+#[derive(Clone)]
+pub enum Made {
+    One(Bytes),
+    Many(Vec<(String, Bytes)>),
+}
+
+impl Made {
+    pub fn one(self) -> Bytes {
+        match self {
+            Made::One(bytes) => bytes,
+            Made::Many(_) => Bytes::from(Vec::new()),
+        }
+    }
+
+    pub fn many(self) -> Vec<(String, Bytes)> {
+        match self {
+            Made::Many(files) => files,
+            Made::One(_) => Vec::new(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct NavCache {
-    /// By note id, with the render key each was made for.
-    pub(super) notes: Vec<(u64, NoteNav)>,
+    notes: Memo<NoteKey, NoteNav, PageFact>,
     pub(super) search: Option<SearchState>,
-    /// File → (key of its inputs, bytes).
-    files: HashMap<&'static str, Option<(u64, Bytes)>>,
-    /// The feed's entries: (key of every note's card, [(date, id)]).
-    pub(super) latest: Option<(u64, Vec<(String, usize)>)>,
-    /// Redirect pages: (key of their inputs, files).
-    pub(super) redirects: Option<(u64, Vec<(String, Bytes)>)>,
+    files: Memo<&'static str, Made, PageFact>,
 }
 
 impl NavCache {
-    /// The notes whose render key differs from last time, when the notes
-    /// kept their ids (`None`: any may have changed).
-    pub(super) fn changed_since(&self, render: &[u64]) -> Option<Vec<usize>> {
-        if self.notes.len() != render.len() {
-            return None;
-        }
-        let changed: Vec<usize> = (0..render.len())
-            .filter(|&id| self.notes[id].0 != render[id])
-            .collect();
-        // Many changes at once are ids that moved: look them up by key.
-        (changed.len() <= 64).then_some(changed)
+    /// Whether every kept text, terms and file still agrees with each fact
+    /// it read (for tests). The names of the site's files are left out:
+    /// they were read part-way through making the site.
+    #[doc(hidden)]
+    pub fn is_fresh(
+        &self,
+        index: &VaultIndex,
+        rendered: &[Arc<RenderedNote>],
+        degrees: &Degrees,
+        keys: &Keys,
+    ) -> bool {
+        let view = PageView::new(index, rendered, degrees);
+        let holds = |f: &PageFact| {
+            if *f == PageFact::SiteNames {
+                return None;
+            }
+            Some(view.fact_hash(keys, f))
+        };
+        let fresh = |reads: &[(PageFact, u64)]| {
+            reads
+                .iter()
+                .all(|(f, h)| holds(f).is_none_or(|now| now == *h))
+        };
+        let notes = index
+            .note_keys
+            .iter()
+            .all(|k| self.notes.get(k).is_some_and(|e| fresh(e.reads())));
+        let files = [
+            super::nav::TREE_SCRIPT,
+            super::graph::GRAPH_SCRIPT,
+            super::feed::FEED_PATH,
+            super::redirects::REDIRECTS,
+        ]
+        .iter()
+        .all(|name| self.files.get(name).is_some_and(|e| fresh(e.reads())));
+        notes && files
     }
 
-    /// The bytes of `name` made from inputs with hash `key`: kept ones when
-    /// the key is the same as last time (the same `Arc`, which the seal
-    /// recognises), else `make()`'s.
+    /// Every note's text and terms: kept ones, or made by `make` through a
+    /// recording view for the notes whose facts changed.
+    pub(super) fn note_navs(
+        &mut self,
+        index: &VaultIndex,
+        rendered: &[Arc<RenderedNote>],
+        degrees: &Degrees,
+        checks: &Checks,
+        make: fn(PageView, NoteId) -> NoteNav,
+    ) -> Vec<NoteNav> {
+        let suspects = self.notes.suspects(&checks.changed);
+        let notes = &self.notes;
+        type Made = (NoteNav, Option<Entry<NoteNav, PageFact>>);
+        let made: Vec<Made> = (0..index.notes.len())
+            .into_par_iter()
+            .map(|id| {
+                let key = index.note_keys[id];
+                if let Some(kept) = notes.get(&key) {
+                    let check = PageView::new(index, rendered, degrees);
+                    if !suspects.contains(&key)
+                        || kept.is_valid(|f| check.fact_hash(&checks.keys, f))
+                    {
+                        return (kept.value.clone(), None);
+                    }
+                }
+                let recorder = Recorder::default();
+                let nav = make(PageView::recording(index, rendered, degrees, &recorder), id);
+                let entry = Entry::new(nav.clone(), recorder.into_reads());
+                (nav, Some(entry))
+            })
+            .collect();
+        let mut navs = Vec::with_capacity(made.len());
+        for (id, (nav, entry)) in made.into_iter().enumerate() {
+            if let Some(entry) = entry {
+                self.notes.insert(index.note_keys[id], entry);
+            }
+            navs.push(nav);
+        }
+        if self.notes.len() > index.notes.len() {
+            let current: HashSet<NoteKey> = index.note_keys.iter().copied().collect();
+            self.notes.retain(|k| current.contains(k));
+        }
+        navs
+    }
+
+    /// The site-wide file `name`: kept, or made by `make` through a
+    /// recording view when a fact it read changed.
     pub(super) fn file(
         &mut self,
         name: &'static str,
-        key: u64,
-        make: impl FnOnce() -> Vec<u8>,
-    ) -> Bytes {
-        kept(self.files.entry(name).or_default(), key, || make().into())
-    }
-}
-
-/// What `slot` keeps when it was made from inputs with hash `key`, else
-/// `make()`'s value, kept from now on.
-pub(super) fn kept<T: Clone>(slot: &mut Option<(u64, T)>, key: u64, make: impl FnOnce() -> T) -> T {
-    match slot {
-        Some((old, value)) if *old == key => value.clone(),
-        _ => {
-            let value = make();
-            *slot = Some((key, value.clone()));
-            value
+        view: PageView,
+        checks: &Checks,
+        make: &dyn Fn(PageView) -> Made,
+    ) -> Made {
+        if let Some(kept) = self.files.get(&name) {
+            // What the site's names are is not in the tables: a file that
+            // read them is always checked.
+            let suspect = kept.reads().iter().any(|(f, _)| *f == PageFact::SiteNames)
+                || self.files.suspects(&checks.changed).contains(&name);
+            if !suspect || kept.is_valid(|f| view.fact_hash(&checks.keys, f)) {
+                return kept.value.clone();
+            }
         }
-    }
-}
-
-/// A hasher over XXH3 for input keys (64 bits: a change is never mistaken
-/// for no change in practice).
-#[derive(Default)]
-pub(super) struct KeyHasher(xxhash_rust::xxh3::Xxh3Default);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0.digest()
-    }
-}
-
-impl KeyHasher {
-    pub(super) fn u64s(&mut self, values: &[u64]) -> &mut Self {
-        for v in values {
-            self.0.update(&v.to_le_bytes());
-        }
-        self.0.update(&(values.len() as u64).to_le_bytes());
-        self
+        let recorder = Recorder::default();
+        let made = make(view.recording_into(&recorder));
+        self.files
+            .insert(name, Entry::new(made.clone(), recorder.into_reads()));
+        made
     }
 }

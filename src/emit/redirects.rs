@@ -4,7 +4,7 @@
 //! A redirect never replaces a real page or another redirect.
 
 use super::graph::xml_escape;
-use crate::index::{VaultIndex, RESERVED_ROOT};
+use crate::index::RESERVED_ROOT;
 use crate::portable::{relative_url, sanitize_component};
 use std::collections::{BTreeMap, HashSet};
 
@@ -53,8 +53,11 @@ fn fold(path: &str) -> String {
 }
 
 /// Redirect pages (path → bytes) that do not collide with `existing`.
+/// The name `serve` keeps the redirect pages under.
+pub const REDIRECTS: &str = "redirects";
+
 pub fn redirects<F>(
-    index: &VaultIndex,
+    view: &super::view::PageView,
     existing: &BTreeMap<String, F>,
     language: &str,
 ) -> BTreeMap<String, Vec<u8>> {
@@ -69,15 +72,14 @@ pub fn redirects<F>(
         .collect();
     let reserved: HashSet<String> = RESERVED_ROOT.iter().map(|r| fold(r)).collect();
     let mut out = BTreeMap::new();
-    for note in &index.notes {
-        let fm = &note.note.frontmatter;
-        let mut wanted: Vec<String> = fm
-            .permalink
-            .as_deref()
-            .and_then(permalink_path)
-            .into_iter()
-            .collect();
-        wanted.extend(fm.aliases.iter().map(|a| alias_path(&note.out_path, a)));
+    for id in view.note_ids() {
+        let (aliases, permalink) = view.aliases(id);
+        if aliases.is_empty() && permalink.is_none() {
+            continue;
+        }
+        let card = view.card(id);
+        let mut wanted: Vec<String> = permalink.and_then(permalink_path).into_iter().collect();
+        wanted.extend(aliases.iter().map(|a| alias_path(card.out_path, a)));
         for path in wanted {
             let key = fold(&path);
             let top = key.split('/').next().unwrap_or("");
@@ -91,7 +93,7 @@ pub fn redirects<F>(
                     Some(fold(acc))
                 })
                 .any(|prefix| taken.contains(&prefix) && prefix != key);
-            if path == note.out_path
+            if path == card.out_path
                 || taken.contains(&key)
                 || folders.contains(&key)
                 || (reserved.contains(top) && key.contains('/'))
@@ -103,7 +105,7 @@ pub fn redirects<F>(
             taken.insert(key);
             out.insert(
                 path.clone(),
-                redirect_html(&path, &note.out_path, note.title(), language),
+                redirect_html(&path, card.out_path, card.title, language),
             );
         }
     }

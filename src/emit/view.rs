@@ -39,6 +39,13 @@ pub enum PageFact {
     AllTags,
     /// Everything the site graph is drawn from.
     SiteGraph,
+    /// Which notes there are (their keys, in order).
+    NoteList,
+    /// A note's aliases and permalink.
+    Aliases(NoteKey),
+    /// The names of the site's files made so far (the sitemap lists them,
+    /// redirects avoid them).
+    SiteNames,
 }
 
 /// What a page fact is computed from (see [`crate::memo::Fact`]).
@@ -55,6 +62,10 @@ pub enum PageBase {
     Tag(String),
     AllTags,
     SiteGraph,
+    NoteList,
+    Aliases(NoteKey),
+    /// Never in a table: a value that read it is always checked.
+    SiteNames,
 }
 
 impl crate::memo::Fact for PageFact {
@@ -73,6 +84,9 @@ impl crate::memo::Fact for PageFact {
             PageFact::Tag(t) => PageBase::Tag(t.clone()),
             PageFact::AllTags => PageBase::AllTags,
             PageFact::SiteGraph => PageBase::SiteGraph,
+            PageFact::NoteList => PageBase::NoteList,
+            PageFact::Aliases(k) => PageBase::Aliases(*k),
+            PageFact::SiteNames => PageBase::SiteNames,
         }
     }
 }
@@ -86,7 +100,7 @@ pub fn table(
     degrees: &Degrees,
 ) -> PageTable {
     use rayon::prelude::*;
-    let notes: Vec<(NoteKey, [u64; 6])> = (0..index.notes.len())
+    let notes: Vec<(NoteKey, [u64; 7])> = (0..index.notes.len())
         .into_par_iter()
         .map(|id| {
             let row = [
@@ -96,6 +110,7 @@ pub fn table(
                 hash_backlinks(index, &index.backlinks[id]),
                 hash_ids(index, &index.outlinks[id]),
                 hash_ids(index, &degrees.neighbours[id]),
+                hash_of(&aliases_value(index, id)),
             ];
             (index.note_keys[id], row)
         })
@@ -119,12 +134,13 @@ pub fn table(
     }
     rows.push((PageBase::AllTags, hash_all_tags(&index.tags)));
     rows.push((PageBase::SiteGraph, site_graph));
+    rows.push((PageBase::NoteList, hash_of(index.note_keys.as_slice())));
     crate::memo::Table::new(notes, rows)
 }
 
 /// The page-level bases, hashed ([`table`]): per note `[Card, Tags,
-/// Rendered, Backlinks, Outlinks, Neighbours]`.
-pub type PageTable = crate::memo::Table<PageBase, NoteKey, 6>;
+/// Rendered, Backlinks, Outlinks, Neighbours, Aliases]`.
+pub type PageTable = crate::memo::Table<PageBase, NoteKey, 7>;
 
 /// Row positions in a [`PageTable`].
 pub const CARD: usize = 0;
@@ -140,7 +156,8 @@ pub fn row_base(kind: usize, key: NoteKey) -> PageBase {
         RENDERED => PageBase::Rendered(key),
         3 => PageBase::Backlinks(key),
         OUTLINKS => PageBase::Outlinks(key),
-        _ => PageBase::Neighbours(key),
+        5 => PageBase::Neighbours(key),
+        _ => PageBase::Aliases(key),
     }
 }
 
@@ -167,6 +184,7 @@ pub struct PageView<'a> {
     rendered: &'a [Arc<RenderedNote>],
     degrees: &'a Degrees,
     recorder: Option<&'a Recorder<PageFact>>,
+    site: Option<&'a BTreeMap<String, crate::site::SiteFile>>,
 }
 
 impl<'a> PageView<'a> {
@@ -181,6 +199,7 @@ impl<'a> PageView<'a> {
             rendered,
             degrees,
             recorder: None,
+            site: None,
         }
     }
 
@@ -195,7 +214,52 @@ impl<'a> PageView<'a> {
             rendered,
             degrees,
             recorder: Some(recorder),
+            site: None,
         }
+    }
+
+    /// The same view, recording into `recorder`.
+    pub fn recording_into<'r>(&self, recorder: &'r Recorder<PageFact>) -> PageView<'r>
+    where
+        'a: 'r,
+    {
+        PageView {
+            index: IndexView::recording(self.ix(), recorder),
+            rendered: self.rendered,
+            degrees: self.degrees,
+            recorder: Some(recorder),
+            site: self.site,
+        }
+    }
+
+    /// The same view, able to tell the names of the files in `site`.
+    pub fn with_site(self, site: &'a BTreeMap<String, crate::site::SiteFile>) -> Self {
+        PageView {
+            site: Some(site),
+            ..self
+        }
+    }
+
+    /// Every note id, recorded as the list of notes.
+    pub fn note_ids(&self) -> std::ops::Range<NoteId> {
+        let ix = self.ix();
+        self.record(|| PageFact::NoteList, || hash_of(ix.note_keys.as_slice()));
+        0..ix.notes.len()
+    }
+
+    /// A note's aliases and permalink.
+    pub fn aliases(&self, id: NoteId) -> (&'a [String], Option<&'a str>) {
+        let value = aliases_value(self.ix(), id);
+        self.record(|| PageFact::Aliases(self.key(id)), || hash_of(&value));
+        value
+    }
+
+    /// The names of the site's files so far (empty without [`Self::with_site`]).
+    pub fn site_names(&self) -> &'a BTreeMap<String, crate::site::SiteFile> {
+        static NONE: BTreeMap<String, crate::site::SiteFile> = BTreeMap::new();
+        let value = self.site.unwrap_or(&NONE);
+        self.record(|| PageFact::SiteNames, || hash_names(value));
+        value
     }
 
     /// The index facts (note text, titles, output paths…).
@@ -318,6 +382,9 @@ impl<'a> PageView<'a> {
             PageFact::Tag(key) => hash_tag(ix, ix.tags.get(key)),
             PageFact::AllTags => hash_all_tags(&ix.tags),
             PageFact::SiteGraph => hash_site_graph(ix),
+            PageFact::NoteList => hash_of(ix.note_keys.as_slice()),
+            PageFact::Aliases(k) => note(k).map_or(ABSENT, |id| hash_of(&aliases_value(ix, id))),
+            PageFact::SiteNames => self.site.map_or(ABSENT, hash_names),
         }
     }
 }
@@ -332,6 +399,22 @@ fn card_value(index: &VaultIndex, id: NoteId) -> Card<'_> {
         date: fm.date.as_deref(),
         updated: fm.updated.as_deref(),
     }
+}
+
+fn aliases_value(index: &VaultIndex, id: NoteId) -> (&[String], Option<&str>) {
+    let fm = &index.notes[id].note.frontmatter;
+    (fm.aliases.as_slice(), fm.permalink.as_deref())
+}
+
+/// The names of a site's files (one XXH3 a name: thirteen thousand names
+/// hash in well under a millisecond).
+fn hash_names(names: &BTreeMap<String, crate::site::SiteFile>) -> u64 {
+    let mut h = FactHasher::default();
+    names.len().hash(&mut h);
+    for name in names.keys() {
+        name.hash(&mut h);
+    }
+    h.finish()
 }
 
 fn hash_rendered(r: &RenderedNote) -> u64 {

@@ -234,7 +234,10 @@ impl LiveSite {
                 .get(&page_key(&self.index, page))
                 .is_some_and(|e| e.is_valid(|f| page_view.fact_hash(&keys, f)))
         });
-        notes_fresh && pages_fresh
+        let nav_fresh = self
+            .nav_cache
+            .is_fresh(&self.index, &self.rendered, &self.degrees, &keys);
+        notes_fresh && pages_fresh && nav_fresh
     }
 
     /// The same, shared without copying.
@@ -607,7 +610,7 @@ impl LiveSite {
             }
         }
         lap(summary, "assemble pages", &mut clock);
-        let nav_keys = nav_keys(index, &index_table, &page_table);
+        let checks = emit::nav_cache::Checks { changed, keys };
         emit::add_site_files(
             &mut self.unsealed,
             index,
@@ -615,14 +618,7 @@ impl LiveSite {
             &self.theme,
             &self.config,
             degrees,
-            Some((
-                &mut self.nav_cache,
-                &emit::nav_cache::NavKeys {
-                    render: &nav_keys.0,
-                    cards: &nav_keys.1,
-                    outlinks: &nav_keys.2,
-                },
-            )),
+            Some((&mut self.nav_cache, &checks)),
         );
         self.site_files = not_pages(&self.unsealed, &self.page_paths);
         lap(summary, "site files", &mut clock);
@@ -660,34 +656,6 @@ fn page_key(index: &VaultIndex, page: &PageId) -> PageKey {
         PageId::Note(id) => PageKey::Note(NoteKey::of(&index.notes[*id].note.path)),
         other => PageKey::Other(other.clone()),
     }
-}
-
-/// Per note: a hash of what its search text and terms are made of (its
-/// HTML, source, output path and tags), of its card, and of its outlinks,
-/// taken from the tables of base hashes, for the site-wide files' cache.
-fn nav_keys(
-    index: &VaultIndex,
-    index_table: &IndexTable,
-    page_table: &PageTable,
-) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
-    use emit::view::{CARD, OUTLINKS, RENDERED, TAGS};
-    use index::view::{OUT_PATH, TEXT};
-    let mut out = (Vec::new(), Vec::new(), Vec::new());
-    for key in &index.note_keys {
-        let ix = index_table
-            .row(key)
-            .copied()
-            .unwrap_or([crate::memo::ABSENT; 3]);
-        let page = page_table
-            .row(key)
-            .copied()
-            .unwrap_or([crate::memo::ABSENT; 6]);
-        let text = crate::memo::hash_of(&[page[RENDERED], ix[TEXT], ix[OUT_PATH], page[TAGS]]);
-        out.0.push(text);
-        out.1.push(page[CARD]);
-        out.2.push(page[OUTLINKS]);
-    }
-    out
 }
 
 fn lap(summary: &mut RebuildSummary, step: &'static str, clock: &mut Instant) {
