@@ -1,4 +1,4 @@
-//! Embeds: `![[file]]` shows the attachment (image, audio, video, PDF or a
+//! The pass after `link`, embeds: `![[file]]` shows the attachment (image, audio, video, PDF or a
 //! download); `![[Note]]`, `![[Note#Heading]]` and `![[Note#^block]]` render
 //! that part of the note in place, recursively, stopping at cycles and at
 //! depth MAX_EMBED_DEPTH with a visible marker, and once the page has
@@ -6,30 +6,67 @@
 //! of their text) with a marker and one warning per page.
 
 use super::{
-    escape, media, Footnotes, Frame, MAX_EMBEDS_PER_PAGE, MAX_EMBED_BYTES_PER_PAGE, MAX_EMBED_DEPTH,
+    escape, media, Ev, Footnotes, Frame, Image, Target, MAX_EMBEDS_PER_PAGE,
+    MAX_EMBED_BYTES_PER_PAGE, MAX_EMBED_DEPTH,
 };
 use crate::diagnostics::DiagnosticKind;
-use crate::index::{find_heading, resolve::Resolved, NoteId};
+use crate::index::{find_heading, NoteId};
 use crate::portable::{encode_fragment, relative_url};
 use crate::syntax::target::LinkTarget;
-use pulldown_cmark::LinkType;
+use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 
 impl Frame<'_, '_> {
-    pub(super) fn embed(&mut self, link_type: LinkType, dest: &str, alt: &str) -> Embed {
-        let Some(dest) = crate::index::scan::link_dest(link_type, dest) else {
-            return Embed::Keep;
-        };
-        let target = LinkTarget::parse(&dest);
-        let resolved = self.resolve(&target);
-        match resolved {
-            Some(Resolved::Attachment(a)) => {
-                let (out_path, path) = self.ctx.view.attachment(a);
-                let src = relative_url(self.page, out_path);
-                let name = path.rsplit('/').next().unwrap_or(path);
-                let alt = if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
+    /// The pass: each embed (its target resolved by the `link` pass)
+    /// becomes HTML; a block one inside a paragraph closes the paragraph
+    /// around it.
+    pub(super) fn embeds<'e>(&mut self, events: Vec<Ev<'e>>) -> Vec<Ev<'e>> {
+        let mut out = Vec::with_capacity(events.len());
+        for ev in events {
+            let Ev::Embed(image, target) = ev else {
+                out.push(ev);
+                continue;
+            };
+            match self.embed(&image, target) {
+                Embed::Inline(html) => out.push(Ev::Md(Event::InlineHtml(html.into()))),
+                Embed::Block(html) if image.in_paragraph => {
+                    out.push(Ev::Md(Event::InlineHtml("</p>\n".into())));
+                    out.push(Ev::Md(Event::Html(html.into())));
+                    out.push(Ev::Md(Event::InlineHtml("<p>".into())));
+                }
+                Embed::Block(html) => out.push(Ev::Md(Event::Html(html.into()))),
+                Embed::Keep => {
+                    let Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                        alt,
+                        ..
+                    } = image;
+                    out.push(Ev::Md(Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    })));
+                    out.push(Ev::Md(Event::Text(alt.into())));
+                    out.push(Ev::Md(Event::End(TagEnd::Image)));
+                }
+            }
+        }
+        out
+    }
+
+    fn embed(&mut self, image: &Image, target: Target) -> Embed {
+        match target {
+            Target::Outside => Embed::Keep,
+            Target::Attachment { out_path, path } => {
+                let src = relative_url(self.page, &out_path);
+                let name = path.rsplit('/').next().unwrap_or(&path);
+                let alt = if matches!(image.link_type, LinkType::WikiLink { has_pothole: false }) {
                     ""
                 } else {
-                    alt
+                    &image.alt
                 };
                 let html = media::embed_html(&src, name, alt);
                 match media::kind_of(name) {
@@ -37,8 +74,13 @@ impl Frame<'_, '_> {
                     _ => Embed::Block(format!("<div class=\"embed embed-media\">{html}</div>\n")),
                 }
             }
-            Some(Resolved::Note(id)) => Embed::Block(self.embed_note(id, &target, &dest)),
-            None => Embed::Inline(format!(
+            Target::Note {
+                id,
+                target,
+                dest,
+                fragment,
+            } => Embed::Block(self.embed_note(id, &target, &dest, fragment.unwrap_or_default())),
+            Target::Unresolved { dest } => Embed::Inline(format!(
                 "<span class=\"unresolved embed-missing\" title=\"Not published\">{}</span>",
                 escape::html(&dest)
             )),
@@ -63,11 +105,16 @@ impl Frame<'_, '_> {
         }
     }
 
-    fn embed_note(&mut self, id: NoteId, target: &LinkTarget, dest: &str) -> String {
+    fn embed_note(
+        &mut self,
+        id: NoteId,
+        target: &LinkTarget,
+        dest: &str,
+        fragment: String,
+    ) -> String {
         let view = self.ctx.view;
         let (note, scan) = view.note(id);
         let title = view.title(id);
-        let fragment = self.fragment(id, target).unwrap_or_default();
         let key = (id, fragment.clone());
         let href = relative_url(self.page, view.out_path(id));
         let title_link = format!(
@@ -200,7 +247,7 @@ impl Frame<'_, '_> {
     }
 }
 
-pub(super) enum Embed {
+enum Embed {
     Inline(String),
     Block(String),
     /// Not an embed we handle (an external image): render as Markdown does.

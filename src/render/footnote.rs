@@ -2,8 +2,10 @@
 //! as one numbering in order of first reference, with every definition
 //! collected in one section at the end of the page (or of an embed), each
 //! linking back to its references — as Obsidian and GitHub show them.
+//! Two passes: `split_definitions` (right after parsing) and `number`
+//! (after embeds), which writes each reference's mark.
 
-use super::escape;
+use super::{escape, Ev};
 use pulldown_cmark::{Event, Tag, TagEnd};
 use std::collections::{HashMap, HashSet};
 
@@ -205,6 +207,22 @@ impl Footnotes {
         html.push_str("</ol>\n</section>\n");
         html
     }
+}
+
+/// The pass: each reference (`[^label]`, `^[…]`) becomes its numbered
+/// mark, in order; `[^label]` with no definition stays text.
+pub fn number<'e>(events: Vec<Ev<'e>>, footnotes: &mut Footnotes) -> Vec<Ev<'e>> {
+    events
+        .into_iter()
+        .map(|ev| match ev {
+            Ev::Md(Event::FootnoteReference(label)) => match footnotes.reference(&label) {
+                Some(mark) => Ev::Md(Event::InlineHtml(mark.into())),
+                None => Ev::Md(Event::Text(format!("[^{label}]").into())),
+            },
+            Ev::InlineFootnote(text) => Ev::Md(Event::InlineHtml(footnotes.inline(&text).into())),
+            other => other,
+        })
+        .collect()
 }
 
 /// Id of the `r`-th reference to footnote `n`.
