@@ -197,3 +197,149 @@ pub fn resolve<'e>(events: Vec<Ev<'e>>, resolver: &Resolver) -> Vec<Ev<'e>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_vault::{id, index};
+    use crate::render::{callout, obsidian, parse::parse};
+
+    fn vault() -> crate::index::VaultIndex {
+        index(
+            &[
+                ("A.md", "# Head\n\ntext ^blk\n"),
+                ("sub/B.md", "#topic [[A]]\n"),
+            ],
+            &["pic.png"],
+        )
+    }
+
+    fn resolver<'a>(index: &'a crate::index::VaultIndex, from: &str) -> Resolver<'a> {
+        let view = IndexView::new(index);
+        let source = id(index, from);
+        Resolver {
+            view,
+            source,
+            page: view.out_path(source),
+        }
+    }
+
+    const WIKI: LinkType = LinkType::WikiLink { has_pothole: false };
+
+    #[test]
+    fn one_resolver_for_notes_fragments_attachments_and_the_rest() {
+        let index = vault();
+        let a = id(&index, "A.md");
+        let r = resolver(&index, "sub/B.md");
+        let note = |dest: &str| match r.target(WIKI, dest) {
+            Target::Note { id, fragment, .. } => (id, fragment),
+            other => panic!("{dest}: {other:?}"),
+        };
+        assert_eq!(note("A"), (a, None));
+        assert_eq!(note("A#Head"), (a, Some("head".to_string())));
+        assert_eq!(note("A#^blk"), (a, Some("^blk".to_string())));
+        // A heading or block the note lacks: the note itself.
+        assert_eq!(note("A#Nope"), (a, None));
+        assert_eq!(note("A#^nope"), (a, None));
+        assert!(matches!(
+            r.target(WIKI, "pic.png"),
+            Target::Attachment { path, .. } if path == "pic.png"
+        ));
+        assert_eq!(
+            r.target(WIKI, "Gone"),
+            Target::Unresolved {
+                dest: "Gone".into()
+            }
+        );
+        assert_eq!(
+            r.target(LinkType::Inline, "https://example.com/A"),
+            Target::Outside
+        );
+        // A Markdown link is percent-decoded like a wikilink's name.
+        assert!(matches!(
+            r.target(LinkType::Inline, "A.md#Head"),
+            Target::Note { id, .. } if id == a
+        ));
+    }
+
+    #[test]
+    fn same_note_links_resolve_to_the_note_and_stay_on_the_page() {
+        let index = vault();
+        let a = id(&index, "A.md");
+        let r = resolver(&index, "A.md");
+        assert!(matches!(
+            r.target(WIKI, "#Head"),
+            Target::Note { id, fragment: Some(f), .. } if id == a && f == "head"
+        ));
+        assert_eq!(r.note_href(a, Some("head")), "#head");
+        let from_b = resolver(&index, "sub/B.md");
+        assert_eq!(from_b.note_href(a, Some("head")), "../A.html#head");
+        assert_eq!(from_b.note_href(a, None), "../A.html");
+    }
+
+    fn pass(index: &crate::index::VaultIndex, markdown: &'static str) -> Vec<Ev<'static>> {
+        let (events, callouts) = callout::transform(parse(markdown));
+        let events = obsidian::transform(events, &callouts, &[]);
+        resolve(events, &resolver(index, "sub/B.md"))
+    }
+
+    fn inline_html(events: &[Ev]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Md(Event::InlineHtml(h)) => Some(h.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn links_and_tags_become_html() {
+        let index = vault();
+        let events = pass(
+            &index,
+            "[[A#Head]] [[Gone]] [w](https://e.com \"T\") #topic #none <https://auto.link>",
+        );
+        assert_eq!(
+            inline_html(&events),
+            vec![
+                "<a class=\"internal\" href=\"../A.html#head\">",
+                "</a>",
+                "<span class=\"unresolved\" title=\"Not published\">",
+                "</span>",
+                "<a class=\"external\" href=\"https://e.com\" title=\"T\" rel=\"noopener\">",
+                "</a>",
+                "<a class=\"tag\" href=\"../tags/topic.html\">#topic</a>",
+                "<span class=\"tag\">#none</span>",
+            ]
+        );
+        // An autolink keeps pulldown's own tags.
+        assert!(events.iter().any(|e| matches!(
+            e,
+            Ev::Md(Event::Start(Tag::Link {
+                link_type: LinkType::Autolink,
+                ..
+            }))
+        )));
+        assert!(events.contains(&Ev::Md(Event::End(TagEnd::Link))));
+    }
+
+    #[test]
+    fn embeds_get_their_target_from_the_same_resolver() {
+        let index = vault();
+        let events = pass(&index, "![[A#^blk]] ![[pic.png]] ![x](https://e.com/p.png)");
+        let targets: Vec<&Target> = events
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Embed(_, t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(targets.len(), 3);
+        assert!(
+            matches!(targets[0], Target::Note { fragment: Some(f), dest, .. } if f == "^blk" && dest == "A#^blk")
+        );
+        assert!(matches!(targets[1], Target::Attachment { .. }));
+        assert_eq!(targets[2], &Target::Outside);
+    }
+}

@@ -255,3 +255,86 @@ impl<'i> Frame<'_, 'i> {
             .collect()
     }
 }
+
+/// A small vault's index and frames over it, for the passes' tests.
+#[cfg(test)]
+mod test_vault {
+    use super::{EmbedBudget, Footnotes, Frame, RenderContext};
+    use crate::index::{view::IndexView, IndexOptions, NoteId, VaultIndex};
+    use crate::load::attachment::{Attachment, FileIdentity};
+    use crate::load::Vault;
+    use std::path::PathBuf;
+
+    /// `notes`: (path, text); `attachments`: paths (never read).
+    pub fn index(notes: &[(&str, &str)], attachments: &[&str]) -> VaultIndex {
+        let notes = notes
+            .iter()
+            .map(|(path, text)| crate::load::parse_note(path, text.as_bytes(), None).0)
+            .collect();
+        let attachments = attachments
+            .iter()
+            .map(|path| Attachment {
+                path: path.to_string(),
+                abs: PathBuf::from(path),
+                vault: PathBuf::new(),
+                disk: PathBuf::from(path),
+                secret_key: None,
+                identity: FileIdentity {
+                    len: 0,
+                    modified_ns: None,
+                    changed_ns: None,
+                    inode: None,
+                    born_ns: None,
+                },
+            })
+            .collect();
+        let vault = Vault {
+            notes,
+            attachments,
+            diagnostics: Vec::new(),
+        };
+        crate::index::build(
+            vault,
+            IndexOptions {
+                include_drafts: true,
+            },
+        )
+    }
+
+    pub fn id(index: &VaultIndex, path: &str) -> NoteId {
+        index
+            .notes
+            .iter()
+            .position(|n| n.note.path == path)
+            .unwrap_or_else(|| panic!("no note {path}"))
+    }
+
+    pub fn context<'a>(
+        index: &'a VaultIndex,
+        highlighter: &'a super::Highlighter,
+    ) -> RenderContext<'a> {
+        RenderContext {
+            view: IndexView::new(index),
+            highlighter,
+        }
+    }
+
+    /// `f` given the frame of note `id`'s own page.
+    pub fn with_frame<R>(ctx: &RenderContext, id: NoteId, f: impl FnOnce(&mut Frame) -> R) -> R {
+        let (note, scan) = ctx.view.note(id);
+        let mut frame = Frame {
+            ctx,
+            source: id,
+            note,
+            scan,
+            page: ctx.view.out_path(id),
+            with_heading_ids: true,
+            stack: vec![(id, String::new())],
+            diagnostics: Vec::new(),
+            footnotes: Footnotes::new(String::new()),
+            uses_mermaid: false,
+            budget: EmbedBudget::default(),
+        };
+        f(&mut frame)
+    }
+}

@@ -328,3 +328,168 @@ fn wikilink_label(dest: &str) -> String {
         label
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::parse::parse;
+    use pulldown_cmark::HeadingLevel;
+
+    fn pass(markdown: &str, heading_ids: &[Option<String>]) -> Vec<Ev<'static>> {
+        let markdown: &'static str = Box::leak(markdown.to_string().into_boxed_str());
+        let (events, callouts) = callout::transform(parse(markdown));
+        transform(events, &callouts, heading_ids)
+    }
+
+    fn md(event: Event<'static>) -> Ev<'static> {
+        Ev::Md(event)
+    }
+
+    fn text(t: &str) -> Ev<'static> {
+        Ev::Md(Event::Text(t.to_string().into()))
+    }
+
+    fn html(t: &str) -> Ev<'static> {
+        Ev::Md(Event::Html(t.to_string().into()))
+    }
+
+    #[test]
+    fn headings_take_the_ids_of_the_index_scan() {
+        let ids = [Some("first".to_string()), Some("second-1".to_string())];
+        let events = pass("# A\n\n## B", &ids);
+        let found: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Md(Event::Start(Tag::Heading { level, id, .. })) => {
+                    Some((*level, id.as_ref().map(|i| i.to_string())))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (HeadingLevel::H1, Some("first".to_string())),
+                (HeadingLevel::H2, Some("second-1".to_string()))
+            ]
+        );
+        // In an embed: no ids.
+        let events = pass("# A", &[]);
+        assert!(matches!(
+            &events[0],
+            Ev::Md(Event::Start(Tag::Heading { id: None, .. }))
+        ));
+    }
+
+    #[test]
+    fn a_trailing_block_id_names_its_paragraph_or_item() {
+        assert_eq!(
+            pass("some text ^x1", &[]),
+            vec![
+                html("<p id=\"^x1\" class=\"block-ref-target\">"),
+                text("some text"),
+                md(Event::End(TagEnd::Paragraph)),
+            ]
+        );
+        let events = pass("- item ^y", &[]);
+        assert_eq!(events[1], html("<li id=\"^y\" class=\"block-ref-target\">"));
+        assert_eq!(events[2], text("item"));
+    }
+
+    #[test]
+    fn a_block_id_alone_names_the_block_above() {
+        assert_eq!(
+            pass("para\n\n^x", &[]),
+            vec![
+                Ev::NamedStart("^x".into()),
+                md(Event::Start(Tag::Paragraph)),
+                text("para"),
+                md(Event::End(TagEnd::Paragraph)),
+                Ev::NamedEnd,
+                html(""),
+                html(""),
+            ]
+        );
+        // A callout is one block, though it is HTML events by now.
+        let events = pass("> [!tip] T\n> body\n\n^c", &[]);
+        assert_eq!(events[0], Ev::NamedStart("^c".into()));
+        let end = events.iter().position(|e| *e == Ev::NamedEnd);
+        assert_eq!(end, Some(events.len() - 3));
+        // Nothing above: an anchor where the id was.
+        assert_eq!(
+            pass("^x", &[]),
+            vec![html("<a class=\"block-anchor\" id=\"^x\"></a>"), html("")]
+        );
+    }
+
+    #[test]
+    fn highlights_pair_within_a_block_and_an_unpaired_mark_stays_text() {
+        assert_eq!(
+            pass("a ==b== c ==d", &[]),
+            vec![
+                md(Event::Start(Tag::Paragraph)),
+                text("a "),
+                md(Event::InlineHtml("<mark>".into())),
+                text("b"),
+                md(Event::InlineHtml("</mark>".into())),
+                text(" c "),
+                text("=="),
+                text("d"),
+                md(Event::End(TagEnd::Paragraph)),
+            ]
+        );
+        // A mark may span inline markup, but not a paragraph break.
+        let events = pass("a ==b *c* d== e\n\nf ==g\n\nh== i", &[]);
+        let marks = events
+            .iter()
+            .filter(|e| matches!(e, Ev::Md(Event::InlineHtml(h)) if h.contains("mark")))
+            .count();
+        assert_eq!(marks, 2);
+    }
+
+    #[test]
+    fn tags_and_inline_footnotes_outside_links() {
+        let events = pass("#t and [#u](x) ^[note]", &[]);
+        assert_eq!(events[1], Ev::Tag("t".into()));
+        assert!(events.contains(&text("#u")), "{events:?}");
+        assert!(!events.contains(&Ev::Tag("u".into())));
+        assert!(events.contains(&Ev::InlineFootnote("note".into())));
+    }
+
+    #[test]
+    fn a_wikilink_without_label_shows_its_target_readably() {
+        let events = pass("[[Note#Head#Sub]] [[N#^b]] [[N#H|mine]]", &[]);
+        assert_eq!(events[2], text("Note > Head > Sub"));
+        assert!(events.contains(&text("N > ^b")));
+        assert!(events.contains(&text("mine")));
+    }
+
+    #[test]
+    fn images_are_gathered_with_their_alt_text_and_place() {
+        let events = pass("a ![[pic.png|100]] ![*x* `y`](b.png)\n\n# ![[c.png]]", &[]);
+        let images: Vec<(&str, &str, bool)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Image(i) => Some((&*i.dest_url, i.alt.as_str(), i.in_paragraph)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            images,
+            vec![
+                ("pic.png", "100", true),
+                ("b.png", "x y", true),
+                ("c.png", "c.png", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn code_is_never_touched() {
+        let source = "```md\n==a== #t ^[f] [[L]] ^x\n```\n\n`==b== #u`";
+        let events = pass(source, &[]);
+        let (raw, _) = callout::transform(parse(source));
+        let raw: Vec<Ev> = raw.into_iter().map(Ev::Md).collect();
+        assert_eq!(events, raw);
+    }
+}
