@@ -1,6 +1,7 @@
-//! The pass after footnote numbering: code and math. Fenced and indented code blocks are highlighted
-//! (`highlight.rs`), ```` ```mermaid ```` blocks are kept for Mermaid to
-//! draw in the browser, and `$…$` / `$$…$$` become MathML (`math.rs`).
+//! The pass after footnote numbering: code and math. Fenced and indented
+//! code blocks are highlighted (`highlight.rs`), ```` ```mermaid ```` blocks
+//! are kept for Mermaid to draw in the browser, and `$…$` / `$$…$$` become
+//! MathML (`math.rs`).
 
 use super::{escape, highlight::Highlighter, math, Ev};
 use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
@@ -61,4 +62,68 @@ fn code_block(
         return format!("<pre class=\"mermaid\">{}</pre>\n", escape::html(code));
     }
     highlighter.code_block(lang, code).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::parse::parse;
+
+    fn pass(markdown: &str, mermaid: &mut bool) -> Vec<Ev<'static>> {
+        let markdown: &'static str = Box::leak(markdown.to_string().into_boxed_str());
+        let events = parse(markdown).into_iter().map(Ev::Md).collect();
+        transform(events, &Highlighter::new(), mermaid)
+    }
+
+    #[test]
+    fn code_blocks_become_one_highlighted_block() {
+        let mut mermaid = false;
+        let out = pass("```rust title\nfn a() {}\n```\n\n    <plain>", &mut mermaid);
+        assert_eq!(out.len(), 2, "{out:?}");
+        let Ev::Md(Event::Html(rust)) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert!(
+            rust.starts_with(
+                "<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\">"
+            ),
+            "{rust}"
+        );
+        assert!(rust.contains("hl-"), "{rust}");
+        assert_eq!(
+            out[1],
+            Ev::Md(Event::Html(
+                "<pre class=\"code\"><code>&lt;plain&gt;</code></pre>\n".into()
+            ))
+        );
+        assert!(!mermaid);
+    }
+
+    #[test]
+    fn mermaid_is_kept_for_the_browser() {
+        let mut mermaid = false;
+        let out = pass("```Mermaid\ngraph A-->B\n```", &mut mermaid);
+        assert_eq!(
+            out,
+            vec![Ev::Md(Event::Html(
+                "<pre class=\"mermaid\">graph A--&gt;B\n</pre>\n".into()
+            ))]
+        );
+        assert!(mermaid);
+    }
+
+    #[test]
+    fn math_becomes_mathml() {
+        let out = pass("$x^2$ and\n\n$$\\frac{1}{2}$$", &mut false);
+        let math: Vec<&str> = out
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Md(Event::InlineHtml(h)) => Some(&**h),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(math.len(), 2);
+        assert!(math[0].starts_with("<math") && !math[0].contains("display=\"block\""));
+        assert!(math[1].contains("display=\"block\""), "{}", math[1]);
+    }
 }

@@ -1,8 +1,8 @@
-//! The pass after `obsidian`: every destination resolved, in one place. [`Resolver::target`]
-//! turns a link's or an embed's destination into what it points at (a note
-//! with the fragment it names, an attachment, nothing published, or
-//! something outside the vault); this pass writes links and tags as HTML
-//! and hands embeds their target for the `embed` pass.
+//! The pass after `obsidian`: every destination resolved, in one place.
+//! [`Resolver::target`] turns a link's or an embed's destination into what
+//! it points at (a note with the fragment it names, an attachment, nothing
+//! published, or something outside the vault); this pass writes links and
+//! tags as HTML and hands embeds their target for the `embed` pass.
 
 use super::{escape, Ev};
 use crate::index::{resolve::Resolved, view::IndexView, NoteId};
