@@ -175,4 +175,33 @@ mod tests {
         assert_eq!(canonical_type("FAQ"), "question");
         assert_eq!(canonical_type("whatever"), "note");
     }
+
+    #[test]
+    fn a_callout_blockquote_becomes_html_around_its_markdown() {
+        let (events, edges) = transform(crate::render::parse::parse(
+            "> [!FAQ]- Why *so*\n> body\n\n> plain",
+        ));
+        let html = |s: &str| Event::Html(CowStr::from(s.to_string()));
+        assert_eq!(
+            events[..8],
+            [
+                html("<details class=\"callout\" data-callout=\"question\"><summary class=\"callout-title\"><span class=\"callout-icon\"></span><span class=\"callout-title-inner\">"),
+                Event::Text("Why ".into()),
+                Event::Start(Tag::Emphasis),
+                Event::Text("so".into()),
+                Event::End(TagEnd::Emphasis),
+                html("</span></summary>\n<div class=\"callout-content\">\n"),
+                Event::Start(Tag::Paragraph),
+                Event::Text("body".into()),
+            ]
+        );
+        assert_eq!(edges.opens, vec![0]);
+        assert_eq!(edges.closes, vec![9]);
+        assert_eq!(events[9], html("</div></details>\n"));
+        // A blockquote without a header stays one.
+        assert!(matches!(events[10], Event::Start(Tag::BlockQuote(None))));
+        // No title: the type, capitalised.
+        let (events, _) = transform(crate::render::parse::parse("> [!tip]\n> x"));
+        assert_eq!(events[1], Event::Text("Tip".into()));
+    }
 }

@@ -2,8 +2,10 @@
 //! as one numbering in order of first reference, with every definition
 //! collected in one section at the end of the page (or of an embed), each
 //! linking back to its references — as Obsidian and GitHub show them.
+//! Two passes: `split_definitions` (right after parsing) and `number`
+//! (after embeds), which writes each reference's mark.
 
-use super::escape;
+use super::{escape, Ev};
 use pulldown_cmark::{Event, Tag, TagEnd};
 use std::collections::{HashMap, HashSet};
 
@@ -207,11 +209,91 @@ impl Footnotes {
     }
 }
 
+/// The pass: each reference (`[^label]`, `^[…]`) becomes its numbered
+/// mark, in order; `[^label]` with no definition stays text.
+pub fn number<'e>(events: Vec<Ev<'e>>, footnotes: &mut Footnotes) -> Vec<Ev<'e>> {
+    events
+        .into_iter()
+        .map(|ev| match ev {
+            Ev::Md(Event::FootnoteReference(label)) => match footnotes.reference(&label) {
+                Some(mark) => Ev::Md(Event::InlineHtml(mark.into())),
+                None => Ev::Md(Event::Text(format!("[^{label}]").into())),
+            },
+            Ev::InlineFootnote(text) => Ev::Md(Event::InlineHtml(footnotes.inline(&text).into())),
+            other => other,
+        })
+        .collect()
+}
+
 /// Id of the `r`-th reference to footnote `n`.
 fn ref_id(prefix: &str, n: usize, r: usize) -> String {
     if r == 1 {
         format!("{prefix}fnref-{n}")
     } else {
         format!("{prefix}fnref-{n}-{r}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::parse::parse;
+
+    #[test]
+    fn definitions_are_taken_out_with_their_headings_places() {
+        let (main, definitions) = split_definitions(parse(
+            "# A\n\nx[^n]\n\n[^N]: # B\n\n    y\n\n# C\n\n[^n]: second",
+        ));
+        assert_eq!(main.headings, vec![0, 2]);
+        assert!(!main
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Start(Tag::FootnoteDefinition(_)))));
+        // Labels match ignoring case; the first definition wins.
+        assert_eq!(definitions.len(), 1);
+        let n = &definitions["n"];
+        assert_eq!(n.headings, vec![1]);
+        assert!(n.events.contains(&Event::Text("y".into())));
+    }
+
+    #[test]
+    fn references_are_numbered_in_order_of_first_reference() {
+        let mut notes = Footnotes::new("p-".into());
+        let keys = ["a".to_string(), "b".to_string()];
+        notes.define(keys.iter());
+        let events = vec![
+            Ev::Md(Event::FootnoteReference("b".into())),
+            Ev::InlineFootnote("inline <x>".into()),
+            Ev::Md(Event::FootnoteReference("B".into())),
+            Ev::Md(Event::FootnoteReference("zz".into())),
+            Ev::Md(Event::Text("kept".into())),
+        ];
+        let out = number(events, &mut notes);
+        let mark = |n: usize, id: &str| {
+            Ev::Md(Event::InlineHtml(
+                format!("<sup class=\"footnote-reference\"><a href=\"#p-fn-{n}\" id=\"{id}\">{n}</a></sup>")
+                    .into(),
+            ))
+        };
+        assert_eq!(
+            out,
+            vec![
+                mark(1, "p-fnref-1"),
+                mark(2, "p-fnref-2"),
+                mark(1, "p-fnref-1-2"),
+                Ev::Md(Event::Text("[^zz]".into())),
+                Ev::Md(Event::Text("kept".into())),
+            ]
+        );
+        // `a` was never referenced: not numbered.
+        assert_eq!(notes.next_unrendered(0), Some((0, "b".to_string())));
+        assert_eq!(notes.next_unrendered(1), None);
+        notes.set_html(0, "<p>bee</p>\n".into());
+        let section = notes.section();
+        assert!(section.contains("<li class=\"footnote-definition\" id=\"p-fn-1\"><p>bee <a href=\"#p-fnref-1\" class=\"footnote-backref\" aria-label=\"Back to reference 1\">↩</a> <a href=\"#p-fnref-1-2\""), "{section}");
+        assert!(
+            section.contains("id=\"p-fn-2\"><p>inline &lt;x&gt; <a href=\"#p-fnref-2\""),
+            "{section}"
+        );
     }
 }
