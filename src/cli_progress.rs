@@ -93,58 +93,48 @@ impl BuildProgress {
 
 struct BuildBar {
     bar: ProgressBar,
-    stage: Mutex<Option<Stage>>,
-    counting: ProgressStyle,
-    waiting: ProgressStyle,
+    ticking: std::sync::Once,
 }
 
 impl BuildBar {
     fn new() -> Self {
-        // `elapsed` is the whole build's: the bar lives from the first
-        // stage to the last.
-        let counting =
-            style("building {prefix:<6} [{wide_bar}] {human_pos}/{human_len} {msg}, {elapsed}");
-        let waiting = style("building {prefix:<6} {spinner} {elapsed}");
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-            .with_style(waiting.clone())
             .with_finish(ProgressFinish::AndClear);
         BuildBar {
             bar,
-            stage: Mutex::new(None),
-            counting,
-            waiting,
+            ticking: std::sync::Once::new(),
         }
     }
 }
 
 impl ProgressSink for BuildBar {
     fn stage(&self, stage: Stage, total: Option<u64>) {
-        let Ok(mut current) = self.stage.lock() else {
-            return;
-        };
-        // Count and style first, name last: each call may draw, and a
-        // frame should never show the new stage with the old count.
-        self.bar.set_position(0);
+        // The stage is in the style, which draws nothing, and the count
+        // changes in one update, which draws once: no frame shows a stage
+        // with another's count. `elapsed` is the whole build's.
+        let name = stage.name();
         match total {
             Some(total) => {
-                self.bar.set_length(total);
-                self.bar.set_message(stage.unit());
-                self.bar.set_style(self.counting.clone());
+                self.bar.set_style(style(&format!(
+                    "building {name:<6} [{{wide_bar}}] {{human_pos}}/{{human_len}} {}, {{elapsed}}",
+                    stage.unit()
+                )));
+                self.bar.update(|state| {
+                    state.set_len(total);
+                    state.set_pos(0);
+                });
             }
             None => {
-                self.bar.unset_length();
-                self.bar.set_style(self.waiting.clone());
+                self.bar.set_style(style(&format!(
+                    "building {name:<6} {{spinner}} {{elapsed}}"
+                )));
+                self.bar.update(|state| state.set_pos(0));
             }
         }
-        if *current != Some(stage) {
-            if current.is_none() {
-                // Keeps the spinner and the clock moving through stages
-                // that report no items (load, index, emit).
-                self.bar.enable_steady_tick(Duration::from_millis(120));
-            }
-            *current = Some(stage);
-            self.bar.set_prefix(stage.name());
-        }
+        // Keeps the spinner and the clock moving through stages that
+        // report no items (load, index, emit).
+        self.ticking
+            .call_once(|| self.bar.enable_steady_tick(Duration::from_millis(120)));
     }
 
     fn item(&self) {
@@ -193,12 +183,12 @@ impl ProgressSink for BuildLines {
         let elapsed = self.started.elapsed().as_secs_f64();
         match total {
             Some(total) => line(&format!(
-                "building: {} 0/{total} {} ({elapsed:.1}s)",
+                "building {} 0/{total} {} ({elapsed:.1}s)",
                 stage.name(),
                 stage.unit()
             )),
             // Said once per stage: the second call only brings the total.
-            None if !again => line(&format!("building: {} ({elapsed:.1}s)", stage.name())),
+            None if !again => line(&format!("building {} ({elapsed:.1}s)", stage.name())),
             None => {}
         }
     }
@@ -214,7 +204,7 @@ impl ProgressSink for BuildLines {
         state.printed = Instant::now();
         if let (Some(stage), Some(total)) = (state.stage, state.total) {
             line(&format!(
-                "building: {} {}/{total} {} ({:.1}s)",
+                "building {} {}/{total} {} ({:.1}s)",
                 stage.name(),
                 state.done,
                 stage.unit(),
