@@ -298,3 +298,38 @@ fn a_build_on_a_terminal_draws_progress_and_clears_it() {
         assert!(!shown.contains('\x1b'), "{flag}: {shown:?}");
     }
 }
+
+/// `spore verify` on a terminal: a bar per copy, cleared before the report.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_verify_on_a_terminal_draws_a_bar_per_copy_and_clears_it() {
+    let (tmp, vault) = vault(10);
+    let out = tmp.path().join("site");
+    let build = spore()
+        .arg("build")
+        .arg(&vault)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(build.status.code(), Some(0), "{}", text(&build.stderr));
+    let copy = tmp.path().join("copy");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(&out)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let shown = on_a_terminal(&[Path::new("verify"), &out, &copy]);
+    let report = shown.find("Reference:").expect(&shown);
+    let (during, after) = shown.split_at(report);
+    for site in [&out, &copy] {
+        let name = site.to_str().unwrap();
+        assert!(during.contains(&format!("  {name}")), "{name}: {during:?}");
+    }
+    assert!(during.contains(" files, "), "{during:?}");
+    assert!(during.ends_with("\x1b[2K"), "{during:?}");
+    assert!(!after.contains('\x1b'), "{after:?}");
+    assert!(after.contains("CURRENT"), "{after:?}");
+}
