@@ -27,7 +27,10 @@ impl Mode {
     /// `force` is `--progress`, `off` is `--no-progress`; `quiet` is what
     /// hides progress by default (`--quiet`, JSON on stdout).
     pub fn choose(force: bool, off: bool, quiet: bool) -> Mode {
-        let terminal = std::io::stderr().is_terminal();
+        // A dumb terminal cannot redraw a line in place (as cargo, too,
+        // takes it); `--progress` gives it plain lines.
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        let terminal = std::io::stderr().is_terminal() && !dumb;
         match (off, force, terminal) {
             (true, _, _) => Mode::Off,
             (false, true, true) => Mode::Bars,

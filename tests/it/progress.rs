@@ -239,6 +239,12 @@ fn a_verify_into_a_pipe_shows_no_progress() {
 /// what the terminal received.
 #[cfg(target_os = "linux")]
 fn on_a_terminal(args: &[&Path]) -> String {
+    on_a_terminal_named("xterm", args)
+}
+
+/// [`on_a_terminal`], with `TERM` set to `term`.
+#[cfg(target_os = "linux")]
+fn on_a_terminal_named(term: &str, args: &[&Path]) -> String {
     let line: Vec<String> = std::iter::once(Path::new(env!("CARGO_BIN_EXE_spore")))
         .chain(args.iter().copied())
         .map(|a| {
@@ -252,6 +258,7 @@ fn on_a_terminal(args: &[&Path]) -> String {
         .args(["--quiet", "--return", "--command"])
         .arg(line.join(" "))
         .arg("/dev/null")
+        .env("TERM", term)
         .stdin(std::process::Stdio::null())
         .output()
         .expect("util-linux `script` runs commands under a pseudo-terminal");
@@ -285,18 +292,21 @@ fn a_build_on_a_terminal_draws_progress_and_clears_it() {
     );
     assert!(!shown[printed..].contains('\x1b'), "{shown:?}");
 
-    // Off on a terminal too: --quiet, --no-progress.
-    for flag in ["--quiet", "--no-progress"] {
-        let shown = on_a_terminal(&[
-            Path::new("build"),
-            &vault,
-            Path::new("--out"),
-            &out,
-            Path::new(flag),
-        ]);
-        assert!(!shown.contains("building "), "{flag}: {shown:?}");
-        assert!(!shown.contains('\x1b'), "{flag}: {shown:?}");
+    // Off on a terminal too: --quiet, --no-progress, JSON.
+    for flags in [&["--quiet"][..], &["--no-progress"], &["--format", "json"]] {
+        let mut args = vec![Path::new("build"), &vault, Path::new("--out"), &out];
+        args.extend(flags.iter().map(Path::new));
+        let shown = on_a_terminal(&args);
+        assert!(!shown.contains("building "), "{flags:?}: {shown:?}");
+        assert!(!shown.contains('\x1b'), "{flags:?}: {shown:?}");
     }
+    // A terminal that cannot redraw a line gets no bar.
+    let shown = on_a_terminal_named(
+        "dumb",
+        &[Path::new("build"), &vault, Path::new("--out"), &out],
+    );
+    assert!(shown.contains("Built "), "{shown:?}");
+    assert!(!shown.contains("building "), "{shown:?}");
 }
 
 /// `spore verify` on a terminal: a bar per copy, cleared before the report.
