@@ -10,6 +10,7 @@ use spore::printable::Shown;
 use spore::progress::{ProgressSink, Stage};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write as _};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,8 +48,8 @@ fn line(text: &str) {
 }
 
 fn style(template: &str) -> ProgressStyle {
-    // The templates are constants: a mistake in one shows in every test
-    // that draws, and falls back to indicatif's plain bar rather than
+    // The templates are fixed: a mistake in one shows in every test that
+    // draws, and falls back to indicatif's plain bar rather than
     // failing a build.
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -149,12 +150,14 @@ impl ProgressSink for BuildBar {
 /// begins, and a count at most once a second during the long ones.
 struct BuildLines {
     started: Instant,
+    /// Items done in the current stage: counted without a lock, from
+    /// rayon's workers.
+    done: AtomicU64,
     state: Mutex<LinesState>,
 }
 
 struct LinesState {
     stage: Option<Stage>,
-    done: u64,
     total: Option<u64>,
     printed: Instant,
 }
@@ -163,9 +166,9 @@ impl BuildLines {
     fn new() -> Self {
         BuildLines {
             started: Instant::now(),
+            done: AtomicU64::new(0),
             state: Mutex::new(LinesState {
                 stage: None,
-                done: 0,
                 total: None,
                 printed: Instant::now(),
             }),
@@ -180,7 +183,7 @@ impl ProgressSink for BuildLines {
         };
         let again = state.stage == Some(stage);
         state.stage = Some(stage);
-        state.done = 0;
+        self.done.store(0, Ordering::Relaxed);
         state.total = total;
         state.printed = Instant::now();
         let elapsed = self.started.elapsed().as_secs_f64();
@@ -197,10 +200,12 @@ impl ProgressSink for BuildLines {
     }
 
     fn item(&self) {
-        let Ok(mut state) = self.state.lock() else {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        // Another worker printing now, or a stage beginning, is reason
+        // enough to skip this one.
+        let Ok(mut state) = self.state.try_lock() else {
             return;
         };
-        state.done += 1;
         if state.printed.elapsed() < Duration::from_secs(1) {
             return;
         }
@@ -209,7 +214,7 @@ impl ProgressSink for BuildLines {
             line(&format!(
                 "building {} {}/{total} {} ({:.1}s)",
                 stage.name(),
-                state.done,
+                done,
                 stage.unit(),
                 self.started.elapsed().as_secs_f64()
             ));
