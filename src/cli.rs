@@ -8,12 +8,6 @@ macro_rules! println {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
-macro_rules! eprint {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stderr(), $($arg)*);
-    }};
-}
 macro_rules! eprintln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
@@ -25,9 +19,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use spore::config::Config;
 use spore::pipeline::BuildReport;
-use spore::printable::{printable_lines, printable_path, Shown};
+use spore::printable::{printable_lines, printable_path};
 use std::path::{Path, PathBuf};
 
+#[path = "cli_progress.rs"]
+mod progress;
 #[path = "cli_serve.rs"]
 mod serve_command;
 
@@ -42,6 +38,25 @@ struct Cli {
     output: OutputFlags,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Progress on stderr: shown on a terminal unless `--quiet` or JSON.
+#[derive(Args, Clone, Copy)]
+struct ProgressFlags {
+    /// Show progress on stderr even when it is not a terminal, or with
+    /// --quiet or JSON output
+    #[arg(long, conflicts_with = "no_progress")]
+    progress: bool,
+    /// Never show progress
+    #[arg(long)]
+    no_progress: bool,
+}
+
+impl ProgressFlags {
+    /// `hidden`: what hides progress unless `--progress` is given.
+    fn mode(self, hidden: bool) -> progress::Mode {
+        progress::Mode::choose(self.progress, self.no_progress, hidden)
+    }
 }
 
 #[derive(Args, Clone, Copy)]
@@ -81,6 +96,8 @@ enum Command {
         /// object per line on stdout, the summary last
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        progress: ProgressFlags,
     },
     /// Serve the site locally, rebuild on every save and reload the browser
     Serve {
@@ -138,7 +155,8 @@ pub fn run() -> i32 {
             drafts,
             timings,
             format,
-        } => build(&dir, out, drafts, timings, format, cli.output).map(|()| 0),
+            progress,
+        } => build(&dir, out, drafts, timings, format, progress, cli.output).map(|()| 0),
         Command::Init { dir } => init(&dir, cli.output).map(|()| 0),
         Command::Keygen { out, force } => keygen(&out, force, cli.output).map(|()| 0),
         Command::Verify(args) => verify(args, cli.output),
@@ -185,16 +203,21 @@ fn build(
     drafts: bool,
     timings: bool,
     format: Format,
+    progress: ProgressFlags,
     flags: OutputFlags,
 ) -> Result<()> {
     let started = std::time::Instant::now();
     let config = load_config(dir, out)?;
+    let shown = progress::BuildProgress::new(progress.mode(flags.quiet || format == Format::Json));
     let options = spore::BuildOptions {
         include_drafts: drafts,
+        progress: shown.handle(),
         ..Default::default()
     };
-    let report = spore::build(&config, &options)
-        .with_context(|| format!("building {}", printable_path(&config.vault)))?;
+    let report = spore::build(&config, &options);
+    // Gone before anything else is printed, the error too.
+    shown.finish();
+    let report = report.with_context(|| format!("building {}", printable_path(&config.vault)))?;
     let diagnostics = all_diagnostics(&report);
     if format == Format::Json {
         // stdout carries JSON only, so an editor or CI job can read it line
@@ -495,9 +518,8 @@ struct VerifyArgs {
     /// (it is reported UNREACHABLE; the others are still checked)
     #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
     timeout: std::time::Duration,
-    /// Show progress on stderr even when it is not a terminal
-    #[arg(long)]
-    progress: bool,
+    #[command(flatten)]
+    progress: ProgressFlags,
     /// Let --repair write from a reference no trusted key signed (the
     /// manifest most copies agree on); never over a copy signed by its
     /// own key
@@ -516,51 +538,20 @@ fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 
-/// A progress line on stderr, at most once a second: rewritten in place
-/// on a terminal, one line each otherwise (`--progress` into a log).
-fn progress_printer() -> std::sync::Arc<spore::verify::ProgressFn> {
-    use std::io::IsTerminal;
-    let terminal = std::io::stderr().is_terminal();
-    let last = std::sync::Mutex::new(None::<std::time::Instant>);
-    std::sync::Arc::new(move |p: &spore::verify::Progress| {
-        let Ok(mut last) = last.lock() else { return };
-        let finished = p.files_done == p.files_total;
-        if !finished && last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
-            return;
-        }
-        *last = Some(std::time::Instant::now());
-        let line = format!(
-            "{}: {}/{} files, {:.1} MiB",
-            Shown(p.copy),
-            p.files_done,
-            p.files_total,
-            p.bytes as f64 / (1 << 20) as f64
-        );
-        if terminal {
-            // \r and "erase to the end of the line": the next line replaces it.
-            eprint!("\r{line}\x1b[K");
-        } else {
-            eprintln!("{line}");
-        }
-    })
-}
-
 fn verify(args: VerifyArgs, flags: OutputFlags) -> Result<i32> {
-    use std::io::IsTerminal;
-    let show_progress = args.progress || (std::io::stderr().is_terminal() && !flags.quiet);
+    let mode = args.progress.mode(flags.quiet || args.json);
+    let shown = progress::VerifyProgress::new(mode, &args.copies);
     let options = spore::verify::VerifyOptions {
         copies: args.copies,
         key: pinned_key(args.key)?,
         state: args.state,
         repair: args.repair,
         limits: spore::verify::NetLimits::with_deadline(args.timeout),
-        progress: show_progress.then(progress_printer),
+        progress: shown.callback(),
         accept_unsigned: args.accept_unsigned,
     };
     let report = spore::verify::verify(&options);
-    if show_progress && std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K");
-    }
+    shown.finish();
     let report = report?;
     let json = args.json;
     let text = if json {

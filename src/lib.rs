@@ -22,6 +22,7 @@ pub(crate) mod nofollow;
 pub mod pipeline;
 pub mod portable;
 pub mod printable;
+pub mod progress;
 pub mod render;
 pub mod seal;
 pub mod serve;

@@ -7,6 +7,7 @@ use crate::diagnostics::Diagnostic;
 use crate::emit::{self, EmitError, Theme, ThemeError, ThemeSources};
 use crate::index::{self, IndexOptions, VaultIndex};
 use crate::load::{self, LoadOptions};
+use crate::progress::{Progress, Stage};
 use crate::render::{self, highlight::Highlighter, RenderContext, RenderedNote};
 use crate::site::Site;
 use crate::write::{self, WriteError};
@@ -34,6 +35,9 @@ pub struct BuildOptions {
     /// The site version (seconds since the epoch), overriding
     /// `SOURCE_DATE_EPOCH`, git and mtimes; for reproducible builds in tests.
     pub source_date_epoch: Option<i64>,
+    /// Told each stage as it begins and each note or file as it is done
+    /// (for a progress bar); reports nothing by default.
+    pub progress: Progress,
 }
 
 /// An unresolved link, for the summary.
@@ -83,12 +87,14 @@ pub struct Built {
 
 fn timed<T>(
     timings: &mut Vec<(&'static str, Duration)>,
-    stage: &'static str,
+    progress: &Progress,
+    (stage, total): (Stage, Option<usize>),
     f: impl FnOnce() -> T,
 ) -> T {
+    progress.stage(stage, total);
     let start = Instant::now();
     let value = f();
-    timings.push((stage, start.elapsed()));
+    timings.push((stage.name(), start.elapsed()));
     value
 }
 
@@ -173,18 +179,28 @@ pub struct Indexed {
 /// and `spore serve`.
 pub fn index_stages(config: &Config, options: &BuildOptions) -> Result<Indexed, BuildError> {
     let mut timings = Vec::new();
-    let (theme_sources, theme) = timed(&mut timings, "theme", || {
-        let sources = ThemeSources::read(&config.root, &config.theme)?;
-        let theme = sources.compile()?;
-        Ok::<_, ThemeError>((sources, theme))
-    })?;
+    let (theme_sources, theme) = timed(
+        &mut timings,
+        &options.progress,
+        (Stage::Theme, None),
+        || {
+            let sources = ThemeSources::read(&config.root, &config.theme)?;
+            let theme = sources.compile()?;
+            Ok::<_, ThemeError>((sources, theme))
+        },
+    )?;
     let load_options = load_options(config);
-    let mut vault = timed(&mut timings, "load", || {
+    let mut vault = timed(&mut timings, &options.progress, (Stage::Load, None), || {
         load::load(&config.vault, &load_options)
     });
     let load_diagnostics = std::mem::take(&mut vault.diagnostics);
     let index_options = index_options(config, options);
-    let index: VaultIndex = timed(&mut timings, "index", || index::build(vault, index_options));
+    let index: VaultIndex = timed(
+        &mut timings,
+        &options.progress,
+        (Stage::Index, None),
+        || index::build(vault, index_options),
+    );
     Ok(Indexed {
         theme_sources,
         theme,
@@ -206,7 +222,9 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
     let mut diagnostics = load_diagnostics;
     diagnostics.extend(index.diagnostics.iter().cloned());
     let highlighter = shared_highlighter();
-    let rendered: Vec<Arc<RenderedNote>> = timed(&mut timings, "render", || {
+    let progress = &options.progress;
+    let counted = (Stage::Render, Some(index.notes.len()));
+    let rendered: Vec<Arc<RenderedNote>> = timed(&mut timings, progress, counted, || {
         (0..index.notes.len())
             .into_par_iter()
             .map(|id| {
@@ -214,14 +232,16 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
                     view: crate::index::view::IndexView::new(&index),
                     highlighter,
                 };
-                Arc::new(render::render_note(&ctx, id))
+                let note = Arc::new(render::render_note(&ctx, id));
+                progress.item();
+                note
             })
             .collect()
     });
     for r in &rendered {
         diagnostics.extend(r.diagnostics.iter().cloned());
     }
-    let site = timed(&mut timings, "emit", || {
+    let site = timed(&mut timings, progress, (Stage::Emit, None), || {
         emit::emit(&index, &rendered, &theme, config)
     })?;
     crate::diagnostics::sort(&mut diagnostics);
@@ -266,12 +286,20 @@ pub fn seal_stage(
     options: &BuildOptions,
     index: &VaultIndex,
 ) -> Result<(Site, crate::seal::SealSummary), BuildError> {
+    // Announced before the version is read (git may take a while); the
+    // seal gives its count once it knows its files.
+    options.progress.stage(Stage::Seal, None);
     let inputs = crate::seal::prepare(
         config,
         options.source_date_epoch,
         index.notes.iter().map(|n| &n.note),
     )?;
-    Ok(crate::seal::seal(site, config, &inputs)?)
+    Ok(crate::seal::seal_reporting(
+        site,
+        config,
+        &inputs,
+        &options.progress,
+    )?)
 }
 
 /// [`seal_stage`] for `serve`: seals a site it keeps (and changes in place
@@ -312,7 +340,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     }
     let Built { site, mut report } = build_site(config, options)?;
     let start = Instant::now();
-    report.write = write::write_atomically(&site, &config.vault, &config.output)?;
+    options.progress.stage(Stage::Write, None);
+    report.write =
+        write::write_atomically_reporting(&site, &config.vault, &config.output, &options.progress)?;
     report.timings.push(("write", start.elapsed()));
     Ok(report)
 }

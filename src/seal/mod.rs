@@ -22,6 +22,7 @@ pub mod version;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::load::attachment::{self, AttachmentError};
+use crate::progress::{Progress, Stage};
 use crate::site::{Bytes, FileDigest, PageSource, Site, SiteFile, VaultFile};
 pub use manifest::SEAL_FILES;
 use manifest::{
@@ -267,14 +268,26 @@ fn verify_js() -> Bytes {
 /// Seals the site: patches every page's integrity marker and adds the
 /// `integrity/` files.
 pub fn seal(
+    site: Site,
+    config: &Config,
+    inputs: &SealInputs,
+) -> Result<(Site, SealSummary), SealError> {
+    seal_reporting(site, config, inputs, &Progress::none())
+}
+
+/// [`seal`], telling `progress` how many files it hashes and each one as
+/// it is done.
+pub fn seal_reporting(
     mut site: Site,
     config: &Config,
     inputs: &SealInputs,
+    progress: &Progress,
 ) -> Result<(Site, SealSummary), SealError> {
     let header = header(config, inputs);
     // Nothing from a previous seal may survive (the folder is reserved).
     site.files.retain(|p, _| !p.starts_with("integrity/"));
     site.insert(VERIFY_JS_PATH, verify_js());
+    progress.stage(Stage::Seal, Some(site.files.len()));
     let page_seal = header.page_seal();
     // Each page is replaced where it stands, so the unsealed copy is freed
     // at once instead of every page being held twice.
@@ -285,7 +298,10 @@ pub fn seal(
         .par_iter_mut()
         .map(|(path, file)| {
             let source = pages.get(path);
-            let (sealed, digest) = seal_file(path, file, source, &page_seal)?;
+            let result = seal_file(path, file, source, &page_seal);
+            // A file left out (unreadable) is done too.
+            progress.item();
+            let (sealed, digest) = result?;
             *file = sealed;
             Ok(Parts::of(path, &digest, source, mirrors))
         })

@@ -9,7 +9,7 @@ use crate::seal::page::check_self;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// One file as found at a copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +121,9 @@ const HTTP_CONCURRENCY: usize = 8;
 /// self hash; larger ones are only hashed (their file hash still decides).
 const SELF_CHECK_LIMIT: u64 = 4 << 20;
 
-/// What [`observe_files`] reports as it goes (for a progress line).
+/// What [`observe_files`] reports after each file it reads (for a
+/// progress bar). One copy's reports come one at a time, counts growing;
+/// a copy read again (after a repair) counts again from 1.
 #[derive(Debug, Clone)]
 pub struct Progress<'a> {
     pub copy: &'a str,
@@ -153,8 +155,7 @@ pub fn observe_files(
     let counter = Counter {
         label: &copy.label,
         total: wanted.len(),
-        done: AtomicUsize::new(0),
-        bytes: AtomicU64::new(0),
+        done: Mutex::new((0, 0)),
         progress,
     };
     copy.files = match pool {
@@ -170,23 +171,29 @@ pub fn observe_files(
 struct Counter<'a> {
     label: &'a str,
     total: usize,
-    done: AtomicUsize,
-    bytes: AtomicU64,
+    /// Files and bytes read so far.
+    done: Mutex<(usize, u64)>,
     progress: Option<&'a ProgressFn>,
 }
 
 impl Counter<'_> {
     fn add(&self, bytes: u64) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let bytes = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        if let Some(progress) = self.progress {
-            progress(&Progress {
-                copy: self.label,
-                files_done: done,
-                files_total: self.total,
-                bytes,
-            });
-        }
+        let Some(progress) = self.progress else {
+            return;
+        };
+        // Reported while counted, so one copy's reports arrive in order and
+        // a count that goes down means the copy is being read again.
+        let Ok(mut done) = self.done.lock() else {
+            return;
+        };
+        done.0 += 1;
+        done.1 += bytes;
+        progress(&Progress {
+            copy: self.label,
+            files_done: done.0,
+            files_total: self.total,
+            bytes: done.1,
+        });
     }
 }
 

@@ -8,6 +8,7 @@ mod leftovers;
 mod swap;
 mod tree;
 
+use crate::progress::Progress;
 use crate::site::Site;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -139,7 +140,18 @@ pub fn write_atomically(
     vault: &Path,
     output: &Path,
 ) -> Result<WriteStats, WriteError> {
-    write_with(site, vault, output, &swap::Os)
+    write_with(site, vault, output, &swap::Os, &Progress::none())
+}
+
+/// [`write_atomically`], telling `progress` how many files it writes and
+/// each one as it is written (or kept from the previous site).
+pub fn write_atomically_reporting(
+    site: &Site,
+    vault: &Path,
+    output: &Path,
+    progress: &Progress,
+) -> Result<WriteStats, WriteError> {
+    write_with(site, vault, output, &swap::Os, progress)
 }
 
 /// Why the staging folder beside the output folder could not be used.
@@ -155,6 +167,7 @@ fn write_with(
     vault: &Path,
     output: &Path,
     os: &dyn Renamer,
+    progress: &Progress,
 ) -> Result<WriteStats, WriteError> {
     let target = check_output(vault, output)?;
     let parent = target.parent().filter(|p| !p.as_os_str().is_empty());
@@ -166,12 +179,12 @@ fn write_with(
     let exists = target.is_dir();
     let parent = match parent {
         Some(parent) if !(exists && is_mount_point(&target)) => parent,
-        _ => return write_inside(site, &target, os),
+        _ => return write_inside(site, &target, os, progress),
     };
     std::fs::create_dir_all(parent).map_err(io(parent))?;
-    match write_beside(site, &target, parent, &name, os) {
+    match write_beside(site, &target, parent, &name, os, progress) {
         Ok(stats) => Ok(stats),
-        Err(Beside::UseInside) if exists => write_inside(site, &target, os),
+        Err(Beside::UseInside) if exists => write_inside(site, &target, os, progress),
         Err(Beside::UseInside) => Err(WriteError::Io {
             path: target,
             source: std::io::ErrorKind::PermissionDenied.into(),
@@ -187,6 +200,7 @@ fn write_beside(
     parent: &Path,
     name: &str,
     os: &dyn Renamer,
+    progress: &Progress,
 ) -> Result<WriteStats, Beside> {
     let pid = std::process::id();
     let staging = leftovers::staging_beside(parent, name, pid);
@@ -209,7 +223,7 @@ fn write_beside(
             Beside::Failed(io(path)(e))
         }
     };
-    let stats = match tree::fill(site, &staging, exists.then_some(target)) {
+    let stats = match tree::fill(site, &staging, exists.then_some(target), progress) {
         Ok(stats) => stats,
         Err(e) => {
             remove_tree(&staging);
@@ -246,13 +260,18 @@ fn write_beside(
 /// Staging inside the output folder, then its entries swapped one by one
 /// (each atomically where the OS can). Not all-or-nothing across entries:
 /// a reader may briefly see old and new top-level entries side by side.
-fn write_inside(site: &Site, target: &Path, os: &dyn Renamer) -> Result<WriteStats, WriteError> {
+fn write_inside(
+    site: &Site,
+    target: &Path,
+    os: &dyn Renamer,
+    progress: &Progress,
+) -> Result<WriteStats, WriteError> {
     let pid = std::process::id();
     std::fs::create_dir_all(target).map_err(io(target))?;
     let staging = leftovers::staging_inside(target, pid);
     let retired = leftovers::retired_inside(target, pid);
     std::fs::create_dir(&staging).map_err(io(&staging))?;
-    let result = tree::fill(site, &staging, Some(target))
+    let result = tree::fill(site, &staging, Some(target), progress)
         .and_then(|stats| swap_entries(target, &staging, &retired, os).map(|()| stats));
     remove_tree(&staging);
     remove_tree(&retired);

@@ -288,7 +288,7 @@ fn an_output_folder_that_cannot_be_renamed_is_swapped_entry_by_entry() {
         std::fs::create_dir(out.join(LOST_AND_FOUND)).unwrap();
         let busy = Faulty::new(&out, Some(std::io::ErrorKind::ResourceBusy), exchange);
         let second = site(&[("a.html", "A"), ("d/y.html", "y"), ("new.html", "n")]);
-        let stats = write_with(&second, &vault, &out, &busy).unwrap();
+        let stats = write_with(&second, &vault, &out, &busy, &Progress::none()).unwrap();
         assert!(stats.reused == 0 && stats.written == 4, "{stats:?}");
         let files = tree_of(&out);
         let want: BTreeMap<String, String> = [
@@ -319,7 +319,14 @@ fn a_failed_swap_leaves_the_previous_site_and_no_staging_copy() {
         write_atomically(&site(&[("a.html", "a")]), &vault, &out).unwrap();
         let before = tree_of(&out);
         let broken = Faulty::new(&out, Some(std::io::ErrorKind::Other), exchange);
-        let err = write_with(&site(&[("b.html", "b")]), &vault, &out, &broken).unwrap_err();
+        let err = write_with(
+            &site(&[("b.html", "b")]),
+            &vault,
+            &out,
+            &broken,
+            &Progress::none(),
+        )
+        .unwrap_err();
         assert!(matches!(err, WriteError::Io { .. }), "{err}");
         assert_eq!(tree_of(&out), before);
         assert_eq!(names(tmp.path()), ["site", "vault"]);
@@ -332,7 +339,14 @@ fn without_an_atomic_exchange_two_renames_do() {
     let out = tmp.path().join("site");
     write_atomically(&site(&[("a.html", "a")]), &vault, &out).unwrap();
     let plain = Faulty::new(&out, None, false);
-    write_with(&site(&[("b.html", "b")]), &vault, &out, &plain).unwrap();
+    write_with(
+        &site(&[("b.html", "b")]),
+        &vault,
+        &out,
+        &plain,
+        &Progress::none(),
+    )
+    .unwrap();
     assert_eq!(names(&out), [MARKER, "b.html"]);
     assert_eq!(names(tmp.path()), ["site", "vault"]);
     let calls = plain.calls.lock().unwrap().clone();
@@ -346,7 +360,14 @@ fn the_swap_is_one_atomic_exchange() {
     let out = tmp.path().join("site");
     write_atomically(&site(&[("a.html", "a")]), &vault, &out).unwrap();
     let os = Faulty::new(&out, None, true);
-    write_with(&site(&[("b.html", "b")]), &vault, &out, &os).unwrap();
+    write_with(
+        &site(&[("b.html", "b")]),
+        &vault,
+        &out,
+        &os,
+        &Progress::none(),
+    )
+    .unwrap();
     assert_eq!(names(&out), [MARKER, "b.html"]);
     // tmpfs and ext4 both support RENAME_EXCHANGE.
     assert_eq!(os.calls.lock().unwrap().clone(), ["exchange"]);

@@ -3,6 +3,7 @@
 
 use super::{io, WriteError, MARKER, MARKER_TEXT};
 use crate::load::attachment::{self, AttachmentError};
+use crate::progress::{Progress, Stage};
 use crate::site::{FileDigest, Site, SiteFile, VaultFile};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -181,7 +182,7 @@ const COMPARE_CHUNK: usize = 64 * 1024;
 /// Writes `site` into `dir`, which must not exist yet.
 pub fn write_tree(site: &Site, dir: &Path) -> Result<WriteStats, WriteError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    fill(site, dir, None)
+    fill(site, dir, None, &Progress::none())
 }
 
 /// Writes `site` into the empty folder `dir`, hard-linking files that are
@@ -192,6 +193,7 @@ pub(super) fn fill(
     site: &Site,
     dir: &Path,
     previous: Option<&Path>,
+    progress: &Progress,
 ) -> Result<WriteStats, WriteError> {
     let marker = dir.join(MARKER);
     std::fs::write(&marker, MARKER_TEXT).map_err(io(&marker))?;
@@ -222,10 +224,15 @@ pub(super) fn fill(
         links_work: AtomicBool::new(true),
     });
     let reused = AtomicUsize::new(0);
+    // Counted again from zero if a first attempt beside the output folder
+    // gave up and the site is written inside it instead.
+    progress.stage(Stage::Write, Some(files.len()));
     files.par_iter().try_for_each_init(
         || vec![0u8; COMPARE_CHUNK],
         |buf, (rel, staged)| {
             let full = dir.join(rel);
+            // Counted as it starts (an error stops the build anyway).
+            progress.item();
             let linked = reuse.as_ref().is_some_and(|reuse| match staged {
                 Staged::Bytes(bytes) => reuse.link_if(rel, bytes.len() as u64, &full, |old| {
                     same_contents(old, bytes, buf)

@@ -139,8 +139,9 @@ fn every_module_is_named_on_the_design_page() {
 const STAGES: [&str; 6] = ["load", "index", "render", "emit", "seal", "write"];
 /// Modules any stage may use; they use no stage themselves (but for
 /// [`ALLOWED`]).
-const SHARED: [&str; 8] = [
+const SHARED: [&str; 9] = [
     "memo",
+    "progress",
     "syntax",
     "portable",
     "printable",

@@ -718,6 +718,7 @@ fn build_hostile(files: &[(&str, &str)]) -> support::fixture::BuiltVault {
     let options = spore::BuildOptions {
         include_drafts: false,
         source_date_epoch: Some(1_700_000_000),
+        ..Default::default()
     };
     let report = spore::build(&config, &options).expect("build");
     support::fixture::BuiltVault {

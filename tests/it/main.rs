@@ -25,6 +25,7 @@ mod fuzz;
 mod generated_vault;
 mod navigation;
 mod obsidian;
+mod progress;
 mod robustness;
 mod seal;
 mod serve;

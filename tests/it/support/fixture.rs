@@ -44,6 +44,7 @@ pub fn build_dir(tmp: tempfile::TempDir, vault: PathBuf, drafts: bool) -> BuiltV
     let options = spore::BuildOptions {
         include_drafts: drafts,
         source_date_epoch: Some(1_700_000_000),
+        ..Default::default()
     };
     let report = spore::build(&config, &options).expect("build");
     BuiltVault {
