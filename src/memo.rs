@@ -112,7 +112,7 @@ impl<K: Hash + Eq + Clone, V, F: Fact> Memo<K, V, F> {
     /// The names whose values read a fact of a changed base: only these
     /// can be stale. Every other kept value read only facts whose base
     /// hashes as when it was recorded, so each of those facts is unchanged.
-    pub fn suspects(&self, changed: &HashSet<F::Base>) -> HashSet<K> {
+    pub fn suspects(&self, changed: &Set<F::Base>) -> Set<K> {
         changed
             .iter()
             .filter_map(|b| self.readers.get(b))
@@ -178,16 +178,19 @@ impl<K: Hash + Eq + Clone, V, F: Fact> Memo<K, V, F> {
 /// crafted to collide them could only slow its own preview down.)
 pub type FastState = std::hash::BuildHasherDefault<FactHasher>;
 
+/// A set of bases or names, hashed as [`FastState`] does.
+pub type Set<T> = HashSet<T, FastState>;
+
 /// The hash of every base, for one index: for each note a row of `N`
 /// hashes (one per kind of per-note base, compared row by row: most rows
 /// are unchanged), and every other base one by one.
-#[derive(Debug)]
-pub struct Table<B, K, const N: usize> {
+#[derive(Debug, PartialEq)]
+pub struct Table<B: Eq + Hash, K: Eq + Hash, const N: usize> {
     rows: HashMap<K, [u64; N], FastState>,
     others: HashMap<B, u64, FastState>,
 }
 
-impl<B, K, const N: usize> Default for Table<B, K, N> {
+impl<B: Eq + Hash, K: Eq + Hash, const N: usize> Default for Table<B, K, N> {
     fn default() -> Self {
         Table {
             rows: HashMap::default(),
@@ -212,10 +215,15 @@ impl<B: Clone + Eq + Hash, K: Copy + Eq + Hash, const N: usize> Table<B, K, N> {
         self.rows.get(key)
     }
 
+    /// The hash of a base that is not per note.
+    pub fn other(&self, base: &B) -> Option<u64> {
+        self.others.get(base).copied()
+    }
+
     /// The bases that differ between `self` (before) and `now`: changed,
     /// new or gone. `base(kind, key)` names the per-note ones.
-    pub fn changed(&self, now: &Self, base: impl Fn(usize, K) -> B) -> HashSet<B> {
-        let mut changed = HashSet::new();
+    pub fn changed(&self, now: &Self, base: impl Fn(usize, K) -> B) -> Set<B> {
+        let mut changed = Set::default();
         for (key, row) in &now.rows {
             match self.rows.get(key) {
                 Some(old) if old == row => {}

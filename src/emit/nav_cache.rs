@@ -24,7 +24,7 @@ use std::sync::Arc;
 /// What changed since the last rebuild, to check kept values against.
 pub struct Checks {
     /// The bases whose hash changed (index and page bases).
-    pub changed: HashSet<PageBase>,
+    pub changed: crate::memo::Set<PageBase>,
     pub keys: Keys,
 }
 

@@ -10,7 +10,7 @@
 
 use super::graph::Degrees;
 use crate::index::view::{
-    IndexBase, IndexFact, IndexSink, IndexTable, IndexView, Keys, NoteKey, OUT_PATH, TITLE,
+    IndexBase, IndexFact, IndexSink, IndexTable, IndexView, Keys, NoteKey, OUT_PATH, TEXT, TITLE,
 };
 use crate::index::{Backlink, FolderEntry, NoteId, TagEntry, VaultIndex};
 use crate::memo::{hash_of, FactHasher, Recorder, ABSENT};
@@ -93,26 +93,44 @@ impl crate::memo::Fact for PageFact {
 
 /// Every page-level base, hashed as the accessors hash them (the index's
 /// own bases are in `index_table`, from [`crate::index::view::table`]).
+///
+/// `previous`, the tables of the last rebuild, saves work without changing
+/// a hash: a note's card, tags and aliases are made from its text and
+/// output path alone, and its outlinks from its text and the resolver, so
+/// where those hash as before, so do these.
 pub fn table(
     index: &VaultIndex,
     index_table: &IndexTable,
+    previous: Option<(&IndexTable, &PageTable)>,
     rendered: &[Arc<RenderedNote>],
     degrees: &Degrees,
 ) -> PageTable {
     use rayon::prelude::*;
+    let same_resolver = previous.is_some_and(|(old, _)| {
+        old.other(&IndexBase::Resolver) == index_table.other(&IndexBase::Resolver)
+    });
     let notes: Vec<(NoteKey, [u64; 7])> = (0..index.notes.len())
         .into_par_iter()
         .map(|id| {
+            let key = index.note_keys[id];
+            let kept = previous.and_then(|(old_index, old_page)| {
+                let (old, now) = (old_index.row(&key)?, index_table.row(&key)?);
+                let same_text = old[TEXT] == now[TEXT] && old[OUT_PATH] == now[OUT_PATH];
+                same_text.then_some(old_page.row(&key)?)
+            });
             let row = [
-                hash_of(&card_value(index, id)),
-                hash_of(index.notes[id].tags.as_slice()),
+                kept.map_or_else(|| hash_of(&card_value(index, id)), |r| r[CARD]),
+                kept.map_or_else(|| hash_of(index.notes[id].tags.as_slice()), |r| r[TAGS]),
                 rendered.get(id).map_or(ABSENT, |r| hash_rendered(r)),
                 hash_backlinks(index, &index.backlinks[id]),
-                hash_ids(index, &index.outlinks[id]),
+                match kept {
+                    Some(r) if same_resolver => r[OUTLINKS],
+                    _ => hash_ids(index, &index.outlinks[id]),
+                },
                 hash_ids(index, &degrees.neighbours[id]),
-                hash_of(&aliases_value(index, id)),
+                kept.map_or_else(|| hash_of(&aliases_value(index, id)), |r| r[ALIASES]),
             ];
-            (index.note_keys[id], row)
+            (key, row)
         })
         .collect();
     // The site graph from the rows' own hashes (the accessor hashes each
@@ -147,6 +165,7 @@ pub const CARD: usize = 0;
 pub const TAGS: usize = 1;
 pub const RENDERED: usize = 2;
 pub const OUTLINKS: usize = 4;
+pub const ALIASES: usize = 6;
 
 /// The per-note base at `kind` of a [`PageTable`] row.
 pub fn row_base(kind: usize, key: NoteKey) -> PageBase {

@@ -237,7 +237,18 @@ impl LiveSite {
         let nav_fresh = self
             .nav_cache
             .is_fresh(&self.index, &self.rendered, &self.degrees, &keys);
-        notes_fresh && pages_fresh && nav_fresh
+        // The tables kept for the next rebuild are what a fresh
+        // computation gives (the page table reuses rows of the last one).
+        let index_table = index::view::table(&self.index);
+        let tables_fresh = index_table == self.index_table
+            && emit::view::table(
+                &self.index,
+                &index_table,
+                None,
+                &self.rendered,
+                &self.degrees,
+            ) == self.page_table;
+        notes_fresh && pages_fresh && nav_fresh && tables_fresh
     }
 
     /// The same, shared without copying.
@@ -540,8 +551,10 @@ impl LiveSite {
         let rendered = &self.rendered;
 
         // Emit: a page's kept bytes, or new ones with what they read.
-        let page_table = emit::view::table(index, &index_table, rendered, degrees);
-        let mut changed: HashSet<PageBase> = changed.into_iter().map(PageBase::Index).collect();
+        let previous = Some((&self.index_table, &self.page_table));
+        let page_table = emit::view::table(index, &index_table, previous, rendered, degrees);
+        let mut changed: crate::memo::Set<PageBase> =
+            changed.into_iter().map(PageBase::Index).collect();
         changed.extend(self.page_table.changed(&page_table, emit::view::row_base));
         let suspects = self.pages.suspects(&changed);
         lap(summary, "page table", &mut clock);
