@@ -94,40 +94,70 @@ impl crate::memo::Fact for PageFact {
 /// Every page-level base, hashed as the accessors hash them (the index's
 /// own bases are in `index_table`, from [`crate::index::view::table`]).
 ///
-/// `previous`, the tables of the last rebuild, saves work without changing
-/// a hash: a note's card, tags and aliases are made from its text and
-/// output path alone, and its outlinks from its text and the resolver, so
-/// where those hash as before, so do these.
+/// `previous`, the tables and links of the last rebuild, saves work
+/// without changing a hash: a note's card, tags and aliases are made from
+/// its text and output path alone, and its outlinks from its text and the
+/// resolver, so where those hash as before, so do these. With the same
+/// resolver (the same notes, so the same ids), a note's backlinks and
+/// neighbours change only through a note whose text changed and that
+/// linked to it before or links to it now.
 pub fn table(
     index: &VaultIndex,
     index_table: &IndexTable,
-    previous: Option<(&IndexTable, &PageTable)>,
+    previous: Option<Previous>,
     rendered: &[Arc<RenderedNote>],
     degrees: &Degrees,
 ) -> PageTable {
     use rayon::prelude::*;
-    let same_resolver = previous.is_some_and(|(old, _)| {
-        old.other(&IndexBase::Resolver) == index_table.other(&IndexBase::Resolver)
+    let same_resolver = previous.as_ref().is_some_and(|p| {
+        p.index_table.other(&IndexBase::Resolver) == index_table.other(&IndexBase::Resolver)
+            && p.outlinks.len() == index.notes.len()
     });
+    let same_text = |key: &NoteKey| {
+        previous
+            .as_ref()
+            .is_some_and(|p| match (p.index_table.row(key), index_table.row(key)) {
+                (Some(old), Some(now)) => old[TEXT] == now[TEXT] && old[OUT_PATH] == now[OUT_PATH],
+                _ => false,
+            })
+    };
+    // Notes whose backlinks or neighbours can have changed.
+    let mut near_change = vec![!same_resolver; index.notes.len()];
+    if let (true, Some(p)) = (same_resolver, previous.as_ref()) {
+        for id in 0..index.notes.len() {
+            if !same_text(&index.note_keys[id]) {
+                near_change[id] = true;
+                for &to in p.outlinks[id].iter().chain(&index.outlinks[id]) {
+                    near_change[to] = true;
+                }
+            }
+        }
+    }
     let notes: Vec<(NoteKey, [u64; 7])> = (0..index.notes.len())
         .into_par_iter()
         .map(|id| {
             let key = index.note_keys[id];
-            let kept = previous.and_then(|(old_index, old_page)| {
-                let (old, now) = (old_index.row(&key)?, index_table.row(&key)?);
-                let same_text = old[TEXT] == now[TEXT] && old[OUT_PATH] == now[OUT_PATH];
-                same_text.then_some(old_page.row(&key)?)
-            });
+            let kept = previous
+                .as_ref()
+                .filter(|_| same_text(&key))
+                .and_then(|p| p.page_table.row(&key));
+            let linked = kept.filter(|_| !near_change[id]);
             let row = [
                 kept.map_or_else(|| hash_of(&card_value(index, id)), |r| r[CARD]),
                 kept.map_or_else(|| hash_of(index.notes[id].tags.as_slice()), |r| r[TAGS]),
                 rendered.get(id).map_or(ABSENT, |r| hash_rendered(r)),
-                hash_backlinks(index, &index.backlinks[id]),
+                linked.map_or_else(
+                    || hash_backlinks(index, &index.backlinks[id]),
+                    |r| r[BACKLINKS],
+                ),
                 match kept {
                     Some(r) if same_resolver => r[OUTLINKS],
                     _ => hash_ids(index, &index.outlinks[id]),
                 },
-                hash_ids(index, &degrees.neighbours[id]),
+                linked.map_or_else(
+                    || hash_ids(index, &degrees.neighbours[id]),
+                    |r| r[NEIGHBOURS],
+                ),
                 kept.map_or_else(|| hash_of(&aliases_value(index, id)), |r| r[ALIASES]),
             ];
             (key, row)
@@ -164,8 +194,18 @@ pub type PageTable = crate::memo::Table<PageBase, NoteKey, 7>;
 pub const CARD: usize = 0;
 pub const TAGS: usize = 1;
 pub const RENDERED: usize = 2;
+pub const BACKLINKS: usize = 3;
 pub const OUTLINKS: usize = 4;
+pub const NEIGHBOURS: usize = 5;
 pub const ALIASES: usize = 6;
+
+/// What the last rebuild left, for [`table`] to reuse.
+pub struct Previous<'a> {
+    pub index_table: &'a IndexTable,
+    pub page_table: &'a PageTable,
+    /// Each note's outlinks then, by id.
+    pub outlinks: &'a [Vec<NoteId>],
+}
 
 /// The per-note base at `kind` of a [`PageTable`] row.
 pub fn row_base(kind: usize, key: NoteKey) -> PageBase {
@@ -173,9 +213,9 @@ pub fn row_base(kind: usize, key: NoteKey) -> PageBase {
         CARD => PageBase::Card(key),
         TAGS => PageBase::Tags(key),
         RENDERED => PageBase::Rendered(key),
-        3 => PageBase::Backlinks(key),
+        BACKLINKS => PageBase::Backlinks(key),
         OUTLINKS => PageBase::Outlinks(key),
-        5 => PageBase::Neighbours(key),
+        NEIGHBOURS => PageBase::Neighbours(key),
         _ => PageBase::Aliases(key),
     }
 }

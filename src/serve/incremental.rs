@@ -115,6 +115,8 @@ pub struct LiveSite {
     /// the kept notes and pages are checked against.
     index_table: IndexTable,
     page_table: PageTable,
+    /// Each note's outlinks when the tables were made.
+    table_outlinks: Vec<Vec<NoteId>>,
     /// The emitted site before sealing, changed in place on each rebuild.
     unsealed: Site,
     /// The files of `unsealed` that are not pages (made again each time).
@@ -165,6 +167,7 @@ impl LiveSite {
             page_key_list: Vec::new(),
             index_table: IndexTable::default(),
             page_table: PageTable::default(),
+            table_outlinks: Vec::new(),
             unsealed: Site::default(),
             site_files: Vec::new(),
             outlinks: Vec::new(),
@@ -551,8 +554,14 @@ impl LiveSite {
         let rendered = &self.rendered;
 
         // Emit: a page's kept bytes, or new ones with what they read.
-        let previous = Some((&self.index_table, &self.page_table));
-        let page_table = emit::view::table(index, &index_table, previous, rendered, degrees);
+        // The links as the tables saw them: the page table re-hashes
+        // backlinks and neighbours only around notes whose text changed.
+        let previous = emit::view::Previous {
+            index_table: &self.index_table,
+            page_table: &self.page_table,
+            outlinks: &self.table_outlinks,
+        };
+        let page_table = emit::view::table(index, &index_table, Some(previous), rendered, degrees);
         let mut changed: crate::memo::Set<PageBase> =
             changed.into_iter().map(PageBase::Index).collect();
         changed.extend(self.page_table.changed(&page_table, emit::view::row_base));
@@ -650,6 +659,9 @@ impl LiveSite {
         // the baseline the next rebuild's changes are measured from.
         self.index_table = index_table;
         self.page_table = page_table;
+        if self.table_outlinks != index.outlinks {
+            self.table_outlinks = index.outlinks.clone();
+        }
         let old = std::mem::replace(&mut self.sealed, Arc::new(sealed));
         // Freeing the old site's many names is nobody's wait.
         rayon::spawn(move || drop(old));
