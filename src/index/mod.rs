@@ -249,52 +249,24 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
     // The link graph. Resolving is pure lookups, so every note's links
     // resolve in parallel; the graph is then put together in note order,
     // exactly as a sequential pass would.
-    let resolved: Vec<Vec<(LinkOutcome, Vec<Diagnostic>)>> = indexed
-        .par_iter()
-        .enumerate()
-        .map(|(from, note)| {
-            note.scan
-                .links
-                .iter()
-                .map(|link| resolve_link(&indexed, &resolver, from, link))
-                .collect()
-        })
+    let graphs: Vec<NoteLinks> = (0..indexed.len())
+        .into_par_iter()
+        .map(|from| note_links(&indexed, &resolver, from))
         .collect();
     let mut outlinks = vec![Vec::new(); indexed.len()];
     let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); indexed.len()];
     let mut unresolved = Vec::new();
     let mut used_attachments = BTreeSet::new();
     let mut link_count = 0;
-    for (from, (note, outcomes)) in indexed.iter().zip(resolved).enumerate() {
-        for (link, (outcome, diags)) in note.scan.links.iter().zip(outcomes) {
-            link_count += 1;
-            diagnostics.extend(diags);
-            match outcome {
-                LinkOutcome::SameNote => {}
-                LinkOutcome::Note(to) => {
-                    if to != from && !outlinks[from].contains(&to) {
-                        outlinks[from].push(to);
-                        backlinks[to].push(Backlink {
-                            from,
-                            context: link.context.clone(),
-                            context_hash: link.context_hash,
-                        });
-                    }
-                }
-                LinkOutcome::Attachment(a) => {
-                    used_attachments.insert(a);
-                }
-                LinkOutcome::Unresolved => {
-                    let (line, column) = link_position(&note.note, link);
-                    unresolved.push(UnresolvedLink {
-                        from,
-                        dest: link.dest.clone(),
-                        line,
-                        column,
-                    })
-                }
-            }
+    for (from, links) in graphs.into_iter().enumerate() {
+        link_count += links.count;
+        diagnostics.extend(links.diagnostics);
+        for (to, backlink) in links.backlinks {
+            backlinks[to].push(backlink);
         }
+        outlinks[from] = links.outlinks;
+        used_attachments.extend(links.attachments);
+        unresolved.extend(links.unresolved);
     }
     for list in &mut backlinks {
         list.sort_by(|a, b| indexed[a.from].note.path.cmp(&indexed[b.from].note.path));
@@ -418,6 +390,67 @@ enum LinkOutcome {
     Note(NoteId),
     Attachment(usize),
     Unresolved,
+}
+
+/// What note `from`'s links add to the link graph: its outlinks (each
+/// target once, in the order first linked), the backlink each target gets
+/// (with the sentence of the first link to it), the attachments it uses,
+/// its unresolved links and the warnings its links earn. The one place the
+/// graph is made from links: `build` calls it for every note, `patch.rs`
+/// for the notes a save changed.
+pub(crate) struct NoteLinks {
+    pub outlinks: Vec<NoteId>,
+    pub backlinks: Vec<(NoteId, Backlink)>,
+    pub attachments: BTreeSet<usize>,
+    pub unresolved: Vec<UnresolvedLink>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Links written, resolved or not.
+    pub count: usize,
+}
+
+pub(crate) fn note_links(notes: &[IndexedNote], resolver: &Resolver, from: NoteId) -> NoteLinks {
+    let note = &notes[from];
+    let mut out = NoteLinks {
+        outlinks: Vec::new(),
+        backlinks: Vec::new(),
+        attachments: BTreeSet::new(),
+        unresolved: Vec::new(),
+        diagnostics: Vec::new(),
+        count: note.scan.links.len(),
+    };
+    for link in &note.scan.links {
+        let (outcome, diags) = resolve_link(notes, resolver, from, link);
+        out.diagnostics.extend(diags);
+        match outcome {
+            LinkOutcome::SameNote => {}
+            LinkOutcome::Note(to) => {
+                if to != from && !out.outlinks.contains(&to) {
+                    out.outlinks.push(to);
+                    out.backlinks.push((
+                        to,
+                        Backlink {
+                            from,
+                            context: link.context.clone(),
+                            context_hash: link.context_hash,
+                        },
+                    ));
+                }
+            }
+            LinkOutcome::Attachment(a) => {
+                out.attachments.insert(a);
+            }
+            LinkOutcome::Unresolved => {
+                let (line, column) = link_position(&note.note, link);
+                out.unresolved.push(UnresolvedLink {
+                    from,
+                    dest: link.dest.clone(),
+                    line,
+                    column,
+                })
+            }
+        }
+    }
+    out
 }
 
 /// Resolves one link of note `from`, with the warnings it earns.

@@ -10,8 +10,8 @@
 //! `tests/it/serve_incremental.rs` checks that through the whole pipeline.
 
 use super::{
-    check_fragment, collect_tags, is_published, merge_tags, resolve::Resolved, scan, Backlink,
-    IndexOptions, NoteId, UnresolvedLink, VaultIndex,
+    check_fragment, collect_tags, is_published, merge_tags, resolve::Resolved, scan, IndexOptions,
+    NoteId, VaultIndex,
 };
 use crate::diagnostics::DiagnosticKind;
 use crate::load::Note;
@@ -85,39 +85,21 @@ pub fn replace_notes(
         entry.scan = scan;
         entry.tags = tags;
 
-        let resolved = resolve_links(index, id);
-        let new_attachments = attachments_of(&resolved);
-        attachments_dropped |= !old_attachments.is_subset(&new_attachments);
-        index.used_attachments.extend(new_attachments);
-        index.link_count = index.link_count - old_links + resolved.len();
+        let links = super::note_links(&index.notes, &index.resolver, id);
+        attachments_dropped |= !old_attachments.is_subset(&links.attachments);
+        index
+            .used_attachments
+            .extend(links.attachments.iter().copied());
+        index.link_count = index.link_count - old_links + links.count;
 
-        // Same order and first-link context as the full build's graph loop.
+        // The same graph step as a full build (`note_links`), in the same
+        // order; the link checks are redone below, for linkers too.
         for &to in &old_targets {
             index.backlinks[to].retain(|b| b.from != id);
         }
-        let mut targets: Vec<NoteId> = Vec::new();
-        let mut unresolved = Vec::new();
-        for (link, target) in index.notes[id].scan.links.iter().zip(&resolved) {
-            match target {
-                Some(Resolved::Note(to)) if *to != id && !targets.contains(to) => {
-                    targets.push(*to);
-                    index.backlinks[*to].push(Backlink {
-                        from: id,
-                        context: link.context.clone(),
-                        context_hash: link.context_hash,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    let (line, column) = super::link_position(&index.notes[id].note, link);
-                    unresolved.push(UnresolvedLink {
-                        from: id,
-                        dest: link.dest.clone(),
-                        line,
-                        column,
-                    })
-                }
-            }
+        let targets = links.outlinks;
+        for (to, backlink) in links.backlinks {
+            index.backlinks[to].push(backlink);
         }
         for &to in &targets {
             let notes = &index.notes;
@@ -126,8 +108,7 @@ pub fn replace_notes(
         }
         index.unresolved.retain(|u| u.from != id);
         let at = index.unresolved.partition_point(|u| u.from < id);
-        index.unresolved.splice(at..at, unresolved);
-
+        index.unresolved.splice(at..at, links.unresolved);
         affected.insert(id);
         affected.extend(old_targets.iter().copied());
         affected.extend(targets.iter().copied());
