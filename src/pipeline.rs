@@ -172,6 +172,10 @@ pub struct Indexed {
     pub index: VaultIndex,
     /// Load's warnings (the index keeps its own).
     pub load_diagnostics: Vec<Diagnostic>,
+    /// Every file the walk found, and the notes the index left out as
+    /// unpublished (drafts, `publish: false`): what `serve` keeps.
+    pub files: Vec<load::WalkedFile>,
+    pub unpublished: Vec<crate::load::Note>,
     pub timings: Vec<(&'static str, Duration)>,
 }
 
@@ -190,11 +194,18 @@ pub fn index_stages(config: &Config, options: &BuildOptions) -> Result<Indexed, 
         },
     )?;
     let load_options = load_options(config);
-    let mut vault = timed(&mut timings, &options.progress, (Stage::Load, None), || {
-        load::load(&config.vault, &load_options)
+    let loaded = timed(&mut timings, &options.progress, (Stage::Load, None), || {
+        load::load_with(&config.vault, &load_options, |_| None)
     });
+    let load::Loaded {
+        mut vault,
+        files,
+        read: _,
+    } = loaded;
     let load_diagnostics = std::mem::take(&mut vault.diagnostics);
     let index_options = index_options(config, options);
+    let (indexed, unpublished) = index::split_unpublished(vault.notes, index_options);
+    vault.notes = indexed;
     let index: VaultIndex = timed(
         &mut timings,
         &options.progress,
@@ -206,6 +217,8 @@ pub fn index_stages(config: &Config, options: &BuildOptions) -> Result<Indexed, 
         theme,
         index,
         load_diagnostics,
+        files,
+        unpublished,
         timings,
     })
 }
@@ -218,6 +231,7 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
         index,
         load_diagnostics,
         mut timings,
+        ..
     } = index_stages(config, options)?;
     let mut diagnostics = load_diagnostics;
     diagnostics.extend(index.diagnostics.iter().cloned());

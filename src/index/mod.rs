@@ -142,6 +142,16 @@ pub fn is_published(note: &Note, options: IndexOptions) -> bool {
         && (options.include_drafts || (!note.frontmatter.draft && note.frontmatter.publish))
 }
 
+/// Splits notes into those the index takes (published, and key files,
+/// which it drops with a warning) and those it would drop silently (drafts
+/// and `publish: false`), which `serve` holds back for when they are
+/// published.
+pub fn split_unpublished(notes: Vec<Note>, options: IndexOptions) -> (Vec<Note>, Vec<Note>) {
+    notes.into_iter().partition(|n| {
+        is_published(n, options) || crate::load::secret_keys::note_key_kind(&n.body).is_some()
+    })
+}
+
 pub fn build(vault: Vault, options: IndexOptions) -> VaultIndex {
     build_reusing(vault, options, KnownScans::new())
 }

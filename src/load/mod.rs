@@ -100,15 +100,48 @@ pub fn is_note_path(path: &str) -> bool {
 
 /// Reads the whole vault. Never fails on a bad file: it becomes a diagnostic.
 pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
+    load_with(vault, options, |_| None).vault
+}
+
+/// A file `load_with` takes from memory instead of reading it again.
+pub enum Kept {
+    Note(Note),
+    Attachment(Attachment),
+}
+
+/// What [`load_with`] found: the vault, every file the walk found, and the
+/// names of the files it read from disk (the rest were kept).
+pub struct Loaded {
+    pub vault: Vault,
+    pub files: Vec<WalkedFile>,
+    pub read: Vec<String>,
+}
+
+/// The one load, for `spore build` and `spore serve` alike: walks the
+/// vault and reads every file, except those `keep` hands back from memory
+/// (`serve` keeps files that did not change since it read them). A kept
+/// file's read warnings are the caller's to keep; the walk's are new.
+pub fn load_with(
+    vault: &Path,
+    options: &LoadOptions,
+    mut keep: impl FnMut(&WalkedFile) -> Option<Kept>,
+) -> Loaded {
     let walked = walk::walk(vault, options);
     let mut diagnostics = walked.diagnostics;
-    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = walked
-        .files
+    let mut notes = Vec::new();
+    let mut attachments = Vec::new();
+    let mut unread = Vec::new();
+    for file in &walked.files {
+        match keep(file) {
+            Some(Kept::Note(note)) => notes.push(note),
+            Some(Kept::Attachment(a)) => attachments.push(a),
+            None => unread.push(file),
+        }
+    }
+    let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = unread
         .par_iter()
         .map(|file| read_walked(vault, file))
         .collect();
-    let mut notes = Vec::new();
-    let mut attachments = Vec::new();
     for (note, attachment, diags) in read {
         notes.extend(note);
         attachments.extend(attachment);
@@ -117,21 +150,19 @@ pub fn load(vault: &Path, options: &LoadOptions) -> Vault {
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     attachments.sort_by(|a, b| a.path.cmp(&b.path));
     crate::diagnostics::sort(&mut diagnostics);
-    Vault {
-        notes,
-        attachments,
-        diagnostics,
+    let read = unread.iter().map(|f| f.rel.clone()).collect();
+    Loaded {
+        vault: Vault {
+            notes,
+            attachments,
+            diagnostics,
+        },
+        files: walked.files,
+        read,
     }
 }
 
 pub use walk::WalkedFile;
-
-/// The files [`load`] would read, without reading them (`serve` re-walks
-/// when files appear or disappear), and the walk's warnings.
-pub fn list_files(vault: &Path, options: &LoadOptions) -> (Vec<WalkedFile>, Vec<Diagnostic>) {
-    let walked = walk::walk(vault, options);
-    (walked.files, walked.diagnostics)
-}
 
 /// Reads one walked file of `vault` exactly as [`load`] does: a note, or an
 /// attachment (looked at, not read).

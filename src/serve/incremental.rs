@@ -143,7 +143,16 @@ impl LiveSite {
     pub fn build(config: Config, options: BuildOptions) -> Result<LiveSite, RebuildError> {
         let stages = pipeline::index_stages(&config, &options)?;
         let index = stages.index;
-        let (files, unpublished) = walk_unpublished(&config, &index, &options);
+        let files: BTreeMap<String, WalkedFile> = stages
+            .files
+            .into_iter()
+            .map(|f| (f.rel.clone(), f))
+            .collect();
+        let unpublished = stages
+            .unpublished
+            .into_iter()
+            .map(|n| (n.path.clone(), n))
+            .collect();
         let names = files
             .iter()
             .map(|(r, f)| (f.abs.clone(), r.clone()))
@@ -413,7 +422,6 @@ impl LiveSite {
     fn reindex(&mut self, touched: &BTreeSet<PathBuf>) -> (Vec<String>, Vec<Diagnostic>) {
         let options = pipeline::index_options(&self.config, &self.options);
         let load_options = pipeline::load_options(&self.config);
-        let (walked, mut diagnostics) = load::list_files(&self.config.vault, &load_options);
 
         let old = std::mem::replace(&mut self.index, index::build(Vault::default(), options));
         let mut known = KnownScans::new();
@@ -429,35 +437,28 @@ impl LiveSite {
             .map(|a| (a.attachment.path.clone(), a.attachment))
             .collect();
 
-        let mut notes = Vec::new();
-        let mut attachments = Vec::new();
-        let mut names = Vec::new();
-        let mut files = BTreeMap::new();
-        for file in walked {
-            let unchanged =
-                !touched.contains(&file.abs) && self.files.get(&file.rel) == Some(&file);
-            let reused = if unchanged {
-                if let Some(note) = old_notes.remove(&file.rel) {
-                    notes.push(note);
-                    true
-                } else if let Some(a) = old_attachments.remove(&file.rel) {
-                    attachments.push(a);
-                    true
-                } else {
-                    false
-                }
-            } else {
-                false
-            };
-            if !reused {
-                let (note, attachment, diags) = load::read_file(&self.config.vault, &file);
-                diagnostics.extend(diags);
-                notes.extend(note);
-                attachments.extend(attachment);
-                names.push(file.rel.clone());
+        // The build's own load, keeping every file that did not change.
+        let previous = &self.files;
+        let loaded = load::load_with(&self.config.vault, &load_options, |file| {
+            if touched.contains(&file.abs) || previous.get(&file.rel) != Some(file) {
+                return None;
             }
-            files.insert(file.rel.clone(), file);
-        }
+            match old_notes.remove(&file.rel) {
+                Some(note) => Some(load::Kept::Note(note)),
+                None => old_attachments
+                    .remove(&file.rel)
+                    .map(load::Kept::Attachment),
+            }
+        });
+        let load::Loaded {
+            mut vault,
+            files: walked,
+            read,
+        } = loaded;
+        let diagnostics = std::mem::take(&mut vault.diagnostics);
+        let files: BTreeMap<String, WalkedFile> =
+            walked.into_iter().map(|f| (f.rel.clone(), f)).collect();
+        let mut names = read;
         // Deleted files are changes too: their names leave the site.
         names.extend(
             self.files
@@ -465,17 +466,10 @@ impl LiveSite {
                 .filter(|r| !files.contains_key(*r))
                 .cloned(),
         );
-        notes.sort_by(|a, b| a.path.cmp(&b.path));
-        attachments.sort_by(|a, b| a.path.cmp(&b.path));
-        let (published, drafts): (Vec<Note>, Vec<Note>) = notes
-            .into_iter()
-            .partition(|n| index::is_published(n, options));
+        let (published, drafts) =
+            index::split_unpublished(std::mem::take(&mut vault.notes), options);
         self.unpublished = drafts.into_iter().map(|n| (n.path.clone(), n)).collect();
-        let vault = Vault {
-            notes: published,
-            attachments,
-            diagnostics: Vec::new(),
-        };
+        vault.notes = published;
         self.index = index::build_reusing(vault, options, known);
         self.names = files
             .iter()
@@ -704,29 +698,4 @@ fn same_files(a: &Site, b: &Site) -> bool {
             .iter()
             .zip(&b.files)
             .all(|((pa, fa), (pb, fb))| pa == pb && fa.same_as(fb))
-}
-
-/// After a full build: the walk's names, and the notes it holds that the
-/// index does not (drafts), read again.
-fn walk_unpublished(
-    config: &Config,
-    index: &VaultIndex,
-    options: &BuildOptions,
-) -> (BTreeMap<String, WalkedFile>, BTreeMap<String, Note>) {
-    let (walked, _) = load::list_files(&config.vault, &pipeline::load_options(config));
-    let index_options = pipeline::index_options(config, options);
-    let published: BTreeSet<&str> = index.notes.iter().map(|n| n.note.path.as_str()).collect();
-    let mut unpublished = BTreeMap::new();
-    let mut files = BTreeMap::new();
-    for file in walked {
-        if load::is_note_path(&file.rel) && !published.contains(file.rel.as_str()) {
-            if let (Some(note), _, _) = load::read_file(&config.vault, &file) {
-                if !index::is_published(&note, index_options) {
-                    unpublished.insert(note.path.clone(), note);
-                }
-            }
-        }
-        files.insert(file.rel.clone(), file);
-    }
-    (files, unpublished)
 }

@@ -340,6 +340,38 @@ fn template_change_re_emits_without_reparsing() {
     f.assert_same_as_full_build("template override");
 }
 
+/// A note that is a secret key is left out with a warning, by `build` and
+/// by `serve` alike — also after `serve` indexes the vault again (a new
+/// note), when it used to file the key note with the drafts and drop the
+/// warning.
+#[test]
+fn a_key_file_note_keeps_its_warning_after_a_reindex() {
+    let mut f = fixture(0);
+    write(
+        &f.vault.join("notes/id.md"),
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+    );
+    f.apply(&["notes/id.md"]);
+    f.assert_same_as_full_build("key note added");
+    let warned = |f: &Fixture| {
+        f.live
+            .warnings()
+            .iter()
+            .any(|d| d.file.as_deref() == Some("notes/id.md"))
+    };
+    assert!(warned(&f), "the key note is named in a warning");
+    write(&f.vault.join("New.md"), "A new note.\n");
+    f.apply(&["New.md"]);
+    assert!(warned(&f), "still warned after a reindex");
+    let config = Config::discover(&f.root).unwrap();
+    let full = build_site(&config, &BuildOptions::default()).unwrap();
+    let mut expected = full.report.diagnostics.clone();
+    spore::diagnostics::sort(&mut expected);
+    expected.dedup();
+    expected.extend(full.report.unresolved.iter().map(|u| u.diagnostic()));
+    assert_eq!(f.live.warnings(), expected);
+}
+
 /// Found by `serve_edits`: a template change and a rename saved together
 /// left the renamed note's old page in the site (the template change
 /// forgot which pages the site had, so none could leave it).
