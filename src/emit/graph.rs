@@ -3,6 +3,7 @@
 //! whole-site graph page (`graph.html`, a static SVG of the most connected
 //! notes; `spore.js` makes it interactive from `_spore/graph.js`).
 
+use super::view::PageView;
 use crate::index::{NoteId, VaultIndex};
 use crate::portable::relative_url;
 pub use crate::render::escape::markup as xml_escape;
@@ -53,15 +54,11 @@ impl Degrees {
         }
         Degrees { neighbours }
     }
-
-    fn degree(&self, id: NoteId) -> usize {
-        self.neighbours[id].len()
-    }
 }
 
 /// The inline SVG of `id` and up to [`LOCAL_NEIGHBOURS`] neighbours, or
 /// an empty string for a note with no links at all.
-pub fn local_svg(view: &super::view::PageView, id: NoteId) -> String {
+pub fn local_svg(view: &PageView, id: NoteId) -> String {
     let index = view.index();
     let from_page = index.out_path(id);
     let mut near: Vec<NoteId> = view.neighbours(id).to_vec();
@@ -156,17 +153,14 @@ pub fn local_svg(view: &super::view::PageView, id: NoteId) -> String {
 }
 
 /// Notes ranked by connections, most first (ties by path), for the site graph.
-fn ranked(index: &VaultIndex, degrees: &Degrees) -> Vec<NoteId> {
-    let mut ids: Vec<NoteId> = (0..index.notes.len()).collect();
-    ids.sort_by(|&a, &b| {
+fn ranked(view: &PageView) -> Vec<NoteId> {
+    let mut ids: Vec<NoteId> = view.note_ids().collect();
+    let index = view.index();
+    ids.sort_by_cached_key(|&id| {
         (
-            std::cmp::Reverse(degrees.degree(a)),
-            &index.notes[a].out_path,
+            std::cmp::Reverse(view.neighbours(id).len()),
+            index.out_path(id),
         )
-            .cmp(&(
-                std::cmp::Reverse(degrees.degree(b)),
-                &index.notes[b].out_path,
-            ))
     });
     ids
 }
@@ -230,12 +224,12 @@ fn layout(count: usize, edges: &[(usize, usize)]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn edges_among(index: &VaultIndex, chosen: &[NoteId]) -> Vec<(usize, usize)> {
+fn edges_among(view: &PageView, chosen: &[NoteId]) -> Vec<(usize, usize)> {
     let slot: std::collections::HashMap<NoteId, usize> =
         chosen.iter().enumerate().map(|(i, &id)| (id, i)).collect();
     let mut edges = BTreeSet::new();
     for (i, &id) in chosen.iter().enumerate() {
-        for to in &index.outlinks[id] {
+        for to in view.outlinks(id) {
             if let Some(&j) = slot.get(to) {
                 if i != j {
                     edges.insert((i.min(j), i.max(j)));
@@ -247,12 +241,10 @@ fn edges_among(index: &VaultIndex, chosen: &[NoteId]) -> Vec<(usize, usize)> {
 }
 
 /// The static SVG shown on `graph.html` (links relative to that page).
-pub fn site_svg(index: &VaultIndex, degrees: &Degrees) -> String {
-    let chosen: Vec<NoteId> = ranked(index, degrees)
-        .into_iter()
-        .take(SITE_STATIC_NOTES)
-        .collect();
-    let edges = edges_among(index, &chosen);
+pub fn site_svg(view: &PageView) -> String {
+    let chosen: Vec<NoteId> = ranked(view).into_iter().take(SITE_STATIC_NOTES).collect();
+    let edges = edges_among(view, &chosen);
+    let index = view.index();
     let pos = layout(chosen.len(), &edges);
     let (w, h) = (960.0, 640.0);
     let mut svg = format!(
@@ -272,14 +264,14 @@ pub fn site_svg(index: &VaultIndex, degrees: &Degrees) -> String {
     }
     svg.push_str("</g>");
     for (i, &id) in chosen.iter().enumerate() {
-        let note = &index.notes[id];
+        let title = index.title(id);
         let (x, y) = (pos[i].0 * w, pos[i].1 * h);
-        let r = 3.0 + (degrees.degree(id) as f64).sqrt().min(9.0);
+        let r = 3.0 + (view.neighbours(id).len() as f64).sqrt().min(9.0);
         let label = if i < 40 {
             format!(
                 "<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>",
                 y + r + 11.0,
-                xml_escape(&short(note.title(), 22))
+                xml_escape(&short(title, 22))
             )
         } else {
             String::new()
@@ -287,8 +279,8 @@ pub fn site_svg(index: &VaultIndex, degrees: &Degrees) -> String {
         let _ = write!(
             svg,
             "<a class=\"node\" href=\"{}\"><title>{}</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\"/>{label}</a>",
-            xml_escape(&relative_url(GRAPH_PAGE, &note.out_path)),
-            xml_escape(note.title())
+            xml_escape(&relative_url(GRAPH_PAGE, index.out_path(id))),
+            xml_escape(title)
         );
     }
     svg.push_str("</svg>");
@@ -306,26 +298,23 @@ struct GraphData {
 }
 
 /// `_spore/graph.js`: the data the interactive site graph draws.
-pub fn graph_script(index: &VaultIndex, degrees: &Degrees) -> Vec<u8> {
-    let chosen: Vec<NoteId> = ranked(index, degrees)
-        .into_iter()
-        .take(SITE_SCRIPT_NOTES)
-        .collect();
-    let edges = edges_among(index, &chosen);
+pub fn graph_script(view: &PageView) -> Vec<u8> {
+    let chosen: Vec<NoteId> = ranked(view).into_iter().take(SITE_SCRIPT_NOTES).collect();
+    let edges = edges_among(view, &chosen);
+    let index = view.index();
     let data = GraphData {
         nodes: chosen
             .iter()
             .map(|&id| {
-                let n = &index.notes[id];
                 (
-                    n.title().to_string(),
-                    n.out_path.clone(),
-                    degrees.degree(id),
+                    index.title(id).to_string(),
+                    index.out_path(id).to_string(),
+                    view.neighbours(id).len(),
                 )
             })
             .collect(),
         edges: edges.iter().flat_map(|&(a, b)| [a, b]).collect(),
-        total: index.notes.len(),
+        total: view.note_ids().len(),
     };
     let json = serde_json::to_string(&data).unwrap_or_else(|_| "null".into());
     format!("__spore(\"graph\",0,{json});\n").into_bytes()

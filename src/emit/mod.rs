@@ -109,10 +109,7 @@ pub fn page_context(view: view::PageView, config: &Config, page: &PageId) -> Opt
             page.graph = graph::local_svg(&view, *id);
             Some(page)
         }
-        PageId::Graph => {
-            let (index, degrees) = view.site_graph();
-            Some(builder.graph_page(graph::site_svg(index, degrees)))
-        }
+        PageId::Graph => Some(builder.graph_page(graph::site_svg(&view))),
         PageId::Folder(key) => builder.folder(key).map(|f| builder.folder_page(f)),
         PageId::AllTags => Some(builder.all_tags_page()),
         PageId::Tag(key) => builder.tag(key).map(|t| builder.tag_page(t)),
@@ -285,8 +282,7 @@ fn add_navigation_files(
     });
     site.insert(nav::TREE_SCRIPT, tree.one());
     let graph = made(graph::GRAPH_SCRIPT, site, &|v| {
-        let (index, degrees) = v.site_graph();
-        nav_cache::Made::One(graph::graph_script(index, degrees).into())
+        nav_cache::Made::One(graph::graph_script(&v).into())
     });
     site.insert(graph::GRAPH_SCRIPT, graph.one());
     let feed = made(feed::FEED_PATH, site, &|v| {

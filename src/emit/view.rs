@@ -10,7 +10,7 @@
 
 use super::graph::Degrees;
 use crate::index::view::{
-    IndexBase, IndexFact, IndexSink, IndexTable, IndexView, Keys, NoteKey, OUT_PATH, TEXT, TITLE,
+    IndexBase, IndexFact, IndexSink, IndexTable, IndexView, Keys, NoteKey, OUT_PATH, TEXT,
 };
 use crate::index::{Backlink, FolderEntry, NoteId, TagEntry, VaultIndex};
 use crate::memo::{hash_of, FactHasher, Recorder, ABSENT};
@@ -37,8 +37,6 @@ pub enum PageFact {
     Tag(String),
     /// Every tag with its page and count (the tag index).
     AllTags,
-    /// Everything the site graph is drawn from.
-    SiteGraph,
     /// Which notes there are (their keys, in order).
     NoteList,
     /// A note's aliases and permalink.
@@ -61,7 +59,6 @@ pub enum PageBase {
     Folder(String),
     Tag(String),
     AllTags,
-    SiteGraph,
     NoteList,
     Aliases(NoteKey),
     /// Never in a table: a value that read it is always checked.
@@ -83,7 +80,6 @@ impl crate::memo::Fact for PageFact {
             PageFact::Folder(f) => PageBase::Folder(f.clone()),
             PageFact::Tag(t) => PageBase::Tag(t.clone()),
             PageFact::AllTags => PageBase::AllTags,
-            PageFact::SiteGraph => PageBase::SiteGraph,
             PageFact::NoteList => PageBase::NoteList,
             PageFact::Aliases(k) => PageBase::Aliases(*k),
             PageFact::SiteNames => PageBase::SiteNames,
@@ -163,13 +159,6 @@ pub fn table(
             (key, row)
         })
         .collect();
-    // The site graph from the rows' own hashes (the accessor hashes each
-    // note's the same way, from scratch).
-    let graph_rows = notes.iter().map(|(k, row)| {
-        let titles = index_table.row(k).copied().unwrap_or([ABSENT; 3]);
-        (*k, titles[TITLE], titles[OUT_PATH], row[OUTLINKS])
-    });
-    let site_graph = hash_site_graph_rows(index.notes.len(), graph_rows);
     let mut rows: Vec<(PageBase, u64)> = Vec::new();
     for (key, folder) in &index.folders {
         rows.push((
@@ -181,7 +170,6 @@ pub fn table(
         rows.push((PageBase::Tag(key.clone()), hash_tag(index, Some(tag))));
     }
     rows.push((PageBase::AllTags, hash_all_tags(&index.tags)));
-    rows.push((PageBase::SiteGraph, site_graph));
     rows.push((PageBase::NoteList, hash_of(index.note_keys.as_slice())));
     crate::memo::Table::new(notes, rows)
 }
@@ -408,14 +396,6 @@ impl<'a> PageView<'a> {
         value
     }
 
-    /// The whole index and graph, for the site graph page: recorded as one
-    /// fact over every note's path, title, output path and outlinks.
-    pub fn site_graph(&self) -> (&'a VaultIndex, &'a Degrees) {
-        let ix = self.ix();
-        self.record(|| PageFact::SiteGraph, || hash_site_graph(ix));
-        (ix, self.degrees)
-    }
-
     /// What `fact` hashes to now ([`ABSENT`] for something gone).
     pub fn fact_hash(&self, keys: &Keys, fact: &PageFact) -> u64 {
         if keys.collision {
@@ -440,7 +420,6 @@ impl<'a> PageView<'a> {
             PageFact::Folder(key) => hash_folder(ix, ix.folders.get(key)),
             PageFact::Tag(key) => hash_tag(ix, ix.tags.get(key)),
             PageFact::AllTags => hash_all_tags(&ix.tags),
-            PageFact::SiteGraph => hash_site_graph(ix),
             PageFact::NoteList => hash_of(ix.note_keys.as_slice()),
             PageFact::Aliases(k) => note(k).map_or(ABSENT, |id| hash_of(&aliases_value(ix, id))),
             PageFact::SiteNames => self.site.map_or(ABSENT, hash_names),
@@ -525,32 +504,6 @@ fn hash_all_tags(tags: &BTreeMap<String, TagEntry>) -> u64 {
     tags.len().hash(&mut h);
     for (key, t) in tags {
         (key, &t.name, &t.out_path, t.notes.len()).hash(&mut h);
-    }
-    h.finish()
-}
-
-/// Everything the site graph is drawn from: every note's key, title,
-/// output path and outlinks, each hashed as its own fact is.
-fn hash_site_graph(index: &VaultIndex) -> u64 {
-    let rows = (0..index.notes.len()).map(|id| {
-        (
-            index.note_keys[id],
-            hash_of(index.notes[id].title()),
-            hash_of(index.notes[id].out_path.as_str()),
-            hash_ids(index, &index.outlinks[id]),
-        )
-    });
-    hash_site_graph_rows(index.notes.len(), rows)
-}
-
-fn hash_site_graph_rows(notes: usize, rows: impl Iterator<Item = (NoteKey, u64, u64, u64)>) -> u64 {
-    let mut h = FactHasher::default();
-    notes.hash(&mut h);
-    for (key, title, out_path, outlinks) in rows {
-        key.hash(&mut h);
-        h.write_u64(title);
-        h.write_u64(out_path);
-        h.write_u64(outlinks);
     }
     h.finish()
 }
