@@ -33,8 +33,8 @@ pub enum PageFact {
     Outlinks(NoteKey),
     /// The notes linked with it either way (its local graph).
     Neighbours(NoteKey),
-    Folder(String),
-    Tag(String),
+    Folder(Box<str>),
+    Tag(Box<str>),
     /// Every tag with its page and count (the tag index).
     AllTags,
     /// Which notes there are (their keys, in order).
@@ -77,8 +77,8 @@ impl crate::memo::Fact for PageFact {
             PageFact::Backlinks(k) => PageBase::Backlinks(*k),
             PageFact::Outlinks(k) => PageBase::Outlinks(*k),
             PageFact::Neighbours(k) => PageBase::Neighbours(*k),
-            PageFact::Folder(f) => PageBase::Folder(f.clone()),
-            PageFact::Tag(t) => PageBase::Tag(t.clone()),
+            PageFact::Folder(f) => PageBase::Folder(f.to_string()),
+            PageFact::Tag(t) => PageBase::Tag(t.to_string()),
             PageFact::AllTags => PageBase::AllTags,
             PageFact::NoteList => PageBase::NoteList,
             PageFact::Aliases(k) => PageBase::Aliases(*k),
@@ -376,17 +376,14 @@ impl<'a> PageView<'a> {
     pub fn folder(&self, key: &str) -> Option<&'a FolderEntry> {
         let ix = self.ix();
         let value = ix.folders.get(key);
-        self.record(
-            || PageFact::Folder(key.to_string()),
-            || hash_folder(ix, value),
-        );
+        self.record(|| PageFact::Folder(key.into()), || hash_folder(ix, value));
         value
     }
 
     pub fn tag(&self, key: &str) -> Option<&'a TagEntry> {
         let ix = self.ix();
         let value = ix.tags.get(key);
-        self.record(|| PageFact::Tag(key.to_string()), || hash_tag(ix, value));
+        self.record(|| PageFact::Tag(key.into()), || hash_tag(ix, value));
         value
     }
 
@@ -417,8 +414,8 @@ impl<'a> PageView<'a> {
             PageFact::Neighbours(k) => {
                 note(k).map_or(ABSENT, |id| hash_ids(ix, &self.degrees.neighbours[id]))
             }
-            PageFact::Folder(key) => hash_folder(ix, ix.folders.get(key)),
-            PageFact::Tag(key) => hash_tag(ix, ix.tags.get(key)),
+            PageFact::Folder(key) => hash_folder(ix, ix.folders.get(&**key)),
+            PageFact::Tag(key) => hash_tag(ix, ix.tags.get(&**key)),
             PageFact::AllTags => hash_all_tags(&ix.tags),
             PageFact::NoteList => hash_of(ix.note_keys.as_slice()),
             PageFact::Aliases(k) => note(k).map_or(ABSENT, |id| hash_of(&aliases_value(ix, id))),

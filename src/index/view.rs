@@ -46,11 +46,11 @@ pub enum IndexFact {
     OutPath(NoteKey),
     Title(NoteKey),
     /// The id of the heading a `#A#B` path finds in the note.
-    Heading(NoteKey, Vec<String>),
+    Heading(NoteKey, Box<[String]>),
     /// Whether the note has block `^id`.
-    Block(NoteKey, String),
+    Block(NoteKey, Box<str>),
     /// What a name written in a note resolves to.
-    Resolve(NoteKey, String),
+    Resolve(NoteKey, Box<str>),
     /// The page of a tag (by folded key), if it has one.
     TagPage(String),
     /// An attachment's output path and vault path.
@@ -231,7 +231,7 @@ impl<'a> IndexView<'a> {
     pub fn heading(&self, id: NoteId, path: &[String]) -> Option<&'a str> {
         let value = heading_value(self.index, id, path);
         self.record(
-            || IndexFact::Heading(self.note_key(id), path.to_vec()),
+            || IndexFact::Heading(self.note_key(id), path.into()),
             || hash_of(&value),
         );
         value
@@ -240,7 +240,7 @@ impl<'a> IndexView<'a> {
     pub fn has_block(&self, id: NoteId, block: &str) -> bool {
         let value = block_value(self.index, id, block);
         self.record(
-            || IndexFact::Block(self.note_key(id), block.to_string()),
+            || IndexFact::Block(self.note_key(id), block.into()),
             || hash_of(&value),
         );
         value
@@ -250,7 +250,7 @@ impl<'a> IndexView<'a> {
     pub fn resolve(&self, from: NoteId, file: &str) -> Option<Resolved> {
         let value = resolve_value(self.index, from, file);
         self.record(
-            || IndexFact::Resolve(self.note_key(from), file.to_string()),
+            || IndexFact::Resolve(self.note_key(from), file.into()),
             || hash_resolved(self.index, value),
         );
         value
