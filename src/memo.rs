@@ -89,21 +89,31 @@ impl<V, F> Entry<V, F> {
 }
 
 /// Kept values by a stable name (a note's path hash, a page), and for
-/// each base the names of the values that read a fact of it.
+/// each base the values that read a fact of it. Reader lists hold a
+/// 4-byte slot per value, not its name: a site's pages read over a million
+/// facts.
 #[derive(Debug)]
 pub struct Memo<K, V, F: Fact> {
     entries: HashMap<K, Entry<V, F>, FastState>,
-    readers: HashMap<F::Base, Vec<K>, FastState>,
-    /// Names registered in `readers`, live or not.
+    /// Slot → name, and name → slot, for the reader lists.
+    names: Vec<K>,
+    slots: HashMap<K, u32, FastState>,
+    readers: HashMap<F::Base, Vec<u32>, FastState>,
+    /// Slots registered in `readers`, live or not, and the reads of the
+    /// live entries.
     registered: usize,
+    live_reads: usize,
 }
 
 impl<K, V, F: Fact> Default for Memo<K, V, F> {
     fn default() -> Self {
         Memo {
             entries: HashMap::default(),
+            names: Vec::new(),
+            slots: HashMap::default(),
             readers: HashMap::default(),
             registered: 0,
+            live_reads: 0,
         }
     }
 }
@@ -117,23 +127,42 @@ impl<K: Hash + Eq + Clone, V, F: Fact> Memo<K, V, F> {
             .iter()
             .filter_map(|b| self.readers.get(b))
             .flatten()
+            .filter_map(|&slot| self.names.get(slot as usize))
+            .filter(|name| self.entries.contains_key(*name))
             .cloned()
             .collect()
     }
 
     pub fn insert(&mut self, key: K, entry: Entry<V, F>) {
+        let slot = match self.slots.get(&key) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.names.len() as u32;
+                self.names.push(key.clone());
+                self.slots.insert(key.clone(), slot);
+                slot
+            }
+        };
+        self.register(slot, &entry);
+        self.live_reads += entry.reads.len();
+        if let Some(old) = self.entries.insert(key, entry) {
+            self.live_reads -= old.reads.len();
+        }
+        self.compact();
+    }
+
+    fn register(&mut self, slot: u32, entry: &Entry<V, F>) {
         let bases: HashSet<F::Base> = entry.reads.iter().map(|(f, _)| f.base()).collect();
         for base in bases {
-            self.readers.entry(base).or_default().push(key.clone());
+            self.readers.entry(base).or_default().push(slot);
             self.registered += 1;
         }
-        self.entries.insert(key, entry);
-        self.compact();
     }
 
     /// Keeps only the entries `keep` wants (names that still exist).
     pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
         self.entries.retain(|k, _| keep(k));
+        self.live_reads = self.entries.values().map(|e| e.reads.len()).sum();
         self.compact();
     }
 
@@ -153,20 +182,29 @@ impl<K: Hash + Eq + Clone, V, F: Fact> Memo<K, V, F> {
         self.entries.get(key)
     }
 
-    /// Values made again leave their old registrations behind; once those
-    /// outnumber the live ones, the reader lists are made afresh.
+    /// Values made again, and names gone, leave registrations behind; once
+    /// those outnumber the live ones, slots and reader lists are made
+    /// afresh (a registration left behind only costs a needless check).
     fn compact(&mut self) {
-        let live: usize = self.entries.values().map(|e| e.reads.len()).sum::<usize>();
-        if self.registered <= 2 * live + 4096 {
+        let stale_slots = self.names.len() > 2 * self.entries.len() + 1024;
+        if self.registered <= 2 * self.live_reads + 4096 && !stale_slots {
             return;
         }
         self.readers.clear();
+        self.names.clear();
+        self.slots.clear();
         self.registered = 0;
-        for (key, entry) in &self.entries {
-            let bases: HashSet<F::Base> = entry.reads.iter().map(|(f, _)| f.base()).collect();
-            for base in bases {
-                self.readers.entry(base).or_default().push(key.clone());
-                self.registered += 1;
+        let keys: Vec<K> = self.entries.keys().cloned().collect();
+        for key in keys {
+            let slot = self.names.len() as u32;
+            self.names.push(key.clone());
+            self.slots.insert(key.clone(), slot);
+            if let Some(entry) = self.entries.get(&key) {
+                let bases: HashSet<F::Base> = entry.reads.iter().map(|(f, _)| f.base()).collect();
+                for base in bases {
+                    self.readers.entry(base).or_default().push(slot);
+                    self.registered += 1;
+                }
             }
         }
     }
@@ -315,6 +353,44 @@ mod tests {
         facts.borrow_mut().insert("b", 2);
         facts.borrow_mut().remove("a");
         assert!(!entry.is_valid(now), "a fact that is gone invalidates");
+    }
+
+    #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+    struct Read(u32);
+
+    impl Fact for Read {
+        type Base = u32;
+        fn base(&self) -> u32 {
+            self.0 / 10
+        }
+    }
+
+    fn entry(reads: &[u32]) -> Entry<(), Read> {
+        Entry::new((), reads.iter().map(|&r| (Read(r), 0)).collect())
+    }
+
+    #[test]
+    fn suspects_are_the_readers_of_changed_bases_through_compaction() {
+        let mut memo: Memo<String, (), Read> = Memo::default();
+        // Made again and again: registrations pile up, then compaction
+        // starts afresh; names that left must never come back as suspects.
+        for round in 0..3000u32 {
+            memo.insert("a".into(), entry(&[10, 20]));
+            memo.insert(format!("gone{round}"), entry(&[20]));
+            memo.retain(|k| !k.starts_with("gone"));
+            memo.insert("b".into(), entry(&[35]));
+        }
+        let changed = |bases: &[u32]| -> Set<u32> { bases.iter().copied().collect() };
+        let mut s: Vec<String> = memo.suspects(&changed(&[2])).into_iter().collect();
+        s.sort();
+        assert_eq!(s, ["a"]);
+        let s: Vec<String> = memo.suspects(&changed(&[3])).into_iter().collect();
+        assert_eq!(s, ["b"]);
+        assert!(memo.suspects(&changed(&[9])).is_empty());
+        assert!(
+            memo.names.len() <= 2 * memo.len() + 1024,
+            "slots are compacted"
+        );
     }
 
     #[test]
