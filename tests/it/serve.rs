@@ -1132,11 +1132,14 @@ fn an_attachment_swapped_for_a_link_out_of_the_vault_is_never_served() {
     }
 }
 
-/// Waits (bounded) until `log` holds a line for which `wanted` is true.
+/// Waits (bounded) until `log` holds a whole line (ended by its newline:
+/// the server may be part-way through writing one) for which `wanted` is
+/// true, and returns the whole lines so far.
 fn wait_for_log(log: &Path, wanted: impl Fn(&str) -> bool) -> String {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let text = fs::read_to_string(log).unwrap_or_default();
+        let mut text = fs::read_to_string(log).unwrap_or_default();
+        text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
         if text.lines().any(&wanted) || std::time::Instant::now() > deadline {
             return text;
         }
