@@ -19,6 +19,7 @@
 //! runs the same cases each time; `PROPTEST_RNG_SEED=N` explores others.
 
 use crate::support;
+use crate::support::sites::assert_sites_equal;
 
 use proptest::prelude::*;
 use spore::config::Config;
@@ -26,7 +27,6 @@ use spore::diagnostics::Diagnostic;
 use spore::pipeline::{build_site, BuildOptions};
 use spore::serve::incremental::{Changes, LiveSite};
 use spore::serve::watch::WatchPlan;
-use spore::site::{Site, SiteFile};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -1085,56 +1085,6 @@ impl World {
             }
         }
     }
-}
-
-fn assert_sites_equal(live: &Site, full: &Site, step: &str) {
-    let names = |s: &Site| s.files.keys().cloned().collect::<BTreeSet<String>>();
-    let (ours, theirs) = (names(live), names(full));
-    let missing: Vec<_> = theirs.difference(&ours).collect();
-    let extra: Vec<_> = ours.difference(&theirs).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{step}: files differ; missing {missing:?}, extra {extra:?}"
-    );
-    for (name, file) in &full.files {
-        let ours = &live.files[name];
-        let (ours, bytes) = match (ours, file) {
-            (SiteFile::Made(ours), SiteFile::Made(bytes)) => (ours, bytes),
-            _ => {
-                assert_eq!(ours, file, "{step}: {name} differs");
-                continue;
-            }
-        };
-        if ours != bytes {
-            let a = String::from_utf8_lossy(ours);
-            let b = String::from_utf8_lossy(bytes);
-            let at = a
-                .char_indices()
-                .zip(b.chars())
-                .find(|((_, x), y)| x != y)
-                .map(|((i, _), _)| i)
-                .unwrap_or(a.len().min(b.len()));
-            let from = a[..at]
-                .char_indices()
-                .rev()
-                .nth(160)
-                .map(|(i, _)| i)
-                .unwrap_or(0);
-            let end = |s: &str| {
-                let mut e = (at + 200).min(s.len());
-                while !s.is_char_boundary(e) {
-                    e -= 1;
-                }
-                e
-            };
-            panic!(
-                "{step}: {name} differs at byte {at}\nincremental: {}\nfull build:  {}",
-                &a[from..end(&a)],
-                &b[from.min(b.len())..end(&b)]
-            );
-        }
-    }
-    assert_eq!(live.pages, full.pages, "{step}: page sources differ");
 }
 
 #[test]

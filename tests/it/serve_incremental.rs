@@ -5,11 +5,12 @@
 //! vault.
 
 use crate::support;
+use crate::support::sites::assert_sites_equal;
 
 use spore::config::Config;
 use spore::pipeline::{build_site, BuildOptions};
 use spore::serve::incremental::{Changes, LiveSite};
-use spore::site::{Site, SiteFile};
+use spore::site::Site;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -106,56 +107,6 @@ impl Fixture {
         assert_sites_equal(self.live.site(), &full, step);
         assert!(self.live.caches_are_fresh(), "{step}: stale cached keys");
     }
-}
-
-fn assert_sites_equal(live: &Site, full: &Site, step: &str) {
-    let live_names: Vec<&String> = live.files.keys().collect();
-    let full_names: Vec<&String> = full.files.keys().collect();
-    let missing: Vec<_> = full_names
-        .iter()
-        .filter(|n| !live.files.contains_key(**n))
-        .collect();
-    let extra: Vec<_> = live_names
-        .iter()
-        .filter(|n| !full.files.contains_key(**n))
-        .collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{step}: files differ; missing {missing:?}, extra {extra:?}"
-    );
-    for (name, file) in &full.files {
-        let ours = &live.files[name];
-        // A vault file is the same file (path and identity) with the same seal.
-        let (ours, bytes) = match (ours, file) {
-            (SiteFile::Made(ours), SiteFile::Made(bytes)) => (ours, bytes),
-            _ => {
-                assert_eq!(ours, file, "{step}: {name} differs");
-                continue;
-            }
-        };
-        if ours != bytes {
-            let a = String::from_utf8_lossy(ours);
-            let b = String::from_utf8_lossy(bytes);
-            let at = a
-                .char_indices()
-                .zip(b.chars())
-                .find(|((_, x), y)| x != y)
-                .map(|((i, _), _)| i)
-                .unwrap_or(a.len().min(b.len()));
-            let from = a[..at]
-                .char_indices()
-                .rev()
-                .nth(120)
-                .map(|(i, _)| i)
-                .unwrap_or(0);
-            panic!(
-                "{step}: {name} differs at byte {at}\nincremental: {}\nfull build:  {}",
-                &a[from..(at + 200).min(a.len())],
-                &b[from..(at + 200).min(b.len())]
-            );
-        }
-    }
-    assert_eq!(live.pages, full.pages, "{step}: page sources differ");
 }
 
 #[test]

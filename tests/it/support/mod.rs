@@ -8,4 +8,5 @@ pub mod hostile_mirror;
 pub mod linkcheck;
 pub mod nav_fixture;
 pub mod sealed;
+pub mod sites;
 pub mod static_server;
