@@ -247,8 +247,9 @@ fn add_navigation_files(
             .map(|id| note_nav(view::PageView::new(index, rendered, degrees), id))
             .collect(),
     };
+    let view = view::PageView::new(index, rendered, degrees);
     let docs: Vec<search::SearchDoc> = (0..index.notes.len())
-        .map(|id| search_doc(index, id, &navs[id].text))
+        .map(|id| search_doc(view, id, &navs[id].text))
         .collect();
     let terms: Vec<std::sync::Arc<search::DocTerms>> =
         navs.iter().map(|n| n.terms.clone()).collect();
@@ -330,16 +331,7 @@ fn add_navigation_files(
 /// One note's plain text and search terms, read through `view`.
 fn note_nav(view: view::PageView, id: NoteId) -> nav_cache::NoteNav {
     let text: std::sync::Arc<str> = note_text(&view, id).into();
-    let index = view.index();
-    let (note, _) = index.note(id);
-    let doc = search::SearchDoc {
-        title: index.title(id),
-        path: index.out_path(id),
-        aliases: &note.frontmatter.aliases,
-        tags: view.tags(id),
-        text: &text,
-    };
-    let terms = search::doc_terms(&doc);
+    let terms = search::doc_terms(&search_doc(view, id, &text));
     nav_cache::NoteNav {
         text,
         terms: terms.into(),
@@ -347,13 +339,13 @@ fn note_nav(view: view::PageView, id: NoteId) -> nav_cache::NoteNav {
 }
 
 /// The search index's view of note `id`, whose plain text is `text`.
-fn search_doc<'a>(index: &'a VaultIndex, id: NoteId, text: &'a str) -> search::SearchDoc<'a> {
-    let note = &index.notes[id];
+fn search_doc<'a>(view: view::PageView<'a>, id: NoteId, text: &'a str) -> search::SearchDoc<'a> {
+    let index = view.index();
     search::SearchDoc {
-        title: note.title(),
-        path: &note.out_path,
-        aliases: &note.note.frontmatter.aliases,
-        tags: &note.tags,
+        title: index.title(id),
+        path: index.out_path(id),
+        aliases: &index.note(id).0.frontmatter.aliases,
+        tags: view.tags(id),
         text,
     }
 }

@@ -94,21 +94,8 @@ pub struct RenderContext<'a> {
 
 /// Renders note `id` as it appears on its own page.
 pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
-    let (note, scan) = ctx.view.note(id);
-    let page = ctx.view.out_path(id);
-    let mut frame = Frame {
-        ctx,
-        source: id,
-        note,
-        scan,
-        page,
-        with_heading_ids: true,
-        stack: vec![(id, String::new())],
-        diagnostics: Vec::new(),
-        footnotes: Footnotes::new(String::new()),
-        uses_mermaid: false,
-        budget: EmbedBudget::default(),
-    };
+    let mut frame = Frame::for_page(ctx, id);
+    let (note, scan, page) = (frame.note, frame.scan, frame.page);
     let mut html = frame.render(&note.body);
     html.push_str(&frame.footnotes.section());
     if frame.uses_mermaid {
@@ -193,6 +180,26 @@ struct EmbedBudget {
     warned: bool,
 }
 
+impl<'c, 'i> Frame<'c, 'i> {
+    /// The frame of note `id`'s own page: the top of the embed stack.
+    fn for_page(ctx: &'c RenderContext<'i>, id: NoteId) -> Self {
+        let (note, scan) = ctx.view.note(id);
+        Frame {
+            ctx,
+            source: id,
+            note,
+            scan,
+            page: ctx.view.out_path(id),
+            with_heading_ids: true,
+            stack: vec![(id, String::new())],
+            diagnostics: Vec::new(),
+            footnotes: Footnotes::new(String::new()),
+            uses_mermaid: false,
+            budget: EmbedBudget::default(),
+        }
+    }
+}
+
 impl<'i> Frame<'_, 'i> {
     fn source_path(&self) -> &str {
         &self.note.path
@@ -259,7 +266,7 @@ impl<'i> Frame<'_, 'i> {
 /// A small vault's index and frames over it, for the passes' tests.
 #[cfg(test)]
 mod test_vault {
-    use super::{EmbedBudget, Footnotes, Frame, RenderContext};
+    use super::{Frame, RenderContext};
     use crate::index::{view::IndexView, IndexOptions, NoteId, VaultIndex};
     use crate::load::attachment::{Attachment, FileIdentity};
     use crate::load::Vault;
@@ -321,20 +328,6 @@ mod test_vault {
 
     /// `f` given the frame of note `id`'s own page.
     pub fn with_frame<R>(ctx: &RenderContext, id: NoteId, f: impl FnOnce(&mut Frame) -> R) -> R {
-        let (note, scan) = ctx.view.note(id);
-        let mut frame = Frame {
-            ctx,
-            source: id,
-            note,
-            scan,
-            page: ctx.view.out_path(id),
-            with_heading_ids: true,
-            stack: vec![(id, String::new())],
-            diagnostics: Vec::new(),
-            footnotes: Footnotes::new(String::new()),
-            uses_mermaid: false,
-            budget: EmbedBudget::default(),
-        };
-        f(&mut frame)
+        f(&mut Frame::for_page(ctx, id))
     }
 }
