@@ -8,6 +8,13 @@ use crate::load::Attachment;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Written into every output folder, so Spore knows the folder is its own
+/// (the writer refuses a non-empty folder without it). The seal lists it
+/// like every other file.
+pub const MARKER: &str = ".spore-output";
+pub const MARKER_TEXT: &str =
+    "This folder is written by Spore and replaced whole on every build.\n";
+
 /// Bytes shared between stages without copying.
 pub type Bytes = Arc<[u8]>;
 

@@ -1,11 +1,11 @@
 //! `integrity/site.meta4`: a Metalink 4 (RFC 5854) description of the whole
 //! site — every file with its size, SHA-256 and one URL per mirror — so
 //! `aria2c -M integrity/site.meta4` clones or repairs a copy from all
-//! mirrors at once. The seal files derived from the manifest are listed with
-//! URLs only (no hash), which keeps this file free of the manifest's hash so
-//! the manifest can list (and the signature cover) this file.
+//! mirrors at once. Every file is listed with its hash, the root and the
+//! shards included, but for `SHA256SUMS` and the signature (listed with
+//! URLs only: the first lists this file, the second is not derivable).
 
-use super::manifest::{MirrorEntry, SEAL_FILES};
+use super::manifest::MirrorEntry;
 use crate::portable::encode_path;
 use crate::render::escape::markup as xml_escape;
 use std::fmt::Write;
@@ -44,12 +44,13 @@ pub fn file_element(path: &str, size: u64, sha256: &str, mirrors: &[MirrorEntry]
 }
 
 /// The Metalink document over the files' [`file_element`]s (in path
-/// order), plus the seal files, which have no fixed hash.
+/// order), plus `url_only`, files listed without a hash.
 pub fn metalink<'a>(
     files: impl Iterator<Item = &'a str>,
     mirrors: &[MirrorEntry],
     generator: &str,
     published: &str,
+    url_only: &[&str],
 ) -> String {
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -59,7 +60,7 @@ pub fn metalink<'a>(
     for element in files {
         out.push_str(element);
     }
-    for path in SEAL_FILES {
+    for &path in url_only {
         let _ = writeln!(out, "  <file name=\"{}\">", xml_escape(path));
         write_urls(&mut out, path, mirrors);
         out.push_str("  </file>\n");

@@ -5,16 +5,14 @@
 //! [`crate::load::attachment`] (they are never in memory); the version and
 //! the secret key are prepared outside ([`prepare`]) and passed in.
 //!
-//! What covers what:
-//! - `manifest.json` lists every file except the four [`SEAL_FILES`];
-//! - the signature covers `manifest.json`;
-//! - `manifest.js` is `manifest.json` wrapped as a script;
-//! - `SHA256SUMS` lists every file except itself and the signature.
+//! What covers what is in [`files`], which makes the `integrity/` files.
 
+pub mod files;
 pub mod manifest;
 pub mod metalink;
 pub mod page;
 pub mod previous;
+pub mod shard;
 pub mod sign;
 pub mod sums;
 pub mod version;
@@ -23,12 +21,9 @@ use crate::config::Config;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::load::attachment::{self, AttachmentError};
 use crate::progress::{Progress, Stage};
-use crate::site::{Bytes, FileDigest, PageSource, Site, SiteFile, VaultFile};
-pub use manifest::SEAL_FILES;
-use manifest::{
-    FileEntry, Manifest, MirrorEntry, SiteInfo, FORMAT, MANIFEST_JS_PATH, MANIFEST_PATH,
-    METALINK_PATH, SIGNATURE_PATH, SUMS_PATH, VERIFY_JS_PATH,
-};
+use crate::site::{Bytes, FileDigest, PageSource, Site, SiteFile, VaultFile, MARKER, MARKER_TEXT};
+use files::{Parts, ShardCache};
+use manifest::{FileEntry, MirrorEntry, SiteInfo, SIGNATURE_PATH, VERIFY_JS_PATH};
 use page::{sha256_hex, PageSeal};
 use rayon::prelude::*;
 use sign::{KeyError, Signer};
@@ -138,33 +133,25 @@ pub fn site_id(public_key: Option<&str>, title: &str) -> String {
         .unwrap_or_else(|| sha256_hex(title.as_bytes())[..16].to_string())
 }
 
-/// What the seal files say about one sealed file: its lines in the
-/// manifest, in `SHA256SUMS` and in the Metalink file.
-struct Parts {
-    member: String,
-    line: String,
-    element: String,
-}
-
-impl Parts {
-    fn of(
-        path: &str,
-        digest: &FileDigest,
-        source: Option<&PageSource>,
-        mirrors: &[MirrorEntry],
-    ) -> Parts {
-        let entry = FileEntry {
-            sha256: digest.sha256.clone(),
-            size: digest.size,
-            source: source.map(|s| s.source.clone()),
-            source_sha256: source.map(|s| s.source_sha256.clone()),
-            title: source.map(|s| s.title.clone()),
-        };
-        Parts {
-            member: manifest::file_member(path, &entry),
-            line: sums::line(path, &entry.sha256),
-            element: metalink::file_element(path, entry.size, &entry.sha256, mirrors),
-        }
+/// A sealed file's lines in the shards, `SHA256SUMS` and `site.meta4`.
+fn parts_of(
+    path: &str,
+    digest: &FileDigest,
+    source: Option<&PageSource>,
+    mirrors: &[MirrorEntry],
+) -> Parts {
+    let entry = FileEntry {
+        sha256: digest.sha256.clone(),
+        size: digest.size,
+        source: source.map(|s| s.source.clone()),
+        source_sha256: source.map(|s| s.source_sha256.clone()),
+        title: source.map(|s| s.title.clone()),
+    };
+    Parts {
+        member: shard::member(path, &entry),
+        key: shard::shard_key(path),
+        line: sums::line(path, &entry.sha256),
+        element: metalink::file_element(path, entry.size, &entry.sha256, mirrors),
     }
 }
 
@@ -239,6 +226,8 @@ pub struct SealCache {
     pub git: version::GitProbe,
     /// The output folder's manifest, read at the first seal.
     pub previous: Option<previous::Previous>,
+    /// The shards of the last seal.
+    shards: ShardCache,
 }
 
 struct SealedFile {
@@ -257,11 +246,17 @@ fn unchanged(old: &SiteFile, new: &SiteFile) -> bool {
     }
 }
 
-/// `integrity/verify.js`, shared by every seal in the process.
-fn verify_js() -> Bytes {
-    static BYTES: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+/// `integrity/verify.js` and the output marker: files every site has,
+/// listed like the others, shared by every seal in the process.
+fn fixed_files() -> [(&'static str, Bytes); 2] {
+    static BYTES: std::sync::OnceLock<[(&'static str, Bytes); 2]> = std::sync::OnceLock::new();
     BYTES
-        .get_or_init(|| Bytes::from(VERIFY_JS.as_bytes()))
+        .get_or_init(|| {
+            [
+                (MARKER, Bytes::from(MARKER_TEXT.as_bytes())),
+                (VERIFY_JS_PATH, Bytes::from(VERIFY_JS.as_bytes())),
+            ]
+        })
         .clone()
 }
 
@@ -286,7 +281,9 @@ pub fn seal_reporting(
     let header = header(config, inputs);
     // Nothing from a previous seal may survive (the folder is reserved).
     site.files.retain(|p, _| !p.starts_with("integrity/"));
-    site.insert(VERIFY_JS_PATH, verify_js());
+    for (path, bytes) in fixed_files() {
+        site.insert(path, bytes);
+    }
     progress.stage(Stage::Seal, Some(site.files.len()));
     let page_seal = header.page_seal();
     // Each page is replaced where it stands, so the unsealed copy is freed
@@ -303,7 +300,7 @@ pub fn seal_reporting(
             progress.item();
             let (sealed, digest) = result?;
             *file = sealed;
-            Ok(Parts::of(path, &digest, source, mirrors))
+            Ok(parts_of(path, &digest, source, mirrors))
         })
         .collect();
     let mut parts = Vec::with_capacity(sealed.len());
@@ -321,8 +318,18 @@ pub fn seal_reporting(
     for path in left_out {
         site.files.remove(&path);
     }
-    let parts: Vec<&Parts> = parts.iter().collect();
-    finish(site, &parts, header, diagnostics)
+    let listed: Vec<(&str, &Parts)> = site.files.keys().map(String::as_str).zip(&parts).collect();
+    let (made, summary) = finish(
+        &listed,
+        header,
+        diagnostics,
+        &mut ShardCache::default(),
+        files::Dirty::All,
+    )?;
+    for (path, bytes) in made {
+        site.insert(path, bytes);
+    }
+    Ok((site, summary))
 }
 
 /// [`seal`] for `serve`, which keeps `site` and changes it in place between
@@ -335,16 +342,20 @@ pub fn reseal(
     cache: &mut SealCache,
 ) -> Result<(Site, SealSummary), SealError> {
     let header = header(config, inputs);
-    let verify_js = SiteFile::Made(verify_js());
+    let fixed: Vec<(String, SiteFile)> = fixed_files()
+        .into_iter()
+        .map(|(p, b)| (p.to_string(), SiteFile::Made(b)))
+        .collect();
     let mut files: Vec<(&String, &SiteFile)> = site
         .files
         .iter()
-        .filter(|(p, _)| !p.starts_with("integrity/"))
+        .filter(|(p, _)| !p.starts_with("integrity/") && p.as_str() != MARKER)
         .collect();
-    let verify_path = VERIFY_JS_PATH.to_string();
-    let at = files.partition_point(|(p, _)| p.as_str() < VERIFY_JS_PATH);
-    files.insert(at, (&verify_path, &verify_js));
-    let diagnostics = seal_files_cached(
+    for (path, file) in &fixed {
+        let at = files.partition_point(|(p, _)| *p < path);
+        files.insert(at, (path, file));
+    }
+    let (diagnostics, dirty) = seal_files_cached(
         &files,
         &site.pages,
         &header.page_seal(),
@@ -360,8 +371,21 @@ pub fn reseal(
             .collect(),
         pages: site.pages.clone(),
     };
-    let parts: Vec<&Parts> = cache.files.iter().map(|(_, f)| &f.parts).collect();
-    finish(sealed, &parts, header, diagnostics)
+    let listed: Vec<(&str, &Parts)> = cache
+        .files
+        .iter()
+        .map(|(p, f)| (p.as_str(), &f.parts))
+        .collect();
+    let dirty = match &dirty {
+        Some(keys) => files::Dirty::Keys(keys),
+        None => files::Dirty::All,
+    };
+    let (made, summary) = finish(&listed, header, diagnostics, &mut cache.shards, dirty)?;
+    let mut sealed = sealed;
+    for (path, bytes) in made {
+        sealed.insert(path, bytes);
+    }
+    Ok((sealed, summary))
 }
 
 fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
@@ -399,21 +423,25 @@ fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
 /// Patches pages and hashes files (`files`: in path order), taking
 /// unchanged ones from `cache`, which afterwards holds every file that
 /// could be sealed, in order; the others are left out, with a warning each.
+/// Also returns the shard keys of the files sealed anew or gone since the
+/// last seal (`None`: everything is new).
 fn seal_files_cached(
     files: &[(&String, &SiteFile)],
     pages: &BTreeMap<String, PageSource>,
     page_seal: &PageSeal,
     mirrors: &[MirrorEntry],
     cache: &mut SealCache,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Option<Vec<u32>>) {
     let params = (
         page_seal.public_key.map(str::to_string),
         mirrors.to_vec(),
         page_seal.site_id.to_string(),
     );
+    let mut dirty = Some(Vec::new());
     if cache.params.as_ref() != Some(&params) {
         cache.files.clear();
         cache.params = Some(params);
+        dirty = None;
     }
     // The files, the cache and the page sources are all in path order: one
     // walk pairs each file with its cached seal and its source.
@@ -427,39 +455,61 @@ fn seal_files_cached(
     );
     let mut jobs: Vec<Job> = Vec::with_capacity(files.len());
     for &(path, bytes) in files {
-        while known.next_if(|(p, _)| p < path).is_some() {}
+        while let Some((gone, file)) = known.next_if(|(p, _)| p < path) {
+            if let Some(keys) = dirty.as_mut() {
+                keys.push(file.parts.key);
+            }
+            let _ = gone;
+        }
         while sources.next_if(|(p, _)| *p < path).is_some() {}
         let source = sources.next_if(|(p, _)| *p == path).map(|(_, s)| s);
         jobs.push((path, bytes, source, known.next_if(|(p, _)| p == path)));
     }
-    drop(known);
-    let sealed: Vec<Result<(String, SealedFile), AttachmentError>> = jobs
+    if let Some(keys) = dirty.as_mut() {
+        keys.extend(known.map(|(_, file)| file.parts.key));
+    }
+    // (sealed anew, the file or why it was left out, its shard key)
+    type Done = (bool, Result<(String, SealedFile), AttachmentError>, u32);
+    let sealed: Vec<Done> = jobs
         .into_par_iter()
         .map(|(path, input, source, old)| match old {
             Some((path, file))
                 if unchanged(&file.input, input) && file.source.as_ref() == source =>
             {
-                Ok((path, file))
+                let key = file.parts.key;
+                (false, Ok((path, file)), key)
             }
             _ => {
-                let (output, digest) = seal_file(path, input, source, page_seal)?;
-                let parts = Parts::of(path, &digest, source, mirrors);
+                let key = shard::shard_key(path);
+                let made = seal_file(path, input, source, page_seal);
+                (true, made.map(|(output, digest)| {
+                let parts = parts_of(path, &digest, source, mirrors);
                 let file = SealedFile {
                     input: input.clone(),
                     source: source.cloned(),
                     output,
                     parts,
                 };
-                Ok((path.clone(), file))
+                (path.clone(), file)
+                }), key)
             }
         })
         .collect();
     let mut diagnostics = Vec::new();
-    cache.files = sealed
-        .into_iter()
-        .filter_map(|r| r.map_err(|e| diagnostics.push(unreadable(&e))).ok())
-        .collect();
-    diagnostics
+    let mut files = Vec::with_capacity(sealed.len());
+    for (anew, result, key) in sealed {
+        if anew {
+            if let Some(keys) = dirty.as_mut() {
+                keys.push(key);
+            }
+        }
+        match result {
+            Ok(file) => files.push(file),
+            Err(e) => diagnostics.push(unreadable(&e)),
+        }
+    }
+    cache.files = files;
+    (diagnostics, dirty)
 }
 
 /// What the seal files say about the site as a whole.
@@ -484,14 +534,15 @@ impl Header<'_> {
     }
 }
 
-/// The `integrity/` files over the sealed files (`parts`: one per file of
-/// `site`, in its order).
+/// The `integrity/` files over the sealed files (`listed`: every file, in
+/// path order, with its parts), and what was sealed.
 fn finish(
-    mut site: Site,
-    parts: &[&Parts],
+    listed: &[(&str, &Parts)],
     header: Header,
     diagnostics: Vec<Diagnostic>,
-) -> Result<(Site, SealSummary), SealError> {
+    cache: &mut ShardCache,
+    dirty: files::Dirty,
+) -> Result<(Vec<(String, Bytes)>, SealSummary), SealError> {
     let Header {
         config,
         inputs,
@@ -500,10 +551,8 @@ fn finish(
         mirrors,
         ..
     } = header;
-    let mut outline = Manifest {
-        built: String::new(),
-        files: BTreeMap::new(),
-        format: FORMAT.into(),
+    let shards = files::shards(listed, cache, dirty);
+    let head = files::Head {
         generator: generator(),
         mirrors,
         public_key,
@@ -511,12 +560,9 @@ fn finish(
             id: id.clone(),
             title: config.title.clone(),
         },
-        version: 0,
     };
-    // The files but the Metalink file: what [`previous::fingerprint`]
-    // compares (the site holds no seal file yet).
     let same_content = |seal: &previous::PreviousSeal| {
-        previous::fingerprint(&outline, parts.iter().map(|p| p.member.as_str())) == seal.content
+        files::fingerprint(&files::root(&head, &shards, 0, "")) == seal.content
     };
     let version = match inputs.previous.seal() {
         Some(seal) => version::sealed_version(
@@ -526,56 +572,21 @@ fn finish(
         None => inputs.version.version,
     };
     let built = version::rfc3339(version);
-    outline.version = version;
-    outline.built = built.clone();
-    let mirrors = &outline.mirrors;
-    let meta4 = metalink::metalink(
-        parts.iter().map(|p| p.element.as_str()),
-        mirrors,
-        &generator(),
-        &built,
-    )
-    .into_bytes();
-    let meta4_parts = Parts::of(METALINK_PATH, &digest(&meta4), None, mirrors);
-
-    // Every file the manifest lists, in path order: the site's files and
-    // the Metalink file among them.
-    let mut listed: Vec<(&str, &Parts)> = site
-        .files
-        .keys()
-        .map(String::as_str)
-        .zip(parts.iter().copied())
-        .collect();
-    let at = listed.partition_point(|(p, _)| *p < METALINK_PATH);
-    listed.insert(at, (METALINK_PATH, &meta4_parts));
-
-    let manifest_json = outline.canonical_json_with(listed.iter().map(|(_, p)| p.member.as_str()));
-    let manifest_js = manifest::manifest_js(&manifest_json);
-    let (json_hash, js_hash) =
-        rayon::join(|| sha256_hex(&manifest_json), || sha256_hex(&manifest_js));
-    let json_line = sums::line(MANIFEST_PATH, &json_hash);
-    let js_line = sums::line(MANIFEST_JS_PATH, &js_hash);
-    let mut lines: Vec<(&str, &str)> = listed
-        .iter()
-        .map(|(path, p)| (*path, p.line.as_str()))
-        .collect();
-    lines.push((MANIFEST_PATH, &json_line));
-    lines.push((MANIFEST_JS_PATH, &js_line));
-    lines.sort_by(|a, b| a.0.cmp(b.0));
-    let sums: String = lines.iter().map(|(_, line)| *line).collect();
-
+    let root = files::root(&head, &shards, version, &built);
+    let mut made = files::index_files(listed, &shards, &root);
     let signed_by = match &inputs.signer {
         Some(signer) => {
-            let sig = sign::sign(signer, &manifest_json, &id, version).map_err(SealError::Sign)?;
-            site.insert(SIGNATURE_PATH, sig.into_bytes());
+            let root_json = made
+                .iter()
+                .find(|(p, _)| p == manifest::MANIFEST_PATH)
+                .map(|(_, b)| b.clone())
+                .unwrap_or_default();
+            let sig = sign::sign(signer, &root_json, &id, version).map_err(SealError::Sign)?;
+            made.push((SIGNATURE_PATH.into(), sig.into_bytes().into()));
             sign::fingerprint(&signer.public_base64).ok()
         }
         None => None,
     };
-    site.insert(METALINK_PATH, meta4);
-    site.insert(MANIFEST_PATH, manifest_json);
-    site.insert(MANIFEST_JS_PATH, manifest_js);
-    site.insert(SUMS_PATH, sums.into_bytes());
     let summary = SealSummary {
         version,
         built,
@@ -589,5 +600,5 @@ fn finish(
         raised_from: (version != inputs.version.version).then_some(inputs.version.version),
         diagnostics,
     };
-    Ok((site, summary))
+    Ok((made, summary))
 }

@@ -10,7 +10,7 @@
 //! within `0..MAX_VERSION`. Anything else is a warning, and the build seals
 //! the version it computed.
 
-use super::manifest::{file_member, Manifest, MANIFEST_PATH, METALINK_PATH};
+use super::manifest::{parse_any, AnyManifest, MANIFEST_PATH};
 use super::version::MAX_VERSION;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -23,7 +23,7 @@ pub const READ_CAP: u64 = 64 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreviousSeal {
     pub version: i64,
-    /// [`fingerprint`] of its content.
+    /// [`super::files::fingerprint`] of its root.
     pub content: [u8; 32],
 }
 
@@ -51,17 +51,20 @@ impl Previous {
 pub fn read(output: &Path) -> Previous {
     match read_bytes(output) {
         Ok(None) => Previous::None,
-        Ok(Some(bytes)) => match Manifest::parse(&bytes) {
-            Ok(m) if (0..MAX_VERSION).contains(&m.version) => Previous::Sealed(PreviousSeal {
-                version: m.version,
-                content: fingerprint(&m, members(&m).iter().map(String::as_str)),
-            }),
-            Ok(m) => unusable(
-                output,
-                &format!("its version {} is not believable", m.version),
-            ),
-            Err(e) => unusable(output, &e.to_string()),
-        },
+        Ok(Some(bytes)) => {
+            let (version, content) = match parse_any(&bytes) {
+                Ok(AnyManifest::V2(root)) => (root.version, super::files::fingerprint(&root)),
+                // A site of the old format: its content is taken as
+                // different from anything sealed now, so the version grows.
+                Ok(AnyManifest::V1(m)) => (m.version, Sha256::digest(&bytes).into()),
+                Err(e) => return unusable(output, &e.to_string()),
+            };
+            if (0..MAX_VERSION).contains(&version) {
+                Previous::Sealed(PreviousSeal { version, content })
+            } else {
+                unusable(output, &format!("its version {version} is not believable"))
+            }
+        }
         Err(reason) => unusable(output, &reason),
     }
 }
@@ -130,33 +133,4 @@ fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(not(unix))]
 fn is_link_refusal(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::Other
-}
-
-/// The manifest's files as [`file_member`]s, in path order, without the
-/// Metalink file (its `<published>` date follows the version).
-fn members(m: &Manifest) -> Vec<String> {
-    m.files
-        .iter()
-        .filter(|(path, _)| path.as_str() != METALINK_PATH)
-        .map(|(path, entry)| file_member(path, entry))
-        .collect()
-}
-
-/// What a sealed site says apart from its version: the manifest without
-/// `version`, `built` and `generator`, with `members` (its files but the
-/// Metalink file, in path order) as its files. Two builds with the same
-/// fingerprint publish the same thing.
-pub fn fingerprint<'a>(outline: &Manifest, members: impl Iterator<Item = &'a str>) -> [u8; 32] {
-    let mut head = outline.clone();
-    head.files.clear();
-    head.version = 0;
-    head.built.clear();
-    head.generator.clear();
-    let mut hash = Sha256::new();
-    hash.update(head.to_canonical_json());
-    for member in members {
-        hash.update(member.as_bytes());
-        hash.update(b"\n");
-    }
-    hash.finalize().into()
 }

@@ -3,13 +3,14 @@
 //! CONFLICT), which files are OK, MISSING, MODIFIED or EXTRA, and where
 //! copies disagree.
 
-use super::observe::{CopyManifest, Observed, Seen};
+use super::observe::{CopyManifest, Layout, Observed, Seen, ShardRead};
 use super::report::{CopyState, Disagreement, FileProblem, FileStatus, Reference, SignatureState};
 use crate::seal::manifest::{
-    manifest_js, Manifest, MANIFEST_JS_PATH, MANIFEST_PATH, SEAL_FILES, SIGNATURE_PATH, SUMS_PATH,
+    manifest_js, Manifest, MANIFEST_JS_PATH, MANIFEST_PATH, METALINK_PATH, SIGNATURE_PATH,
+    SUMS_PATH,
 };
 use crate::seal::page::sha256_hex;
-use crate::seal::{sign, sums};
+use crate::seal::{files, metalink, shard, sign, sums};
 use crate::write::{MARKER, MARKER_TEXT};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -94,7 +95,7 @@ pub fn conflicts(copies: &[Observed], sigs: &[SignatureState], trusted: bool) ->
     for group in by_version.values() {
         let differ = |a: usize, b: usize| match (&copies[a].manifest, &copies[b].manifest) {
             (Ok(x), Ok(y)) if trusted => x.bytes != y.bytes,
-            (Ok(x), Ok(y)) => x.manifest.files != y.manifest.files,
+            (Ok(x), Ok(y)) => x.lists_other_files(y),
             _ => false,
         };
         if group.iter().any(|&i| differ(group[0], i)) {
@@ -137,33 +138,114 @@ pub fn judged_by(
     }
 }
 
-/// The seal files (manifest.json, manifest.js, SHA256SUMS) exactly as
-/// Spore writes them for this manifest; the signature is not derivable.
-pub fn seal_files(m: &CopyManifest) -> [(&'static str, Vec<u8>); 3] {
+/// The integrity files that follow from the manifest itself, exactly as
+/// Spore writes them (the signature aside: it is checked by verifying it).
+/// Format 1: manifest.json, manifest.js, SHA256SUMS. Format 2: the root and
+/// its script, every shard read and its script, and, once every shard was
+/// read, `site.meta4` and `SHA256SUMS`.
+pub fn seal_files(m: &CopyManifest) -> Vec<(String, Vec<u8>)> {
     let js = manifest_js(&m.bytes);
-    let mut entries: Vec<(String, String)> = m
-        .manifest
-        .files
-        .iter()
-        .map(|(p, e)| (p.clone(), e.sha256.clone()))
-        .collect();
-    entries.push((MANIFEST_PATH.into(), sha256_hex(&m.bytes)));
-    entries.push((MANIFEST_JS_PATH.into(), sha256_hex(&js)));
-    let text = sums::sha256sums(entries.iter().map(|(p, h)| (p.as_str(), h.as_str())));
-    [
-        (MANIFEST_PATH, m.bytes.clone()),
-        (MANIFEST_JS_PATH, js),
-        (SUMS_PATH, text.into_bytes()),
-    ]
+    let mut out = vec![
+        (MANIFEST_PATH.to_string(), m.bytes.clone()),
+        (MANIFEST_JS_PATH.to_string(), js.clone()),
+    ];
+    let (root, shards) = match &m.layout {
+        Layout::V1 => {
+            let mut entries: Vec<(String, String)> = m
+                .manifest
+                .files
+                .iter()
+                .map(|(p, e)| (p.clone(), e.sha256.clone()))
+                .collect();
+            entries.push((MANIFEST_PATH.into(), sha256_hex(&m.bytes)));
+            entries.push((MANIFEST_JS_PATH.into(), sha256_hex(&js)));
+            let text = sums::sha256sums(entries.iter().map(|(p, h)| (p.as_str(), h.as_str())));
+            out.push((SUMS_PATH.into(), text.into_bytes()));
+            return out;
+        }
+        Layout::V2 { root, shards } => (root, shards),
+    };
+    for (reference, read) in root.shards.iter().zip(shards) {
+        if let ShardRead::Good(bytes) = read {
+            out.push((reference.path(), bytes.to_vec()));
+            out.push((
+                reference.js_path(),
+                shard::shard_js(&reference.sha256, bytes),
+            ));
+        }
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    if m.complete() {
+        // The same function the seal uses, over the same parts.
+        let parts: Vec<(&String, files::Parts)> = m
+            .manifest
+            .files
+            .iter()
+            .map(|(path, e)| {
+                let parts = files::Parts {
+                    member: String::new(),
+                    key: 0,
+                    line: sums::line(path, &e.sha256),
+                    element: metalink::file_element(path, e.size, &e.sha256, &root.mirrors),
+                };
+                (path, parts)
+            })
+            .collect();
+        let listed: Vec<(&str, &files::Parts)> =
+            parts.iter().map(|(p, parts)| (p.as_str(), parts)).collect();
+        let made: Vec<files::MadeShard> = root
+            .shards
+            .iter()
+            .zip(shards)
+            .filter_map(|(reference, read)| match read {
+                ShardRead::Good(bytes) => Some(files::MadeShard {
+                    reference: reference.clone(),
+                    json: bytes.clone(),
+                    js: shard::shard_js(&reference.sha256, bytes).into(),
+                }),
+                ShardRead::Bad(_) => None,
+            })
+            .collect();
+        for (path, bytes) in files::index_files(&listed, &made, root) {
+            if path == METALINK_PATH || path == SUMS_PATH {
+                out.push((path, bytes.to_vec()));
+            }
+        }
+    }
+    out
 }
 
-/// SHA-256 of each seal file as it must be for this manifest (the
-/// signature aside, which is checked by verifying it).
-pub fn expected_seal(m: &CopyManifest) -> BTreeMap<&'static str, String> {
-    seal_files(m)
+/// SHA-256 of each integrity file as it must be for this manifest (the
+/// signature aside, which is checked by verifying it): those
+/// [`seal_files`] makes, and every shard the root names, read or not.
+pub fn expected_seal(m: &CopyManifest) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = seal_files(m)
         .into_iter()
         .map(|(path, bytes)| (path, sha256_hex(&bytes)))
-        .collect()
+        .collect();
+    if let Layout::V2 { root, .. } = &m.layout {
+        for s in &root.shards {
+            out.insert(s.path(), s.sha256.clone());
+        }
+    }
+    out
+}
+
+/// Whether a path is one of the manifest's own integrity files, of any
+/// shard it names (so never EXTRA, whether or not it could be made).
+fn is_seal_path(m: &CopyManifest, path: &str) -> bool {
+    match &m.layout {
+        Layout::V1 => crate::seal::manifest::SEAL_FILES_V1.contains(&path),
+        Layout::V2 { root, .. } => {
+            [MANIFEST_PATH, MANIFEST_JS_PATH, SIGNATURE_PATH, SUMS_PATH, METALINK_PATH]
+                .contains(&path)
+                || root
+                    .shards
+                    .iter()
+                    .any(|s| path == s.path() || path == s.js_path())
+        }
+    }
 }
 
 fn compare(path: &str, seen: Option<&Seen>, size: u64, sha256: &str) -> Option<FileProblem> {
@@ -215,17 +297,22 @@ pub fn check_files(
     let mut problems = Vec::new();
     let mut ok = 0;
     for (path, entry) in &m.manifest.files {
-        match compare(path, copy.files.get(path), entry.size, &entry.sha256) {
+        let seen = copy.files.get(path);
+        // Having no marker is no fault (see check_marker).
+        if path == MARKER && matches!(seen, None | Some(Seen::Missing)) {
+            continue;
+        }
+        match compare(path, seen, entry.size, &entry.sha256) {
             Some(p) => problems.push(p),
             None => ok += 1,
         }
     }
     for (path, sha) in expected_seal(m) {
-        let size = match copy.files.get(path) {
+        let size = match copy.files.get(&path) {
             Some(Seen::Present { size, .. }) => *size,
             _ => 0,
         };
-        match compare(path, copy.files.get(path), size, &sha) {
+        match compare(&path, copy.files.get(&path), size, &sha) {
             Some(p) => problems.push(p),
             None => ok += 1,
         }
@@ -257,15 +344,18 @@ pub fn check_files(
             }),
         }
     }
-    // The output marker is no part of the manifest (the build writes it
-    // beside the site), but it is in the folder: its bytes are fixed.
-    if let Some(p) = check_marker(copy) {
-        problems.push(p);
+    // A format-1 manifest does not list the output marker (format 2
+    // does), but it is in the folder: its bytes are fixed.
+    if matches!(m.layout, Layout::V1) {
+        if let Some(p) = check_marker(copy) {
+            problems.push(p);
+        }
     }
     if let Some(listing) = &copy.listing {
         for path in listing {
             let known = m.manifest.files.contains_key(path)
-                || SEAL_FILES.contains(&path.as_str())
+                || is_seal_path(m, path)
+                || m.in_bad_shard(path)
                 || path == MARKER;
             if !known {
                 problems.push(FileProblem {
@@ -336,18 +426,22 @@ pub fn wanted_files(
         for (path, e) in &m.manifest.files {
             note(path, e.size);
         }
-        let js = manifest_js(&m.bytes).len() as u64;
-        // A SHA256SUMS line is at most a hash, two spaces, the escaped path.
-        let sums = m
-            .manifest
-            .files
-            .keys()
-            .map(|p| 70 + 2 * p.len() as u64)
-            .sum::<u64>()
-            + 1024;
-        note(MANIFEST_PATH, m.bytes.len() as u64);
-        note(MANIFEST_JS_PATH, js);
-        note(SUMS_PATH, sums);
+        // The integrity files are read whole whatever the manifest's
+        // sizes: they are checked by making them again.
+        for (path, bytes) in seal_files(m) {
+            note(&path, bytes.len() as u64);
+        }
+        if let Layout::V2 { root, .. } = &m.layout {
+            for s in &root.shards {
+                note(&s.path(), s.size.min(super::observe::SHARD_CAP));
+            }
+            if !m.complete() {
+                // Not made (a shard is unknown): read to report, bounded.
+                let cap = m.manifest.files.len() as u64 * 1024 + (1 << 20);
+                note(METALINK_PATH, cap);
+                note(SUMS_PATH, cap);
+            }
+        }
         note(SIGNATURE_PATH, super::source::SIGNATURE_CAP);
     }
     sizes
@@ -425,7 +519,7 @@ pub fn disagreements(
         .map(|(p, e)| (p.clone(), e.sha256.clone()))
         .collect();
     for (p, h) in expected_seal(reference) {
-        expected.insert(p.to_string(), h);
+        expected.insert(p, h);
     }
     if let Some(sig) = reference_signature {
         expected.insert(SIGNATURE_PATH.into(), sha256_hex(sig.as_bytes()));
@@ -436,7 +530,7 @@ pub fn disagreements(
         universe.insert(p.path.clone());
     }
     // Each copy's own seal files, computed once (hashing a manifest is not free).
-    let own_seal: Vec<Option<BTreeMap<&'static str, String>>> = copies
+    let own_seal: Vec<Option<BTreeMap<String, String>>> = copies
         .iter()
         .map(|c| c.manifest.as_ref().ok().map(expected_seal))
         .collect();

@@ -127,7 +127,15 @@ fn judge_all(
         .collect();
     let reference = judge::choose_reference(&copies, &sigs);
     let in_conflict = judge::conflicts(&copies, &sigs, key.is_some());
-    let ref_manifest = reference.and_then(|(i, _)| copies[i].manifest.as_ref().ok().cloned());
+    // A shard one copy could not give is taken from another with the very
+    // same root (its bytes are fixed by the root's hash).
+    let ref_manifest = reference.and_then(|(i, _)| {
+        let mut m = copies[i].manifest.as_ref().ok().cloned()?;
+        for other in copies.iter().filter_map(|c| c.manifest.as_ref().ok()) {
+            m.complete_from(other);
+        }
+        Some(m)
+    });
     let ref_trusted = ref_manifest
         .as_ref()
         .zip(reference)

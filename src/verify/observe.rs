@@ -4,7 +4,12 @@
 
 use super::source::{is_safe_path, CopySource, Fetched, MANIFEST_CAP, SIGNATURE_CAP};
 use crate::printable::printable;
-use crate::seal::manifest::{Manifest, MANIFEST_PATH, SIGNATURE_PATH};
+use crate::seal::manifest::{
+    parse_any, AnyManifest, FileEntry, Manifest, Root, MANIFEST_PATH, SIGNATURE_PATH,
+};
+use crate::seal::page::sha256_hex;
+use crate::seal::shard::{parse_shard, shard_index, shard_key};
+use std::sync::Arc;
 use crate::seal::page::check_self;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -38,8 +43,177 @@ impl Seen {
 /// A copy's manifest: parsed, with its exact bytes (what is signed).
 #[derive(Debug, Clone)]
 pub struct CopyManifest {
+    /// Every entry the manifest lists (for format 2: the entries of every
+    /// shard that could be read).
     pub manifest: Manifest,
+    /// `integrity/manifest.json` as read: the root, for format 2.
     pub bytes: Vec<u8>,
+    pub layout: Layout,
+}
+
+/// How the manifest is laid out.
+#[derive(Debug, Clone)]
+pub enum Layout {
+    /// Format 1: one file lists everything.
+    V1,
+    /// Format 2: the root, and each of its shards (by index) as read.
+    V2 {
+        root: Root,
+        shards: Vec<ShardRead>,
+    },
+}
+
+/// One shard of a format-2 manifest as a copy gave it.
+#[derive(Debug, Clone)]
+pub enum ShardRead {
+    /// Its bytes, which hash as the root says.
+    Good(Arc<[u8]>),
+    /// Why it is not usable (missing, other bytes, not a shard); its entries
+    /// are unknown at this copy.
+    Bad(String),
+}
+
+impl CopyManifest {
+    /// Whether the file `path` belongs to a shard this copy could not give
+    /// (so whether it is listed is unknown).
+    pub fn in_bad_shard(&self, path: &str) -> bool {
+        match &self.layout {
+            Layout::V1 => false,
+            Layout::V2 { root, shards } => matches!(
+                shards.get(shard_index(shard_key(path), root.shard_bits)),
+                Some(ShardRead::Bad(_))
+            ),
+        }
+    }
+
+    /// Whether every shard was read (always, for format 1).
+    pub fn complete(&self) -> bool {
+        match &self.layout {
+            Layout::V1 => true,
+            Layout::V2 { shards, .. } => shards.iter().all(|s| matches!(s, ShardRead::Good(_))),
+        }
+    }
+
+    /// Whether two manifests list different files (format 2: different
+    /// shards, whose hashes say it without reading them).
+    pub fn lists_other_files(&self, other: &CopyManifest) -> bool {
+        match (&self.layout, &other.layout) {
+            (Layout::V2 { root: a, .. }, Layout::V2 { root: b, .. }) => a.shards != b.shards,
+            _ => self.manifest.files != other.manifest.files,
+        }
+    }
+
+    /// Takes the shards this copy could not give from `other`, when both
+    /// have the very same root (a shard's bytes are fixed by its hash).
+    pub fn complete_from(&mut self, other: &CopyManifest) {
+        if self.bytes != other.bytes {
+            return;
+        }
+        let (Layout::V2 { root, shards }, Layout::V2 { shards: theirs, .. }) =
+            (&mut self.layout, &other.layout)
+        else {
+            return;
+        };
+        for (i, (mine, theirs)) in shards.iter_mut().zip(theirs).enumerate() {
+            if let (ShardRead::Bad(_), ShardRead::Good(bytes)) = (&*mine, theirs) {
+                if let Ok(entries) = parse_shard(bytes, i, root.shard_bits) {
+                    self.manifest.files.extend(entries);
+                    *mine = ShardRead::Good(bytes.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Largest shard read (a root's sizes are only a claim until its signature
+/// is checked).
+pub const SHARD_CAP: u64 = 64 << 20;
+
+/// Reads the shards of `root` at a copy: each unique shard once, checked
+/// against the root's hash and size and parsed; returns the entries of the
+/// good ones and what became of each.
+fn read_shards(source: &CopySource, root: &Root) -> (BTreeMap<String, FileEntry>, Vec<ShardRead>) {
+    let unique: BTreeSet<(&str, u64, String)> = root
+        .shards
+        .iter()
+        .map(|s| (s.sha256.as_str(), s.size, s.path()))
+        .collect();
+    let fetch = || -> BTreeMap<&str, Result<Arc<[u8]>, String>> {
+        unique
+            .par_iter()
+            .map(|(sha, size, path)| {
+                let got = match source.fetch(path, (*size).min(SHARD_CAP)) {
+                    Fetched::Found(bytes) if bytes.len() as u64 != *size => Err(format!(
+                        "{} bytes, the manifest says {size}",
+                        bytes.len()
+                    )),
+                    Fetched::Found(bytes) if sha256_hex(&bytes) != *sha => {
+                        Err("its SHA-256 is not the one in the manifest".into())
+                    }
+                    Fetched::Found(bytes) => Ok(Arc::from(bytes)),
+                    Fetched::Missing => Err("not found".into()),
+                    Fetched::TooLarge => Err(format!("larger than the {size} bytes expected")),
+                    Fetched::Failed(e) | Fetched::Unreachable(e) => Err(e),
+                };
+                (*sha, got)
+            })
+            .collect()
+    };
+    let got = match http_pool(source) {
+        Some(pool) => pool.install(fetch),
+        None => fetch(),
+    };
+    let mut files = BTreeMap::new();
+    let reads = root
+        .shards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match got.get(s.sha256.as_str()) {
+            Some(Ok(bytes)) => match parse_shard(bytes, i, root.shard_bits) {
+                Ok(entries) => {
+                    files.extend(entries);
+                    ShardRead::Good(bytes.clone())
+                }
+                Err(e) => ShardRead::Bad(e.to_string()),
+            },
+            Some(Err(e)) => ShardRead::Bad(e.clone()),
+            None => ShardRead::Bad("not read".into()),
+        })
+        .collect();
+    (files, reads)
+}
+
+/// A pool for reading many files of a URL copy at once (fetching is bound
+/// by latency, not CPU); a folder is read on the caller's threads.
+fn http_pool(source: &CopySource) -> Option<rayon::ThreadPool> {
+    match source {
+        CopySource::Http { .. } => rayon::ThreadPoolBuilder::new()
+            .num_threads(HTTP_CONCURRENCY)
+            .build()
+            .ok(),
+        CopySource::Folder { .. } => None,
+    }
+}
+
+/// A manifest's bytes as a [`CopyManifest`], reading the shards of a
+/// format-2 root from `source`.
+fn copy_manifest(source: &CopySource, bytes: Vec<u8>) -> Result<CopyManifest, String> {
+    let (manifest, layout) = match parse_any(&bytes) {
+        Ok(AnyManifest::V1(m)) => (m, Layout::V1),
+        Ok(AnyManifest::V2(root)) => {
+            let (files, shards) = read_shards(source, &root);
+            (Manifest::from_root(&root, files), Layout::V2 { root, shards })
+        }
+        Err(e) => return Err(format!("{MANIFEST_PATH}: {e}")),
+    };
+    match refused_path(&manifest) {
+        Some(reason) => Err(reason),
+        None => Ok(CopyManifest {
+            manifest,
+            bytes,
+            layout,
+        }),
+    }
 }
 
 pub struct Observed {
@@ -76,13 +250,7 @@ fn refused_path(m: &Manifest) -> Option<String> {
 pub fn observe_manifest(label: &str, source: CopySource) -> Observed {
     let mut unreachable = None;
     let manifest = match source.fetch(MANIFEST_PATH, MANIFEST_CAP) {
-        Fetched::Found(bytes) => match Manifest::parse(&bytes) {
-            Ok(manifest) => match refused_path(&manifest) {
-                Some(reason) => Err(reason),
-                None => Ok(CopyManifest { manifest, bytes }),
-            },
-            Err(e) => Err(format!("{MANIFEST_PATH}: {e}")),
-        },
+        Fetched::Found(bytes) => copy_manifest(&source, bytes),
         Fetched::Missing => Err(match source.folder() {
             Some(f) if !f.is_dir() => format!("{} is not a folder", f.display()),
             _ => format!("{MANIFEST_PATH} not found"),
@@ -145,13 +313,7 @@ pub fn observe_files(
         // Its manifest could not be fetched: its files would not come either.
         return;
     }
-    let pool = match copy.source {
-        CopySource::Http { .. } => rayon::ThreadPoolBuilder::new()
-            .num_threads(HTTP_CONCURRENCY)
-            .build()
-            .ok(),
-        CopySource::Folder { .. } => None,
-    };
+    let pool = http_pool(&copy.source);
     let counter = Counter {
         label: &copy.label,
         total: wanted.len(),

@@ -25,7 +25,7 @@ use super::report::Repaired;
 use super::source::{is_safe_path, Fetched, SINK_FAILED};
 #[cfg(unix)]
 use crate::nofollow::NoFollowDir;
-use crate::seal::manifest::{SEAL_FILES, SIGNATURE_PATH};
+use crate::seal::manifest::SIGNATURE_PATH;
 use crate::seal::page::sha256_hex;
 use crate::write::{MARKER, MARKER_TEXT};
 use sha2::{Digest, Sha256};
@@ -403,35 +403,47 @@ pub fn repair(
     };
 
     // The seal files follow from the reference manifest itself; the marker
-    // is put back only where the copy has one with other bytes.
-    let mut fixed: Vec<(&str, Vec<u8>)> = super::judge::seal_files(reference).into();
+    // (whose bytes are fixed) is put back where the reference lists it or
+    // the copy has one with other bytes.
+    let mut fixed: Vec<(String, Vec<u8>)> = super::judge::seal_files(reference);
     if let Some(sig) = reference_signature {
-        fixed.push((SIGNATURE_PATH, sig.as_bytes().to_vec()));
+        fixed.push((SIGNATURE_PATH.into(), sig.as_bytes().to_vec()));
     }
-    if matches!(
+    let copy_has_marker = matches!(
         copy.files.get(MARKER),
         Some(Seen::Present { .. }) | Some(Seen::TooLarge)
-    ) {
-        fixed.push((MARKER, MARKER_TEXT.as_bytes().to_vec()));
+    );
+    if copy_has_marker || reference.manifest.files.contains_key(MARKER) {
+        fixed.push((MARKER.into(), MARKER_TEXT.as_bytes().to_vec()));
     }
     fixed.retain(|(path, bytes)| have(path).as_deref() != Some(sha256_hex(bytes).as_str()));
     let from_copies: Vec<(&String, &crate::seal::manifest::FileEntry)> = reference
         .manifest
         .files
         .iter()
-        .filter(|(path, entry)| have(path).as_deref() != Some(entry.sha256.as_str()))
+        .filter(|(path, entry)| {
+            path.as_str() != MARKER && have(path).as_deref() != Some(entry.sha256.as_str())
+        })
         .collect();
 
     // Every path is checked before anything is written.
-    let mut listed: BTreeSet<&str> = SEAL_FILES.iter().copied().collect();
-    listed.insert(MARKER);
+    let own_seal: Vec<String> = match &copy.manifest {
+        Ok(own) => super::judge::expected_seal(own).into_keys().collect(),
+        Err(_) => Vec::new(),
+    };
+    let mut listed: BTreeSet<&str> = crate::seal::manifest::SEAL_FILES_V1
+        .iter()
+        .copied()
+        .chain([MARKER, SIGNATURE_PATH, crate::seal::manifest::METALINK_PATH])
+        .chain(own_seal.iter().map(String::as_str))
+        .collect();
     if let Ok(own) = &copy.manifest {
         listed.extend(own.manifest.files.keys().map(String::as_str));
     }
     for path in from_copies
         .iter()
         .map(|(p, _)| p.as_str())
-        .chain(fixed.iter().map(|(p, _)| *p))
+        .chain(fixed.iter().map(|(p, _)| p.as_str()))
     {
         check_path(&root, path, &listed)?;
     }
@@ -461,9 +473,9 @@ pub fn repair(
         }
     }
     for (path, bytes) in fixed {
-        write_file(&target_dir, path, &bytes)?;
+        write_file(&target_dir, &path, &bytes)?;
         repaired.push(Repaired {
-            path: path.to_string(),
+            path,
             from: reference_label.to_string(),
         });
     }

@@ -17,10 +17,7 @@ use thiserror::Error;
 use tree::remove_tree;
 pub use tree::{write_tree, WriteStats};
 
-/// Written into every output folder, so Spore knows the folder is its own.
-pub const MARKER: &str = ".spore-output";
-pub const MARKER_TEXT: &str =
-    "This folder is written by Spore and replaced whole on every build.\n";
+pub use crate::site::{MARKER, MARKER_TEXT};
 
 #[derive(Debug, Error)]
 pub enum WriteError {

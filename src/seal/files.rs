@@ -1,0 +1,211 @@
+//! The `integrity/` files over the sealed files: the shards and their
+//! script twins, the root (`manifest.json`) and its script, the Metalink
+//! file, `SHA256SUMS` and the signature. Made from each file's [`Parts`]
+//! (its lines in those files, computed once when the file is sealed), never
+//! from the files' bytes, so the index files cost what the site's
+//! *metadata* costs, and `serve` makes again only the shards a save
+//! touched.
+//!
+//! What covers what (format 2):
+//! - each shard lists its files' entries; every file Spore writes is in
+//!   one, the `.spore-output` marker and `integrity/verify.js` included,
+//!   but for the files below;
+//! - the root lists every shard by SHA-256 and size; the signature covers
+//!   the root, so through it every shard and every file;
+//! - `manifest.js` and each shard's `.js` are their JSON wrapped as scripts
+//!   (derived byte for byte, checked by `verify` by making them again);
+//! - `site.meta4` lists every file but itself, the signature and
+//!   `SHA256SUMS` with its hash; it is derived from the root and the
+//!   shards (so checked the same way);
+//! - `SHA256SUMS` lists every file but itself and the signature.
+
+use super::manifest::{
+    MirrorEntry, Root, ShardRef, SiteInfo, FORMAT, MANIFEST_JS_PATH, MANIFEST_PATH,
+    METALINK_PATH, SIGNATURE_PATH, SUMS_PATH,
+};
+use super::page::sha256_hex;
+use super::shard::{self, shard_index, shard_json, shard_js};
+use super::{metalink, sums};
+use crate::site::Bytes;
+use rayon::prelude::*;
+
+/// What the seal files say about one sealed file.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// Its line in its shard.
+    pub member: String,
+    /// [`shard::shard_key`] of its path.
+    pub key: u32,
+    /// Its line in `SHA256SUMS`.
+    pub line: String,
+    /// Its `<file>` element in `site.meta4`.
+    pub element: String,
+}
+
+/// One shard as made: its reference in the root, its JSON and its script.
+#[derive(Debug, Clone)]
+pub struct MadeShard {
+    pub reference: ShardRef,
+    pub json: Bytes,
+    pub js: Bytes,
+}
+
+/// The shards of the last seal, for `serve`: a shard none of whose files
+/// changed is taken as it was.
+#[derive(Debug, Clone, Default)]
+pub struct ShardCache {
+    bits: Option<u32>,
+    shards: Vec<MadeShard>,
+}
+
+/// Which shards must be made again: all, or those holding a file whose
+/// key is listed (a file sealed anew, or one that left).
+pub enum Dirty<'a> {
+    All,
+    Keys(&'a [u32]),
+}
+
+/// The shards of `listed` (every listed file, in path order), reusing the
+/// cache's unchanged ones.
+pub fn shards(listed: &[(&str, &Parts)], cache: &mut ShardCache, dirty: Dirty) -> Vec<MadeShard> {
+    let bits = shard::shard_bits(listed.len());
+    let mut members: Vec<Vec<&str>> = vec![Vec::new(); 1 << bits];
+    for (_, parts) in listed {
+        members[shard_index(parts.key, bits)].push(&parts.member);
+    }
+    let mut remake = vec![true; members.len()];
+    if cache.bits == Some(bits) && cache.shards.len() == members.len() {
+        if let Dirty::Keys(keys) = dirty {
+            remake.fill(false);
+            for &key in keys {
+                remake[shard_index(key, bits)] = true;
+            }
+        }
+    }
+    let old = std::mem::take(&mut cache.shards);
+    let made: Vec<MadeShard> = members
+        .par_iter()
+        .enumerate()
+        .map(|(i, members)| match old.get(i) {
+            Some(kept) if !remake[i] => kept.clone(),
+            _ => {
+                let json = shard_json(members.iter().copied());
+                let sha256 = sha256_hex(&json);
+                let js = shard_js(&sha256, &json);
+                MadeShard {
+                    reference: ShardRef {
+                        entries: members.len() as u64,
+                        sha256,
+                        size: json.len() as u64,
+                    },
+                    json: json.into(),
+                    js: js.into(),
+                }
+            }
+        })
+        .collect();
+    cache.bits = Some(bits);
+    cache.shards = made.clone();
+    made
+}
+
+/// The site as a whole, as the root describes it (all but the shards,
+/// `version` and `built`).
+pub struct Head {
+    pub generator: String,
+    pub mirrors: Vec<MirrorEntry>,
+    pub public_key: Option<String>,
+    pub site: SiteInfo,
+}
+
+/// The root over `shards`, sealed at `version` (`built` its date).
+pub fn root(head: &Head, shards: &[MadeShard], version: i64, built: &str) -> Root {
+    Root {
+        built: built.to_string(),
+        format: FORMAT.into(),
+        generator: head.generator.clone(),
+        mirrors: head.mirrors.clone(),
+        public_key: head.public_key.clone(),
+        shard_bits: shards.len().trailing_zeros(),
+        shards: shards.iter().map(|s| s.reference.clone()).collect(),
+        site: head.site.clone(),
+        version,
+    }
+}
+
+/// What a root says apart from its version: two builds with the same
+/// fingerprint publish the same files (the shards' hashes cover every
+/// entry), so the seal may keep the version
+/// ([`super::version::sealed_version`]).
+pub fn fingerprint(root: &Root) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut outline = root.clone();
+    outline.version = 0;
+    outline.built.clear();
+    outline.generator.clear();
+    Sha256::digest(outline.to_canonical_json()).into()
+}
+
+/// The index files over the listed files and their shards: every
+/// `integrity/` file but `verify.js` (which is listed) and the signature.
+pub fn index_files(
+    listed: &[(&str, &Parts)],
+    shards: &[MadeShard],
+    root: &Root,
+) -> Vec<(String, Bytes)> {
+    let root_json = root.to_canonical_json();
+    let root_js = super::manifest::manifest_js(&root_json);
+    let mirrors = &root.mirrors;
+    // Shards that are alike (empty ones) are one file.
+    let mut shard_files: Vec<(String, &Bytes)> = Vec::with_capacity(shards.len() * 2);
+    for s in shards {
+        shard_files.push((s.reference.path(), &s.json));
+        shard_files.push((s.reference.js_path(), &s.js));
+    }
+    shard_files.sort_by(|a, b| a.0.cmp(&b.0));
+    shard_files.dedup_by(|a, b| a.0 == b.0);
+    // Lines and elements of the index files themselves.
+    let own: Vec<(String, String, String)> = shard_files
+        .par_iter()
+        .map(|(path, bytes)| (path.clone(), sha256_hex(bytes), bytes.len()))
+        .chain([
+            (MANIFEST_PATH.to_string(), sha256_hex(&root_json), root_json.len()),
+            (MANIFEST_JS_PATH.to_string(), sha256_hex(&root_js), root_js.len()),
+        ])
+        .map(|(path, sha, size)| {
+            let element = metalink::file_element(&path, size as u64, &sha, mirrors);
+            let line = sums::line(&path, &sha);
+            (path, line, element)
+        })
+        .collect();
+    let mut all: Vec<(&str, &str, &str)> = listed
+        .iter()
+        .map(|(p, parts)| (*p, parts.line.as_str(), parts.element.as_str()))
+        .chain(own.iter().map(|(p, l, e)| (p.as_str(), l.as_str(), e.as_str())))
+        .collect();
+    all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let meta4 = metalink::metalink(
+        all.iter().map(|(_, _, e)| *e),
+        mirrors,
+        &root.generator,
+        &root.built,
+        &[SIGNATURE_PATH, SUMS_PATH],
+    )
+    .into_bytes();
+    let meta4_line = sums::line(METALINK_PATH, &sha256_hex(&meta4));
+    let at = all.partition_point(|(p, _, _)| *p < METALINK_PATH);
+    all.insert(at, (METALINK_PATH, &meta4_line, ""));
+    let mut sums = String::with_capacity(all.iter().map(|(_, l, _)| l.len()).sum());
+    for (_, line, _) in &all {
+        sums.push_str(line);
+    }
+    let mut out: Vec<(String, Bytes)> = shard_files
+        .into_iter()
+        .map(|(p, b)| (p, b.clone()))
+        .collect();
+    out.push((MANIFEST_PATH.into(), root_json.into()));
+    out.push((MANIFEST_JS_PATH.into(), root_js.into()));
+    out.push((METALINK_PATH.into(), meta4.into()));
+    out.push((SUMS_PATH.into(), sums.into_bytes().into()));
+    out
+}
