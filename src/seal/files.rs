@@ -209,3 +209,31 @@ pub fn index_files(
     out.push((SUMS_PATH.into(), sums.into_bytes().into()));
     out
 }
+
+/// Every integrity file the entries of `m` make, as the seal makes them
+/// (the signature aside): for tools and tests that write a manifest of
+/// their own, such as a forger's in the verify tests.
+pub fn for_manifest(m: &super::manifest::Manifest) -> Vec<(String, Bytes)> {
+    let parts: Vec<(&String, Parts)> = m
+        .files
+        .iter()
+        .map(|(path, e)| {
+            let parts = Parts {
+                member: shard::member(path, e),
+                key: shard::shard_key(path),
+                line: sums::line(path, &e.sha256),
+                element: metalink::file_element(path, e.size, &e.sha256, &m.mirrors),
+            };
+            (path, parts)
+        })
+        .collect();
+    let listed: Vec<(&str, &Parts)> = parts.iter().map(|(p, parts)| (p.as_str(), parts)).collect();
+    let shards = shards(&listed, &mut ShardCache::default(), Dirty::All);
+    let head = Head {
+        generator: m.generator.clone(),
+        mirrors: m.mirrors.clone(),
+        public_key: m.public_key.clone(),
+        site: m.site.clone(),
+    };
+    index_files(&listed, &shards, &root(&head, &shards, m.version, &m.built))
+}

@@ -568,6 +568,9 @@ pub fn disagreements(
                     (Some(_), None) => "-",
                     // Having no marker is no fault (see check_marker).
                     (Some(_), Some(Seen::Missing)) if path == MARKER => "-",
+                    // Not in the stale copy's own version (a page or a
+                    // shard that came later): it is behind, not damaged.
+                    (Some(_), Some(Seen::Missing)) if stale && own_sha.is_none() => "OLD",
                     (Some(_), Some(Seen::Missing)) => "MISSING",
                     (Some(_), Some(Seen::Failed(_))) => "UNREADABLE",
                     (Some(want), Some(s)) if s.sha256() == Some(want.as_str()) => {
@@ -637,7 +640,7 @@ mod cap_tests {
                     (p.to_string(), entry)
                 })
                 .collect(),
-            format: crate::seal::manifest::FORMAT.into(),
+            format: crate::seal::manifest::FORMAT_V1.into(),
             generator: "spore test".into(),
             mirrors: Vec::new(),
             public_key: None,
@@ -648,7 +651,11 @@ mod cap_tests {
             version: 1,
         };
         let bytes = manifest.to_canonical_json();
-        CopyManifest { manifest, bytes }
+        CopyManifest {
+            manifest,
+            bytes,
+            layout: super::super::observe::Layout::V1,
+        }
     }
 
     fn observed(own: CopyManifest) -> Observed {

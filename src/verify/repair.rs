@@ -25,7 +25,7 @@ use super::report::Repaired;
 use super::source::{is_safe_path, Fetched, SINK_FAILED};
 #[cfg(unix)]
 use crate::nofollow::NoFollowDir;
-use crate::seal::manifest::SIGNATURE_PATH;
+use crate::seal::manifest::{SHARD_DIR, SIGNATURE_PATH};
 use crate::seal::page::sha256_hex;
 use crate::write::{MARKER, MARKER_TEXT};
 use sha2::{Digest, Sha256};
@@ -142,6 +142,25 @@ impl Target {
 /// Writes `bytes` at `path` below the target (see [`write_with`]).
 fn write_file(target: &Target, path: &str, bytes: &[u8]) -> Result<(), RepairError> {
     write_with(target, path, |f| f.write_all(bytes).map(|()| true)).map(|_| ())
+}
+
+/// Removes the regular file at `path` below the target (never a link,
+/// never through one): a shard of the copy's own older version, which the
+/// version repaired to no longer names.
+fn remove_superseded(target: &Target, path: &str) -> Result<(), RepairError> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let (name, folders) = parts
+        .split_last()
+        .ok_or_else(|| RepairError::UnsafePath(path.to_string()))?;
+    let (folder, at) = platform::open_folder(target, folders)?;
+    let full = at.join(name);
+    if folder.is_link(name).map_err(io(&full))? {
+        return Err(RepairError::Symlink(full));
+    }
+    match folder.remove_file(name) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&full)(e)),
+        _ => Ok(()),
+    }
 }
 
 /// Writes the file at `path` below the target from whatever `fill` puts in
@@ -478,6 +497,15 @@ pub fn repair(
             path,
             from: reference_label.to_string(),
         });
+    }
+    // The shards of the copy's own older version are Spore's files, named
+    // by hashes the repaired root no longer lists: left, they would be
+    // files no manifest names.
+    let wanted = super::judge::expected_seal(reference);
+    for path in own_seal.iter().filter(|p| p.starts_with(SHARD_DIR) && !wanted.contains_key(*p)) {
+        if copy.files.get(path).is_some_and(|s| matches!(s, Seen::Present { .. })) {
+            remove_superseded(&target_dir, path)?;
+        }
     }
     Ok(repaired)
 }

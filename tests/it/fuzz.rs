@@ -183,19 +183,48 @@ const SIGNED_MANIFEST: &[u8] = include_bytes!("../fuzz_corpus/manifest/signed-si
 const PUBLIC_KEY: &str = "RWRzLBUI2JMTbXwtGBK7LNnm3LVzaREgjuWRz9CVANoJ3SysOWOB52eG";
 
 fuzz_target!(manifest, |input: &[u8]| {
-    let Ok(manifest) = Manifest::parse(input) else {
-        return;
-    };
-    // What was read is what its canonical form reads back as.
-    let canonical = manifest.to_canonical_json();
-    let again = Manifest::parse(&canonical).expect("canonical form parses");
-    assert_eq!(again, manifest);
-    let copy = spore::verify::observe::CopyManifest {
-        manifest,
-        bytes: input.to_vec(),
+    use spore::seal::manifest::{parse_any, AnyManifest, Root};
+    use spore::verify::observe::{CopyManifest, Layout, ShardRead};
+    let copy = match parse_any(input) {
+        Ok(AnyManifest::V1(manifest)) => {
+            // What was read is what its canonical form reads back as.
+            let canonical = manifest.to_canonical_json();
+            let again = Manifest::parse_v1(&canonical).expect("canonical form parses");
+            assert_eq!(again, manifest);
+            CopyManifest {
+                manifest,
+                bytes: input.to_vec(),
+                layout: Layout::V1,
+            }
+        }
+        Ok(AnyManifest::V2(root)) => {
+            let again = Root::parse(&root.to_canonical_json()).expect("canonical root parses");
+            assert_eq!(again, root);
+            // A copy that gave none of its shards: nothing is made from
+            // shards it does not have, and nothing panics.
+            let shards = vec![ShardRead::Bad("not read".into()); root.shards.len()];
+            CopyManifest {
+                manifest: Manifest::from_root(&root, Default::default()),
+                bytes: input.to_vec(),
+                layout: Layout::V2 { root, shards },
+            }
+        }
+        Err(_) => return,
     };
     spore::verify::judge::expected_seal(&copy);
     spore::verify::judge::seal_files(&copy);
+});
+
+fuzz_target!(shard, |input: &[u8]| {
+    for bits in [0, 1, 8] {
+        if let Ok(files) = spore::seal::shard::parse_shard(input, 0, bits) {
+            // Every entry read belongs where it was read.
+            for path in files.keys() {
+                let key = spore::seal::shard::shard_key(path);
+                assert_eq!(spore::seal::shard::shard_index(key, bits), 0);
+            }
+        }
+    }
 });
 
 fuzz_target!(signature, |input: &[u8]| {

@@ -5,8 +5,8 @@ use crate::support;
 
 use scraper::{Html, Selector};
 use sha2::{Digest, Sha256};
-use spore::seal::manifest::{Manifest, SEAL_FILES};
-use support::sealed::{project, site_files, EPOCH};
+use spore::seal::manifest::Manifest;
+use support::sealed::{manifest_in, manifest_of, project, root_of, site_files, EPOCH};
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -21,8 +21,9 @@ fn manifest_lists_every_output_file_with_size_hash_and_note_sources() {
     let p = project(25, 7, true);
     let report = p.build(EPOCH);
     let bytes = read(&p.site, "integrity/manifest.json");
-    let m = Manifest::parse(&bytes).unwrap();
-    assert_eq!(m.format, "spore-manifest/1");
+    let root = root_of(&p.site);
+    let m = manifest_of(&p.site);
+    assert_eq!(m.format, "spore-manifest/2");
     assert_eq!(m.version, EPOCH);
     assert_eq!(m.built, "2023-11-14T22:13:20Z");
     assert_eq!(m.site.title, "Fixture wiki");
@@ -36,20 +37,48 @@ fn manifest_lists_every_output_file_with_size_hash_and_note_sources() {
     assert_eq!(m.mirrors.len(), 2);
     assert_eq!(m.mirrors[1].location.as_deref(), Some("de"));
     // Canonical: re-serialising gives the same bytes; LF only.
-    assert_eq!(m.to_canonical_json(), bytes);
+    assert_eq!(root.to_canonical_json(), bytes);
     assert!(!bytes.contains(&b'\r'));
+    // About √n shards, each named by its own hash, with its script twin.
+    let n = m.files.len();
+    assert_eq!(root.shards.len(), 1 << root.shard_bits);
+    assert!(root.shards.len() * root.shards.len() >= n, "{n} files");
+    assert!(root.shards.len() < 2 * (n as f64).sqrt().ceil() as usize + 2);
+    let mut integrity = vec![
+        "integrity/SHA256SUMS".to_string(),
+        "integrity/manifest.js".into(),
+        "integrity/manifest.json".into(),
+        "integrity/manifest.json.minisig".into(),
+        "integrity/site.meta4".into(),
+    ];
+    for s in &root.shards {
+        let json = read(&p.site, &s.path());
+        assert_eq!((sha256(&json), json.len() as u64), (s.sha256.clone(), s.size));
+        assert_eq!(
+            read(&p.site, &s.js_path()),
+            spore::seal::shard::shard_js(&s.sha256, &json)
+        );
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(value["files"].as_object().unwrap().len() as u64, s.entries);
+        integrity.push(s.path());
+        integrity.push(s.js_path());
+    }
+    integrity.sort();
+    integrity.dedup();
 
     let on_disk = site_files(&p.site);
     let listed: Vec<String> = m.files.keys().cloned().collect();
     let expected: Vec<String> = on_disk
         .iter()
-        .filter(|f| !SEAL_FILES.contains(&f.as_str()))
+        .filter(|f| !integrity.contains(f))
         .cloned()
         .collect();
     assert_eq!(
         listed, expected,
-        "the manifest lists every file but the seal files"
+        "the shards list every file but the integrity index files"
     );
+    assert!(listed.contains(&".spore-output".to_string()));
+    assert!(listed.contains(&"integrity/verify.js".to_string()));
     let mut notes = 0;
     for (path, entry) in &m.files {
         let b = read(&p.site, path);
@@ -73,7 +102,10 @@ fn manifest_lists_every_output_file_with_size_hash_and_note_sources() {
         .split_once("window.SPORE_MANIFEST = ")
         .and_then(|(_, rest)| rest.strip_suffix(";\n"))
         .expect("manifest.js assigns the manifest");
-    assert_eq!(serde_json::from_str::<Manifest>(json).unwrap(), m);
+    assert_eq!(
+        serde_json::from_str::<spore::seal::manifest::Root>(json).unwrap(),
+        root
+    );
 }
 
 #[test]
@@ -128,7 +160,7 @@ fn signature_verifies_with_an_independent_minisign_implementation() {
     assert!(lines[0].starts_with("untrusted comment: "));
     let raw = b64.decode(lines[1]).unwrap();
     assert_eq!((raw.len(), &raw[..2]), (74, &b"ED"[..]));
-    let m = Manifest::parse(&manifest).unwrap();
+    let m = manifest_of(&p.site);
     assert_eq!(
         lines[2],
         format!(
@@ -165,7 +197,7 @@ fn unchanged_pages_keep_their_bytes_across_versions() {
     p.build(EPOCH);
     let before = p.copy_site("before");
     p.build(EPOCH + 86_400);
-    let m = Manifest::parse(&read(&p.site, "integrity/manifest.json")).unwrap();
+    let m = manifest_of(&p.site);
     assert_eq!(m.version, EPOCH + 86_400);
     for path in m.files.keys().filter(|p| p.ends_with(".html")) {
         assert!(read(&before, path) == read(&p.site, path), "{path} changed");
@@ -176,7 +208,7 @@ fn unchanged_pages_keep_their_bytes_across_versions() {
 fn every_page_carries_its_integrity_block_and_a_true_self_hash() {
     let p = project(20, 9, true);
     p.build(EPOCH);
-    let m = Manifest::parse(&read(&p.site, "integrity/manifest.json")).unwrap();
+    let m = manifest_of(&p.site);
     let block = Selector::parse("script#spore-integrity").unwrap();
     let panel = Selector::parse("footer section.integrity#spore-integrity-panel").unwrap();
     let code = Selector::parse("#spore-integrity-panel code.hash").unwrap();
@@ -246,7 +278,7 @@ fn every_page_carries_its_integrity_block_and_a_true_self_hash() {
 fn metalink_lists_every_file_with_hash_and_one_url_per_mirror() {
     let p = project(8, 4, false);
     p.build(EPOCH);
-    let m = Manifest::parse(&read(&p.site, "integrity/manifest.json")).unwrap();
+    let m = manifest_of(&p.site);
     let xml = String::from_utf8(read(&p.site, "integrity/site.meta4")).unwrap();
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">"));
     let doc = Html::parse_document(&xml);
@@ -266,14 +298,20 @@ fn metalink_lists_every_file_with_hash_and_one_url_per_mirror() {
                 format!("https://b.example/{encoded}")
             ]
         );
+        let url_only = ["integrity/manifest.json.minisig", "integrity/SHA256SUMS"];
         if let Some(entry) = m.files.get(&name) {
             let s: String = f.select(&size).next().unwrap().text().collect();
             let h = f.select(&hash).next().unwrap();
             assert_eq!(h.value().attr("type"), Some("sha-256"));
             assert_eq!(s, entry.size.to_string());
             assert_eq!(h.text().collect::<String>(), entry.sha256);
+        } else if url_only.contains(&name.as_str()) {
+            assert!(f.select(&hash).next().is_none(), "{name}");
         } else {
-            assert!(SEAL_FILES.contains(&name.as_str()), "{name}");
+            // The root, its script, the shards and theirs: hashed as on disk.
+            assert!(name.starts_with("integrity/"), "{name}");
+            let h: String = f.select(&hash).next().unwrap().text().collect();
+            assert_eq!(h, sha256(&read(&p.site, &name)), "{name}");
         }
         named.push(name);
     }
@@ -385,7 +423,7 @@ fn a_marker_written_in_a_note_does_not_move_the_integrity_block() {
 }
 
 fn manifest_at(site: &std::path::Path) -> Manifest {
-    Manifest::parse(&read(site, "integrity/manifest.json")).unwrap()
+    manifest_of(site)
 }
 
 /// Vault file of a published note of `site` (the first the manifest names).
@@ -627,9 +665,7 @@ fn the_preview_seals_the_version_a_build_would() {
         ..Default::default()
     };
     let live = spore::serve::incremental::LiveSite::build(p.config(), options.clone()).unwrap();
-    let manifest = |site: &spore::site::Site| {
-        Manifest::parse(site.get("integrity/manifest.json").expect("manifest")).unwrap()
-    };
+    let manifest = |site: &spore::site::Site| manifest_in(site);
     assert_eq!(manifest(live.site()).version, EPOCH + 501);
     let built = spore::pipeline::build_site(&p.config(), &options).unwrap();
     assert_eq!(manifest(&built.site).version, EPOCH + 501);

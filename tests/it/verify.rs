@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use spore::seal::manifest::{Manifest, MANIFEST_PATH, SIGNATURE_PATH};
+use spore::seal::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
 use spore::verify::{exit, verify, CopyState, FileStatus, VerifyOptions, VerifyReport};
 use std::path::Path;
 use support::sealed::{project, site_files, Project, EPOCH};
@@ -98,7 +98,7 @@ fn flipping_one_byte_in_any_file_is_caught_and_the_file_named() {
 fn deleted_added_and_truncated_files_get_their_status() {
     let p = signed();
     let copy = p.copy_site("copy");
-    let m = Manifest::parse(&std::fs::read(p.site.join(MANIFEST_PATH)).unwrap()).unwrap();
+    let m = support::sealed::manifest_of(&p.site);
     let pages: Vec<&String> = m.files.keys().filter(|f| f.ends_with(".html")).collect();
     std::fs::remove_file(copy.join(pages[0])).unwrap();
     std::fs::write(copy.join("notes-from-someone.html"), "<p>hi</p>").unwrap();
@@ -127,8 +127,7 @@ fn an_older_copy_is_stale_and_a_swapped_in_old_file_is_modified() {
     let p = signed();
     let old = p.copy_site("old");
     let note = p.root.join("content").join(
-        Manifest::parse(&std::fs::read(p.site.join(MANIFEST_PATH)).unwrap())
-            .unwrap()
+        support::sealed::manifest_of(&p.site)
             .files
             .values()
             .find_map(|e| e.source.clone())
@@ -176,8 +175,7 @@ fn an_older_copy_is_stale_and_a_swapped_in_old_file_is_modified() {
 fn a_replaced_manifest_is_a_bad_signature() {
     let p = signed();
     let forged = p.copy_site("forged");
-    let m_bytes = std::fs::read(forged.join(MANIFEST_PATH)).unwrap();
-    let mut m = Manifest::parse(&m_bytes).unwrap();
+    let mut m = support::sealed::manifest_of(&forged);
     // The attacker edits a page and rewrites the manifest to match.
     let page = m
         .files
@@ -191,7 +189,7 @@ fn a_replaced_manifest_is_a_bad_signature() {
     let e = m.files.get_mut(&page).unwrap();
     e.size = html.len() as u64;
     e.sha256 = spore::seal::page::sha256_hex(&html);
-    std::fs::write(forged.join(MANIFEST_PATH), m.to_canonical_json()).unwrap();
+    support::sealed::write_manifest(&forged, &m);
 
     let alone = run(&[&forged], p.public_key.as_deref());
     assert_eq!(
@@ -258,9 +256,9 @@ fn without_a_pinned_key_the_majority_manifest_is_the_unsigned_reference() {
     assert!(!r.reference.as_ref().unwrap().signed);
     assert!(r.to_text().contains("UNSIGNED"));
     // One copy rewrites its manifest (same version): the other two outvote it.
-    let mut m = Manifest::parse(&std::fs::read(c.join(MANIFEST_PATH)).unwrap()).unwrap();
+    let mut m = support::sealed::manifest_of(&c);
     m.site.title = "Forged".into();
-    std::fs::write(c.join(MANIFEST_PATH), m.to_canonical_json()).unwrap();
+    support::sealed::write_manifest(&c, &m);
     let r = run(&[&c, &a, &b], None);
     assert_eq!(r.reference.as_ref().unwrap().title, "Fixture wiki");
     assert_eq!(r.exit_code, exit::ALTERED);

@@ -14,7 +14,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::hostile_mirror::{Behaviour, HostileMirror};
+use support::hostile_mirror::{Behaviour, HostileMirror, HostileMirrorBuilder};
 use support::sealed::{project, Project, EPOCH};
 
 struct Ran {
@@ -137,8 +137,16 @@ fn signed() -> (Project, std::path::PathBuf) {
     (p, key)
 }
 
+/// A mirror whose integrity files are those `m` makes (a forger's).
+fn forged(mut mirror: HostileMirrorBuilder, m: &Manifest) -> HostileMirrorBuilder {
+    for (path, bytes) in support::sealed::forged_files(m) {
+        mirror = mirror.on(&path, Behaviour::Body(bytes));
+    }
+    mirror
+}
+
 fn manifest(site: &Path) -> Manifest {
-    Manifest::parse(&std::fs::read(site.join(MANIFEST_PATH)).unwrap()).unwrap()
+    support::sealed::manifest_of(&site)
 }
 
 /// A page of the site other than index.html.
@@ -189,8 +197,7 @@ fn endless_bodies_are_cut_at_the_signed_size_in_small_memory() {
         .unwrap()
         .clone();
     let short_size = m.files[&short].size;
-    let mirror = HostileMirror::builder(&p.site)
-        .on(MANIFEST_PATH, Behaviour::Body(m.to_canonical_json()))
+    let mirror = forged(HostileMirror::builder(&p.site), &m)
         .on("index.html", Behaviour::Endless)
         .on(&page, Behaviour::LieLength { claimed: 1 << 40 })
         .on(
@@ -347,9 +354,7 @@ fn crafted_names_from_mirrors_and_copies_are_refused_and_never_printed_raw() {
     let fake = "x\u{1b}[2K\r\u{1b}[32mOK: every copy is current and intact (exit 0)\u{1b}[0m.html";
     m.files.insert(fake.to_string(), entry.clone());
     m.files.insert("\u{202e}lmth.exe".to_string(), entry);
-    let mirror = HostileMirror::builder(&p.site)
-        .on(MANIFEST_PATH, Behaviour::Body(m.to_canonical_json()))
-        .start();
+    let mirror = forged(HostileMirror::builder(&p.site), &m).start();
     let usb = p.copy_site("usb");
     std::fs::write(usb.join("evil\u{1b}[2K\r\u{9b}31m\u{2067}.html"), "x").unwrap();
     for pinned in [true, false] {
@@ -464,7 +469,8 @@ fn progress_goes_to_stderr_and_leaves_json_intact() {
     let ran = verify_json(&p, &key, &[&"--progress", &p.site, &mirror.base_url], 20);
     assert_eq!(ran.code, Some(exit::OK), "{}", ran.stdout);
     assert_eq!(ran.json()["outcome"], "OK");
-    let files = manifest(&p.site).files.len();
+    // Every file of the site is read: the listed ones and the integrity files.
+    let files = support::sealed::site_files(&p.site).len();
     for copy in [p.site.display().to_string(), mirror.base_url.clone()] {
         assert!(
             ran.stderr
@@ -475,7 +481,7 @@ fn progress_goes_to_stderr_and_leaves_json_intact() {
         );
     }
     assert!(
-        ran.stderr.contains(&format!("/{} files", files + 4)),
+        ran.stderr.contains(&format!("/{files} files")),
         "{}",
         ran.stderr
     );

@@ -64,10 +64,7 @@ fn verify_js_shows_verified_for_an_intact_page_and_altered_for_a_tampered_one() 
     p.build(EPOCH);
     let served = p.copy_site("served");
     let server = StaticServer::start(&served);
-    let m = spore::seal::manifest::Manifest::parse(
-        &std::fs::read(served.join("integrity/manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let m = support::sealed::manifest_of(&served);
     let page = m
         .files
         .iter()
@@ -115,11 +112,7 @@ fn verify_js_shows_verified_for_an_intact_page_and_altered_for_a_tampered_one() 
     // signature no longer matches.
     let mut forged = m.clone();
     forged.title_for_test();
-    std::fs::write(
-        served.join("integrity/manifest.json"),
-        forged.to_canonical_json(),
-    )
-    .unwrap();
+    support::sealed::write_manifest(&served, &forged);
     let v = verdict(&dump_dom(&url));
     assert_eq!(v.state, "altered", "{}", v.text);
     assert!(v.text.contains("signature"), "{}", v.text);

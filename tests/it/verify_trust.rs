@@ -6,10 +6,8 @@
 use crate::support;
 
 use base64::Engine;
-use spore::seal::manifest::{Manifest, MANIFEST_PATH, SIGNATURE_PATH};
+use spore::seal::manifest::{Manifest, SIGNATURE_PATH};
 use spore::seal::sign;
-use spore::verify::judge::seal_files;
-use spore::verify::observe::CopyManifest;
 use spore::verify::{exit, verify, CopyState, FileStatus, VerifyOptions, VerifyReport};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,7 +49,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn read_manifest(site: &Path) -> Manifest {
-    Manifest::parse(&std::fs::read(site.join(MANIFEST_PATH)).unwrap()).unwrap()
+    support::sealed::manifest_of(&site)
 }
 
 fn first_page(m: &Manifest) -> String {
@@ -65,14 +63,7 @@ fn first_page(m: &Manifest) -> String {
 /// Writes `m` and the seal files that follow from it into `site`; signs
 /// with `signature` when given, else removes the signature.
 fn write_seal(site: &Path, m: &Manifest, signature: Option<String>) -> Vec<u8> {
-    let bytes = m.to_canonical_json();
-    let cm = CopyManifest {
-        manifest: m.clone(),
-        bytes: bytes.clone(),
-    };
-    for (path, content) in seal_files(&cm) {
-        std::fs::write(site.join(path), content).unwrap();
-    }
+    let bytes = support::sealed::write_manifest(site, m);
     match signature {
         Some(sig) => std::fs::write(site.join(SIGNATURE_PATH), sig).unwrap(),
         None => {
@@ -159,7 +150,8 @@ fn with_key_id(attacker_public: &str, author_public: &str) -> String {
 /// `signer`, then gives the signature the key id of `m.public_key` (the
 /// key id is not covered by the signature, so this is all it takes).
 fn sign_as(signer: &sign::Signer, m: &Manifest) -> String {
-    let sig = sign::sign(signer, &m.to_canonical_json(), &m.site.id, m.version).unwrap();
+    let root = support::sealed::root_bytes(m);
+    let sig = sign::sign(signer, &root, &m.site.id, m.version).unwrap();
     let claimed = unb64(m.public_key.as_deref().unwrap());
     let mut lines: Vec<String> = sig.lines().map(String::from).collect();
     let mut raw = unb64(&lines[1]);
@@ -712,7 +704,7 @@ fn two_manifests_with_one_version_and_different_files_are_a_conflict() {
     // An attachment-only change, sealed and signed by the author.
     plant(&other, &mut m, &asset, b"another picture");
     let signer = author_signer(&p);
-    let bytes = m.to_canonical_json();
+    let bytes = support::sealed::root_bytes(&m);
     let sig = sign::sign(&signer, &bytes, &m.site.id, m.version).unwrap();
     write_seal(&other, &m, Some(sig));
     for key in [key.clone(), None] {

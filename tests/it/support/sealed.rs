@@ -92,8 +92,58 @@ pub fn site_files(site: &Path) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join("/")
         })
-        .filter(|p| p != spore::write::MARKER)
         .collect();
     out.sort();
     out
+}
+
+/// Every entry of the manifest in `site` (a folder): the root and each of
+/// its shards, checked against the root's hashes.
+pub fn manifest_of(site: &Path) -> spore::seal::manifest::Manifest {
+    let root = std::fs::read(site.join(spore::seal::manifest::MANIFEST_PATH)).expect("manifest");
+    spore::seal::shard::read_manifest(&root, |p| std::fs::read(site.join(p)).ok())
+        .expect("a whole manifest")
+}
+
+/// [`manifest_of`] for a site in memory.
+pub fn manifest_in(site: &spore::site::Site) -> spore::seal::manifest::Manifest {
+    let root = site
+        .get(spore::seal::manifest::MANIFEST_PATH)
+        .expect("manifest");
+    spore::seal::shard::read_manifest(root, |p| site.get(p).map(|b| b.to_vec()))
+        .expect("a whole manifest")
+}
+
+/// The root of the manifest in `site`.
+pub fn root_of(site: &Path) -> spore::seal::manifest::Root {
+    let bytes = std::fs::read(site.join(spore::seal::manifest::MANIFEST_PATH)).expect("manifest");
+    spore::seal::manifest::Root::parse(&bytes).expect("a format-2 root")
+}
+
+/// The integrity files `m` makes (root, its script, shards and theirs,
+/// Metalink, SHA256SUMS), as a forger who controls a copy would write them.
+pub fn forged_files(m: &spore::seal::manifest::Manifest) -> Vec<(String, Vec<u8>)> {
+    spore::seal::files::for_manifest(m)
+        .into_iter()
+        .map(|(p, b)| (p, b.to_vec()))
+        .collect()
+}
+
+/// The root bytes `m` makes (what a signature covers).
+pub fn root_bytes(m: &spore::seal::manifest::Manifest) -> Vec<u8> {
+    forged_files(m)
+        .into_iter()
+        .find(|(p, _)| p == spore::seal::manifest::MANIFEST_PATH)
+        .map(|(_, b)| b)
+        .expect("a root")
+}
+
+/// Writes `m` into `site` with every integrity file it makes; returns the
+/// root's bytes.
+pub fn write_manifest(site: &Path, m: &spore::seal::manifest::Manifest) -> Vec<u8> {
+    std::fs::create_dir_all(site.join("integrity/shards")).expect("shards folder");
+    for (path, bytes) in forged_files(m) {
+        std::fs::write(site.join(path), bytes).expect("integrity file");
+    }
+    root_bytes(m)
 }
