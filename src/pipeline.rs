@@ -9,7 +9,9 @@ use crate::index::{self, IndexOptions, VaultIndex};
 use crate::load::{self, LoadOptions};
 use crate::progress::{Progress, Stage};
 use crate::render::{self, highlight::Highlighter, RenderContext, RenderedNote};
-use crate::site::Site;
+use crate::seal::files::Parts;
+use crate::seal::manifest::VERIFY_JS_PATH;
+use crate::site::{Site, SiteFile};
 use crate::write::{self, WriteError};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -26,6 +28,12 @@ pub enum BuildError {
     Write(#[from] WriteError),
     #[error(transparent)]
     Seal(#[from] crate::seal::SealError),
+}
+
+impl From<crate::load::attachment::AttachmentError> for BuildError {
+    fn from(e: crate::load::attachment::AttachmentError) -> Self {
+        BuildError::Write(e.into())
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -235,15 +243,39 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
     } = index_stages(config, options)?;
     let mut diagnostics = load_diagnostics;
     diagnostics.extend(index.diagnostics.iter().cloned());
-    let highlighter = shared_highlighter();
     let progress = &options.progress;
+    let rendered = render_stage(&index, progress, &mut timings);
+    for r in &rendered {
+        diagnostics.extend(r.diagnostics.iter().cloned());
+    }
+    let site = timed(&mut timings, progress, (Stage::Emit, None), || {
+        emit::emit(&index, &rendered, &theme, config)
+    })?;
+    let report = report_of(&index, diagnostics, timings, &site);
+    Ok(Stages {
+        theme_sources,
+        theme,
+        index,
+        rendered,
+        site,
+        report,
+    })
+}
+
+/// Stage 3, `render`: every note's HTML, in parallel.
+fn render_stage(
+    index: &VaultIndex,
+    progress: &Progress,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> Vec<Arc<RenderedNote>> {
+    let highlighter = shared_highlighter();
     let counted = (Stage::Render, Some(index.notes.len()));
-    let rendered: Vec<Arc<RenderedNote>> = timed(&mut timings, progress, counted, || {
+    timed(timings, progress, counted, || {
         (0..index.notes.len())
             .into_par_iter()
             .map(|id| {
                 let ctx = RenderContext {
-                    view: crate::index::view::IndexView::new(&index),
+                    view: crate::index::view::IndexView::new(index),
                     highlighter,
                 };
                 let note = Arc::new(render::render_note(&ctx, id));
@@ -251,16 +283,20 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
                 note
             })
             .collect()
-    });
-    for r in &rendered {
-        diagnostics.extend(r.diagnostics.iter().cloned());
-    }
-    let site = timed(&mut timings, progress, (Stage::Emit, None), || {
-        emit::emit(&index, &rendered, &theme, config)
-    })?;
+    })
+}
+
+/// The report of a build before sealing: `site` gives the page and file
+/// counts (sealing sets them again).
+fn report_of(
+    index: &VaultIndex,
+    mut diagnostics: Vec<Diagnostic>,
+    timings: Vec<(&'static str, Duration)>,
+    site: &Site,
+) -> BuildReport {
     crate::diagnostics::sort(&mut diagnostics);
     diagnostics.dedup();
-    let report = BuildReport {
+    BuildReport {
         notes: index.notes.len(),
         pages: site.files.keys().filter(|p| p.ends_with(".html")).count(),
         files: site.files.len(),
@@ -279,15 +315,7 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
         timings,
         seal: crate::seal::SealSummary::default(),
         write: write::WriteStats::default(),
-    };
-    Ok(Stages {
-        theme_sources,
-        theme,
-        index,
-        rendered,
-        site,
-        report,
-    })
+    }
 }
 
 /// Stage 5, `seal`: hashes, manifest, signature and mirror metadata over
@@ -343,7 +371,12 @@ pub fn reseal_stage(
     Ok(crate::seal::reseal(site, config, &inputs, cache)?)
 }
 
-/// Builds and writes the site to `config.output`, atomically.
+/// Builds and writes the site to `config.output`, atomically, streaming:
+/// each page is sealed and put into the staging folder as soon as it is
+/// made, so the site's bytes are never all in memory — only what later
+/// files need of each (its lines in the integrity files, its search terms).
+/// The output is byte for byte what [`build_site`] makes in memory
+/// (`tests/it/determinism.rs`); the folder is swapped in only at the end.
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Refuse a dangerous output folder before doing any work.
     write::check_output(&config.vault, &config.output)?;
@@ -352,11 +385,130 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     if options.source_date_epoch.is_none() {
         crate::seal::version::source_date_epoch().map_err(crate::seal::SealError::from)?;
     }
-    let Built { site, mut report } = build_site(config, options)?;
+    let Indexed {
+        theme,
+        index,
+        load_diagnostics,
+        mut timings,
+        ..
+    } = index_stages(config, options)?;
+    let progress = &options.progress;
+    let mut diagnostics = load_diagnostics;
+    diagnostics.extend(index.diagnostics.iter().cloned());
+    let rendered = render_stage(&index, progress, &mut timings);
+    for r in &rendered {
+        diagnostics.extend(r.diagnostics.iter().cloned());
+    }
+
+    // The seal's inputs from outside (version, key) are read before the
+    // first page is made: each page is sealed as it comes.
     let start = Instant::now();
-    options.progress.stage(Stage::Write, None);
-    report.write =
-        write::write_atomically_reporting(&site, &config.vault, &config.output, &options.progress)?;
-    report.timings.push(("write", start.elapsed()));
+    let inputs = crate::seal::prepare(
+        config,
+        options.source_date_epoch,
+        index.notes.iter().map(|n| &n.note),
+    )?;
+    let sealer = crate::seal::Sealer::new(config, &inputs);
+    let sources = emit::page_sources(&index);
+    let staging = write::Staging::begin(&config.vault, &config.output)?;
+    let mut sealed_at = start.elapsed();
+
+    // Pages: made, sealed and written on their thread.
+    let start = Instant::now();
+    let degrees = emit::graph::Degrees::new(&index);
+    progress.stage(Stage::Emit, Some(emit::page_list(&index).len()));
+    let pages: Vec<(String, Parts)> =
+        emit::emit_pages(&index, &rendered, &theme, config, &degrees, |path, html| {
+            let file = SiteFile::Made(html.into());
+            let (sealed, parts) = sealer
+                .seal(&path, &file, sources.get(path.as_str()))
+                .map_err(write::WriteError::from)?;
+            staging.put(&path, &sealed)?;
+            progress.item();
+            Ok::<_, BuildError>((path, parts))
+        })?;
+    timings.push(("emit", start.elapsed()));
+
+    // The rest of the site (theme, search and navigation files,
+    // attachments), made from what the pages left: their names.
+    let start = Instant::now();
+    let mut site = Site::default();
+    let placeholder = crate::site::Bytes::from(&[][..]);
+    for (path, _) in &pages {
+        site.insert(path.clone(), placeholder.clone());
+    }
+    emit::add_site_files(&mut site, &index, &rendered, &theme, config, &degrees, None);
+    drop(rendered);
+    for (path, _) in &pages {
+        site.files.remove(path);
+    }
+    for (path, bytes) in crate::seal::fixed_files() {
+        site.insert(path, bytes);
+    }
+    site.files
+        .retain(|p, _| !p.starts_with("integrity/") || p == VERIFY_JS_PATH);
+    progress.stage(Stage::Seal, Some(site.files.len()));
+    let rest: Vec<(&String, Result<Parts, BuildError>)> = site
+        .files
+        .par_iter()
+        .map(|(path, file)| {
+            let sealed = sealer.seal(path, file, sources.get(path.as_str()));
+            progress.item();
+            let result = match sealed {
+                Ok((sealed, parts)) => staging.put(path, &sealed).map(|()| parts),
+                Err(e) => Err(write::WriteError::from(e)),
+            };
+            (path, result.map_err(BuildError::from))
+        })
+        .collect();
+    let mut left_out = Vec::new();
+    let mut listed: Vec<(&str, &Parts)> =
+        pages.iter().map(|(p, parts)| (p.as_str(), parts)).collect();
+    let mut kept = Vec::with_capacity(rest.len());
+    for (path, result) in rest {
+        match result {
+            Ok(parts) => kept.push((path, parts)),
+            // An attachment that cannot be read is left out, with a warning.
+            Err(BuildError::Write(write::WriteError::Attachment(e))) => {
+                left_out.push(crate::seal::unreadable(&e))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    listed.extend(kept.iter().map(|(p, parts)| (p.as_str(), parts)));
+    listed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let (made, seal) = sealer.finish(&listed, left_out)?;
+    for (path, bytes) in &made {
+        staging.put(path, &SiteFile::Made(bytes.clone()))?;
+    }
+    sealed_at += start.elapsed();
+    timings.push(("seal", sealed_at));
+
+    let start = Instant::now();
+    progress.stage(Stage::Write, None);
+    let files = listed.len() + made.len();
+    let pages = listed.iter().filter(|(p, _)| p.ends_with(".html")).count();
+    let write = staging.commit()?;
+    timings.push(("write", start.elapsed()));
+
+    let mut report = report_of(&index, diagnostics, timings, &Site::default());
+    report.pages = pages;
+    report.files = files;
+    if let Some(why) = &seal.previous_unusable {
+        report.diagnostics.push(crate::diagnostics::Diagnostic {
+            file: None,
+            line: None,
+            column: None,
+            severity: crate::diagnostics::Severity::Warning,
+            kind: crate::diagnostics::DiagnosticKind::Other,
+            message: why.clone(),
+        });
+    }
+    if !seal.diagnostics.is_empty() {
+        report.diagnostics.extend(seal.diagnostics.iter().cloned());
+        crate::diagnostics::sort(&mut report.diagnostics);
+    }
+    report.seal = seal;
+    report.write = write;
     Ok(report)
 }

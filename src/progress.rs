@@ -39,6 +39,7 @@ impl Stage {
     pub fn unit(self) -> &'static str {
         match self {
             Stage::Render => "notes",
+            Stage::Emit => "pages",
             _ => "files",
         }
     }
@@ -48,9 +49,13 @@ impl Stage {
 /// and write report items from rayon's workers).
 pub trait ProgressSink: Send + Sync {
     /// `stage` begins, and its count starts from zero. `total` is how
-    /// many items it will report, for the stages that count (render, seal,
-    /// write); `None` for the others. Seal and write are announced first
-    /// without a total and again, the same stage, once they know it.
+    /// many items it will report, for the stages that count; `None` for
+    /// the others. `spore build` counts the notes rendered, the pages made
+    /// (each sealed and written as it is made), and the other files sealed
+    /// and written; `build_site` (in memory) counts the notes and every
+    /// file sealed, and a write of a site in memory counts its files. A
+    /// stage may be announced first without a total and again, the same
+    /// stage, once it knows it.
     fn stage(&self, stage: Stage, total: Option<u64>);
     /// One more item of the current stage is done.
     fn item(&self);

@@ -44,23 +44,38 @@ pub fn emit(
     config: &Config,
 ) -> Result<Site, EmitError> {
     let degrees = graph::Degrees::new(index);
-    // Each page's context is built, rendered and turned into shared bytes
-    // on its rendering thread, so contexts never all sit in memory at once.
-    let rendered_pages: Vec<Result<(String, crate::site::Bytes), EmitError>> = page_list(index)
-        .par_iter()
-        .map(|page| {
-            let view = view::PageView::new(index, rendered, &degrees);
-            render_page(theme, config, view, page).map(|(path, html)| (path, html.into()))
-        })
-        .collect();
-
+    let pages = emit_pages(index, rendered, theme, config, &degrees, |path, html| {
+        Ok::<_, EmitError>((path, crate::site::Bytes::from(html)))
+    })?;
     let mut site = Site::default();
-    for result in rendered_pages {
-        let (path, bytes) = result?;
+    for (path, bytes) in pages {
         site.insert(path, bytes);
     }
     add_site_files(&mut site, index, rendered, theme, config, &degrees, None);
     Ok(site)
+}
+
+/// Makes every page, in parallel, and hands each to `sink` as soon as it
+/// is made (a streaming build seals and writes it there, so the pages are
+/// never all in memory); returns what `sink` returned, in page order.
+pub fn emit_pages<T: Send, E: From<EmitError> + Send>(
+    index: &VaultIndex,
+    rendered: &[Arc<RenderedNote>],
+    theme: &Theme,
+    config: &Config,
+    degrees: &graph::Degrees,
+    sink: impl Fn(String, Vec<u8>) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
+    // Each page's context is built, rendered and handed on on its
+    // rendering thread, so contexts never all sit in memory at once.
+    page_list(index)
+        .par_iter()
+        .map(|page| {
+            let view = view::PageView::new(index, rendered, degrees);
+            let (path, html) = render_page(theme, config, view, page)?;
+            sink(path, html)
+        })
+        .collect()
 }
 
 /// One page of the site, named by what it shows. `serve` re-renders pages
@@ -186,6 +201,22 @@ pub fn add_site_files(
         let attachment = &index.attachments[a];
         site.insert_vault_file(attachment.out_path.clone(), attachment.attachment.clone());
     }
+}
+
+/// Each note page's source, for the seal, by output path.
+pub fn page_sources(index: &VaultIndex) -> std::collections::HashMap<&str, PageSource> {
+    index
+        .notes
+        .iter()
+        .map(|note| {
+            let source = PageSource {
+                source: note.note.path.clone(),
+                source_sha256: note.note.source_sha256.clone(),
+                title: note.title().to_string(),
+            };
+            (note.out_path.as_str(), source)
+        })
+        .collect()
 }
 
 /// Each note page's source, for the seal. Changed in place (`serve` keeps

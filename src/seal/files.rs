@@ -20,11 +20,11 @@
 //! - `SHA256SUMS` lists every file but itself and the signature.
 
 use super::manifest::{
-    MirrorEntry, Root, ShardRef, SiteInfo, FORMAT, MANIFEST_JS_PATH, MANIFEST_PATH,
-    METALINK_PATH, SIGNATURE_PATH, SUMS_PATH,
+    MirrorEntry, Root, ShardRef, SiteInfo, FORMAT, MANIFEST_JS_PATH, MANIFEST_PATH, METALINK_PATH,
+    SIGNATURE_PATH, SUMS_PATH,
 };
 use super::page::sha256_hex;
-use super::shard::{self, shard_index, shard_json, shard_js};
+use super::shard::{self, shard_index, shard_js, shard_json};
 use super::{metalink, sums};
 use crate::site::Bytes;
 use rayon::prelude::*;
@@ -169,8 +169,16 @@ pub fn index_files(
         .par_iter()
         .map(|(path, bytes)| (path.clone(), sha256_hex(bytes), bytes.len()))
         .chain([
-            (MANIFEST_PATH.to_string(), sha256_hex(&root_json), root_json.len()),
-            (MANIFEST_JS_PATH.to_string(), sha256_hex(&root_js), root_js.len()),
+            (
+                MANIFEST_PATH.to_string(),
+                sha256_hex(&root_json),
+                root_json.len(),
+            ),
+            (
+                MANIFEST_JS_PATH.to_string(),
+                sha256_hex(&root_js),
+                root_js.len(),
+            ),
         ])
         .map(|(path, sha, size)| {
             let element = metalink::file_element(&path, size as u64, &sha, mirrors);
@@ -181,7 +189,10 @@ pub fn index_files(
     let mut all: Vec<(&str, &str, &str)> = listed
         .iter()
         .map(|(p, parts)| (*p, parts.line.as_str(), parts.element.as_str()))
-        .chain(own.iter().map(|(p, l, e)| (p.as_str(), l.as_str(), e.as_str())))
+        .chain(
+            own.iter()
+                .map(|(p, l, e)| (p.as_str(), l.as_str(), e.as_str())),
+        )
         .collect();
     all.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let meta4 = metalink::metalink(

@@ -338,7 +338,10 @@ mod tests {
         assert!(text.find("\"a.css\"").unwrap() < text.find("\"b.html\"").unwrap());
         assert!(text.find("\"built\"").unwrap() < text.find("\"files\"").unwrap());
         assert_eq!(Manifest::parse_v1(&bytes).unwrap(), m);
-        assert_eq!(Manifest::parse_v1(&bytes).unwrap().to_canonical_json(), bytes);
+        assert_eq!(
+            Manifest::parse_v1(&bytes).unwrap().to_canonical_json(),
+            bytes
+        );
     }
 
     #[test]

@@ -197,7 +197,7 @@ fn seal_file(
 /// The warning for an attachment that sealing could not read: it is left
 /// out of the site (a link to it then leads nowhere), never published
 /// unhashed.
-fn unreadable(error: &AttachmentError) -> Diagnostic {
+pub fn unreadable(error: &AttachmentError) -> Diagnostic {
     let kind = match error {
         AttachmentError::SecretKey { .. } => DiagnosticKind::KeyFile,
         _ => DiagnosticKind::UnreadableFile,
@@ -248,7 +248,7 @@ fn unchanged(old: &SiteFile, new: &SiteFile) -> bool {
 
 /// `integrity/verify.js` and the output marker: files every site has,
 /// listed like the others, shared by every seal in the process.
-fn fixed_files() -> [(&'static str, Bytes); 2] {
+pub fn fixed_files() -> [(&'static str, Bytes); 2] {
     static BYTES: std::sync::OnceLock<[(&'static str, Bytes); 2]> = std::sync::OnceLock::new();
     BYTES
         .get_or_init(|| {
@@ -388,6 +388,53 @@ pub fn reseal(
     Ok((sealed, summary))
 }
 
+/// Seals a site one file at a time, for a build that writes each file as
+/// soon as it is made ([`crate::write::Staging`]) instead of holding the
+/// site: what [`seal`] does, in pieces. Each file's [`Parts`] are all that
+/// is kept of it; [`Sealer::finish`] makes the `integrity/` files from
+/// them.
+pub struct Sealer<'a> {
+    header: Header<'a>,
+}
+
+impl<'a> Sealer<'a> {
+    pub fn new(config: &'a Config, inputs: &'a SealInputs) -> Sealer<'a> {
+        Sealer {
+            header: header(config, inputs),
+        }
+    }
+
+    /// One file as sealed (a page with its integrity block, a vault file
+    /// hashed as read now) and its parts; `Err` for an attachment that
+    /// cannot be read (left out: see [`unreadable`]).
+    pub fn seal(
+        &self,
+        path: &str,
+        file: &SiteFile,
+        source: Option<&PageSource>,
+    ) -> Result<(SiteFile, Parts), AttachmentError> {
+        let (sealed, digest) = seal_file(path, file, source, &self.header.page_seal())?;
+        let parts = parts_of(path, &digest, source, &self.header.mirrors);
+        Ok((sealed, parts))
+    }
+
+    /// The `integrity/` files over every sealed file (`listed`, in path
+    /// order), and what was sealed.
+    pub fn finish(
+        self,
+        listed: &[(&str, &Parts)],
+        diagnostics: Vec<Diagnostic>,
+    ) -> Result<(Vec<(String, Bytes)>, SealSummary), SealError> {
+        finish(
+            listed,
+            self.header,
+            diagnostics,
+            &mut ShardCache::default(),
+            files::Dirty::All,
+        )
+    }
+}
+
 fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
     let public_key = inputs
         .signer
@@ -482,16 +529,20 @@ fn seal_files_cached(
             _ => {
                 let key = shard::shard_key(path);
                 let made = seal_file(path, input, source, page_seal);
-                (true, made.map(|(output, digest)| {
-                let parts = parts_of(path, &digest, source, mirrors);
-                let file = SealedFile {
-                    input: input.clone(),
-                    source: source.cloned(),
-                    output,
-                    parts,
-                };
-                (path.clone(), file)
-                }), key)
+                (
+                    true,
+                    made.map(|(output, digest)| {
+                        let parts = parts_of(path, &digest, source, mirrors);
+                        let file = SealedFile {
+                            input: input.clone(),
+                            source: source.cloned(),
+                            output,
+                            parts,
+                        };
+                        (path.clone(), file)
+                    }),
+                    key,
+                )
             }
         })
         .collect();

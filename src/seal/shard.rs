@@ -113,7 +113,10 @@ pub fn parse_shard(
 /// with each shard's JSON and script twin. The seal writes the same bytes
 /// through [`shard_json`] (keeping unchanged shards between `serve`
 /// rebuilds); this is the whole computation at once, for tests and tools.
-pub fn layout(mut root: Root, files: &BTreeMap<String, FileEntry>) -> (Root, Vec<(String, Vec<u8>)>) {
+pub fn layout(
+    mut root: Root,
+    files: &BTreeMap<String, FileEntry>,
+) -> (Root, Vec<(String, Vec<u8>)>) {
     let bits = shard_bits(files.len());
     let mut members: Vec<Vec<String>> = vec![Vec::new(); 1 << bits];
     for (path, entry) in files {
@@ -179,7 +182,10 @@ mod tests {
         assert_eq!(shard_bits(5), 2);
         assert_eq!(shard_bits(13_700), 7);
         assert_eq!(shard_bits(68_000), 9);
-        assert_eq!(shard_bits(usize::MAX), super::super::manifest::MAX_SHARD_BITS);
+        assert_eq!(
+            shard_bits(usize::MAX),
+            super::super::manifest::MAX_SHARD_BITS
+        );
     }
 
     #[test]

@@ -238,8 +238,14 @@ fn is_seal_path(m: &CopyManifest, path: &str) -> bool {
     match &m.layout {
         Layout::V1 => crate::seal::manifest::SEAL_FILES_V1.contains(&path),
         Layout::V2 { root, .. } => {
-            [MANIFEST_PATH, MANIFEST_JS_PATH, SIGNATURE_PATH, SUMS_PATH, METALINK_PATH]
-                .contains(&path)
+            [
+                MANIFEST_PATH,
+                MANIFEST_JS_PATH,
+                SIGNATURE_PATH,
+                SUMS_PATH,
+                METALINK_PATH,
+            ]
+            .contains(&path)
                 || root
                     .shards
                     .iter()

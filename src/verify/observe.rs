@@ -7,13 +7,13 @@ use crate::printable::printable;
 use crate::seal::manifest::{
     parse_any, AnyManifest, FileEntry, Manifest, Root, MANIFEST_PATH, SIGNATURE_PATH,
 };
+use crate::seal::page::check_self;
 use crate::seal::page::sha256_hex;
 use crate::seal::shard::{parse_shard, shard_index, shard_key};
-use std::sync::Arc;
-use crate::seal::page::check_self;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// One file as found at a copy.
@@ -58,7 +58,7 @@ pub enum Layout {
     V1,
     /// Format 2: the root, and each of its shards (by index) as read.
     V2 {
-        root: Root,
+        root: Box<Root>,
         shards: Vec<ShardRead>,
     },
 }
@@ -143,10 +143,9 @@ fn read_shards(source: &CopySource, root: &Root) -> (BTreeMap<String, FileEntry>
             .par_iter()
             .map(|(sha, size, path)| {
                 let got = match source.fetch(path, (*size).min(SHARD_CAP)) {
-                    Fetched::Found(bytes) if bytes.len() as u64 != *size => Err(format!(
-                        "{} bytes, the manifest says {size}",
-                        bytes.len()
-                    )),
+                    Fetched::Found(bytes) if bytes.len() as u64 != *size => {
+                        Err(format!("{} bytes, the manifest says {size}", bytes.len()))
+                    }
                     Fetched::Found(bytes) if sha256_hex(&bytes) != *sha => {
                         Err("its SHA-256 is not the one in the manifest".into())
                     }
@@ -202,7 +201,9 @@ fn copy_manifest(source: &CopySource, bytes: Vec<u8>) -> Result<CopyManifest, St
         Ok(AnyManifest::V1(m)) => (m, Layout::V1),
         Ok(AnyManifest::V2(root)) => {
             let (files, shards) = read_shards(source, &root);
-            (Manifest::from_root(&root, files), Layout::V2 { root, shards })
+            let manifest = Manifest::from_root(&root, files);
+            let root = Box::new(root);
+            (manifest, Layout::V2 { root, shards })
         }
         Err(e) => return Err(format!("{MANIFEST_PATH}: {e}")),
     };

@@ -502,8 +502,15 @@ pub fn repair(
     // by hashes the repaired root no longer lists: left, they would be
     // files no manifest names.
     let wanted = super::judge::expected_seal(reference);
-    for path in own_seal.iter().filter(|p| p.starts_with(SHARD_DIR) && !wanted.contains_key(*p)) {
-        if copy.files.get(path).is_some_and(|s| matches!(s, Seen::Present { .. })) {
+    for path in own_seal
+        .iter()
+        .filter(|p| p.starts_with(SHARD_DIR) && !wanted.contains_key(*p))
+    {
+        if copy
+            .files
+            .get(path)
+            .is_some_and(|s| matches!(s, Seen::Present { .. }))
+        {
             remove_superseded(&target_dir, path)?;
         }
     }

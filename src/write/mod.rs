@@ -5,11 +5,13 @@
 
 pub mod file;
 mod leftovers;
+mod staging;
 mod swap;
 mod tree;
 
 use crate::progress::Progress;
 use crate::site::Site;
+pub use staging::Staging;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use swap::Renamer;
@@ -252,6 +254,36 @@ fn write_beside(
     }
     remove_tree(&retired);
     Ok(stats)
+}
+
+/// Swaps a staging folder made beside the output folder in: one exchange,
+/// or two renames where the OS has none (the target need not exist). On
+/// failure the output folder is as it was; the staging folder is the
+/// caller's to remove.
+fn swap_beside(
+    staging: &Path,
+    target: &Path,
+    parent: &Path,
+    name: &str,
+    os: &dyn Renamer,
+) -> Result<(), WriteError> {
+    if !target.is_dir() {
+        return os.rename(staging, target).map_err(io(target));
+    }
+    match os.exchange(staging, target) {
+        // The staging name now holds the previous site.
+        Ok(()) => return Ok(()),
+        Err(e) if swap::unsupported(&e) => {}
+        Err(e) => return Err(io(target)(e)),
+    }
+    let retired = leftovers::retired_beside(parent, name, std::process::id());
+    os.rename(target, &retired).map_err(io(target))?;
+    if let Err(e) = os.rename(staging, target) {
+        let _ = os.rename(&retired, target);
+        return Err(io(target)(e));
+    }
+    remove_tree(&retired);
+    Ok(())
 }
 
 /// Staging inside the output folder, then its entries swapped one by one

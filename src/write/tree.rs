@@ -22,7 +22,7 @@ pub struct WriteStats {
 
 /// Site paths are relative and `/`-separated; reject anything that could
 /// escape the folder it is written into.
-fn safe_relative(path: &str) -> Result<PathBuf, WriteError> {
+pub(super) fn safe_relative(path: &str) -> Result<PathBuf, WriteError> {
     let ok = !path.is_empty()
         && !path.starts_with('/')
         && !path.contains('\\')
@@ -47,14 +47,21 @@ fn safe_relative(path: &str) -> Result<PathBuf, WriteError> {
 /// each creation, so deleting the old site and writing a new one of n files
 /// costs O(n²). A hard link creates no inode, and deleting the old site then
 /// frees only the inodes of files that changed.
-struct Reuse<'a> {
-    previous: &'a Path,
+pub(super) struct Reuse {
+    previous: PathBuf,
     /// Cleared after the first failed link (FAT, exFAT and some network file
     /// systems have none): every file is then written.
     links_work: AtomicBool,
 }
 
-impl Reuse<'_> {
+impl Reuse {
+    pub(super) fn new(previous: &Path) -> Reuse {
+        Reuse {
+            previous: previous.to_path_buf(),
+            links_work: AtomicBool::new(true),
+        }
+    }
+
     /// Links `staged` to the previous site's `rel` when that is a regular
     /// file of `size` bytes for which `same` holds (given its path); false
     /// when the file must be written.
@@ -148,7 +155,7 @@ fn copy_vault_file(file: &VaultFile, staged: &Path, buf: &mut [u8]) -> Result<()
 static ZEROS: [u8; COMPARE_CHUNK] = [0; COMPARE_CHUNK];
 
 /// One file to put in the staging folder.
-enum Staged<'a> {
+pub(super) enum Staged<'a> {
     Bytes(&'a [u8]),
     Vault(&'a VaultFile),
 }
@@ -177,7 +184,7 @@ fn same_contents(path: &Path, bytes: &[u8], buf: &mut [u8]) -> bool {
     }
 }
 
-const COMPARE_CHUNK: usize = 64 * 1024;
+pub(super) const COMPARE_CHUNK: usize = 64 * 1024;
 
 /// Writes `site` into `dir`, which must not exist yet.
 pub fn write_tree(site: &Site, dir: &Path) -> Result<WriteStats, WriteError> {
@@ -219,10 +226,7 @@ pub(super) fn fill(
         let full = dir.join(folder);
         std::fs::create_dir_all(&full).map_err(io(&full))?;
     }
-    let reuse = previous.map(|previous| Reuse {
-        previous,
-        links_work: AtomicBool::new(true),
-    });
+    let reuse = previous.map(Reuse::new);
     let reused = AtomicUsize::new(0);
     // Counted again from zero if a first attempt beside the output folder
     // gave up and the site is written inside it instead.
@@ -230,25 +234,12 @@ pub(super) fn fill(
     files.par_iter().try_for_each_init(
         || vec![0u8; COMPARE_CHUNK],
         |buf, (rel, staged)| {
-            let full = dir.join(rel);
             // Counted as it starts (an error stops the build anyway).
             progress.item();
-            let linked = reuse.as_ref().is_some_and(|reuse| match staged {
-                Staged::Bytes(bytes) => reuse.link_if(rel, bytes.len() as u64, &full, |old| {
-                    same_contents(old, bytes, buf)
-                }),
-                Staged::Vault(file) => file.sealed.as_ref().is_some_and(|digest| {
-                    reuse.link_if(rel, digest.size, &full, |old| has_digest(old, digest))
-                }),
-            });
-            if linked {
+            if put_one(dir, rel, staged, reuse.as_ref(), buf)? {
                 reused.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
             }
-            match staged {
-                Staged::Bytes(bytes) => std::fs::write(&full, bytes).map_err(io(&full)),
-                Staged::Vault(file) => copy_vault_file(file, &full, buf),
-            }
+            Ok::<(), WriteError>(())
         },
     )?;
     let reused = reused.into_inner();
@@ -257,6 +248,35 @@ pub(super) fn fill(
         written: files.len() + 1 - reused,
         reused,
     })
+}
+
+/// Puts one file at `rel` (its folder made already) in the staging folder
+/// `dir`: a hard link to the previous site's file when that holds the
+/// same bytes (`Ok(true)`), else written (`Ok(false)`).
+pub(super) fn put_one(
+    dir: &Path,
+    rel: &Path,
+    staged: &Staged,
+    reuse: Option<&Reuse>,
+    buf: &mut [u8],
+) -> Result<bool, WriteError> {
+    let full = dir.join(rel);
+    let linked = reuse.is_some_and(|reuse| match staged {
+        Staged::Bytes(bytes) => reuse.link_if(rel, bytes.len() as u64, &full, |old| {
+            same_contents(old, bytes, buf)
+        }),
+        Staged::Vault(file) => file.sealed.as_ref().is_some_and(|digest| {
+            reuse.link_if(rel, digest.size, &full, |old| has_digest(old, digest))
+        }),
+    });
+    if linked {
+        return Ok(true);
+    }
+    match staged {
+        Staged::Bytes(bytes) => std::fs::write(&full, bytes).map_err(io(&full))?,
+        Staged::Vault(file) => copy_vault_file(file, &full, buf)?,
+    }
+    Ok(false)
 }
 
 /// Deletes a folder Spore made (staging, or a previous site moved aside).

@@ -77,3 +77,52 @@ fn two_builds_of_a_generated_vault_are_byte_identical() {
     build_into(&vault, &one, 2);
     assert_same(&first, &read_tree(&one), "rebuild over existing output");
 }
+
+/// `spore build` streams: each page is sealed and written as it is made,
+/// never the whole site in memory. What it writes must be byte for byte
+/// the site `build_site` makes in memory (what `serve` answers from and
+/// what the other tests look at) — attachments, drafts and all. Rebuilt
+/// over its own output (so the previous version is read) and into a new
+/// folder.
+#[test]
+fn the_streaming_build_writes_the_site_build_site_makes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let vault = tmp.path().join("vault");
+    generate_vault(&vault, 120, 5).expect("generate");
+    std::fs::write(vault.join("used.bin"), b"\x00\x01 attachment").unwrap();
+    let note = std::fs::read_dir(&vault)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .unwrap();
+    let mut text = std::fs::read_to_string(&note).unwrap();
+    text.push_str("\n![[used.bin]]\n");
+    std::fs::write(&note, text).unwrap();
+    let out = tmp.path().join("out");
+    let mut config = Config::zero_config(&vault).expect("config");
+    config.output = out.clone();
+    let options = spore::BuildOptions {
+        source_date_epoch: Some(1_700_000_000),
+        ..Default::default()
+    };
+    for round in ["new folder", "over its own output"] {
+        let report = spore::build(&config, &options).expect("build");
+        let written = read_tree(&out);
+        let built = spore::pipeline::build_site(&config, &options).expect("build_site");
+        let mut in_memory = BTreeMap::new();
+        for (path, file) in &built.site.files {
+            let bytes = match file {
+                spore::site::SiteFile::Made(b) => b.to_vec(),
+                spore::site::SiteFile::Vault(v) => std::fs::read(&v.source.abs).unwrap(),
+            };
+            in_memory.insert(path.clone(), bytes);
+        }
+        assert!(in_memory.contains_key("used.bin"), "{round}");
+        assert_same(&in_memory, &written, round);
+        assert_eq!(report.files, written.len(), "{round}");
+        assert_eq!(report.files, built.report.files, "{round}");
+        assert_eq!(report.pages, built.report.pages, "{round}");
+        assert_eq!(report.seal.version, built.report.seal.version, "{round}");
+    }
+}

@@ -206,7 +206,10 @@ fuzz_target!(manifest, |input: &[u8]| {
             CopyManifest {
                 manifest: Manifest::from_root(&root, Default::default()),
                 bytes: input.to_vec(),
-                layout: Layout::V2 { root, shards },
+                layout: Layout::V2 {
+                    root: Box::new(root),
+                    shards,
+                },
             }
         }
         Err(_) => return,

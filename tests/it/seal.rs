@@ -53,7 +53,10 @@ fn manifest_lists_every_output_file_with_size_hash_and_note_sources() {
     ];
     for s in &root.shards {
         let json = read(&p.site, &s.path());
-        assert_eq!((sha256(&json), json.len() as u64), (s.sha256.clone(), s.size));
+        assert_eq!(
+            (sha256(&json), json.len() as u64),
+            (s.sha256.clone(), s.size)
+        );
         assert_eq!(
             read(&p.site, &s.js_path()),
             spore::seal::shard::shard_js(&s.sha256, &json)

@@ -596,3 +596,55 @@ fn repair_fetches_good_bytes_over_http() {
         std::fs::read(served.join(&page)).unwrap()
     );
 }
+
+/// A shard is immutable under its name: one swapped for the same shard of
+/// another version (or for another shard of this one) is caught by the
+/// root's hash, named, and its files are not called EXTRA for want of an
+/// entry. Alone, against the pinned key: no second copy to compare with.
+#[test]
+fn a_shard_swapped_for_another_versions_shard_is_caught_and_named() {
+    let p = signed();
+    let key = p.public_key.as_deref();
+    let old = p.copy_site("old");
+    let m = support::sealed::manifest_of(&p.site);
+    let note = m.files.values().find_map(|e| e.source.clone()).unwrap();
+    let note = p.root.join("content").join(note);
+    let mut text = std::fs::read_to_string(&note).unwrap();
+    text.push_str("\nA later paragraph.\n");
+    std::fs::write(&note, text).unwrap();
+    p.build(EPOCH + 86_400);
+    let (was, now) = (
+        support::sealed::root_of(&old),
+        support::sealed::root_of(&p.site),
+    );
+    assert_eq!(was.shard_bits, now.shard_bits);
+    let i = (0..now.shards.len())
+        .find(|&i| was.shards[i] != now.shards[i])
+        .expect("a shard changed");
+    let j = (0..now.shards.len())
+        .find(|&j| now.shards[j] != now.shards[i] && now.shards[j].entries > 0)
+        .expect("another shard");
+    for (name, from) in [
+        ("older", old.join(was.shards[i].path())),
+        ("sibling", p.site.join(now.shards[j].path())),
+    ] {
+        let copy = p.copy_site(name);
+        let target = now.shards[i].path();
+        std::fs::copy(&from, copy.join(&target)).unwrap();
+        let r = run(&[&copy], key);
+        assert_eq!(r.exit_code, exit::ALTERED, "{name}:\n{}", r.to_text());
+        let found = problems(&r, &copy);
+        assert!(
+            found.contains(&(target.clone(), FileStatus::Modified)),
+            "{name}: {found:?}"
+        );
+        assert!(
+            found.iter().all(|(_, s)| *s != FileStatus::Extra),
+            "{name}: {found:?}"
+        );
+        // With an intact copy beside it, its files are checked too.
+        let r = run(&[&copy, &p.site], key);
+        assert_eq!(r.exit_code, exit::ALTERED, "{}", r.to_text());
+        assert_eq!(problems(&r, &copy), [(target, FileStatus::Modified)]);
+    }
+}

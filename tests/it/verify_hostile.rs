@@ -146,7 +146,7 @@ fn forged(mut mirror: HostileMirrorBuilder, m: &Manifest) -> HostileMirrorBuilde
 }
 
 fn manifest(site: &Path) -> Manifest {
-    support::sealed::manifest_of(&site)
+    support::sealed::manifest_of(site)
 }
 
 /// A page of the site other than index.html.

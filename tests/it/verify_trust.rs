@@ -49,7 +49,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn read_manifest(site: &Path) -> Manifest {
-    support::sealed::manifest_of(&site)
+    support::sealed::manifest_of(site)
 }
 
 fn first_page(m: &Manifest) -> String {
