@@ -177,6 +177,96 @@ def prepare_hugo(vault, work, n):
     return site
 
 
+ZOLA_CONFIG = """base_url = "https://example.org"
+title = "bench"
+compile_sass = false
+build_search_index = false
+taxonomies = [{ name = "tags" }]
+
+[markdown]
+render_emoji = false
+"""
+ZOLA_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ page.title }}</title></head>
+<body><nav><a href="{{ get_url(path='/') }}">Home</a></nav>
+<main><h1>{{ page.title }}</h1>
+<ul>{% if page.taxonomies.tags %}{% for t in page.taxonomies.tags %}<li><a href="{{ get_taxonomy_url(kind='tags', name=t) }}">#{{ t }}</a></li>{% endfor %}{% endif %}</ul>
+{{ page.content | safe }}</main></body></html>
+"""
+ZOLA_SECTION = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ section.title }}</title></head>
+<body><main><h1>{{ section.title }}</h1>{{ section.content | safe }}
+<ul>{% for p in section.pages %}<li><a href="{{ p.permalink }}">{{ p.title }}</a></li>{% endfor %}
+{% for s in section.subsections %}<li><a href="{{ get_url(path=s) }}">{{ s }}</a></li>{% endfor %}</ul></main></body></html>
+"""
+ZOLA_TAXONOMY_LIST = """<!DOCTYPE html><html><body><ul>{% for t in terms %}<li><a href="{{ t.permalink }}">{{ t.name }}</a></li>{% endfor %}</ul></body></html>
+"""
+ZOLA_TAXONOMY_SINGLE = """<!DOCTYPE html><html><body><h1>{{ term.name }}</h1><ul>{% for p in term.pages %}<li><a href="{{ p.permalink }}">{{ p.title }}</a></li>{% endfor %}</ul></body></html>
+"""
+
+
+def zola_frontmatter(yaml, fallback_title):
+    """The title, date and tags of a note as Zola's TOML front matter."""
+    title, date, tags, in_tags = fallback_title, None, [], False
+    for line in yaml.split("\n"):
+        m = re.match(r"^([A-Za-z_]+):\s*(.*)$", line)
+        if m:
+            key, value = m.group(1), m.group(2).strip()
+            in_tags = key == "tags" and value == ""
+            if key == "title" and value:
+                title = value.strip('"').strip("'")
+            elif key == "date" and re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+                date = value
+            elif key == "tags" and value.startswith("["):
+                tags = [t.strip().strip('"\'') for t in value.strip("[]").split(",") if t.strip()]
+        elif in_tags and line.strip().startswith("- "):
+            tags.append(line.strip()[2:].strip().strip('"\''))
+    out = [f"title = {json.dumps(title, ensure_ascii=False)}"]
+    if date:
+        out.append(f"date = {date}")
+    if tags:
+        out.append("[taxonomies]")
+        out.append("tags = " + json.dumps(tags, ensure_ascii=False))
+    return "\n".join(out)
+
+
+def prepare_zola(vault, work, n):
+    """A Zola site with the same notes: TOML front matter (title, date,
+    tags as a taxonomy), a section per folder, minimal templates. Wikilinks
+    stay plain text, as for the other peers."""
+    site = work / f"zola-{n}"
+    want = start_copy(site, vault)
+    if want is None:
+        return site
+    (site / "templates" / "tags").mkdir(parents=True)
+    (site / "config.toml").write_text(ZOLA_CONFIG)
+    for name, text in (("page.html", ZOLA_PAGE), ("section.html", ZOLA_SECTION),
+                       ("index.html", ZOLA_SECTION), ("tags/list.html", ZOLA_TAXONOMY_LIST),
+                       ("tags/single.html", ZOLA_TAXONOMY_SINGLE)):
+        (site / "templates" / name).write_text(text)
+    content = site / "content"
+    content.mkdir()
+    (content / "_index.md").write_text('+++\ntitle = "bench"\n+++\n')
+    for rel, text in notes_of(vault):
+        yaml, body = split_frontmatter(text)
+        if is_draft(yaml):
+            continue
+        dest = content / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        for folder in [dest.parent, *dest.parent.parents]:
+            if folder == content or content not in folder.parents:
+                break
+            index = folder / "_index.md"
+            if not index.exists():
+                index.write_text(f'+++\ntitle = {json.dumps(folder.name)}\n+++\n')
+        # Zola's shortcodes and internal-link syntax do not occur in the notes;
+        # `{{` would start one, so it is escaped the Zola way.
+        body = body.replace("{{", "{{/*").replace("}}", "*/}}") if "{{" in body else body
+        dest.write_text(f"+++\n{zola_frontmatter(yaml, rel.stem)}\n+++\n{body}", encoding="utf-8")
+    if (vault / "attachments").is_dir():
+        shutil.copytree(vault / "attachments", site / "static" / "attachments")
+    (site / ".bench-stamp").write_text(want)
+    return site
+
+
 def prepare_mdbook(vault, work, n):
     book = work / f"mdbook-{n}"
     want = start_copy(book, vault)
@@ -230,7 +320,7 @@ def build_spore():
     return target / "release" / "spore", target / "release" / "examples" / "bench_incremental"
 
 
-def make_tools(spore, work, wanted):
+def make_tools(spore, work, wanted, zola=None):
     tools, missing = [], {}
 
     def spore_cmd(vault, n):
@@ -261,9 +351,21 @@ def make_tools(spore, work, wanted):
         else:
             missing["mdbook"] = "not installed (cargo install mdbook --locked)"
     if "zola" in wanted:
-        missing["zola"] = ("not installed" if not shutil.which("zola") else
-                           "installed, but no adapter yet") + \
-            " (not in Debian's packages nor on crates.io)"
+        if zola:
+            def zola_cmd(site, n):
+                # Zola writes only into a folder that does not exist (or with
+                # --force): a new folder each run, as `spore (fresh folder)`.
+                return [zola, "--root", str(site), "build", "--output-dir",
+                        str(work / f"out-zola-{n}"), "--force"]
+
+            def clear_zola(n):
+                shutil.rmtree(work / f"out-zola-{n}", ignore_errors=True)
+
+            tools.append(Tool("zola", lambda v, n: prepare_zola(v, work, n), zola_cmd,
+                              before=clear_zola))
+        else:
+            missing["zola"] = ("not installed (not in Debian's packages nor on crates.io: "
+                               "build it from its source and pass --zola PATH)")
     if "quartz" in wanted:
         missing["quartz"] = "not measured: Quartz is not published on npm (it installs from a git clone)"
     return tools, missing
@@ -407,6 +509,8 @@ def main():
                          "and not at larger sizes (default: %(default)s)")
     ap.add_argument("--timeout", type=float, default=900.0,
                     help="kill a single run after this many seconds (default: %(default)s)")
+    ap.add_argument("--zola", default=os.environ.get("ZOLA") or shutil.which("zola"),
+                    help="the zola binary (default: $ZOLA, else zola on PATH)")
     ap.add_argument("--no-write", action="store_true", help="do not update content/Benchmarks.md and README.md")
     a = ap.parse_args()
     sizes = [int(s.replace("_", "").replace(",", "")) for s in a.sizes.split(",") if s.strip()]
@@ -415,12 +519,13 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
 
     spore, bench_bin = build_spore()
-    tools, missing = make_tools(spore, work, wanted)
+    tools, missing = make_tools(spore, work, wanted, a.zola)
     for name, reason in missing.items():
         print(f"skipping {name}: {reason}")
     env = {"cpus": os.cpu_count(), "machine": platform.machine(), "versions": {
         "spore": version_of([str(spore), "--version"]) or "?"}}
-    for t, cmd in (("hugo", ["hugo", "version"]), ("mdbook", ["mdbook", "--version"])):
+    for t, cmd in (("hugo", ["hugo", "version"]), ("mdbook", ["mdbook", "--version"]),
+                   ("zola", [a.zola or "zola", "--version"])):
         if any(x.name == t for x in tools):
             env["versions"][t] = version_of(cmd) or "?"
 

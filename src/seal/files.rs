@@ -48,6 +48,22 @@ pub struct MadeShard {
     pub reference: ShardRef,
     pub json: Bytes,
     pub js: Bytes,
+    /// SHA-256 of `js` (that of `json` is in the reference): hashed once,
+    /// when the shard is made, not at every seal that keeps it.
+    pub js_sha256: String,
+}
+
+impl MadeShard {
+    /// The shard made from its JSON.
+    pub fn new(reference: ShardRef, json: Bytes) -> MadeShard {
+        let js = shard_js(&reference.sha256, &json);
+        MadeShard {
+            js_sha256: sha256_hex(&js),
+            js: js.into(),
+            reference,
+            json,
+        }
+    }
 }
 
 /// The shards of the last seal, for `serve`: a shard none of whose files
@@ -90,17 +106,12 @@ pub fn shards(listed: &[(&str, &Parts)], cache: &mut ShardCache, dirty: Dirty) -
             Some(kept) if !remake[i] => kept.clone(),
             _ => {
                 let json = shard_json(members.iter().copied());
-                let sha256 = sha256_hex(&json);
-                let js = shard_js(&sha256, &json);
-                MadeShard {
-                    reference: ShardRef {
-                        entries: members.len() as u64,
-                        sha256,
-                        size: json.len() as u64,
-                    },
-                    json: json.into(),
-                    js: js.into(),
-                }
+                let reference = ShardRef {
+                    entries: members.len() as u64,
+                    sha256: sha256_hex(&json),
+                    size: json.len() as u64,
+                };
+                MadeShard::new(reference, json.into())
             }
         })
         .collect();
@@ -157,17 +168,17 @@ pub fn index_files(
     let root_js = super::manifest::manifest_js(&root_json);
     let mirrors = &root.mirrors;
     // Shards that are alike (empty ones) are one file.
-    let mut shard_files: Vec<(String, &Bytes)> = Vec::with_capacity(shards.len() * 2);
+    let mut shard_files: Vec<(String, &Bytes, &str)> = Vec::with_capacity(shards.len() * 2);
     for s in shards {
-        shard_files.push((s.reference.path(), &s.json));
-        shard_files.push((s.reference.js_path(), &s.js));
+        shard_files.push((s.reference.path(), &s.json, &s.reference.sha256));
+        shard_files.push((s.reference.js_path(), &s.js, &s.js_sha256));
     }
     shard_files.sort_by(|a, b| a.0.cmp(&b.0));
     shard_files.dedup_by(|a, b| a.0 == b.0);
     // Lines and elements of the index files themselves.
     let own: Vec<(String, String, String)> = shard_files
         .par_iter()
-        .map(|(path, bytes)| (path.clone(), sha256_hex(bytes), bytes.len()))
+        .map(|(path, bytes, sha)| (path.clone(), sha.to_string(), bytes.len()))
         .chain([
             (
                 MANIFEST_PATH.to_string(),
@@ -212,7 +223,7 @@ pub fn index_files(
     }
     let mut out: Vec<(String, Bytes)> = shard_files
         .into_iter()
-        .map(|(p, b)| (p, b.clone()))
+        .map(|(p, b, _)| (p, b.clone()))
         .collect();
     out.push((MANIFEST_PATH.into(), root_json.into()));
     out.push((MANIFEST_JS_PATH.into(), root_js.into()));

@@ -199,11 +199,9 @@ pub fn seal_files(m: &CopyManifest) -> Vec<(String, Vec<u8>)> {
             .iter()
             .zip(shards)
             .filter_map(|(reference, read)| match read {
-                ShardRead::Good(bytes) => Some(files::MadeShard {
-                    reference: reference.clone(),
-                    json: bytes.clone(),
-                    js: shard::shard_js(&reference.sha256, bytes).into(),
-                }),
+                ShardRead::Good(bytes) => {
+                    Some(files::MadeShard::new(reference.clone(), bytes.clone()))
+                }
                 ShardRead::Bad(_) => None,
             })
             .collect();
