@@ -372,9 +372,11 @@ pub fn reseal_stage(
 }
 
 /// Builds and writes the site to `config.output`, atomically, streaming:
-/// each page is sealed and put into the staging folder as soon as it is
-/// made, so the site's bytes are never all in memory — only what later
-/// files need of each (its lines in the integrity files, its search terms).
+/// each note is rendered where its page is made, and the page sealed and
+/// put into the staging folder at once, so neither the site's bytes nor the
+/// notes' HTML are ever all in memory — only what later files need of each
+/// (its lines in the integrity files, its search terms, the start of its
+/// text).
 /// The output is byte for byte what [`build_site`] makes in memory
 /// (`tests/it/determinism.rs`); the folder is swapped in only at the end.
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
@@ -395,10 +397,6 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     let progress = &options.progress;
     let mut diagnostics = load_diagnostics;
     diagnostics.extend(index.diagnostics.iter().cloned());
-    let rendered = render_stage(&index, progress, &mut timings);
-    for r in &rendered {
-        diagnostics.extend(r.diagnostics.iter().cloned());
-    }
 
     // The seal's inputs from outside (version, key) are read before the
     // first page is made: each page is sealed as it comes.
@@ -413,12 +411,18 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     let staging = write::Staging::begin(&config.vault, &config.output)?;
     let mut sealed_at = start.elapsed();
 
-    // Pages: made, sealed and written on their thread.
+    // Pages: each note rendered where its page is made, the page sealed
+    // and written on the same thread; render and emit are one stage here.
     let start = Instant::now();
     let degrees = emit::graph::Degrees::new(&index);
     progress.stage(Stage::Emit, Some(emit::page_list(&index).len()));
-    let pages: Vec<(String, Parts)> =
-        emit::emit_pages(&index, &rendered, &theme, config, &degrees, |path, html| {
+    let (pages, kept, rendered_diagnostics) = emit::emit_pages_rendering(
+        &index,
+        &theme,
+        config,
+        &degrees,
+        shared_highlighter(),
+        |path, html| {
             let file = SiteFile::Made(html.into());
             let (sealed, parts) = sealer
                 .seal(&path, &file, sources.get(path.as_str()))
@@ -426,7 +430,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
             staging.put(&path, &sealed)?;
             progress.item();
             Ok::<_, BuildError>((path, parts))
-        })?;
+        },
+    )?;
+    diagnostics.extend(rendered_diagnostics);
     timings.push(("emit", start.elapsed()));
 
     // The rest of the site (theme, search and navigation files,
@@ -437,8 +443,16 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     for (path, _) in &pages {
         site.insert(path.clone(), placeholder.clone());
     }
-    emit::add_site_files(&mut site, &index, &rendered, &theme, config, &degrees, None);
-    drop(rendered);
+    emit::add_site_files_from(
+        &mut site,
+        &index,
+        &[],
+        Some(kept),
+        &theme,
+        config,
+        &degrees,
+        None,
+    );
     for (path, _) in &pages {
         site.files.remove(path);
     }

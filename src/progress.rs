@@ -50,9 +50,9 @@ impl Stage {
 pub trait ProgressSink: Send + Sync {
     /// `stage` begins, and its count starts from zero. `total` is how
     /// many items it will report, for the stages that count; `None` for
-    /// the others. `spore build` counts the notes rendered, the pages made
-    /// (each sealed and written as it is made), and the other files sealed
-    /// and written; `build_site` (in memory) counts the notes and every
+    /// the others. `spore build` counts the pages made (each note rendered
+    /// where its page is made, each page sealed and written at once) and
+    /// the other files sealed and written; `build_site` (in memory) counts the notes and every
     /// file sealed, and a write of a site in memory counts its files. A
     /// stage may be announced first without a total and again, the same
     /// stage, once it knows it.

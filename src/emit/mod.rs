@@ -78,6 +78,106 @@ pub fn emit_pages<T: Send, E: From<EmitError> + Send>(
         .collect()
 }
 
+/// The streaming build's pages: each note is rendered where its page (or
+/// its folder's page) is made, the page handed to `sink` at once, and only
+/// the note's search terms, the start of its text and its diagnostics kept
+/// — no page and no note's HTML outlives its thread's turn. Returns what
+/// `sink` returned, what was kept of the notes, and the notes' diagnostics.
+pub fn emit_pages_rendering<T: Send, E: From<EmitError> + Send>(
+    index: &VaultIndex,
+    theme: &Theme,
+    config: &Config,
+    degrees: &graph::Degrees,
+    highlighter: &crate::render::highlight::Highlighter,
+    sink: impl Fn(String, Vec<u8>) -> Result<T, E> + Sync,
+) -> Result<(Vec<T>, KeptNotes, Vec<crate::diagnostics::Diagnostic>), E> {
+    let pages = page_list(index);
+    let own_page: std::collections::HashSet<NoteId> = pages
+        .iter()
+        .filter_map(|p| match p {
+            PageId::Note(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let render = |id: NoteId| {
+        let ctx = crate::render::RenderContext {
+            view: crate::index::view::IndexView::new(index),
+            highlighter,
+        };
+        crate::render::render_note(&ctx, id)
+    };
+    // (sink's result, the note this page rendered and keeps for)
+    type Kept = (NoteId, nav_cache::NoteNav, RenderedNote);
+    let made: Vec<Result<(T, Option<Kept>), E>> = pages
+        .par_iter()
+        .map(|page| {
+            let note = match page {
+                PageId::Note(id) => Some(*id),
+                PageId::Folder(key) => index.folders.get(key).and_then(|f| f.folder_note),
+                _ => None,
+            };
+            let rendered = note.map(|id| (id, render(id)));
+            let view = view::PageView::with_note(
+                index,
+                rendered.as_ref().map(|(id, r)| (*id, r)),
+                degrees,
+            );
+            let (path, html) = render_page(theme, config, view, page)?;
+            let keeps = match (page, &rendered) {
+                (PageId::Note(_), Some(_)) => true,
+                (PageId::Folder(_), Some((id, _))) => !own_page.contains(id),
+                _ => false,
+            };
+            let nav = rendered
+                .as_ref()
+                .filter(|_| keeps)
+                .map(|(id, _)| note_nav(view, *id));
+            // The HTML is not kept: only the note's diagnostics and flag.
+            let kept = match (nav, rendered) {
+                (Some(nav), Some((id, r))) => Some((
+                    id,
+                    nav,
+                    RenderedNote::new(String::new(), Vec::new(), r.diagnostics, r.uses_mermaid),
+                )),
+                _ => None,
+            };
+            Ok((sink(path, html)?, kept))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(made.len());
+    let mut navs: Vec<Option<nav_cache::NoteNav>> = vec![None; index.notes.len()];
+    let mut diagnostics = Vec::new();
+    let mut uses_mermaid = false;
+    for result in made {
+        let (t, kept) = result?;
+        out.push(t);
+        if let Some((id, nav, r)) = kept {
+            navs[id] = Some(nav);
+            diagnostics.extend(r.diagnostics);
+            uses_mermaid |= r.uses_mermaid;
+        }
+    }
+    // A note no page shows (none, as the pages are listed today) is still
+    // searchable: rendered here for what is kept of it.
+    let navs = navs
+        .into_iter()
+        .enumerate()
+        .map(|(id, nav)| match nav {
+            Some(nav) => nav,
+            None => {
+                let r = render(id);
+                uses_mermaid |= r.uses_mermaid;
+                diagnostics.extend(r.diagnostics.iter().cloned());
+                note_nav(
+                    view::PageView::with_note(index, Some((id, &r)), degrees),
+                    id,
+                )
+            }
+        })
+        .collect();
+    Ok((out, KeptNotes { navs, uses_mermaid }, diagnostics))
+}
+
 /// One page of the site, named by what it shows. `serve` re-renders pages
 /// one at a time through [`render_page`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -179,6 +279,32 @@ pub fn add_site_files(
     degrees: &graph::Degrees,
     cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
+    add_site_files_from(site, index, rendered, None, theme, config, degrees, cache)
+}
+
+/// What the streaming build keeps of each note once its page is made,
+/// instead of its rendering: its search terms and the start of its text,
+/// and whether it draws a Mermaid diagram.
+pub struct KeptNotes {
+    /// By note id.
+    pub navs: Vec<nav_cache::NoteNav>,
+    pub uses_mermaid: bool,
+}
+
+/// [`add_site_files`], from the notes' renderings (`rendered`) or, for the
+/// streaming build, from what it kept of them (`kept`; `rendered` is then
+/// empty).
+#[allow(clippy::too_many_arguments)]
+pub fn add_site_files_from(
+    site: &mut Site,
+    index: &VaultIndex,
+    rendered: &[Arc<RenderedNote>],
+    kept: Option<KeptNotes>,
+    theme: &Theme,
+    config: &Config,
+    degrees: &graph::Degrees,
+    cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
+) {
     set_page_sources(site, index);
     let (light, dark) = syntax_stylesheets();
     site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
@@ -186,7 +312,11 @@ pub fn add_site_files(
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
-    if rendered.iter().any(|r| r.uses_mermaid) {
+    let uses_mermaid = match &kept {
+        Some(kept) => kept.uses_mermaid,
+        None => rendered.iter().any(|r| r.uses_mermaid),
+    };
+    if uses_mermaid {
         for (path, bytes) in crate::render::MERMAID_SCRIPTS
             .iter()
             .zip(theme::MERMAID_FILES)
@@ -194,7 +324,15 @@ pub fn add_site_files(
             site.insert(*path, bytes.to_vec());
         }
     }
-    add_navigation_files(site, index, rendered, config, degrees, cache);
+    add_navigation_files(
+        site,
+        index,
+        rendered,
+        kept.map(|k| k.navs),
+        config,
+        degrees,
+        cache,
+    );
     // By reference: an attachment's bytes are read only when the site is
     // sealed, written or served.
     for &a in &index.used_attachments {
@@ -267,20 +405,24 @@ fn add_navigation_files(
     site: &mut Site,
     index: &VaultIndex,
     rendered: &[Arc<RenderedNote>],
+    kept: Option<Vec<nav_cache::NoteNav>>,
     config: &Config,
     degrees: &graph::Degrees,
     mut cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
-    let navs = match cache.as_mut() {
-        Some((cache, checks)) => cache.note_navs(index, rendered, degrees, checks, note_nav),
-        None => (0..index.notes.len())
+    let navs = match (kept, cache.as_mut()) {
+        (Some(navs), _) => navs,
+        (None, Some((cache, checks))) => {
+            cache.note_navs(index, rendered, degrees, checks, note_nav)
+        }
+        (None, None) => (0..index.notes.len())
             .into_par_iter()
             .map(|id| note_nav(view::PageView::new(index, rendered, degrees), id))
             .collect(),
     };
     let view = view::PageView::new(index, rendered, degrees);
     let docs: Vec<search::SearchDoc> = (0..index.notes.len())
-        .map(|id| search_doc(view, id, &navs[id].text))
+        .map(|id| search_doc(view, id, &navs[id].text, navs[id].text_len))
         .collect();
     let terms: Vec<std::sync::Arc<search::DocTerms>> =
         navs.iter().map(|n| n.terms.clone()).collect();
@@ -321,7 +463,10 @@ fn add_navigation_files(
         let latest = feed::latest(&v);
         let summary = |id: NoteId| match v.card(id).description {
             Some(d) if !d.is_empty() => d.to_string(),
-            _ => text::excerpt(&note_text(&v, id), 280),
+            // Read through the view (recorded, for `serve`) where it holds
+            // the note; the streaming build kept the start of the text.
+            _ if v.has_rendered(id) => text::excerpt(&note_text(&v, id), 280),
+            _ => text::excerpt(&navs[id].text, 280),
         };
         nav_cache::Made::One(feed::feed_xml(&v, config, &latest, summary).into())
     });
@@ -359,18 +504,30 @@ fn add_navigation_files(
     }
 }
 
-/// One note's plain text and search terms, read through `view`.
-fn note_nav(view: view::PageView, id: NoteId) -> nav_cache::NoteNav {
-    let text: std::sync::Arc<str> = note_text(&view, id).into();
-    let terms = search::doc_terms(&search_doc(view, id, &text));
+/// One note's search terms and the start of its plain text, read through
+/// `view`.
+pub fn note_nav(view: view::PageView, id: NoteId) -> nav_cache::NoteNav {
+    let text = note_text(&view, id);
+    let terms = search::doc_terms(&search_doc(view, id, &text, text.len()));
+    let head = match text.char_indices().nth(nav_cache::NAV_TEXT_CHARS) {
+        Some((at, _)) => &text[..at],
+        None => &text[..],
+    };
     nav_cache::NoteNav {
-        text,
+        text: head.into(),
+        text_len: text.len(),
         terms: terms.into(),
     }
 }
 
-/// The search index's view of note `id`, whose plain text is `text`.
-fn search_doc<'a>(view: view::PageView<'a>, id: NoteId, text: &'a str) -> search::SearchDoc<'a> {
+/// The search index's view of note `id`, whose plain text is `text`
+/// (or starts so) and `text_len` bytes long.
+fn search_doc<'a>(
+    view: view::PageView<'a>,
+    id: NoteId,
+    text: &'a str,
+    text_len: usize,
+) -> search::SearchDoc<'a> {
     let index = view.index();
     search::SearchDoc {
         title: index.title(id),
@@ -378,6 +535,7 @@ fn search_doc<'a>(view: view::PageView<'a>, id: NoteId, text: &'a str) -> search
         aliases: &index.note(id).0.frontmatter.aliases,
         tags: view.tags(id),
         text,
+        text_len,
     }
 }
 

@@ -31,9 +31,20 @@ pub struct Checks {
 /// One note's text and terms.
 #[derive(Clone)]
 pub struct NoteNav {
+    /// The start of the note's plain text: the first [`NAV_TEXT_CHARS`]
+    /// characters, all that snippets and summaries show (the whole text is
+    /// read once, for the search terms, and not kept).
     pub text: Arc<str>,
+    /// Length in bytes of the whole plain text (the search index's
+    /// statistics count it).
+    pub text_len: usize,
     pub terms: Arc<DocTerms>,
 }
+
+/// Characters of a note's plain text kept for snippets (220) and feed
+/// summaries (280): one more than the longest, so an excerpt can tell
+/// whether the text goes on.
+pub const NAV_TEXT_CHARS: usize = 300;
 
 /// A site-wide file, or a family of them (the redirect pages).
 #[derive(Clone)]

@@ -224,11 +224,37 @@ pub struct Card<'a> {
     pub updated: Option<&'a str>,
 }
 
+/// The rendered notes a view can give: all of them (`build_site`,
+/// `serve`), or one (the streaming build renders each note where its page
+/// is made and keeps none: a page reads only its own note).
+#[derive(Clone, Copy)]
+enum RenderedNotes<'a> {
+    All(&'a [Arc<RenderedNote>]),
+    One(NoteId, &'a RenderedNote),
+}
+
+impl<'a> RenderedNotes<'a> {
+    fn get(self, id: NoteId) -> Option<&'a RenderedNote> {
+        match self {
+            RenderedNotes::All(all) => all.get(id).map(|r| &**r),
+            RenderedNotes::One(one, r) => (one == id).then_some(r),
+        }
+    }
+}
+
+/// What a view without that note gives: nothing (a page that reads a note
+/// the view does not hold is a bug the streaming build's determinism test
+/// catches, never a panic).
+fn no_note() -> &'static RenderedNote {
+    static EMPTY: std::sync::OnceLock<RenderedNote> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| RenderedNote::new(String::new(), Vec::new(), Vec::new(), false))
+}
+
 /// The index, the rendered notes and the graph, read by pages.
 #[derive(Clone, Copy)]
 pub struct PageView<'a> {
     index: IndexView<'a>,
-    rendered: &'a [Arc<RenderedNote>],
+    rendered: RenderedNotes<'a>,
     degrees: &'a Degrees,
     recorder: Option<&'a Recorder<PageFact>>,
     site: Option<&'a BTreeMap<String, crate::site::SiteFile>>,
@@ -243,11 +269,36 @@ impl<'a> PageView<'a> {
     ) -> Self {
         PageView {
             index: IndexView::new(index),
-            rendered,
+            rendered: RenderedNotes::All(rendered),
             degrees,
             recorder: None,
             site: None,
         }
+    }
+
+    /// Reads without recording, holding note `id`'s rendering only (or
+    /// none): what the streaming build gives each page.
+    pub fn with_note(
+        index: &'a VaultIndex,
+        note: Option<(NoteId, &'a RenderedNote)>,
+        degrees: &'a Degrees,
+    ) -> Self {
+        PageView {
+            index: IndexView::new(index),
+            rendered: match note {
+                Some((id, r)) => RenderedNotes::One(id, r),
+                None => RenderedNotes::All(&[]),
+            },
+            degrees,
+            recorder: None,
+            site: None,
+        }
+    }
+
+    /// Whether this view holds note `id`'s rendering (every view but the
+    /// streaming build's does); not a recorded read.
+    pub fn has_rendered(&self, id: NoteId) -> bool {
+        self.rendered.get(id).is_some()
     }
 
     pub fn recording(
@@ -258,7 +309,7 @@ impl<'a> PageView<'a> {
     ) -> Self {
         PageView {
             index: IndexView::recording(index, recorder),
-            rendered,
+            rendered: RenderedNotes::All(rendered),
             degrees,
             recorder: Some(recorder),
             site: None,
@@ -341,7 +392,11 @@ impl<'a> PageView<'a> {
     }
 
     pub fn rendered(&self, id: NoteId) -> &'a RenderedNote {
-        let value = &self.rendered[id];
+        let rendered: RenderedNotes<'a> = self.rendered;
+        let value: &'a RenderedNote = match rendered.get(id) {
+            Some(r) => r,
+            None => no_note(),
+        };
         self.record(|| PageFact::Rendered(self.key(id)), || hash_rendered(value));
         value
     }
@@ -406,7 +461,7 @@ impl<'a> PageView<'a> {
             PageFact::Tags(k) => note(k).map_or(ABSENT, |id| hash_of(ix.notes[id].tags.as_slice())),
             PageFact::Rendered(k) => note(k)
                 .and_then(|id| self.rendered.get(id))
-                .map_or(ABSENT, |r| hash_rendered(r)),
+                .map_or(ABSENT, hash_rendered),
             PageFact::Backlinks(k) => {
                 note(k).map_or(ABSENT, |id| hash_backlinks(ix, &ix.backlinks[id]))
             }

@@ -132,35 +132,36 @@ pub const SHARD_CAP: u64 = 64 << 20;
 /// Reads the shards of `root` at a copy: each unique shard once, checked
 /// against the root's hash and size and parsed; returns the entries of the
 /// good ones and what became of each.
-fn read_shards(source: &CopySource, root: &Root) -> (BTreeMap<String, FileEntry>, Vec<ShardRead>) {
+fn read_shards<'a>(
+    source: &CopySource,
+    root: &'a Root,
+) -> (BTreeMap<String, FileEntry>, Vec<ShardRead>) {
     let unique: BTreeSet<(&str, u64, String)> = root
         .shards
         .iter()
         .map(|s| (s.sha256.as_str(), s.size, s.path()))
         .collect();
-    let fetch = || -> BTreeMap<&str, Result<Arc<[u8]>, String>> {
-        unique
-            .par_iter()
-            .map(|(sha, size, path)| {
-                let got = match source.fetch(path, (*size).min(SHARD_CAP)) {
-                    Fetched::Found(bytes) if bytes.len() as u64 != *size => {
-                        Err(format!("{} bytes, the manifest says {size}", bytes.len()))
-                    }
-                    Fetched::Found(bytes) if sha256_hex(&bytes) != *sha => {
-                        Err("its SHA-256 is not the one in the manifest".into())
-                    }
-                    Fetched::Found(bytes) => Ok(Arc::from(bytes)),
-                    Fetched::Missing => Err("not found".into()),
-                    Fetched::TooLarge => Err(format!("larger than the {size} bytes expected")),
-                    Fetched::Failed(e) | Fetched::Unreachable(e) => Err(e),
-                };
-                (*sha, got)
-            })
-            .collect()
+    let read = |(sha, size, path): &(&'a str, u64, String)| {
+        let got = match source.fetch(path, (*size).min(SHARD_CAP)) {
+            Fetched::Found(bytes) if bytes.len() as u64 != *size => {
+                Err(format!("{} bytes, the manifest says {size}", bytes.len()))
+            }
+            Fetched::Found(bytes) if sha256_hex(&bytes) != *sha => {
+                Err("its SHA-256 is not the one in the manifest".into())
+            }
+            Fetched::Found(bytes) => Ok(Arc::from(bytes)),
+            Fetched::Missing => Err("not found".into()),
+            Fetched::TooLarge => Err(format!("larger than the {size} bytes expected")),
+            Fetched::Failed(e) | Fetched::Unreachable(e) => Err(e),
+        };
+        (*sha, got)
     };
-    let got = match http_pool(source) {
-        Some(pool) => pool.install(fetch),
-        None => fetch(),
+    // A URL copy's shards are fetched side by side on its own pool; a
+    // folder's are read one after the other on this copy's own thread, not
+    // queued behind other work on the shared pool while its deadline runs.
+    let got: BTreeMap<&str, Result<Arc<[u8]>, String>> = match http_pool(source) {
+        Some(pool) => pool.install(|| unique.par_iter().map(read).collect()),
+        None => unique.iter().map(read).collect(),
     };
     let mut files = BTreeMap::new();
     let reads = root

@@ -37,8 +37,11 @@ pub struct SearchDoc<'a> {
     pub path: &'a str,
     pub aliases: &'a [String],
     pub tags: &'a [String],
-    /// Plain text of the rendered note (headings included).
+    /// Plain text of the rendered note (headings included): all of it for
+    /// [`doc_terms`], at least its first 300 characters otherwise.
     pub text: &'a str,
+    /// Length in bytes of the whole plain text.
+    pub text_len: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

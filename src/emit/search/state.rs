@@ -304,7 +304,7 @@ fn reuse(old: &Bytes, new: Vec<u8>) -> Bytes {
 
 fn text_bytes(doc: &SearchDoc) -> usize {
     doc.title.len()
-        + doc.text.len()
+        + doc.text_len
         + doc.aliases.iter().map(String::len).sum::<usize>()
         + doc.tags.iter().map(String::len).sum::<usize>()
 }
