@@ -216,7 +216,7 @@ impl<'a> ContextBuilder<'a> {
                 Backlink {
                     title: link.title,
                     href: link.href,
-                    context: b.context.clone(),
+                    context: b.context.to_string(),
                 }
             })
             .collect();

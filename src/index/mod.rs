@@ -58,7 +58,8 @@ pub struct IndexedAttachment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backlink {
     pub from: NoteId,
-    pub context: String,
+    /// The sentence around the link, shared with the link's scan.
+    pub context: std::sync::Arc<str>,
     /// A hash of `context` (see [`scan::RawLink::context_hash`]).
     pub context_hash: u64,
 }

@@ -31,8 +31,10 @@ pub struct RawLink {
     pub dest: String,
     pub embed: bool,
     pub wiki: bool,
-    /// Plain text of the block the link stands in.
-    pub context: String,
+    /// Plain text of the block the link stands in, shared by every link
+    /// of the block and by the backlinks made from them (a paragraph with
+    /// ten links is held once, not eleven times).
+    pub context: std::sync::Arc<str>,
     /// A hash of `context`, made with it: what a page showing this link as
     /// a backlink records (`emit::view`), so a save does not hash every
     /// backlink's sentence again.
@@ -160,7 +162,7 @@ pub fn scan(body: &str) -> NoteScan {
                                 dest,
                                 embed,
                                 wiki: matches!(link_type, LinkType::WikiLink { .. }),
-                                context: String::new(),
+                                context: std::sync::Arc::from(""),
                                 context_hash: 0,
                             });
                         }
@@ -275,8 +277,8 @@ fn finish_container(
         .iter()
         .any(|l| l.context.is_empty())
     {
-        let context = context_text(&c.text);
-        let hash = crate::memo::hash_of(context.as_str());
+        let context: std::sync::Arc<str> = context_text(&c.text).into();
+        let hash = crate::memo::hash_of(&*context);
         for link in &mut out.links[c.first_link..] {
             if link.context.is_empty() {
                 link.context = context.clone();
