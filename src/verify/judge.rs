@@ -671,6 +671,7 @@ mod cap_tests {
             files: BTreeMap::new(),
             listing: None,
             unreachable: None,
+            waiting_since: None,
         }
     }
 

@@ -231,6 +231,10 @@ pub struct Observed {
     /// Set when the network failed this copy (deadline, stalls, too slow,
     /// repeated failures): why it was given up.
     pub unreachable: Option<String>,
+    /// Since when it waits for the other copies' manifests (its own and its
+    /// shards read): that wait is on no clock of its own. Taken when its
+    /// files are first read.
+    pub waiting_since: Option<std::time::Instant>,
 }
 
 /// Why a manifest is refused although it parses: a listed path that could
@@ -281,6 +285,7 @@ pub fn observe_manifest(label: &str, source: CopySource) -> Observed {
         files: BTreeMap::new(),
         listing: None,
         unreachable,
+        waiting_since: Some(std::time::Instant::now()),
     }
 }
 
@@ -314,6 +319,10 @@ pub fn observe_files(
     if copy.unreachable.is_some() {
         // Its manifest could not be fetched: its files would not come either.
         return;
+    }
+    // The wait for the other copies' manifests was not this copy's doing.
+    if let Some(since) = copy.waiting_since.take() {
+        copy.source.budget().not_counting(since.elapsed());
     }
     let pool = http_pool(&copy.source);
     let counter = Counter {

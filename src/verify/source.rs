@@ -76,6 +76,10 @@ impl Default for NetLimits {
 pub struct Budget {
     pub limits: NetLimits,
     started: Instant,
+    /// Time the copy spent waiting for the other copies (between reading
+    /// its manifest and reading its files): not counted against its
+    /// deadline, so a slow copy costs its own deadline, never another's.
+    waited: Mutex<Duration>,
     failures: AtomicUsize,
     first_failure: Mutex<Option<String>>,
     gave_up: Mutex<Option<String>>,
@@ -86,6 +90,7 @@ impl Budget {
         Budget {
             limits,
             started: Instant::now(),
+            waited: Mutex::new(Duration::ZERO),
             failures: AtomicUsize::new(0),
             first_failure: Mutex::new(None),
             gave_up: Mutex::new(None),
@@ -93,7 +98,17 @@ impl Budget {
     }
 
     fn remaining(&self) -> Duration {
-        self.limits.deadline.saturating_sub(self.started.elapsed())
+        let waited = self.waited.lock().map(|w| *w).unwrap_or_default();
+        self.limits
+            .deadline
+            .saturating_sub(self.started.elapsed().saturating_sub(waited))
+    }
+
+    /// Takes `d` (spent waiting for other copies) off the copy's clock.
+    pub fn not_counting(&self, d: Duration) {
+        if let Ok(mut w) = self.waited.lock() {
+            *w += d;
+        }
     }
 
     /// Gives the copy up for its deadline (whatever the clock says: the
@@ -146,6 +161,15 @@ impl Budget {
             self.give_up(&format!(
                 "given up after {n} network failures; last: {reason}"
             ));
+        }
+    }
+}
+
+impl CopySource {
+    /// The copy's share of the limits.
+    pub fn budget(&self) -> &Budget {
+        match self {
+            CopySource::Folder { budget, .. } | CopySource::Http { budget, .. } => budget,
         }
     }
 }
