@@ -198,18 +198,6 @@
     return true;
   }
 
-  function b64(text) {
-    var bin = atob(text.trim()), out = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }
-
-  function sameBytes(a, b) {
-    if (a.length !== b.length) return false;
-    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
-  }
-
   var canVerifySignatures = !!(B && window.crypto && crypto.subtle && crypto.subtle.importKey);
 
   /* Resolves to "valid", "invalid: why", "unsupported" or "unsigned".
