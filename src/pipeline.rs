@@ -128,6 +128,13 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
     report.timings.push(("seal", start.elapsed()));
     report.pages = site.files.keys().filter(|p| p.ends_with(".html")).count();
     report.files = site.files.len();
+    add_seal(&mut report, seal);
+    Ok(Built { site, report })
+}
+
+/// What sealing said, into the report: its summary, and its warnings (an
+/// unusable previous manifest, attachments left out) among the others.
+fn add_seal(report: &mut BuildReport, seal: crate::seal::SealSummary) {
     if let Some(why) = &seal.previous_unusable {
         report.diagnostics.push(crate::diagnostics::Diagnostic {
             file: None,
@@ -143,7 +150,6 @@ pub fn build_site(config: &Config, options: &BuildOptions) -> Result<Built, Buil
         crate::diagnostics::sort(&mut report.diagnostics);
     }
     report.seal = seal;
-    Ok(Built { site, report })
 }
 
 /// Every stage's value from one run of load → index → render → emit, before
@@ -251,7 +257,8 @@ pub fn build_stages(config: &Config, options: &BuildOptions) -> Result<Stages, B
     let site = timed(&mut timings, progress, (Stage::Emit, None), || {
         emit::emit(&index, &rendered, &theme, config)
     })?;
-    let report = report_of(&index, diagnostics, timings, &site);
+    let paths = site.files.keys().map(String::as_str);
+    let report = report_of(&index, diagnostics, timings, paths);
     Ok(Stages {
         theme_sources,
         theme,
@@ -286,20 +293,25 @@ fn render_stage(
     })
 }
 
-/// The report of a build before sealing: `site` gives the page and file
-/// counts (sealing sets them again).
-fn report_of(
+/// The report of a build: `paths` are the output files it counts (before
+/// sealing, the emitted ones; [`add_seal`] counts the sealed site's).
+fn report_of<'p>(
     index: &VaultIndex,
     mut diagnostics: Vec<Diagnostic>,
     timings: Vec<(&'static str, Duration)>,
-    site: &Site,
+    paths: impl Iterator<Item = &'p str>,
 ) -> BuildReport {
     crate::diagnostics::sort(&mut diagnostics);
     diagnostics.dedup();
+    let (mut pages, mut files) = (0, 0);
+    for path in paths {
+        files += 1;
+        pages += usize::from(path.ends_with(".html"));
+    }
     BuildReport {
         notes: index.notes.len(),
-        pages: site.files.keys().filter(|p| p.ends_with(".html")).count(),
-        files: site.files.len(),
+        pages,
+        files,
         links: index.link_count,
         unresolved: index
             .unresolved
@@ -500,29 +512,15 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
 
     let start = Instant::now();
     progress.stage(Stage::Write, None);
-    let files = listed.len() + made.len();
-    let pages = listed.iter().filter(|(p, _)| p.ends_with(".html")).count();
     let write = staging.commit()?;
     timings.push(("write", start.elapsed()));
 
-    let mut report = report_of(&index, diagnostics, timings, &Site::default());
-    report.pages = pages;
-    report.files = files;
-    if let Some(why) = &seal.previous_unusable {
-        report.diagnostics.push(crate::diagnostics::Diagnostic {
-            file: None,
-            line: None,
-            column: None,
-            severity: crate::diagnostics::Severity::Warning,
-            kind: crate::diagnostics::DiagnosticKind::Other,
-            message: why.clone(),
-        });
-    }
-    if !seal.diagnostics.is_empty() {
-        report.diagnostics.extend(seal.diagnostics.iter().cloned());
-        crate::diagnostics::sort(&mut report.diagnostics);
-    }
-    report.seal = seal;
+    let paths = listed
+        .iter()
+        .map(|(p, _)| *p)
+        .chain(made.iter().map(|(p, _)| p.as_str()));
+    let mut report = report_of(&index, diagnostics, timings, paths);
+    add_seal(&mut report, seal);
     report.write = write;
     Ok(report)
 }
