@@ -144,19 +144,31 @@ fn write_file(target: &Target, path: &str, bytes: &[u8]) -> Result<(), RepairErr
     write_with(target, path, |f| f.write_all(bytes).map(|()| true)).map(|_| ())
 }
 
-/// Removes the regular file at `path` below the target (never a link,
-/// never through one): a shard of the copy's own older version, which the
-/// version repaired to no longer names.
-fn remove_superseded(target: &Target, path: &str) -> Result<(), RepairError> {
-    let parts: Vec<&str> = path.split('/').collect();
-    let (name, folders) = parts
-        .split_last()
-        .ok_or_else(|| RepairError::UnsafePath(path.to_string()))?;
-    let (folder, at) = platform::open_folder(target, folders)?;
+/// The folder holding `path` below the target, opened (or created) one
+/// folder at a time without following links, with its location and the
+/// file's name; a link at that name is refused.
+fn open_parent<'t, 'p>(
+    target: &'t Target,
+    path: &'p str,
+) -> Result<(platform::Folder<'t>, PathBuf, &'p str), RepairError> {
+    let (folders, name) = match path.rsplit_once('/') {
+        Some((folders, name)) => (folders.split('/').collect(), name),
+        None => (Vec::new(), path),
+    };
+    let (folder, at) = platform::open_folder(target, &folders)?;
     let full = at.join(name);
     if folder.is_link(name).map_err(io(&full))? {
         return Err(RepairError::Symlink(full));
     }
+    Ok((folder, at, name))
+}
+
+/// Removes the regular file at `path` below the target (never a link,
+/// never through one): a shard of the copy's own older version, which the
+/// version repaired to no longer names.
+fn remove_superseded(target: &Target, path: &str) -> Result<(), RepairError> {
+    let (folder, at, name) = open_parent(target, path)?;
+    let full = at.join(name);
     match folder.remove_file(name) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&full)(e)),
         _ => Ok(()),
@@ -175,15 +187,8 @@ fn write_with(
     path: &str,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<bool>,
 ) -> Result<bool, RepairError> {
-    let parts: Vec<&str> = path.split('/').collect();
-    let (name, folders) = parts
-        .split_last()
-        .ok_or_else(|| RepairError::UnsafePath(path.to_string()))?;
-    let (folder, at) = platform::open_folder(target, folders)?;
+    let (folder, at, name) = open_parent(target, path)?;
     let full = at.join(name);
-    if folder.is_link(name).map_err(io(&full))? {
-        return Err(RepairError::Symlink(full));
-    }
     #[cfg(test)]
     crate::write::file::race::before_create();
     let tmp_name = format!(".{name}.spore-repair-{}", std::process::id());
@@ -284,12 +289,14 @@ mod platform {
     use super::{entry, io, RepairError, Target};
     use std::path::PathBuf;
 
-    pub(super) struct Folder(PathBuf);
+    /// A folder by path (the lifetime only matches the Unix `Folder`,
+    /// which borrows the target's handle).
+    pub(super) struct Folder<'a>(PathBuf, std::marker::PhantomData<&'a Target>);
 
-    pub(super) fn open_folder(
-        target: &Target,
+    pub(super) fn open_folder<'a>(
+        target: &'a Target,
         folders: &[&str],
-    ) -> Result<(Folder, PathBuf), RepairError> {
+    ) -> Result<(Folder<'a>, PathBuf), RepairError> {
         let mut dir = target.path.clone();
         for part in folders {
             dir.push(part);
@@ -309,10 +316,10 @@ mod platform {
                 },
             }
         }
-        Ok((Folder(dir.clone()), dir))
+        Ok((Folder(dir.clone(), std::marker::PhantomData), dir))
     }
 
-    impl Folder {
+    impl Folder<'_> {
         pub(super) fn is_link(&self, name: &str) -> std::io::Result<bool> {
             match std::fs::symlink_metadata(self.0.join(name)) {
                 Ok(m) => Ok(m.file_type().is_symlink()),
