@@ -42,6 +42,18 @@ pub struct Parts {
     pub element: String,
 }
 
+impl Parts {
+    /// The lines of the file at `path` whose entry is `entry`.
+    pub fn of(path: &str, entry: &super::manifest::FileEntry, mirrors: &[MirrorEntry]) -> Parts {
+        Parts {
+            member: shard::member(path, entry),
+            key: shard::shard_key(path),
+            line: sums::line(path, &entry.sha256),
+            element: metalink::file_element(path, entry.size, &entry.sha256, mirrors),
+        }
+    }
+}
+
 /// One shard as made: its reference in the root, its JSON and its script.
 #[derive(Debug, Clone)]
 pub struct MadeShard {
@@ -239,15 +251,7 @@ pub fn for_manifest(m: &super::manifest::Manifest) -> Vec<(String, Bytes)> {
     let parts: Vec<(&String, Parts)> = m
         .files
         .iter()
-        .map(|(path, e)| {
-            let parts = Parts {
-                member: shard::member(path, e),
-                key: shard::shard_key(path),
-                line: sums::line(path, &e.sha256),
-                element: metalink::file_element(path, e.size, &e.sha256, &m.mirrors),
-            };
-            (path, parts)
-        })
+        .map(|(path, e)| (path, Parts::of(path, e, &m.mirrors)))
         .collect();
     let listed: Vec<(&str, &Parts)> = parts.iter().map(|(p, parts)| (p.as_str(), parts)).collect();
     let shards = shards(&listed, &mut ShardCache::default(), Dirty::All);

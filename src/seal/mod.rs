@@ -147,12 +147,7 @@ fn parts_of(
         source_sha256: source.map(|s| s.source_sha256.clone()),
         title: source.map(|s| s.title.clone()),
     };
-    Parts {
-        member: shard::member(path, &entry),
-        key: shard::shard_key(path),
-        line: sums::line(path, &entry.sha256),
-        element: metalink::file_element(path, entry.size, &entry.sha256, mirrors),
-    }
+    Parts::of(path, &entry, mirrors)
 }
 
 fn digest(bytes: &[u8]) -> FileDigest {
