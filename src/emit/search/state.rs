@@ -114,7 +114,7 @@ impl SearchState {
         for (n, &d) in order.iter().enumerate() {
             for (term, field) in doc_terms[d].iter() {
                 postings
-                    .entry(term.as_str())
+                    .entry(term)
                     .or_default()
                     .push(n as u32 * 4 + field);
             }
@@ -170,7 +170,7 @@ impl SearchState {
             }
             let n = self.number[d];
             for (term, field) in self.doc_terms[d].iter() {
-                let key = Term(term.clone());
+                let key = Term(term.to_string());
                 if let Some(p) = self.terms.get_mut(&key) {
                     if let Ok(at) = p.values.binary_search(&(n * 4 + field)) {
                         p.values.remove(at);
@@ -179,7 +179,7 @@ impl SearchState {
                 touched.insert(key);
             }
             for (term, field) in terms.iter() {
-                let key = Term(term.clone());
+                let key = Term(term.to_string());
                 let p = self.terms.entry(key.clone()).or_default();
                 let value = n * 4 + field;
                 if let Err(at) = p.values.binary_search(&value) {
