@@ -28,6 +28,8 @@ pub enum BuildError {
     Write(#[from] WriteError),
     #[error(transparent)]
     Seal(#[from] crate::seal::SealError),
+    #[error(transparent)]
+    SourceChanged(#[from] crate::index::bodies::BodyError),
 }
 
 impl From<crate::load::attachment::AttachmentError> for BuildError {
@@ -401,7 +403,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     }
     let Indexed {
         theme,
-        index,
+        mut index,
         load_diagnostics,
         mut timings,
         ..
@@ -409,6 +411,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     let progress = &options.progress;
     let mut diagnostics = load_diagnostics;
     diagnostics.extend(index.diagnostics.iter().cloned());
+    // Pages read each note again when they are rendered: the notes' text
+    // is not held through the build.
+    index.release_bodies(&config.vault);
 
     // The seal's inputs from outside (version, key) are read before the
     // first page is made: each page is sealed as it comes.
@@ -446,6 +451,10 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     )?;
     diagnostics.extend(rendered_diagnostics);
     timings.push(("emit", start.elapsed()));
+    // A note that changed during the build: nothing is swapped in.
+    if let Some(e) = index.bodies.failed().into_iter().next() {
+        return Err(BuildError::SourceChanged(e));
+    }
 
     // The rest of the site (theme, search and navigation files,
     // attachments), made from what the pages left: their names.

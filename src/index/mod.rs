@@ -2,6 +2,7 @@
 //! names resolve, headings and block ids per note, tags, folders, and the
 //! link graph with backlinks.
 
+pub mod bodies;
 pub mod patch;
 pub mod resolve;
 pub mod scan;
@@ -128,6 +129,21 @@ pub struct VaultIndex {
     /// The published root `index.md`, shown as the home page.
     pub home: Option<NoteId>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Where the notes' bodies are (held, unless the streaming build let
+    /// them go: [`VaultIndex::release_bodies`]).
+    pub bodies: bodies::Bodies,
+}
+
+impl VaultIndex {
+    /// Lets every note's body go; a page that needs one reads it again
+    /// from `vault`. What the index found in the text (links, headings,
+    /// blocks, tags) stays.
+    pub fn release_bodies(&mut self, vault: &std::path::Path) {
+        self.notes
+            .par_iter_mut()
+            .for_each(|n| bodies::release(&mut n.note, &mut n.scan));
+        self.bodies = bodies::Bodies::OnDisk(bodies::OnDisk::new(vault));
+    }
 }
 
 /// What index needs from the config.
@@ -325,6 +341,7 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         link_count,
         home,
         diagnostics,
+        bodies: bodies::Bodies::Held,
     }
 }
 

@@ -215,6 +215,13 @@ impl<'a> IndexView<'a> {
         value
     }
 
+    /// The note's body (its text as [`Self::note`] records it): borrowed
+    /// when the index holds it, else read again from the vault.
+    pub fn body(&self, id: NoteId) -> std::borrow::Cow<'a, str> {
+        let (note, _) = self.note(id);
+        self.index.bodies.of(note)
+    }
+
     pub fn out_path(&self, id: NoteId) -> &'a str {
         let value = out_path_value(self.index, id);
         self.record(|| IndexFact::OutPath(self.note_key(id)), || hash_of(value));

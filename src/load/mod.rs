@@ -19,6 +19,7 @@ pub use read::{open_vault_file, read_vault_file, ReadError, VaultFile};
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// One Markdown note, as read from the vault.
@@ -37,6 +38,9 @@ pub struct Note {
     pub source_sha256: String,
     /// Modification time, seconds since the Unix epoch, if known.
     pub modified: Option<i64>,
+    /// The file's vault-relative path as spelled on disk, where it is not
+    /// `path` (NFD, or not UTF-8): what reading it again opens.
+    pub disk: Option<PathBuf>,
 }
 
 impl Note {
@@ -203,7 +207,10 @@ fn read_walked(
         Ok(read) => read,
         Err(e) => return (None, None, vec![e.diagnostic(&file.rel)]),
     };
-    let (note, diags) = parse_note(&file.rel, &bytes, modified);
+    let (mut note, diags) = parse_note(&file.rel, &bytes, modified);
+    if file.disk.as_path() != Path::new(&file.rel) {
+        note.disk = Some(file.disk.clone());
+    }
     (Some(note), None, diags)
 }
 
@@ -212,26 +219,7 @@ fn read_walked(
 pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let source_sha256 = hex::encode(Sha256::digest(bytes));
-    let without_bom = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(without_bom) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(e) => {
-            diags.push(Diagnostic::warning(
-                DiagnosticKind::InvalidUtf8,
-                path,
-                format!(
-                    "not valid UTF-8 (first bad byte at offset {}); invalid bytes shown as \u{FFFD}",
-                    e.valid_up_to()
-                ),
-            ));
-            String::from_utf8_lossy(without_bom)
-        }
-    };
-    let text = if text.contains('\r') {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
-    } else {
-        text
-    };
+    let text = decoded(path, bytes, &mut diags);
     let split = frontmatter::split(&text);
     let (mut frontmatter, frontmatter_diags) = frontmatter::read(path, &split);
     diags.extend(frontmatter_diags);
@@ -246,8 +234,43 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
         comment_gaps,
         source_sha256,
         modified,
+        disk: None,
     };
     (note, diags)
+}
+
+/// The body of a note file's bytes exactly as [`parse_note`] makes it,
+/// without reading the frontmatter: for a note read again to be rendered.
+pub fn note_body(path: &str, bytes: &[u8]) -> String {
+    let mut ignored = Vec::new();
+    let text = decoded(path, bytes, &mut ignored);
+    let split = frontmatter::split(&text);
+    comments::strip_private(path, split.body, split.body_line, &mut ignored).0
+}
+
+/// A note file's text: BOM stripped, invalid UTF-8 replaced (with a
+/// warning), line ends made LF.
+fn decoded<'b>(path: &str, bytes: &'b [u8], diags: &mut Vec<Diagnostic>) -> Cow<'b, str> {
+    let without_bom = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(without_bom) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(e) => {
+            diags.push(Diagnostic::warning(
+                DiagnosticKind::InvalidUtf8,
+                path,
+                format!(
+                    "not valid UTF-8 (first bad byte at offset {}); invalid bytes shown as \u{FFFD}",
+                    e.valid_up_to()
+                ),
+            ));
+            String::from_utf8_lossy(without_bom)
+        }
+    };
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]

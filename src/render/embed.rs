@@ -145,7 +145,8 @@ impl Frame<'_, '_> {
                 "<div class=\"embed embed-error\" role=\"note\">Embed stopped: nested deeper than {MAX_EMBED_DEPTH} levels ({title_link}).</div>\n"
             );
         }
-        let body = &note.body;
+        let body = view.body(id);
+        let body = body.as_ref();
         let range = if let Some(block) = &target.block {
             scan.block(block).map(|b| b.range.clone())
         } else if !target.headings.is_empty() {

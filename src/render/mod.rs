@@ -95,8 +95,10 @@ pub struct RenderContext<'a> {
 /// Renders note `id` as it appears on its own page.
 pub fn render_note(ctx: &RenderContext, id: NoteId) -> RenderedNote {
     let mut frame = Frame::for_page(ctx, id);
-    let (note, scan, page) = (frame.note, frame.scan, frame.page);
-    let mut html = frame.render(&note.body);
+    let (scan, page) = (frame.scan, frame.page);
+    let body = ctx.view.body(id);
+    let mut html = frame.render(&body);
+    drop(body);
     html.push_str(&frame.footnotes.section());
     if frame.uses_mermaid {
         for script in MERMAID_SCRIPTS {

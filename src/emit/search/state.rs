@@ -113,10 +113,7 @@ impl SearchState {
         let mut postings: HashMap<&str, Vec<u32>> = HashMap::new();
         for (n, &d) in order.iter().enumerate() {
             for (term, field) in doc_terms[d].iter() {
-                postings
-                    .entry(term)
-                    .or_default()
-                    .push(n as u32 * 4 + field);
+                postings.entry(term).or_default().push(n as u32 * 4 + field);
             }
         }
         let terms: BTreeMap<Term, Postings> = {
