@@ -178,6 +178,7 @@ pub fn load_options(config: &Config) -> LoadOptions {
 pub fn index_options(config: &Config, options: &BuildOptions) -> IndexOptions {
     IndexOptions {
         include_drafts: options.include_drafts || config.drafts,
+        release_bodies: false,
     }
 }
 
@@ -198,6 +199,14 @@ pub struct Indexed {
 /// Runs the theme, load and index stages: the start of both `spore build`
 /// and `spore serve`.
 pub fn index_stages(config: &Config, options: &BuildOptions) -> Result<Indexed, BuildError> {
+    index_stages_with(config, options, index_options(config, options))
+}
+
+fn index_stages_with(
+    config: &Config,
+    options: &BuildOptions,
+    index_options: IndexOptions,
+) -> Result<Indexed, BuildError> {
     let mut timings = Vec::new();
     let (theme_sources, theme) = timed(
         &mut timings,
@@ -219,7 +228,6 @@ pub fn index_stages(config: &Config, options: &BuildOptions) -> Result<Indexed, 
         read: _,
     } = loaded;
     let load_diagnostics = std::mem::take(&mut vault.diagnostics);
-    let index_options = index_options(config, options);
     let (indexed, unpublished) = index::split_unpublished(vault.notes, index_options);
     vault.notes = indexed;
     let index: VaultIndex = timed(
@@ -407,13 +415,20 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         load_diagnostics,
         mut timings,
         ..
-    } = index_stages(config, options)?;
+    } = index_stages_with(
+        config,
+        options,
+        IndexOptions {
+            // Pages read each note again when they are rendered: the notes'
+            // text is not held through the build.
+            release_bodies: true,
+            ..index_options(config, options)
+        },
+    )?;
+    index.read_bodies_from(&config.vault);
     let progress = &options.progress;
     let mut diagnostics = load_diagnostics;
     diagnostics.extend(index.diagnostics.iter().cloned());
-    // Pages read each note again when they are rendered: the notes' text
-    // is not held through the build.
-    index.release_bodies(&config.vault);
 
     // The seal's inputs from outside (version, key) are read before the
     // first page is made: each page is sealed as it comes.

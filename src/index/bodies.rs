@@ -35,7 +35,8 @@ pub enum Bodies {
 /// Bodies left in the vault, read again on demand.
 #[derive(Debug)]
 pub struct OnDisk {
-    vault: PathBuf,
+    /// `None` until the index is told where the vault is.
+    vault: Option<PathBuf>,
     /// What could not be read again, in the order it happened.
     failed: Mutex<Vec<BodyError>>,
 }
@@ -72,9 +73,9 @@ impl Bodies {
 }
 
 impl OnDisk {
-    pub fn new(vault: &Path) -> OnDisk {
+    pub fn new(vault: Option<&Path>) -> OnDisk {
         OnDisk {
-            vault: vault.to_path_buf(),
+            vault: vault.map(Path::to_path_buf),
             failed: Mutex::new(Vec::new()),
         }
     }
@@ -88,9 +89,15 @@ impl OnDisk {
             Some(disk) => Cow::Borrowed(disk.as_path()),
             None => Cow::Owned(PathBuf::from(&note.path)),
         };
-        let bytes = crate::load::read_vault_file(&self.vault, &disk, u64::MAX).map_err(
-            |e: ReadError| fail(format!("could not be read again while building ({e})")),
-        )?;
+        let Some(vault) = &self.vault else {
+            return Err(fail(
+                "not read again: the vault's place is not known".into(),
+            ));
+        };
+        let bytes =
+            crate::load::read_vault_file(vault, &disk, u64::MAX).map_err(|e: ReadError| {
+                fail(format!("could not be read again while building ({e})"))
+            })?;
         let sha256 = {
             use sha2::{Digest, Sha256};
             hex::encode(Sha256::digest(&bytes))
@@ -131,7 +138,7 @@ mod tests {
 
     fn on_disk(vault: &Path, notes: &[&Note]) -> Bodies {
         let _ = notes;
-        Bodies::OnDisk(OnDisk::new(vault))
+        Bodies::OnDisk(OnDisk::new(Some(vault)))
     }
 
     #[test]

@@ -135,14 +135,14 @@ pub struct VaultIndex {
 }
 
 impl VaultIndex {
-    /// Lets every note's body go; a page that needs one reads it again
-    /// from `vault`. What the index found in the text (links, headings,
-    /// blocks, tags) stays.
-    pub fn release_bodies(&mut self, vault: &std::path::Path) {
-        self.notes
-            .par_iter_mut()
-            .for_each(|n| bodies::release(&mut n.note, &mut n.scan));
-        self.bodies = bodies::Bodies::OnDisk(bodies::OnDisk::new(vault));
+    /// Where a page reads the notes' bodies an index made with
+    /// [`IndexOptions::release_bodies`] let go: from `vault`. The links'
+    /// sentences, now in the backlinks, go too.
+    pub fn read_bodies_from(&mut self, vault: &std::path::Path) {
+        if let bodies::Bodies::OnDisk(_) = self.bodies {
+            self.bodies = bodies::Bodies::OnDisk(bodies::OnDisk::new(Some(vault)));
+            self.notes.par_iter_mut().for_each(|n| n.scan.shrink());
+        }
     }
 }
 
@@ -150,6 +150,10 @@ impl VaultIndex {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IndexOptions {
     pub include_drafts: bool,
+    /// Let each note's body go once it is scanned (the streaming build,
+    /// which reads a note again when a page needs it: see
+    /// [`VaultIndex::read_bodies_from`]).
+    pub release_bodies: bool,
 }
 
 /// Whether a note becomes a page: not a draft (unless drafts are asked
@@ -242,10 +246,17 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
                 .map(|(_, scan)| scan)
         })
         .collect();
+    let mut notes = notes;
     let scans: Vec<NoteScan> = notes
-        .par_iter()
+        .par_iter_mut()
         .zip(reused)
-        .map(|(n, reused)| reused.unwrap_or_else(|| scan::scan(&n.body)))
+        .map(|(n, reused)| {
+            let mut scan = reused.unwrap_or_else(|| scan::scan(&n.body));
+            if options.release_bodies {
+                bodies::release(n, &mut scan);
+            }
+            scan
+        })
         .collect();
 
     let resolver = {
@@ -341,7 +352,11 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         link_count,
         home,
         diagnostics,
-        bodies: bodies::Bodies::Held,
+        bodies: match options.release_bodies {
+            // Nowhere to read from until told: reading fails the build.
+            true => bodies::Bodies::OnDisk(bodies::OnDisk::new(None)),
+            false => bodies::Bodies::Held,
+        },
     }
 }
 

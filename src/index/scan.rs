@@ -4,7 +4,7 @@
 
 use crate::syntax::{self, slug, tags, target::has_scheme};
 use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,49 +54,96 @@ pub struct NoteScan {
     pub blocks: Vec<Block>,
     pub links: Vec<RawLink>,
     pub tags: Vec<String>,
-    /// Block id → index in `blocks`, so a lookup costs the same for a note
-    /// with a hundred thousand blocks as for one with three.
-    block_index: HashMap<String, usize>,
-    /// `t:` + case-folded heading text, and `i:` + heading id → indices in
-    /// `headings` (ascending), for the same reason.
-    heading_index: HashMap<String, Vec<usize>>,
-    /// Embed destination as written → index in `links` of its first embed,
-    /// so a warning about an embed finds its place in constant time.
-    embed_index: HashMap<String, usize>,
+    /// Lookup tables, each sorted `(hash of a key, index)`: block id →
+    /// `blocks`; `t:` + case-folded heading text and `i:` + heading id →
+    /// `headings`; embed destination as written → `links`. A lookup costs
+    /// the same for a note with a hundred thousand blocks as for one with
+    /// three, and a table costs 16 bytes an entry, not a `String` and a
+    /// `Vec` (issue 14: memory that grows with the notes' metadata). The
+    /// key is checked on the entry found, so a hash collision finds
+    /// nothing wrong.
+    block_table: Table,
+    heading_table: Table,
+    embed_table: Table,
+}
+
+/// `(hash of key, index)`, sorted.
+type Table = Box<[(u64, u32)]>;
+
+fn table_key(kind: &str, key: &str) -> u64 {
+    crate::memo::hash_of(&(kind, key))
+}
+
+/// The indices filed under `key` in `table`, ascending.
+fn lookup(table: &Table, key: u64) -> impl Iterator<Item = usize> + '_ {
+    let from = table.partition_point(|&(k, _)| k < key);
+    table[from..]
+        .iter()
+        .take_while(move |&&(k, _)| k == key)
+        .map(|&(_, i)| i as usize)
+}
+
+fn make_table(entries: impl Iterator<Item = (u64, usize)>) -> Table {
+    let mut table: Vec<(u64, u32)> = entries
+        .filter_map(|(k, i)| Some((k, u32::try_from(i).ok()?)))
+        .collect();
+    table.sort_unstable();
+    table.into_boxed_slice()
 }
 
 impl NoteScan {
     /// The block `^id` names, if the note has one.
     pub fn block(&self, id: &str) -> Option<&Block> {
-        self.block_index.get(id).map(|&i| &self.blocks[i])
+        lookup(&self.block_table, table_key("b", id))
+            .map(|i| &self.blocks[i])
+            .find(|b| b.id == id)
     }
 
     /// Headings whose case-folded text is `folded`, in document order.
-    pub fn headings_with_text(&self, folded: &str) -> &[usize] {
-        self.heading_list(&format!("t:{folded}"))
+    pub fn headings_with_text(&self, folded: &str) -> Vec<usize> {
+        lookup(&self.heading_table, table_key("t", folded))
+            .filter(|&i| crate::index::resolve::fold(&self.headings[i].text) == folded)
+            .collect()
     }
 
     /// The heading whose id is `id`, as a list of at most one.
-    pub fn headings_with_id(&self, id: &str) -> &[usize] {
-        self.heading_list(&format!("i:{id}"))
+    pub fn headings_with_id(&self, id: &str) -> Vec<usize> {
+        lookup(&self.heading_table, table_key("i", id))
+            .filter(|&i| self.headings[i].id == id)
+            .collect()
     }
 
     /// The first embed of `dest` (as written) in the note.
     pub fn first_embed(&self, dest: &str) -> Option<&RawLink> {
-        self.embed_index.get(dest).map(|&i| &self.links[i])
+        lookup(&self.embed_table, table_key("e", dest))
+            .map(|i| &self.links[i])
+            .find(|l| l.embed && l.dest == dest)
     }
 
-    fn heading_list(&self, key: &str) -> &[usize] {
-        self.heading_index.get(key).map_or(&[], Vec::as_slice)
+    fn make_tables(&mut self) {
+        let headings = self.headings.iter().enumerate().flat_map(|(i, h)| {
+            [
+                (table_key("t", &crate::index::resolve::fold(&h.text)), i),
+                (table_key("i", &h.id), i),
+            ]
+        });
+        self.heading_table = make_table(headings);
+        let blocks = self.blocks.iter().enumerate();
+        self.block_table = make_table(blocks.map(|(i, b)| (table_key("b", &b.id), i)));
+        let embeds = self.links.iter().enumerate().filter(|(_, l)| l.embed);
+        self.embed_table = make_table(embeds.map(|(i, l)| (table_key("e", &l.dest), i)));
     }
 
-    fn index_headings(&mut self) {
-        for (i, h) in self.headings.iter().enumerate() {
-            let text = format!("t:{}", crate::index::resolve::fold(&h.text));
-            self.heading_index.entry(text).or_default().push(i);
-            let id = format!("i:{}", h.id);
-            self.heading_index.entry(id).or_default().push(i);
+    /// Lets the text the links were found in go (what later stages need
+    /// of it went into the backlinks), and the lists' spare room.
+    pub fn shrink(&mut self) {
+        for link in &mut self.links {
+            link.context = std::sync::Arc::from("");
         }
+        self.links.shrink_to_fit();
+        self.headings.shrink_to_fit();
+        self.blocks.shrink_to_fit();
+        self.tags.shrink_to_fit();
     }
 }
 
@@ -111,6 +158,7 @@ struct Container {
 
 pub fn scan(body: &str) -> NoteScan {
     let mut out = NoteScan::default();
+    let mut block_ids: HashSet<String> = HashSet::new();
     let mut slugs = slug::SlugSet::default();
     let mut heading: Option<(u8, Option<String>, usize, String)> = None;
     let mut containers: Vec<Container> = Vec::new();
@@ -187,7 +235,14 @@ pub fn scan(body: &str) -> NoteScan {
                     }
                     TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell => {
                         if let Some(c) = containers.pop() {
-                            finish_container(c, &mut containers, &mut out, last_top_block.clone());
+                            let previous = last_top_block.clone();
+                            finish_container(
+                                c,
+                                &mut containers,
+                                &mut out,
+                                &mut block_ids,
+                                previous,
+                            );
                         }
                     }
                     TagEnd::CodeBlock => in_code = false,
@@ -234,12 +289,10 @@ pub fn scan(body: &str) -> NoteScan {
             out.headings[i].section.end = *start;
         }
     }
-    out.index_headings();
-    for (i, link) in out.links.iter().enumerate() {
-        if link.embed {
-            out.embed_index.entry(link.dest.clone()).or_insert(i);
-        }
-    }
+    out.make_tables();
+    out.links.shrink_to_fit();
+    out.headings.shrink_to_fit();
+    out.blocks.shrink_to_fit();
     out
 }
 
@@ -270,6 +323,7 @@ fn finish_container(
     c: Container,
     parents: &mut [Container],
     out: &mut NoteScan,
+    block_ids: &mut HashSet<String>,
     previous_block: Option<Range<usize>>,
 ) {
     // Only paragraphs that hold a link need their context text.
@@ -297,8 +351,8 @@ fn finish_container(
         } else {
             c.range.clone()
         };
-        if !out.block_index.contains_key(id) {
-            out.block_index.insert(id.to_string(), out.blocks.len());
+        // An id given twice names its first block.
+        if block_ids.insert(id.to_string()) {
             out.blocks.push(Block {
                 id: id.to_string(),
                 range,

@@ -18,8 +18,20 @@ fn syntaxes() -> &'static SyntaxSet {
 /// Highlights code blocks; shared by every render thread.
 #[derive(Default)]
 pub struct Highlighter {
-    cache: Mutex<HashMap<(String, String), Arc<str>>>,
+    cache: Mutex<Cache>,
 }
+
+/// Highlighted blocks by a digest of their language and code, up to
+/// [`CACHE_BYTES`] of HTML: the code itself is not kept, and a vault with
+/// gigabytes of code does not keep its HTML (the cache starts over when
+/// full; what it returns never depends on it).
+#[derive(Default)]
+struct Cache {
+    blocks: HashMap<[u8; 32], Arc<str>>,
+    bytes: usize,
+}
+
+const CACHE_BYTES: usize = 16 << 20;
 
 impl Highlighter {
     pub fn new() -> Highlighter {
@@ -28,15 +40,26 @@ impl Highlighter {
 
     /// The whole `<pre>` element for a fenced block.
     pub fn code_block(&self, lang: &str, code: &str) -> Arc<str> {
-        let key = (lang.to_string(), code.to_string());
+        let key: [u8; 32] = {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            h.update((lang.len() as u64).to_le_bytes());
+            h.update(lang);
+            h.update(code);
+            h.finalize().into()
+        };
         if let Ok(cache) = self.cache.lock() {
-            if let Some(hit) = cache.get(&key) {
+            if let Some(hit) = cache.blocks.get(&key) {
                 return hit.clone();
             }
         }
         let html: Arc<str> = render_block(lang, code).into();
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, html.clone());
+            if cache.bytes + html.len() > CACHE_BYTES {
+                *cache = Cache::default();
+            }
+            cache.bytes += html.len();
+            cache.blocks.insert(key, html.clone());
         }
         html
     }

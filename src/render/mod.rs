@@ -306,6 +306,7 @@ mod test_vault {
             vault,
             IndexOptions {
                 include_drafts: true,
+                ..Default::default()
             },
         )
     }
