@@ -17,6 +17,7 @@ pub mod emit;
 pub mod index;
 pub mod load;
 pub mod memo;
+pub mod memory;
 #[cfg(unix)]
 pub(crate) mod nofollow;
 pub mod pipeline;

@@ -4,5 +4,6 @@
 mod cli;
 
 fn main() {
+    spore::memory::one_arena_per_worker();
     std::process::exit(cli::run());
 }

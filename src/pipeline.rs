@@ -466,6 +466,11 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     )?;
     diagnostics.extend(rendered_diagnostics);
     timings.push(("emit", start.elapsed()));
+    // Every page is made: what they alone needed goes.
+    drop(sources);
+    index.drop_link_sentences();
+    shared_highlighter().forget();
+    let sources = emit::page_sources(&index);
     // A note that changed during the build: nothing is swapped in.
     if let Some(e) = index.bodies.failed().into_iter().next() {
         return Err(BuildError::SourceChanged(e));
@@ -517,7 +522,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     let mut kept = Vec::with_capacity(rest.len());
     for (path, result) in rest {
         match result {
-            Ok(parts) => kept.push((path, parts)),
+            Ok(parts) => kept.push((path.clone(), parts)),
             // An attachment that cannot be read is left out, with a warning.
             Err(BuildError::Write(write::WriteError::Attachment(e))) => {
                 left_out.push(crate::seal::unreadable(&e))
@@ -525,6 +530,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
             Err(e) => return Err(e),
         }
     }
+    // The site-wide files are on disk: only their names and parts are
+    // needed to make the integrity files.
+    drop(site);
     listed.extend(kept.iter().map(|(p, parts)| (p.as_str(), parts)));
     listed.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let (made, seal) = sealer.finish(&listed, left_out)?;

@@ -410,7 +410,7 @@ fn add_navigation_files(
     degrees: &graph::Degrees,
     mut cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
-    let navs = match (kept, cache.as_mut()) {
+    let mut navs = match (kept, cache.as_mut()) {
         (Some(navs), _) => navs,
         (None, Some((cache, checks))) => {
             cache.note_navs(index, rendered, degrees, checks, note_nav)
@@ -420,12 +420,18 @@ fn add_navigation_files(
             .map(|id| note_nav(view::PageView::new(index, rendered, degrees), id))
             .collect(),
     };
+    let terms: Vec<std::sync::Arc<search::DocTerms>> = match cache {
+        // `serve` keeps each note's terms to move only an edited note's.
+        Some(_) => navs.iter().map(|n| n.terms.clone()).collect(),
+        None => navs
+            .iter_mut()
+            .map(|n| std::mem::take(&mut n.terms))
+            .collect(),
+    };
     let view = view::PageView::new(index, rendered, degrees);
     let docs: Vec<search::SearchDoc> = (0..index.notes.len())
         .map(|id| search_doc(view, id, &navs[id].text, navs[id].text_len))
         .collect();
-    let terms: Vec<std::sync::Arc<search::DocTerms>> =
-        navs.iter().map(|n| n.terms.clone()).collect();
     let search = match cache.as_mut() {
         Some((cache, _)) => {
             let kept = cache
@@ -437,7 +443,7 @@ fn add_navigation_files(
             }
             cache.search.as_mut().map(|s| s.index())
         }
-        None => Some(search::SearchState::new(&docs, terms).index()),
+        None => Some(search::SearchState::index_once(&docs, terms)),
     };
     for (path, bytes) in search.into_iter().flat_map(|s| s.files) {
         site.insert(path, bytes);

@@ -135,6 +135,22 @@ pub struct VaultIndex {
 }
 
 impl VaultIndex {
+    /// Lets the sentences around links go (every page showing them is
+    /// made: what is left to make reads only who links to whom).
+    pub fn drop_link_sentences(&mut self) {
+        let empty: std::sync::Arc<str> = std::sync::Arc::from("");
+        for backlinks in &mut self.backlinks {
+            for b in backlinks.iter_mut() {
+                b.context = empty.clone();
+            }
+        }
+        for n in &mut self.notes {
+            for link in &mut n.scan.links {
+                link.context = empty.clone();
+            }
+        }
+    }
+
     /// Where a page reads the notes' bodies an index made with
     /// [`IndexOptions::release_bodies`] let go: from `vault`. The links'
     /// sentences, now in the backlinks, go too.

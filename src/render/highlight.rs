@@ -38,6 +38,13 @@ impl Highlighter {
         Highlighter::default()
     }
 
+    /// Empties the cache (a build whose pages are all made).
+    pub fn forget(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Cache::default();
+        }
+    }
+
     /// The whole `<pre>` element for a fenced block.
     pub fn code_block(&self, lang: &str, code: &str) -> Arc<str> {
         let key: [u8; 32] = {

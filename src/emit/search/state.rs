@@ -149,6 +149,14 @@ impl SearchState {
         }
     }
 
+    /// The index of `docs` made once (a build): each doc's terms go as
+    /// soon as they are in the postings.
+    pub fn index_once(docs: &[SearchDoc], doc_terms: Vec<Arc<DocTerms>>) -> SearchIndex {
+        let mut state = SearchState::new(docs, doc_terms);
+        state.doc_terms = Vec::new();
+        state.index()
+    }
+
     /// Takes in an edit that keeps the set of docs (same paths, same
     /// order): the docs whose terms are not the very same `Arc` as last
     /// time are re-indexed. Returns false, changing nothing, when the set
