@@ -157,6 +157,16 @@ mod tests {
     }
 
     #[test]
+    fn bodies_let_go_with_no_vault_to_read_from_fail_closed() {
+        let note = parse_note("a.md", b"text", None).0;
+        let bodies = Bodies::OnDisk(OnDisk::new(None));
+        assert_eq!(bodies.of(&note), "");
+        let failed = bodies.failed();
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0].to_string().starts_with("a.md: not read again"), "{}", failed[0]);
+    }
+
+    #[test]
     fn a_note_changed_or_swapped_for_a_link_during_the_build_is_named_and_gives_nothing() {
         let tmp = tempfile::tempdir().unwrap();
         let vault = tmp.path().join("vault");
