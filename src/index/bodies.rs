@@ -163,7 +163,11 @@ mod tests {
         assert_eq!(bodies.of(&note), "");
         let failed = bodies.failed();
         assert_eq!(failed.len(), 1);
-        assert!(failed[0].to_string().starts_with("a.md: not read again"), "{}", failed[0]);
+        assert!(
+            failed[0].to_string().starts_with("a.md: not read again"),
+            "{}",
+            failed[0]
+        );
     }
 
     #[test]
