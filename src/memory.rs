@@ -6,7 +6,7 @@
 //! threads freed, and at 50,000 notes the peak resident memory was half as
 //! much again as the peak heap. One arena per worker thread keeps the
 //! render threads apart (same speed in the benchmark) and lets the main
-//! thread share theirs: 605 → 558 MB at 50,000 notes. Other allocators
+//! thread share theirs: 605 → 551 MB at 50,000 notes. Other allocators
 //! and platforms are left alone.
 
 /// Caps glibc's arenas at the number of worker threads; call before any

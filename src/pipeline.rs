@@ -466,15 +466,16 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     )?;
     diagnostics.extend(rendered_diagnostics);
     timings.push(("emit", start.elapsed()));
-    // Every page is made: what they alone needed goes.
-    drop(sources);
-    index.drop_link_sentences();
-    shared_highlighter().forget();
-    let sources = emit::page_sources(&index);
     // A note that changed during the build: nothing is swapped in.
     if let Some(e) = index.bodies.failed().into_iter().next() {
         return Err(BuildError::SourceChanged(e));
     }
+    // Every page is made: what they alone needed goes. (`sources` borrows
+    // the index, so it is made again after, a map of names.)
+    drop(sources);
+    index.drop_backlink_sentences();
+    shared_highlighter().forget();
+    let sources = emit::page_sources(&index);
 
     // The rest of the site (theme, search and navigation files,
     // attachments), made from what the pages left: their names.

@@ -136,8 +136,7 @@ mod tests {
         parse_note(rel, text.as_bytes(), None).0
     }
 
-    fn on_disk(vault: &Path, notes: &[&Note]) -> Bodies {
-        let _ = notes;
+    fn on_disk(vault: &Path) -> Bodies {
         Bodies::OnDisk(OnDisk::new(Some(vault)))
     }
 
@@ -150,7 +149,7 @@ mod tests {
         let mut released = note.clone();
         release(&mut released, &mut crate::index::scan::scan(&note.body));
         assert!(released.body.is_empty());
-        let bodies = on_disk(tmp.path(), &[&note]);
+        let bodies = on_disk(tmp.path());
         assert_eq!(bodies.of(&released), held);
         assert!(bodies.failed().is_empty());
         assert_eq!(Bodies::Held.of(&note), held);
@@ -177,7 +176,7 @@ mod tests {
         std::fs::create_dir(&vault).unwrap();
         let a = loaded(&vault, "a.md", "secret-free text\n");
         let b = loaded(&vault, "b.md", "more text\n");
-        let bodies = on_disk(&vault, &[&a, &b]);
+        let bodies = on_disk(&vault);
         // Made private after it was indexed as public: never rendered.
         std::fs::write(vault.join("a.md"), "---\npublish: false\n---\nsecret\n").unwrap();
         std::fs::remove_file(vault.join("b.md")).unwrap();

@@ -130,23 +130,19 @@ pub struct VaultIndex {
     pub home: Option<NoteId>,
     pub diagnostics: Vec<Diagnostic>,
     /// Where the notes' bodies are (held, unless the streaming build let
-    /// them go: [`VaultIndex::release_bodies`]).
+    /// them go: [`IndexOptions::release_bodies`]).
     pub bodies: bodies::Bodies,
 }
 
 impl VaultIndex {
-    /// Lets the sentences around links go (every page showing them is
-    /// made: what is left to make reads only who links to whom).
-    pub fn drop_link_sentences(&mut self) {
+    /// Lets the sentences backlinks quote go (every page showing them is
+    /// made: what is left to make reads only who links to whom). The
+    /// scans' own copies went in [`Self::read_bodies_from`].
+    pub fn drop_backlink_sentences(&mut self) {
         let empty: std::sync::Arc<str> = std::sync::Arc::from("");
         for backlinks in &mut self.backlinks {
             for b in backlinks.iter_mut() {
                 b.context = empty.clone();
-            }
-        }
-        for n in &mut self.notes {
-            for link in &mut n.scan.links {
-                link.context = empty.clone();
             }
         }
     }

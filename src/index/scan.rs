@@ -137,8 +137,10 @@ impl NoteScan {
     /// Lets the text the links were found in go (what later stages need
     /// of it went into the backlinks), and the lists' spare room.
     pub fn shrink(&mut self) {
+        // One empty sentence for all: `Arc::from("")` allocates each time.
+        let empty: std::sync::Arc<str> = std::sync::Arc::from("");
         for link in &mut self.links {
-            link.context = std::sync::Arc::from("");
+            link.context = empty.clone();
         }
         self.links.shrink_to_fit();
         self.headings.shrink_to_fit();

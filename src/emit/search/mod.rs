@@ -89,7 +89,8 @@ impl DocTerms {
         let mut fields = Vec::with_capacity(terms.len());
         for (term, field) in &terms {
             text.push_str(term);
-            // A note's text is far below 4 GiB (the reader caps a file).
+            // 4 GiB of one note's distinct terms would not fit in memory
+            // beside the rest; past it the ends saturate, never panic.
             ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
             fields.push(u8::try_from(*field).unwrap_or(u8::MAX));
         }
