@@ -370,11 +370,12 @@ pub fn seal_stage(
 /// between rebuilds), reusing what `cache` knows of unchanged files.
 pub fn reseal_stage(
     site: &Site,
+    changed: Option<&std::collections::BTreeSet<String>>,
     config: &Config,
     options: &BuildOptions,
     index: &VaultIndex,
     cache: &mut crate::seal::SealCache,
-) -> Result<(Site, crate::seal::SealSummary), BuildError> {
+) -> Result<(crate::seal::Resealed, crate::seal::SealSummary), BuildError> {
     let mut probe = cache.git;
     // Read once per session: the preview seals the version a build would
     // have sealed when serving began (`content/Integrity and verification.md`).
@@ -390,7 +391,7 @@ pub fn reseal_stage(
         previous,
     )?;
     cache.git = probe;
-    Ok(crate::seal::reseal(site, config, &inputs, cache)?)
+    Ok(crate::seal::reseal(site, changed, config, &inputs, cache)?)
 }
 
 /// Builds and writes the site to `config.output`, atomically, streaming:
@@ -537,8 +538,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     listed.extend(kept.iter().map(|(p, parts)| (p.as_str(), parts)));
     listed.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let (made, seal) = sealer.finish(&listed, left_out)?;
-    for (path, bytes) in &made {
-        staging.put(path, &SiteFile::Made(bytes.clone()))?;
+    for (path, file) in &made {
+        staging.put(path, file)?;
     }
     sealed_at += start.elapsed();
     timings.push(("seal", sealed_at));

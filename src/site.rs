@@ -45,21 +45,27 @@ pub struct VaultFile {
     pub sealed: Option<FileDigest>,
 }
 
-/// One output file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One output file. Two files are equal when they hold the same bytes
+/// (made now or deferred) or are the same vault file with the same seal.
+#[derive(Debug, Clone)]
 pub enum SiteFile {
     /// Made by Spore, held in memory.
     Made(Bytes),
     /// Copied from the vault as it is, never held in memory.
     Vault(Box<VaultFile>),
+    /// Made by Spore when first read: `serve` keeps `site.meta4` and
+    /// `SHA256SUMS` (megabytes each on a large site, which no page reads)
+    /// this way, so a save does not wait for them.
+    Deferred(Arc<Deferred>),
 }
 
 impl SiteFile {
-    /// The bytes, for a file Spore made.
+    /// The bytes, for a file Spore made (a deferred file is made now).
     pub fn made(&self) -> Option<&Bytes> {
         match self {
             SiteFile::Made(bytes) => Some(bytes),
             SiteFile::Vault(_) => None,
+            SiteFile::Deferred(later) => Some(later.bytes()),
         }
     }
 
@@ -71,6 +77,7 @@ impl SiteFile {
                 .sealed
                 .as_ref()
                 .map_or(file.source.identity.len, |d| d.size),
+            SiteFile::Deferred(later) => later.bytes().len() as u64,
         }
     }
 
@@ -84,10 +91,81 @@ impl SiteFile {
         match (self, other) {
             (SiteFile::Made(a), SiteFile::Made(b)) => Arc::ptr_eq(a, b) || a == b,
             (SiteFile::Vault(a), SiteFile::Vault(b)) => a == b,
+            (SiteFile::Deferred(a), SiteFile::Deferred(b)) => Arc::ptr_eq(a, b) || a == b,
+            _ => false,
+        }
+    }
+
+    /// Whether the file is the very same value as `other` (the same bytes
+    /// in memory, or the same vault file as last seen), without reading or
+    /// making anything: what `serve` uses to tell a file it did not touch.
+    pub fn is_identical(&self, other: &SiteFile) -> bool {
+        match (self, other) {
+            (SiteFile::Made(a), SiteFile::Made(b)) => Arc::ptr_eq(a, b),
+            (SiteFile::Vault(a), SiteFile::Vault(b)) => a.source == b.source,
+            (SiteFile::Deferred(a), SiteFile::Deferred(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
 }
+
+impl PartialEq for SiteFile {
+    fn eq(&self, other: &SiteFile) -> bool {
+        match (self, other) {
+            (SiteFile::Vault(a), SiteFile::Vault(b)) => a == b,
+            (SiteFile::Vault(_), _) | (_, SiteFile::Vault(_)) => false,
+            _ => self.made() == other.made(),
+        }
+    }
+}
+
+impl Eq for SiteFile {}
+
+/// A file's bytes, made by a function the first time they are asked for
+/// (then kept). Callers that ask at once wait for the one making them.
+pub struct Deferred {
+    bytes: std::sync::OnceLock<Bytes>,
+    make: std::sync::Mutex<Option<MakeBytes>>,
+}
+
+type MakeBytes = Box<dyn FnOnce() -> Bytes + Send>;
+
+impl Deferred {
+    pub fn new(make: impl FnOnce() -> Bytes + Send + 'static) -> Deferred {
+        Deferred {
+            bytes: std::sync::OnceLock::new(),
+            make: std::sync::Mutex::new(Some(Box::new(make))),
+        }
+    }
+
+    pub fn bytes(&self) -> &Bytes {
+        self.bytes.get_or_init(|| {
+            let make = match self.make.lock() {
+                Ok(mut guard) => guard.take(),
+                Err(poisoned) => poisoned.into_inner().take(),
+            };
+            // `OnceLock` runs this once; `None` cannot happen but is empty.
+            make.map_or_else(|| Bytes::from(Vec::new()), |make| make())
+        })
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.bytes.get() {
+            Some(bytes) => write!(f, "Deferred({} bytes)", bytes.len()),
+            None => f.write_str("Deferred(not made yet)"),
+        }
+    }
+}
+
+impl PartialEq for Deferred {
+    fn eq(&self, other: &Deferred) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for Deferred {}
 
 impl From<Bytes> for SiteFile {
     fn from(bytes: Bytes) -> SiteFile {
@@ -107,12 +185,130 @@ pub struct Site {
     pub files: BTreeMap<String, SiteFile>,
     /// Output path of each note page → its source.
     pub pages: BTreeMap<String, PageSource>,
+    /// With [`Site::track_changes`]: the paths whose file or page source
+    /// was added, replaced by a different one or removed through this
+    /// type's methods since [`Site::take_changes`] — what `serve` seals
+    /// again after a save.
+    changes: Option<std::collections::BTreeSet<String>>,
+    /// With [`Site::record_writes`]: every path put since, changed or not.
+    writes: Option<Vec<String>>,
+    /// Files taken out by [`Site::set_aside`], until put again.
+    aside: BTreeMap<String, SiteFile>,
 }
 
 impl Site {
+    /// A site of `files`, no page sources.
+    pub fn from_files(files: BTreeMap<String, SiteFile>) -> Site {
+        Site {
+            files,
+            ..Site::default()
+        }
+    }
+
+    /// Starts recording which paths change (see [`Site::take_changes`]).
+    pub fn track_changes(&mut self) {
+        self.changes.get_or_insert_with(Default::default);
+    }
+
+    /// The paths changed since tracking began or since the last call
+    /// (`None` when changes are not tracked), and starts afresh.
+    pub fn take_changes(&mut self) -> Option<std::collections::BTreeSet<String>> {
+        self.changes.as_mut().map(std::mem::take)
+    }
+
+    /// Starts listing every path put, whether its file changed or not.
+    pub fn record_writes(&mut self) {
+        self.writes = Some(Vec::new());
+    }
+
+    /// The paths put since [`Site::record_writes`], sorted, and stops
+    /// listing them.
+    pub fn take_writes(&mut self) -> Vec<String> {
+        let mut writes = self.writes.take().unwrap_or_default();
+        writes.sort_unstable();
+        writes.dedup();
+        writes
+    }
+
+    /// Takes the files at `paths` out of the site for a while, as if gone,
+    /// to be put again: one put again the very same is no change, and
+    /// [`Site::end_set_aside`] counts the others as removed.
+    pub fn set_aside<'a>(&mut self, paths: impl IntoIterator<Item = &'a String>) {
+        for path in paths {
+            if let Some(file) = self.files.remove(path) {
+                self.aside.insert(path.clone(), file);
+            }
+        }
+    }
+
+    /// The files set aside and not put again are gone.
+    pub fn end_set_aside(&mut self) {
+        for path in std::mem::take(&mut self.aside).into_keys() {
+            self.changed(&path);
+        }
+    }
+
+    fn changed(&mut self, path: &str) {
+        if let Some(changes) = &mut self.changes {
+            if !changes.contains(path) {
+                changes.insert(path.to_string());
+            }
+        }
+    }
+
+    /// Adds or replaces a file.
+    pub fn put(&mut self, path: impl Into<String>, file: SiteFile) {
+        let path = path.into();
+        if let Some(writes) = &mut self.writes {
+            writes.push(path.clone());
+        }
+        let aside = self.aside.remove(&path);
+        if self.changes.is_none() {
+            self.files.insert(path, file);
+            return;
+        }
+        let same = self
+            .files
+            .get(&path)
+            .or(aside.as_ref())
+            .is_some_and(|old| old.is_identical(&file));
+        if !same {
+            self.changed(&path);
+            self.files.insert(path, file);
+        } else if aside.is_some() {
+            self.files.insert(path, file);
+        }
+    }
+
     /// Adds a file Spore made.
     pub fn insert(&mut self, path: impl Into<String>, bytes: impl Into<Bytes>) {
-        self.files.insert(path.into(), SiteFile::Made(bytes.into()));
+        self.put(path, SiteFile::Made(bytes.into()));
+    }
+
+    /// Takes a file out.
+    pub fn remove(&mut self, path: &str) -> Option<SiteFile> {
+        let removed = self.files.remove(path);
+        if removed.is_some() {
+            self.changed(path);
+        }
+        removed
+    }
+
+    /// Sets the source of the note page at `path`.
+    pub fn set_page(&mut self, path: &str, source: PageSource) {
+        if self.pages.get(path) != Some(&source) {
+            self.changed(path);
+            self.pages.insert(path.to_string(), source);
+        }
+    }
+
+    /// Keeps the page sources `keep` says yes to.
+    pub fn retain_pages(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let gone: Vec<String> = self.pages.keys().filter(|p| !keep(p)).cloned().collect();
+        for path in gone {
+            self.pages.remove(&path);
+            self.changed(&path);
+        }
     }
 
     /// Adds a vault file to be published as it is.
@@ -121,8 +317,7 @@ impl Site {
             source,
             sealed: None,
         };
-        self.files
-            .insert(path.into(), SiteFile::Vault(Box::new(file)));
+        self.put(path, SiteFile::Vault(Box::new(file)));
     }
 
     /// The bytes of a file Spore made (`None` for a vault file: see

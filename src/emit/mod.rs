@@ -305,7 +305,11 @@ pub fn add_site_files_from(
     degrees: &graph::Degrees,
     cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
-    set_page_sources(site, index);
+    // `serve` keeps the sources and sets those of the notes it changed
+    // itself ([`set_page_sources`]).
+    if cache.is_none() {
+        set_page_sources(site, index, None);
+    }
     let (light, dark) = syntax_stylesheets();
     site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
     site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
@@ -358,30 +362,38 @@ pub fn page_sources(index: &VaultIndex) -> std::collections::HashMap<&str, PageS
 }
 
 /// Each note page's source, for the seal. Changed in place (`serve` keeps
-/// the site between saves): a record is replaced only when it differs.
-fn set_page_sources(site: &mut Site, index: &VaultIndex) {
-    for note in &index.notes {
+/// the site between saves): a record is replaced only when it differs, and
+/// with `only`, only those notes' records are looked at (the others are
+/// known to be as they were).
+pub fn set_page_sources(
+    site: &mut Site,
+    index: &VaultIndex,
+    only: Option<&std::collections::BTreeSet<NoteId>>,
+) {
+    let notes: Box<dyn Iterator<Item = &crate::index::IndexedNote>> = match only {
+        Some(ids) => Box::new(ids.iter().filter_map(|&id| index.notes.get(id))),
+        None => Box::new(index.notes.iter()),
+    };
+    for note in notes {
         let same = site.pages.get(&note.out_path).is_some_and(|p| {
             p.source == note.note.path
                 && p.source_sha256 == note.note.source_sha256
                 && p.title == note.title()
         });
         if !same {
-            site.pages.insert(
-                note.out_path.clone(),
-                PageSource {
-                    source: note.note.path.clone(),
-                    source_sha256: note.note.source_sha256.clone(),
-                    title: note.title().to_string(),
-                },
-            );
+            let source = PageSource {
+                source: note.note.path.clone(),
+                source_sha256: note.note.source_sha256.clone(),
+                title: note.title().to_string(),
+            };
+            site.set_page(&note.out_path, source);
         }
     }
     // Every note's page is there; anything more is a page that left.
     if site.pages.len() != index.notes.len() {
         let paths: std::collections::HashSet<&str> =
             index.notes.iter().map(|n| n.out_path.as_str()).collect();
-        site.pages.retain(|p, _| paths.contains(p.as_str()));
+        site.retain_pages(|p| paths.contains(p));
     }
 }
 

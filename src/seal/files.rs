@@ -26,11 +26,13 @@ use super::manifest::{
 use super::page::sha256_hex;
 use super::shard::{self, shard_index, shard_js, shard_json};
 use super::{metalink, sums};
-use crate::site::Bytes;
+use crate::site::{Bytes, Deferred, SiteFile};
 use rayon::prelude::*;
+use std::borrow::Borrow;
+use std::sync::Arc;
 
 /// What the seal files say about one sealed file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parts {
     /// Its line in its shard.
     pub member: String,
@@ -96,18 +98,33 @@ pub enum Dirty<'a> {
 /// The shards of `listed` (every listed file, in path order), reusing the
 /// cache's unchanged ones.
 pub fn shards(listed: &[(&str, &Parts)], cache: &mut ShardCache, dirty: Dirty) -> Vec<MadeShard> {
-    let bits = shard::shard_bits(listed.len());
-    let mut members: Vec<Vec<&str>> = vec![Vec::new(); 1 << bits];
-    for (_, parts) in listed {
-        members[shard_index(parts.key, bits)].push(&parts.member);
-    }
-    let mut remake = vec![true; members.len()];
-    if cache.bits == Some(bits) && cache.shards.len() == members.len() {
+    shards_of(listed.len(), listed.iter().map(|(_, p)| *p), cache, dirty)
+}
+
+/// [`shards`] over `count` files' parts, in path order: only the members
+/// of shards to be made again are gathered.
+pub fn shards_of<'a>(
+    count: usize,
+    parts: impl Iterator<Item = &'a Parts>,
+    cache: &mut ShardCache,
+    dirty: Dirty,
+) -> Vec<MadeShard> {
+    let bits = shard::shard_bits(count);
+    let shard_count = 1usize << bits;
+    let mut remake = vec![true; shard_count];
+    if cache.bits == Some(bits) && cache.shards.len() == shard_count {
         if let Dirty::Keys(keys) = dirty {
             remake.fill(false);
             for &key in keys {
                 remake[shard_index(key, bits)] = true;
             }
+        }
+    }
+    let mut members: Vec<Vec<&str>> = vec![Vec::new(); shard_count];
+    for parts in parts {
+        let i = shard_index(parts.key, bits);
+        if remake[i] {
+            members[i].push(&parts.member);
         }
     }
     let old = std::mem::take(&mut cache.shards);
@@ -176,6 +193,53 @@ pub fn index_files(
     shards: &[MadeShard],
     root: &Root,
 ) -> Vec<(String, Bytes)> {
+    let listing = Listing::new(listed.iter().map(|(p, parts)| (*p, *parts)));
+    let (mut out, listing) = shard_and_root_files(listing, shards, root);
+    let meta4 = listing.metalink(root);
+    let sums = listing.sums(&meta4);
+    out.push((METALINK_PATH.into(), meta4.into()));
+    out.push((SUMS_PATH.into(), sums.into()));
+    out
+}
+
+/// [`index_files`], with `site.meta4` and `SHA256SUMS` made only when
+/// first read ([`Deferred`]): they list every file, so they cost what the
+/// site's metadata costs, and nothing that `serve` shows a page reads
+/// them. `listed` is every listed file, in path order.
+pub fn index_files_deferred<'a>(
+    listed: impl Iterator<Item = (&'a str, Arc<Parts>)>,
+    shards: &[MadeShard],
+    root: &Root,
+) -> Vec<(String, SiteFile)> {
+    let (made, listing) = shard_and_root_files(Listing::new(listed), shards, root);
+    let mut out: Vec<(String, SiteFile)> = made
+        .into_iter()
+        .map(|(p, b)| (p, SiteFile::Made(b)))
+        .collect();
+    let listing = Arc::new(listing);
+    let (mirrors, generator, built) = (
+        root.mirrors.clone(),
+        root.generator.clone(),
+        root.built.clone(),
+    );
+    let for_meta4 = listing.clone();
+    let meta4 = Arc::new(Deferred::new(move || {
+        for_meta4.metalink_with(&mirrors, &generator, &built).into()
+    }));
+    let for_sums = meta4.clone();
+    let sums = Deferred::new(move || listing.sums(for_sums.bytes()).into());
+    out.push((METALINK_PATH.into(), SiteFile::Deferred(meta4)));
+    out.push((SUMS_PATH.into(), SiteFile::Deferred(Arc::new(sums))));
+    out
+}
+
+/// The shards' files and the root's, and the listing with their lines
+/// added.
+fn shard_and_root_files<P: Borrow<Parts>>(
+    mut listing: Listing<P>,
+    shards: &[MadeShard],
+    root: &Root,
+) -> (Vec<(String, Bytes)>, Listing<P>) {
     let root_json = root.to_canonical_json();
     let root_js = super::manifest::manifest_js(&root_json);
     let mirrors = &root.mirrors;
@@ -188,7 +252,7 @@ pub fn index_files(
     shard_files.sort_by(|a, b| a.0.cmp(&b.0));
     shard_files.dedup_by(|a, b| a.0 == b.0);
     // Lines and elements of the index files themselves.
-    let own: Vec<(String, String, String)> = shard_files
+    let own: Vec<Line> = shard_files
         .par_iter()
         .map(|(path, bytes, sha)| (path.clone(), sha.to_string(), bytes.len()))
         .chain([
@@ -206,43 +270,116 @@ pub fn index_files(
         .map(|(path, sha, size)| {
             let element = metalink::file_element(&path, size as u64, &sha, mirrors);
             let line = sums::line(&path, &sha);
-            (path, line, element)
+            Line {
+                path,
+                line,
+                element,
+            }
         })
         .collect();
-    let mut all: Vec<(&str, &str, &str)> = listed
-        .iter()
-        .map(|(p, parts)| (*p, parts.line.as_str(), parts.element.as_str()))
-        .chain(
-            own.iter()
-                .map(|(p, l, e)| (p.as_str(), l.as_str(), e.as_str())),
-        )
-        .collect();
-    all.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let meta4 = metalink::metalink(
-        all.iter().map(|(_, _, e)| *e),
-        mirrors,
-        &root.generator,
-        &root.built,
-        &[SIGNATURE_PATH, SUMS_PATH],
-    )
-    .into_bytes();
-    let meta4_line = sums::line(METALINK_PATH, &sha256_hex(&meta4));
-    let at = all.partition_point(|(p, _, _)| *p < METALINK_PATH);
-    all.insert(at, (METALINK_PATH, &meta4_line, ""));
-    let mut sums = String::with_capacity(all.iter().map(|(_, l, _)| l.len()).sum());
-    for (_, line, _) in &all {
-        sums.push_str(line);
-    }
+    listing.add_own(own);
     let mut out: Vec<(String, Bytes)> = shard_files
         .into_iter()
         .map(|(p, b, _)| (p, b.clone()))
         .collect();
     out.push((MANIFEST_PATH.into(), root_json.into()));
     out.push((MANIFEST_JS_PATH.into(), root_js.into()));
-    out.push((METALINK_PATH.into(), meta4.into()));
-    out.push((SUMS_PATH.into(), sums.into_bytes().into()));
-    out
+    (out, listing)
 }
+
+/// A file's path with its line in `SHA256SUMS` and element in `site.meta4`.
+struct Line {
+    path: String,
+    line: String,
+    element: String,
+}
+
+/// Every listed file's lines, in path order, as `site.meta4` and
+/// `SHA256SUMS` list them. The files under `integrity/` (the index files
+/// and `verify.js`) sort together, between `before` and `after`, so only
+/// they are kept with their paths: the others' parts are all it holds.
+struct Listing<P> {
+    before: Vec<P>,
+    integrity: Vec<Line>,
+    after: Vec<P>,
+}
+
+impl<P: Borrow<Parts>> Listing<P> {
+    fn new<'a>(listed: impl Iterator<Item = (&'a str, P)>) -> Listing<P> {
+        let mut listing = Listing {
+            before: Vec::new(),
+            integrity: Vec::new(),
+            after: Vec::new(),
+        };
+        for (path, parts) in listed {
+            if path.starts_with(INTEGRITY_DIR) {
+                let p = parts.borrow();
+                listing.integrity.push(Line {
+                    path: path.to_string(),
+                    line: p.line.clone(),
+                    element: p.element.clone(),
+                });
+            } else if path < INTEGRITY_DIR {
+                listing.before.push(parts);
+            } else {
+                listing.after.push(parts);
+            }
+        }
+        listing
+    }
+
+    fn add_own(&mut self, own: Vec<Line>) {
+        self.integrity.extend(own);
+        self.integrity.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    fn metalink(&self, root: &Root) -> Vec<u8> {
+        self.metalink_with(&root.mirrors, &root.generator, &root.built)
+    }
+
+    fn metalink_with(&self, mirrors: &[MirrorEntry], generator: &str, built: &str) -> Vec<u8> {
+        let elements = self
+            .before
+            .iter()
+            .map(|p| p.borrow().element.as_str())
+            .chain(self.integrity.iter().map(|l| l.element.as_str()))
+            .chain(self.after.iter().map(|p| p.borrow().element.as_str()));
+        metalink::metalink(
+            elements,
+            mirrors,
+            generator,
+            built,
+            &[SIGNATURE_PATH, SUMS_PATH],
+        )
+        .into_bytes()
+    }
+
+    /// `SHA256SUMS`, which lists `site.meta4` (whose bytes are `meta4`)
+    /// among the index files.
+    fn sums(&self, meta4: &[u8]) -> Vec<u8> {
+        let meta4_line = sums::line(METALINK_PATH, &sha256_hex(meta4));
+        let at = self
+            .integrity
+            .partition_point(|l| l.path.as_str() < METALINK_PATH);
+        let (integrity_before, integrity_after) = self.integrity.split_at(at);
+        let lines = self
+            .before
+            .iter()
+            .map(|p| p.borrow().line.as_str())
+            .chain(integrity_before.iter().map(|l| l.line.as_str()))
+            .chain([meta4_line.as_str()])
+            .chain(integrity_after.iter().map(|l| l.line.as_str()))
+            .chain(self.after.iter().map(|p| p.borrow().line.as_str()));
+        let mut out = String::new();
+        for line in lines {
+            out.push_str(line);
+        }
+        out.into_bytes()
+    }
+}
+
+/// Where the index files live: every path in it sorts together.
+const INTEGRITY_DIR: &str = "integrity/";
 
 /// Every integrity file the entries of `m` make, as the seal makes them
 /// (the signature aside): for tools and tests that write a manifest of

@@ -27,7 +27,8 @@ use manifest::{FileEntry, MirrorEntry, SiteInfo, SIGNATURE_PATH, VERIFY_JS_PATH}
 use page::{sha256_hex, PageSeal};
 use rayon::prelude::*;
 use sign::{KeyError, Signer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use thiserror::Error;
 use version::SiteVersion;
 
@@ -186,6 +187,7 @@ fn seal_file(
             };
             Ok((SiteFile::Vault(Box::new(sealed)), digest))
         }
+        SiteFile::Deferred(later) => Ok((file.clone(), digest(later.bytes()))),
     }
 }
 
@@ -215,30 +217,45 @@ pub fn unreadable(error: &AttachmentError) -> Diagnostic {
 pub struct SealCache {
     /// Public key, mirrors and site id the entries were sealed with.
     params: Option<(Option<String>, Vec<MirrorEntry>, String)>,
-    /// By path, in path order.
-    files: Vec<(String, SealedFile)>,
+    /// Every sealed file, by path.
+    files: BTreeMap<String, SealedFile>,
+    /// Attachments left out last time because they could not be read:
+    /// tried again at every seal.
+    left_out: BTreeSet<String>,
     /// What git said about the vault.
     pub git: version::GitProbe,
     /// The output folder's manifest, read at the first seal.
     pub previous: Option<previous::Previous>,
     /// The shards of the last seal.
     shards: ShardCache,
+    /// The `integrity/` files of the last seal, with the root they were
+    /// made for (whose bytes decide them all).
+    made: BTreeMap<String, SiteFile>,
+}
+
+impl SealCache {
+    /// The sealed site, as the last [`reseal`] left it.
+    pub fn sealed_site(&self) -> Site {
+        let files = self
+            .files
+            .iter()
+            .map(|(path, file)| (path.clone(), file.output.clone()))
+            .chain(self.made.iter().map(|(p, f)| (p.clone(), f.clone())))
+            .collect();
+        Site::from_files(files)
+    }
 }
 
 struct SealedFile {
     input: SiteFile,
     source: Option<PageSource>,
     output: SiteFile,
-    parts: Parts,
+    parts: Arc<Parts>,
 }
 
 /// Whether sealing `new` would give what sealing `old` gave.
 fn unchanged(old: &SiteFile, new: &SiteFile) -> bool {
-    match (old, new) {
-        (SiteFile::Made(a), SiteFile::Made(b)) => std::sync::Arc::ptr_eq(a, b),
-        (SiteFile::Vault(a), SiteFile::Vault(b)) => a.source == b.source,
-        _ => false,
-    }
+    old.is_identical(new)
 }
 
 /// `integrity/verify.js` and the output marker: files every site has,
@@ -321,22 +338,141 @@ pub fn seal_reporting(
         &mut ShardCache::default(),
         files::Dirty::All,
     )?;
-    for (path, bytes) in made {
-        site.insert(path, bytes);
+    for (path, file) in made {
+        site.put(path, file);
     }
     Ok((site, summary))
 }
 
+/// Each path whose sealed file changed, with its file (`None`: gone).
+pub type Delta = Vec<(String, Option<SiteFile>)>;
+
+/// What a [`reseal`] changed in the sealed site.
+#[derive(Debug)]
+pub enum Resealed {
+    /// Everything was sealed anew: the sealed site is
+    /// [`SealCache::sealed_site`].
+    All,
+    Changed(Delta),
+}
+
 /// [`seal`] for `serve`, which keeps `site` and changes it in place between
-/// rebuilds: returns the sealed copy, taking what `cache` remembers of
-/// files whose bytes are the very same as last time.
+/// rebuilds. `changed` lists the paths whose file or page source changed
+/// since the last reseal (`None`: unknown, look at every file); only those
+/// are sealed again, and `cache` keeps the rest. `site.meta4` and
+/// `SHA256SUMS` are made when first read ([`files::index_files_deferred`]).
 pub fn reseal(
     site: &Site,
+    changed: Option<&BTreeSet<String>>,
     config: &Config,
     inputs: &SealInputs,
     cache: &mut SealCache,
-) -> Result<(Site, SealSummary), SealError> {
+) -> Result<(Resealed, SealSummary), SealError> {
     let header = header(config, inputs);
+    let page_seal = header.page_seal();
+    let params = (
+        page_seal.public_key.map(str::to_string),
+        header.mirrors.clone(),
+        page_seal.site_id.to_string(),
+    );
+    let changed = changed.filter(|_| cache.params.as_ref() == Some(&params));
+    let (diagnostics, mut delta, dirty) = match changed {
+        Some(paths) => {
+            let (diagnostics, delta, keys) =
+                reseal_changed(site, paths, &page_seal, &header.mirrors, cache);
+            (diagnostics, Some(delta), Some(keys))
+        }
+        None => {
+            cache.params = Some(params);
+            (
+                reseal_all(site, &page_seal, &header.mirrors, cache),
+                None,
+                None,
+            )
+        }
+    };
+    let dirty = match &dirty {
+        Some(keys) => files::Dirty::Keys(keys),
+        None => files::Dirty::All,
+    };
+    let shards = files::shards_of(
+        cache.files.len(),
+        cache.files.values().map(|f| &*f.parts),
+        &mut cache.shards,
+        dirty,
+    );
+    let listed = &cache.files;
+    let (made, summary) = finish_with(&shards, header, diagnostics, |root| {
+        let listed = listed.iter().map(|(p, f)| (p.as_str(), f.parts.clone()));
+        files::index_files_deferred(listed, &shards, root)
+    })?;
+    let made = keep_unchanged_index_files(made, &cache.made);
+    if let Some(delta) = &mut delta {
+        for (path, file) in &made {
+            if !cache
+                .made
+                .get(path)
+                .is_some_and(|old| old.is_identical(file))
+            {
+                delta.push((path.clone(), Some(file.clone())));
+            }
+        }
+        for path in cache.made.keys() {
+            if !made.contains_key(path) {
+                delta.push((path.clone(), None));
+            }
+        }
+    }
+    cache.made = made;
+    let resealed = match delta {
+        Some(delta) => Resealed::Changed(delta),
+        None => Resealed::All,
+    };
+    Ok((resealed, summary))
+}
+
+/// The index files just made, taking the last seal's file wherever it is
+/// the same, so that what did not change stays the very same value. The
+/// small files are compared; `site.meta4` and `SHA256SUMS` are the same
+/// when the root is: both are made from what the root covers (through the
+/// shards' hashes) and its date — and comparing them would make them.
+fn keep_unchanged_index_files(
+    made: Vec<(String, SiteFile)>,
+    last: &BTreeMap<String, SiteFile>,
+) -> BTreeMap<String, SiteFile> {
+    let root = |files: &BTreeMap<String, SiteFile>| {
+        files
+            .get(manifest::MANIFEST_PATH)
+            .and_then(|f| f.made().cloned())
+    };
+    let mut made: BTreeMap<String, SiteFile> = made.into_iter().collect();
+    let same_root = root(last).is_some_and(|old| root(&made).is_some_and(|new| old == new));
+    for (path, file) in made.iter_mut() {
+        let Some(old) = last.get(path) else { continue };
+        let same = match file {
+            SiteFile::Deferred(_) => same_root,
+            _ => old.same_as(file),
+        };
+        if same {
+            *file = old.clone();
+        }
+    }
+    made
+}
+
+/// The files `reseal` seals: the site's, but for the `integrity/` folder
+/// and the marker, which the seal makes, and with the files every site has.
+fn sealable(path: &str) -> bool {
+    !path.starts_with("integrity/") && path != MARKER
+}
+
+/// Seals every file anew into `cache`; returns the warnings.
+fn reseal_all(
+    site: &Site,
+    page_seal: &PageSeal,
+    mirrors: &[MirrorEntry],
+    cache: &mut SealCache,
+) -> Vec<Diagnostic> {
     let fixed: Vec<(String, SiteFile)> = fixed_files()
         .into_iter()
         .map(|(p, b)| (p.to_string(), SiteFile::Made(b)))
@@ -344,43 +480,133 @@ pub fn reseal(
     let mut files: Vec<(&String, &SiteFile)> = site
         .files
         .iter()
-        .filter(|(p, _)| !p.starts_with("integrity/") && p.as_str() != MARKER)
+        .filter(|(p, _)| sealable(p))
+        .chain(fixed.iter().map(|(p, f)| (p, f)))
         .collect();
-    for (path, file) in &fixed {
-        let at = files.partition_point(|(p, _)| *p < path);
-        files.insert(at, (path, file));
+    files.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let sealed: Vec<(&String, Result<SealedFile, AttachmentError>)> = files
+        .into_par_iter()
+        .map(|(path, input)| {
+            let source = site.pages.get(path);
+            (path, seal_one(path, input, source, page_seal, mirrors))
+        })
+        .collect();
+    let mut diagnostics = Vec::new();
+    cache.left_out.clear();
+    let mut kept = Vec::with_capacity(sealed.len());
+    for (path, result) in sealed {
+        match result {
+            Ok(file) => kept.push((path.clone(), file)),
+            Err(e) => {
+                diagnostics.push(unreadable(&e));
+                cache.left_out.insert(path.clone());
+            }
+        }
     }
-    let (diagnostics, dirty) = seal_files_cached(
-        &files,
-        &site.pages,
-        &header.page_seal(),
-        &header.mirrors,
-        cache,
-    );
-    // Built from a sorted list: no search per file.
-    let sealed = Site {
-        files: cache
-            .files
-            .iter()
-            .map(|(path, file)| (path.clone(), file.output.clone()))
-            .collect(),
-        pages: site.pages.clone(),
-    };
-    let listed: Vec<(&str, &Parts)> = cache
-        .files
+    // From a sorted list: built without a search per file.
+    cache.files = kept.into_iter().collect();
+    diagnostics
+}
+
+/// Seals again the `changed` paths (and the files left out last time)
+/// into `cache`. Returns the warnings, each path whose sealed file changed
+/// (with the file, or `None` when it left), and the shard keys of the
+/// files whose entry changed.
+fn reseal_changed(
+    site: &Site,
+    changed: &BTreeSet<String>,
+    page_seal: &PageSeal,
+    mirrors: &[MirrorEntry],
+    cache: &mut SealCache,
+) -> (Vec<Diagnostic>, Delta, Vec<u32>) {
+    let left_out = std::mem::take(&mut cache.left_out);
+    let paths: BTreeSet<&String> = changed
         .iter()
-        .map(|(p, f)| (p.as_str(), &f.parts))
+        .chain(&left_out)
+        .filter(|p| sealable(p))
         .collect();
-    let dirty = match &dirty {
-        Some(keys) => files::Dirty::Keys(keys),
-        None => files::Dirty::All,
-    };
-    let (made, summary) = finish(&listed, header, diagnostics, &mut cache.shards, dirty)?;
-    let mut sealed = sealed;
-    for (path, bytes) in made {
-        sealed.insert(path, bytes);
+    let known = &cache.files;
+    let outcomes: Vec<(&String, Outcome)> = paths
+        .into_par_iter()
+        .map(|path| {
+            let Some(input) = site.files.get(path) else {
+                return (path, Outcome::Gone);
+            };
+            let source = site.pages.get(path);
+            if let Some(old) = known.get(path) {
+                if unchanged(&old.input, input) && old.source.as_ref() == source {
+                    return (path, Outcome::Unchanged);
+                }
+            }
+            let sealed = seal_one(path, input, source, page_seal, mirrors);
+            (path, Outcome::Sealed(sealed))
+        })
+        .collect();
+    let mut diagnostics = Vec::new();
+    let mut delta = Vec::new();
+    let mut keys = Vec::new();
+    for (path, outcome) in outcomes {
+        let old = match outcome {
+            Outcome::Unchanged => continue,
+            Outcome::Sealed(Ok(mut file)) => {
+                let old = cache.files.get(path);
+                let same_entry = old.is_some_and(|old| *old.parts == *file.parts);
+                match old {
+                    // The same entry is the same bytes (by their SHA-256):
+                    // the page served stays the very same. (A vault file
+                    // is taken anew: its identity is what is checked
+                    // when it is copied.)
+                    Some(old) if same_entry && matches!(old.output, SiteFile::Made(_)) => {
+                        file.output = old.output.clone();
+                        file.parts = old.parts.clone();
+                    }
+                    _ => delta.push((path.clone(), Some(file.output.clone()))),
+                }
+                if !same_entry {
+                    keys.push(shard::shard_key(path));
+                }
+                cache.files.insert(path.clone(), file);
+                continue;
+            }
+            Outcome::Sealed(Err(e)) => {
+                diagnostics.push(unreadable(&e));
+                cache.left_out.insert(path.clone());
+                cache.files.remove(path)
+            }
+            Outcome::Gone => cache.files.remove(path),
+        };
+        if old.is_some() {
+            keys.push(shard::shard_key(path));
+            delta.push((path.clone(), None));
+        }
     }
-    Ok((sealed, summary))
+    (diagnostics, delta, keys)
+}
+
+/// What [`reseal_changed`] found for one path.
+enum Outcome {
+    /// The same input as last time.
+    Unchanged,
+    /// No such file (any more).
+    Gone,
+    Sealed(Result<SealedFile, AttachmentError>),
+}
+
+/// One file sealed, with what the cache keeps of it.
+fn seal_one(
+    path: &str,
+    input: &SiteFile,
+    source: Option<&PageSource>,
+    page_seal: &PageSeal,
+    mirrors: &[MirrorEntry],
+) -> Result<SealedFile, AttachmentError> {
+    let (output, digest) = seal_file(path, input, source, page_seal)?;
+    Ok(SealedFile {
+        input: input.clone(),
+        source: source.cloned(),
+        output,
+        parts: Arc::new(parts_of(path, &digest, source, mirrors)),
+    })
 }
 
 /// Seals a site one file at a time, for a build that writes each file as
@@ -419,7 +645,7 @@ impl<'a> Sealer<'a> {
         self,
         listed: &[(&str, &Parts)],
         diagnostics: Vec<Diagnostic>,
-    ) -> Result<(Vec<(String, Bytes)>, SealSummary), SealError> {
+    ) -> Result<(Vec<(String, SiteFile)>, SealSummary), SealError> {
         finish(
             listed,
             self.header,
@@ -462,102 +688,6 @@ fn header<'a>(config: &'a Config, inputs: &'a SealInputs) -> Header<'a> {
     }
 }
 
-/// Patches pages and hashes files (`files`: in path order), taking
-/// unchanged ones from `cache`, which afterwards holds every file that
-/// could be sealed, in order; the others are left out, with a warning each.
-/// Also returns the shard keys of the files sealed anew or gone since the
-/// last seal (`None`: everything is new).
-fn seal_files_cached(
-    files: &[(&String, &SiteFile)],
-    pages: &BTreeMap<String, PageSource>,
-    page_seal: &PageSeal,
-    mirrors: &[MirrorEntry],
-    cache: &mut SealCache,
-) -> (Vec<Diagnostic>, Option<Vec<u32>>) {
-    let params = (
-        page_seal.public_key.map(str::to_string),
-        mirrors.to_vec(),
-        page_seal.site_id.to_string(),
-    );
-    let mut dirty = Some(Vec::new());
-    if cache.params.as_ref() != Some(&params) {
-        cache.files.clear();
-        cache.params = Some(params);
-        dirty = None;
-    }
-    // The files, the cache and the page sources are all in path order: one
-    // walk pairs each file with its cached seal and its source.
-    let mut known = std::mem::take(&mut cache.files).into_iter().peekable();
-    let mut sources = pages.iter().peekable();
-    type Job<'a> = (
-        &'a String,
-        &'a SiteFile,
-        Option<&'a PageSource>,
-        Option<(String, SealedFile)>,
-    );
-    let mut jobs: Vec<Job> = Vec::with_capacity(files.len());
-    for &(path, bytes) in files {
-        while let Some((gone, file)) = known.next_if(|(p, _)| p < path) {
-            if let Some(keys) = dirty.as_mut() {
-                keys.push(file.parts.key);
-            }
-            let _ = gone;
-        }
-        while sources.next_if(|(p, _)| *p < path).is_some() {}
-        let source = sources.next_if(|(p, _)| *p == path).map(|(_, s)| s);
-        jobs.push((path, bytes, source, known.next_if(|(p, _)| p == path)));
-    }
-    if let Some(keys) = dirty.as_mut() {
-        keys.extend(known.map(|(_, file)| file.parts.key));
-    }
-    // (sealed anew, the file or why it was left out, its shard key)
-    type Done = (bool, Result<(String, SealedFile), AttachmentError>, u32);
-    let sealed: Vec<Done> = jobs
-        .into_par_iter()
-        .map(|(path, input, source, old)| match old {
-            Some((path, file))
-                if unchanged(&file.input, input) && file.source.as_ref() == source =>
-            {
-                let key = file.parts.key;
-                (false, Ok((path, file)), key)
-            }
-            _ => {
-                let key = shard::shard_key(path);
-                let made = seal_file(path, input, source, page_seal);
-                (
-                    true,
-                    made.map(|(output, digest)| {
-                        let parts = parts_of(path, &digest, source, mirrors);
-                        let file = SealedFile {
-                            input: input.clone(),
-                            source: source.cloned(),
-                            output,
-                            parts,
-                        };
-                        (path.clone(), file)
-                    }),
-                    key,
-                )
-            }
-        })
-        .collect();
-    let mut diagnostics = Vec::new();
-    let mut files = Vec::with_capacity(sealed.len());
-    for (anew, result, key) in sealed {
-        if anew {
-            if let Some(keys) = dirty.as_mut() {
-                keys.push(key);
-            }
-        }
-        match result {
-            Ok(file) => files.push(file),
-            Err(e) => diagnostics.push(unreadable(&e)),
-        }
-    }
-    cache.files = files;
-    (diagnostics, dirty)
-}
-
 /// What the seal files say about the site as a whole.
 struct Header<'a> {
     config: &'a Config,
@@ -588,7 +718,24 @@ fn finish(
     diagnostics: Vec<Diagnostic>,
     cache: &mut ShardCache,
     dirty: files::Dirty,
-) -> Result<(Vec<(String, Bytes)>, SealSummary), SealError> {
+) -> Result<(Vec<(String, SiteFile)>, SealSummary), SealError> {
+    let shards = files::shards(listed, cache, dirty);
+    finish_with(&shards, header, diagnostics, |root| {
+        files::index_files(listed, &shards, root)
+            .into_iter()
+            .map(|(p, b)| (p, SiteFile::Made(b)))
+            .collect()
+    })
+}
+
+/// The root over `shards` at the version the seal takes, the index files
+/// `index_files` makes for it, the signature, and what was sealed.
+fn finish_with(
+    shards: &[files::MadeShard],
+    header: Header,
+    diagnostics: Vec<Diagnostic>,
+    index_files: impl FnOnce(&manifest::Root) -> Vec<(String, SiteFile)>,
+) -> Result<(Vec<(String, SiteFile)>, SealSummary), SealError> {
     let Header {
         config,
         inputs,
@@ -597,7 +744,6 @@ fn finish(
         mirrors,
         ..
     } = header;
-    let shards = files::shards(listed, cache, dirty);
     let head = files::Head {
         generator: generator(),
         mirrors,
@@ -608,7 +754,7 @@ fn finish(
         },
     };
     let same_content = |seal: &previous::PreviousSeal| {
-        files::fingerprint(&files::root(&head, &shards, 0, "")) == seal.content
+        files::fingerprint(&files::root(&head, shards, 0, "")) == seal.content
     };
     let version = match inputs.previous.seal() {
         Some(seal) => version::sealed_version(
@@ -618,17 +764,20 @@ fn finish(
         None => inputs.version.version,
     };
     let built = version::rfc3339(version);
-    let root = files::root(&head, &shards, version, &built);
-    let mut made = files::index_files(listed, &shards, &root);
+    let root = files::root(&head, shards, version, &built);
+    let mut made = index_files(&root);
     let signed_by = match &inputs.signer {
         Some(signer) => {
             let root_json = made
                 .iter()
                 .find(|(p, _)| p == manifest::MANIFEST_PATH)
-                .map(|(_, b)| b.clone())
+                .and_then(|(_, f)| f.made().cloned())
                 .unwrap_or_default();
             let sig = sign::sign(signer, &root_json, &id, version).map_err(SealError::Sign)?;
-            made.push((SIGNATURE_PATH.into(), sig.into_bytes().into()));
+            made.push((
+                SIGNATURE_PATH.into(),
+                SiteFile::Made(sig.into_bytes().into()),
+            ));
             sign::fingerprint(&signer.public_base64).ok()
         }
         None => None,

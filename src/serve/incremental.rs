@@ -28,6 +28,7 @@ use crate::load::{self, Attachment, Note, Vault, WalkedFile};
 use crate::memo::{Entry, Memo, Recorder};
 use crate::pipeline::{self, BuildError, BuildOptions};
 use crate::render::{self, RenderContext, RenderedNote};
+use crate::seal::Resealed;
 use crate::site::{Bytes, Site};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -69,6 +70,9 @@ pub struct RebuildSummary {
     pub pages_rendered: usize,
     /// Whether any served byte changed.
     pub site_changed: bool,
+    /// How many served files changed (added, replaced or removed); all of
+    /// them when everything was sealed anew.
+    pub files_changed: usize,
     /// Warnings about the files that changed.
     pub diagnostics: Vec<Diagnostic>,
     /// Every warning the site has now, unresolved links included, sorted:
@@ -117,9 +121,11 @@ pub struct LiveSite {
     page_table: PageTable,
     /// Each note's outlinks when the tables were made.
     table_outlinks: Vec<Vec<NoteId>>,
-    /// The emitted site before sealing, changed in place on each rebuild.
+    /// The emitted site before sealing, changed in place on each rebuild,
+    /// recording which paths changed (what the seal looks at again).
     unsealed: Site,
-    /// The files of `unsealed` that are not pages (made again each time).
+    /// The files of `unsealed` that are not pages (made again each time),
+    /// sorted.
     site_files: Vec<String>,
     /// The links the local graphs were made from, kept while none moves.
     outlinks: Vec<Vec<NoteId>>,
@@ -128,7 +134,18 @@ pub struct LiveSite {
     nav_cache: emit::nav_cache::NavCache,
     /// Each file's sealed bytes and hash, for the next seal.
     seal_cache: crate::seal::SealCache,
+    /// The last seal failed: the next one looks at every file.
+    reseal_all: bool,
+    /// The notes whose page source (path, hash, title) may have changed
+    /// since it was last set in `unsealed`; `None`: any note.
+    stale_sources: Option<BTreeSet<NoteId>>,
+    /// The sealed site, as served.
     sealed: Arc<Site>,
+    /// The sealed site of the rebuild before, kept to be brought up to
+    /// date and served next instead of copying `sealed` (which requests
+    /// may be reading): the paths in `spare_behind` are where it differs.
+    spare: Option<Arc<Site>>,
+    spare_behind: Vec<String>,
     /// Changes not applied yet because the config or theme is broken.
     pending: Changes,
     /// What loading said about files (not kept in the index): replaced
@@ -177,7 +194,11 @@ impl LiveSite {
             index_table: IndexTable::default(),
             page_table: PageTable::default(),
             table_outlinks: Vec::new(),
-            unsealed: Site::default(),
+            unsealed: {
+                let mut site = Site::default();
+                site.track_changes();
+                site
+            },
             site_files: Vec::new(),
             outlinks: Vec::new(),
             degrees: emit::graph::Degrees {
@@ -185,7 +206,11 @@ impl LiveSite {
             },
             nav_cache: emit::nav_cache::NavCache::default(),
             seal_cache: crate::seal::SealCache::default(),
+            reseal_all: true,
+            stale_sources: None,
             sealed: Arc::new(Site::default()),
+            spare: None,
+            spare_behind: Vec::new(),
             pending: Changes::default(),
             load_warnings,
             seal_warnings: Vec::new(),
@@ -275,6 +300,21 @@ impl LiveSite {
     /// Applies changes. On an error the last good site stays, and the
     /// changes not applied yet are kept for the next call.
     pub fn apply(&mut self, changes: Changes) -> Result<RebuildSummary, RebuildError> {
+        let mut summary = self.apply_without_warnings(changes)?;
+        if summary.warnings.is_empty() {
+            summary.warnings = self.warnings();
+        }
+        Ok(summary)
+    }
+
+    /// [`LiveSite::apply`], leaving [`RebuildSummary::warnings`] to be
+    /// asked for ([`LiveSite::warnings`]): collecting and sorting every
+    /// warning of a large vault takes milliseconds the reload need not
+    /// wait for.
+    pub fn apply_without_warnings(
+        &mut self,
+        changes: Changes,
+    ) -> Result<RebuildSummary, RebuildError> {
         let started = Instant::now();
         let mut changes = changes;
         changes.merge(std::mem::take(&mut self.pending));
@@ -294,12 +334,18 @@ impl LiveSite {
                     return Err(e);
                 }
             }
+            let site_changed = !same_files(&before, &self.sealed);
             return Ok(RebuildSummary {
                 full: true,
                 reindexed: true,
                 notes_rendered: self.index.notes.len(),
                 pages_rendered: self.page_paths.len(),
-                site_changed: !same_files(&before, &self.sealed),
+                site_changed,
+                files_changed: if site_changed {
+                    self.sealed.files.len()
+                } else {
+                    0
+                },
                 diagnostics: Vec::new(),
                 warnings: self.warnings(),
                 took: started.elapsed(),
@@ -335,7 +381,6 @@ impl LiveSite {
         summary.diagnostics.extend(index_diagnostics.cloned());
         crate::diagnostics::sort(&mut summary.diagnostics);
         summary.diagnostics.dedup();
-        summary.warnings = self.warnings();
         summary.took = started.elapsed();
         Ok(summary)
     }
@@ -407,7 +452,10 @@ impl LiveSite {
                 .ok()?;
             attachment_slots.push((slot, attachment));
         }
-        patch::replace_notes(&mut self.index, notes, options).ok()?;
+        let ids = patch::replace_notes(&mut self.index, notes, options).ok()?;
+        if let Some(stale) = &mut self.stale_sources {
+            stale.extend(ids);
+        }
         for (slot, attachment) in attachment_slots {
             self.index.attachments[slot].attachment = attachment;
         }
@@ -471,6 +519,7 @@ impl LiveSite {
         self.unpublished = drafts.into_iter().map(|n| (n.path.clone(), n)).collect();
         vault.notes = published;
         self.index = index::build_reusing(vault, options, known);
+        self.stale_sources = None;
         self.names = files
             .iter()
             .map(|(r, f)| (f.abs.clone(), r.clone()))
@@ -595,9 +644,7 @@ impl LiveSite {
             let key = page_keys[i].clone();
             let (path, bytes) = &entry.value;
             moved |= self.pages.get(&key).is_none_or(|old| old.value.0 != *path);
-            self.unsealed
-                .files
-                .insert(path.clone(), bytes.clone().into());
+            self.unsealed.insert(path.clone(), bytes.clone());
             self.pages.insert(key, entry);
             count += 1;
         }
@@ -615,18 +662,25 @@ impl LiveSite {
                 .map(|e| e.value.0.clone())
                 .collect();
             for path in self.page_paths.difference(&paths) {
-                self.unsealed.files.remove(path);
+                self.unsealed.remove(path);
             }
             self.page_paths = paths;
             self.page_key_list = page_keys;
         }
-        for path in self.site_files.drain(..) {
-            if !self.page_paths.contains(&path) {
-                self.unsealed.files.remove(&path);
-            }
-        }
         lap(summary, "assemble pages", &mut clock);
         let checks = emit::nav_cache::Checks { changed, keys };
+        // The site-wide files are made again from the pages alone, as in a
+        // full build: the last ones are set aside meanwhile, and one put
+        // again the very same is not a change.
+        let old_site_files: Vec<&String> = self
+            .site_files
+            .iter()
+            .filter(|p| !self.page_paths.contains(*p))
+            .collect();
+        self.unsealed.set_aside(old_site_files);
+        emit::set_page_sources(&mut self.unsealed, index, self.stale_sources.as_ref());
+        self.stale_sources = Some(BTreeSet::new());
+        self.unsealed.record_writes();
         emit::add_site_files(
             &mut self.unsealed,
             index,
@@ -636,19 +690,25 @@ impl LiveSite {
             degrees,
             Some((&mut self.nav_cache, &checks)),
         );
-        self.site_files = not_pages(&self.unsealed, &self.page_paths);
+        self.site_files = self.unsealed.take_writes();
+        self.unsealed.end_set_aside();
         lap(summary, "site files", &mut clock);
-        let (sealed, seal) = pipeline::reseal_stage(
+        let taken = self.unsealed.take_changes();
+        let changed = if self.reseal_all { None } else { taken };
+        // Until this seal succeeds, the next one must look at everything.
+        self.reseal_all = true;
+        let (resealed, seal) = pipeline::reseal_stage(
             &self.unsealed,
+            changed.as_ref(),
             &self.config,
             &self.options,
             index,
             &mut self.seal_cache,
         )?;
+        self.reseal_all = false;
         lap(summary, "seal", &mut clock);
         self.seal_warnings = seal.diagnostics.clone();
         summary.diagnostics.extend(seal.diagnostics);
-        summary.site_changed = !same_files(&self.sealed, &sealed);
         // Only now, with every note and page made for this index, is it
         // the baseline the next rebuild's changes are measured from.
         self.index_table = index_table;
@@ -656,10 +716,72 @@ impl LiveSite {
         if self.table_outlinks != index.outlinks {
             self.table_outlinks = index.outlinks.clone();
         }
-        let old = std::mem::replace(&mut self.sealed, Arc::new(sealed));
-        // Freeing the old site's many names is nobody's wait.
-        rayon::spawn(move || drop(old));
+        summary.files_changed = self.publish_sealed(resealed);
+        summary.site_changed = summary.files_changed > 0;
         Ok(())
+    }
+
+    /// Makes the sealed site what the seal says; returns how many files
+    /// changed.
+    fn publish_sealed(&mut self, resealed: Resealed) -> usize {
+        let delta = match resealed {
+            Resealed::Changed(delta) if delta.is_empty() => return 0,
+            Resealed::Changed(delta) => delta,
+            Resealed::All => {
+                let sealed = Arc::new(self.seal_cache.sealed_site());
+                let changed = match same_files(&self.sealed, &sealed) {
+                    true => 0,
+                    false => sealed.files.len(),
+                };
+                let old = std::mem::replace(&mut self.sealed, sealed);
+                self.spare = None;
+                self.spare_behind.clear();
+                // Freeing the old site's many names is nobody's wait.
+                rayon::spawn(move || drop(old));
+                return changed;
+            }
+        };
+        let behind = std::mem::take(&mut self.spare_behind);
+        let mut next = match self.spare.take() {
+            Some(mut spare) => match Arc::get_mut(&mut spare) {
+                Some(site) => {
+                    catch_up(site, &self.sealed, &behind);
+                    spare
+                }
+                // A request still reads it: copy the current site instead.
+                None => Arc::new(Site::clone(&self.sealed)),
+            },
+            None => Arc::new(Site::clone(&self.sealed)),
+        };
+        let site = Arc::make_mut(&mut next);
+        let changed = delta.len();
+        self.spare_behind = delta.iter().map(|(path, _)| path.clone()).collect();
+        for (path, file) in delta {
+            match file {
+                Some(file) => {
+                    site.files.insert(path, file);
+                }
+                None => {
+                    site.files.remove(&path);
+                }
+            }
+        }
+        self.spare = Some(std::mem::replace(&mut self.sealed, next));
+        changed
+    }
+}
+
+/// Brings `site` to what `current` has at each of `paths`.
+fn catch_up(site: &mut Site, current: &Site, paths: &[String]) {
+    for path in paths {
+        match current.files.get(path) {
+            Some(file) => {
+                site.files.insert(path.clone(), file.clone());
+            }
+            None => {
+                site.files.remove(path);
+            }
+        }
     }
 }
 
@@ -680,15 +802,6 @@ fn page_key(index: &VaultIndex, page: &PageId) -> PageKey {
 fn lap(summary: &mut RebuildSummary, step: &'static str, clock: &mut Instant) {
     summary.timings.push((step, clock.elapsed()));
     *clock = Instant::now();
-}
-
-/// The names of `site`'s files that are not pages.
-fn not_pages(site: &Site, pages: &BTreeSet<String>) -> Vec<String> {
-    site.files
-        .keys()
-        .filter(|p| !pages.contains(*p))
-        .cloned()
-        .collect()
 }
 
 /// Whether two sites serve the same bytes under the same names.

@@ -534,7 +534,7 @@ impl RebuildLoop {
 
     fn rebuild(&mut self, changes: Changes) {
         let result = match self.live.as_mut() {
-            Some(live) => live.apply(changes).map(Some),
+            Some(live) => live.apply_without_warnings(changes).map(Some),
             None => {
                 // No good build yet: every change is a fresh attempt.
                 let config =
@@ -579,12 +579,21 @@ impl RebuildLoop {
                         state: state(&self.instance, self.version, None, warnings),
                     });
                 }
-                self.emit(ServeEvent::Rebuilt(summary.unwrap_or(RebuildSummary {
-                    full: true,
-                    site_changed: true,
-                    warnings: self.live.as_ref().map(|l| l.warnings()).unwrap_or_default(),
-                    ..RebuildSummary::default()
-                })));
+                // After the reload is announced: collecting every warning
+                // is nobody's wait.
+                let warnings = self.live.as_ref().map(|l| l.warnings()).unwrap_or_default();
+                self.emit(ServeEvent::Rebuilt(match summary {
+                    Some(summary) => RebuildSummary {
+                        warnings,
+                        ..summary
+                    },
+                    None => RebuildSummary {
+                        full: true,
+                        site_changed: true,
+                        warnings,
+                        ..RebuildSummary::default()
+                    },
+                }));
             }
             Err(e) => {
                 let message = e.to_string();

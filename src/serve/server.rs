@@ -219,11 +219,19 @@ async fn serve_file(method: Method, uri: Uri, State(shared): State<Shared>) -> R
     };
     if let Some((key, file)) = found {
         let bytes = match file {
-            SiteFile::Made(bytes) => bytes,
+            SiteFile::Made(bytes) => bytes.clone(),
             SiteFile::Vault(file) => return stream_vault_file(&method, &key, file).await,
+            // Made on this first request, off the async workers.
+            SiteFile::Deferred(later) => {
+                let later = later.clone();
+                match tokio::task::spawn_blocking(move || later.bytes().clone()).await {
+                    Ok(bytes) => bytes,
+                    Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                }
+            }
         };
         let body = if key.ends_with(".html") {
-            reload::inject(bytes, &crate::portable::root_prefix(&key), version)
+            reload::inject(&bytes, &crate::portable::root_prefix(&key), version)
         } else {
             bytes.to_vec()
         };

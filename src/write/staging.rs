@@ -117,6 +117,7 @@ impl Staging {
         let staged = match file {
             SiteFile::Made(bytes) => Staged::Bytes(bytes),
             SiteFile::Vault(file) => Staged::Vault(file),
+            SiteFile::Deferred(later) => Staged::Bytes(later.bytes()),
         };
         thread_local! {
             static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; COMPARE_CHUNK]);

@@ -219,6 +219,7 @@ pub(super) fn fill(
         let staged = match file {
             SiteFile::Made(bytes) => Staged::Bytes(bytes),
             SiteFile::Vault(file) => Staged::Vault(file),
+            SiteFile::Deferred(later) => Staged::Bytes(later.bytes()),
         };
         files.push((rel, staged));
     }

@@ -143,8 +143,8 @@ fn the_streaming_build_writes_the_site_build_site_makes() {
         let mut in_memory = BTreeMap::new();
         for (path, file) in &built.site.files {
             let bytes = match file {
-                spore::site::SiteFile::Made(b) => b.to_vec(),
                 spore::site::SiteFile::Vault(v) => std::fs::read(&v.source.abs).unwrap(),
+                made => made.made().expect("made").to_vec(),
             };
             in_memory.insert(path.clone(), bytes);
         }

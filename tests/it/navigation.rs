@@ -22,8 +22,8 @@ fn config(vault: &Path, out: &Path) -> Config {
 /// A site file's bytes (an attachment's read from the vault).
 fn bytes(file: &spore::site::SiteFile) -> Vec<u8> {
     match file {
-        spore::site::SiteFile::Made(b) => b.to_vec(),
         spore::site::SiteFile::Vault(f) => std::fs::read(&f.source.abs).expect("attachment"),
+        made => made.made().expect("made").to_vec(),
     }
 }
 

@@ -285,6 +285,29 @@ fn edit_create_rename_delete_each_reload_with_new_content() {
     run.server.stop();
 }
 
+/// `SHA256SUMS` and `site.meta4` (made only when first asked for) are
+/// served, follow each save, and agree with each other.
+#[test]
+fn integrity_lists_are_served_and_follow_edits() {
+    use sha2::{Digest, Sha256};
+    let run = start();
+    let addr = run.server.addr();
+    let mut socket = connect(addr);
+    let v = version(&next_state(&mut socket));
+    let sums = |addr| String::from_utf8(get(addr, "/integrity/SHA256SUMS").body).unwrap();
+    assert!(sums(addr).contains("  Ideas.html\n"), "{}", sums(addr));
+    write(&run.vault.join("Fresh.md"), "# Fresh\n\nFresh thoughts.\n");
+    wait_for_reload(&mut socket, &v);
+    let meta4 = get(addr, "/integrity/site.meta4");
+    assert_eq!(meta4.status, 200);
+    let listed = sums(addr);
+    assert!(listed.contains("  Fresh.html\n"), "{listed}");
+    let meta4_line = format!("{:x}  integrity/site.meta4\n", Sha256::digest(&meta4.body));
+    assert!(listed.contains(&meta4_line), "{listed}");
+    assert!(String::from_utf8_lossy(&meta4.body).contains("<file name=\"Fresh.html\">"));
+    run.server.stop();
+}
+
 #[test]
 fn atomic_save_by_rename_reloads_and_editor_temp_files_do_not() {
     let run = start();

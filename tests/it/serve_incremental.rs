@@ -272,6 +272,45 @@ fn a_new_tag_re_renders_only_the_notes_that_show_it() {
     f.assert_same_as_full_build("tag gone");
 }
 
+/// The bytes of every file of `site` (deferred ones made now).
+fn site_bytes(site: &Site) -> Vec<(String, Vec<u8>)> {
+    site.files
+        .iter()
+        .map(|(p, f)| (p.clone(), f.made().map(|b| b.to_vec()).unwrap_or_default()))
+        .collect()
+}
+
+/// A body edit seals again only the files it changed (serve keeps the
+/// sealed site and changes it in place), a rebuild that changes nothing
+/// changes no file, and a site a request still reads is never changed
+/// under it.
+#[test]
+fn a_body_edit_reseals_only_the_files_it_changed() {
+    let mut f = fixture(60);
+    let total = f.live.site().files.len();
+    let s = f.apply(&[]);
+    assert_eq!((s.files_changed, s.site_changed), (0, false), "{s:?}");
+
+    let first = f.live.shared_site();
+    let first_bytes = site_bytes(&first);
+    let s = f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]], edited.\n");
+    assert!(
+        s.files_changed > 0 && s.files_changed * 5 < total,
+        "{} of {total} files changed: {s:?}",
+        s.files_changed
+    );
+    f.assert_same_as_full_build("one body edit");
+    // The site of the edit before is held (as a request would): the next
+    // rebuild must not reuse it.
+    let s = f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]], again.\n");
+    assert!(s.files_changed * 5 < total, "{s:?}");
+    f.assert_same_as_full_build("an edit while an older site is read");
+    assert!(site_bytes(&first) == first_bytes, "a served site changed");
+    let s = f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]], third.\n");
+    assert!(s.files_changed * 5 < total, "{s:?}");
+    f.assert_same_as_full_build("a third edit");
+}
+
 #[test]
 fn template_change_re_emits_without_reparsing() {
     let mut f = fixture(10);
@@ -630,6 +669,7 @@ fn files_containing(site: &Site, needle: &str) -> Vec<String> {
         .filter(|(_, file)| {
             let bytes = match file {
                 spore::site::SiteFile::Made(bytes) => bytes.to_vec(),
+                spore::site::SiteFile::Deferred(later) => later.bytes().to_vec(),
                 spore::site::SiteFile::Vault(v) => {
                     let mut bytes = Vec::new();
                     if let Ok(mut opened) = spore::load::attachment::open(&v.source) {

@@ -5,7 +5,6 @@
 use crate::support;
 
 use spore::config::Config;
-use spore::site::Site;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use support::fixture::write_vault;
@@ -151,10 +150,7 @@ fn a_failed_write_leaves_the_previous_site_as_it_was() {
         },
     )
     .expect("build");
-    let mut broken = Site {
-        files: built.site.files.clone(),
-        pages: built.site.pages.clone(),
-    };
+    let mut broken = built.site.clone();
     broken.insert("A.html/inner.html", b"x".to_vec());
     let err = spore::write::write_atomically(&broken, &vault, &out.output).expect_err("fails");
     assert!(err.to_string().contains("A.html"), "{err}");
