@@ -258,6 +258,55 @@ impl<B: Clone + Eq + Hash, K: Copy + Eq + Hash, const N: usize> Table<B, K, N> {
         self.others.get(base).copied()
     }
 
+    /// This table with the rows in `rows` made again and the other bases
+    /// all replaced by `others`: for an index whose other notes' rows are
+    /// known to be as they were (patched in place, same notes).
+    pub fn patched(
+        &self,
+        rows: impl IntoIterator<Item = (K, [u64; N])>,
+        others: impl IntoIterator<Item = (B, u64)>,
+    ) -> Self {
+        let mut table = Table {
+            rows: self.rows.clone(),
+            others: others.into_iter().collect(),
+        };
+        table.rows.extend(rows);
+        table
+    }
+
+    /// [`Table::changed`] for a `now` made by [`Table::patched`] from
+    /// `self` with the rows of `keys`: only those rows can differ.
+    pub fn changed_at(
+        &self,
+        now: &Self,
+        keys: impl IntoIterator<Item = K>,
+        base: impl Fn(usize, K) -> B,
+    ) -> Set<B> {
+        let mut changed = Set::default();
+        for key in keys {
+            match (self.rows.get(&key), now.rows.get(&key)) {
+                (Some(old), Some(row)) => {
+                    changed.extend((0..N).filter(|&i| old[i] != row[i]).map(|i| base(i, key)))
+                }
+                (None, None) => {}
+                _ => changed.extend((0..N).map(|i| base(i, key))),
+            }
+        }
+        self.changed_others(now, &mut changed);
+        changed
+    }
+
+    fn changed_others(&self, now: &Self, changed: &mut Set<B>) {
+        for (b, h) in &now.others {
+            if self.others.get(b) != Some(h) {
+                changed.insert(b.clone());
+            }
+        }
+        for b in self.others.keys().filter(|b| !now.others.contains_key(*b)) {
+            changed.insert(b.clone());
+        }
+    }
+
     /// The bases that differ between `self` (before) and `now`: changed,
     /// new or gone. `base(kind, key)` names the per-note ones.
     pub fn changed(&self, now: &Self, base: impl Fn(usize, K) -> B) -> Set<B> {
@@ -274,14 +323,7 @@ impl<B: Clone + Eq + Hash, K: Copy + Eq + Hash, const N: usize> Table<B, K, N> {
         for key in self.rows.keys().filter(|k| !now.rows.contains_key(*k)) {
             changed.extend((0..N).map(|i| base(i, *key)));
         }
-        for (b, h) in &now.others {
-            if self.others.get(b) != Some(h) {
-                changed.insert(b.clone());
-            }
-        }
-        for b in self.others.keys().filter(|b| !now.others.contains_key(*b)) {
-            changed.insert(b.clone());
-        }
+        self.changed_others(now, &mut changed);
         changed
     }
 }

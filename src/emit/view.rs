@@ -105,23 +105,19 @@ pub fn table(
     degrees: &Degrees,
 ) -> PageTable {
     use rayon::prelude::*;
-    let same_resolver = previous.as_ref().is_some_and(|p| {
-        p.index_table.other(&IndexBase::Resolver) == index_table.other(&IndexBase::Resolver)
-            && p.outlinks.len() == index.notes.len()
-    });
-    let same_text = |key: &NoteKey| {
-        previous
-            .as_ref()
-            .is_some_and(|p| match (p.index_table.row(key), index_table.row(key)) {
-                (Some(old), Some(now)) => old[TEXT] == now[TEXT] && old[OUT_PATH] == now[OUT_PATH],
-                _ => false,
-            })
+    let rows = Rows {
+        index,
+        index_table,
+        previous: previous.as_ref(),
+        rendered,
+        degrees,
     };
+    let same_resolver = rows.same_resolver();
     // Notes whose backlinks or neighbours can have changed.
     let mut near_change = vec![!same_resolver; index.notes.len()];
     if let (true, Some(p)) = (same_resolver, previous.as_ref()) {
         for id in 0..index.notes.len() {
-            if !same_text(&index.note_keys[id]) {
+            if !rows.same_text(&index.note_keys[id]) {
                 near_change[id] = true;
                 for &to in p.outlinks[id].iter().chain(&index.outlinks[id]) {
                     near_change[to] = true;
@@ -132,33 +128,122 @@ pub fn table(
     let notes: Vec<(NoteKey, [u64; 7])> = (0..index.notes.len())
         .into_par_iter()
         .map(|id| {
-            let key = index.note_keys[id];
-            let kept = previous
-                .as_ref()
-                .filter(|_| same_text(&key))
-                .and_then(|p| p.page_table.row(&key));
-            let linked = kept.filter(|_| !near_change[id]);
-            let row = [
-                kept.map_or_else(|| hash_of(&card_value(index, id)), |r| r[CARD]),
-                kept.map_or_else(|| hash_of(index.notes[id].tags.as_slice()), |r| r[TAGS]),
-                rendered.get(id).map_or(ABSENT, |r| hash_rendered(r)),
-                linked.map_or_else(
-                    || hash_backlinks(index, &index.backlinks[id]),
-                    |r| r[BACKLINKS],
-                ),
-                match kept {
-                    Some(r) if same_resolver => r[OUTLINKS],
-                    _ => hash_ids(index, &index.outlinks[id]),
-                },
-                linked.map_or_else(
-                    || hash_ids(index, &degrees.neighbours[id]),
-                    |r| r[NEIGHBOURS],
-                ),
-                kept.map_or_else(|| hash_of(&aliases_value(index, id)), |r| r[ALIASES]),
-            ];
-            (key, row)
+            (
+                index.note_keys[id],
+                rows.row(id, same_resolver, near_change[id]),
+            )
         })
         .collect();
+    crate::memo::Table::new(notes, other_rows(index))
+}
+
+/// [`table`] for an index patched in place (the same notes under the same
+/// ids) since `previous`, where only the notes in `touched` were patched or
+/// rendered again: their rows and those of the notes they link to, then or
+/// now, are made again; every other row is taken. Also returns the notes
+/// whose rows were made. `None` when the links resolve differently: then
+/// any row may change ([`table`]).
+pub fn table_patched(
+    index: &VaultIndex,
+    index_table: &IndexTable,
+    previous: Previous,
+    touched: &std::collections::BTreeSet<NoteId>,
+    rendered: &[Arc<RenderedNote>],
+    degrees: &Degrees,
+) -> Option<(PageTable, Vec<NoteId>)> {
+    let rows = Rows {
+        index,
+        index_table,
+        previous: Some(&previous),
+        rendered,
+        degrees,
+    };
+    if !rows.same_resolver() || previous.outlinks.len() != index.notes.len() {
+        return None;
+    }
+    let mut near_change = std::collections::BTreeSet::new();
+    for &id in touched {
+        if id >= index.notes.len() {
+            return None;
+        }
+        if !rows.same_text(&index.note_keys[id]) {
+            near_change.insert(id);
+            near_change.extend(previous.outlinks[id].iter().chain(&index.outlinks[id]));
+        }
+    }
+    let made: Vec<NoteId> = touched.union(&near_change).copied().collect();
+    let notes = made.iter().map(|&id| {
+        (
+            index.note_keys[id],
+            rows.row(id, true, near_change.contains(&id)),
+        )
+    });
+    let table = previous.page_table.patched(notes, other_rows(index));
+    Some((table, made))
+}
+
+/// What a page table's rows are made from.
+struct Rows<'a> {
+    index: &'a VaultIndex,
+    index_table: &'a IndexTable,
+    previous: Option<&'a Previous<'a>>,
+    rendered: &'a [Arc<RenderedNote>],
+    degrees: &'a Degrees,
+}
+
+impl Rows<'_> {
+    fn same_resolver(&self) -> bool {
+        self.previous.is_some_and(|p| {
+            p.index_table.other(&IndexBase::Resolver)
+                == self.index_table.other(&IndexBase::Resolver)
+                && p.outlinks.len() == self.index.notes.len()
+        })
+    }
+
+    /// Whether the note's text and path are as when `previous` was made.
+    fn same_text(&self, key: &NoteKey) -> bool {
+        self.previous.is_some_and(
+            |p| match (p.index_table.row(key), self.index_table.row(key)) {
+                (Some(old), Some(now)) => old[TEXT] == now[TEXT] && old[OUT_PATH] == now[OUT_PATH],
+                _ => false,
+            },
+        )
+    }
+
+    /// Note `id`'s row, taking what cannot have changed from the last
+    /// one: all but the rendering when its text is the same, and its links
+    /// too unless a note near it changed.
+    fn row(&self, id: NoteId, same_resolver: bool, near_change: bool) -> [u64; 7] {
+        let index = self.index;
+        let key = index.note_keys[id];
+        let kept = self
+            .previous
+            .filter(|_| self.same_text(&key))
+            .and_then(|p| p.page_table.row(&key));
+        let linked = kept.filter(|_| !near_change);
+        [
+            kept.map_or_else(|| hash_of(&card_value(index, id)), |r| r[CARD]),
+            kept.map_or_else(|| hash_of(index.notes[id].tags.as_slice()), |r| r[TAGS]),
+            self.rendered.get(id).map_or(ABSENT, |r| hash_rendered(r)),
+            linked.map_or_else(
+                || hash_backlinks(index, &index.backlinks[id]),
+                |r| r[BACKLINKS],
+            ),
+            match kept {
+                Some(r) if same_resolver => r[OUTLINKS],
+                _ => hash_ids(index, &index.outlinks[id]),
+            },
+            linked.map_or_else(
+                || hash_ids(index, &self.degrees.neighbours[id]),
+                |r| r[NEIGHBOURS],
+            ),
+            kept.map_or_else(|| hash_of(&aliases_value(index, id)), |r| r[ALIASES]),
+        ]
+    }
+}
+
+/// The page bases that are not per note.
+fn other_rows(index: &VaultIndex) -> Vec<(PageBase, u64)> {
     let mut rows: Vec<(PageBase, u64)> = Vec::new();
     for (key, folder) in &index.folders {
         rows.push((
@@ -171,7 +256,7 @@ pub fn table(
     }
     rows.push((PageBase::AllTags, hash_all_tags(&index.tags)));
     rows.push((PageBase::NoteList, hash_of(index.note_keys.as_slice())));
-    crate::memo::Table::new(notes, rows)
+    rows
 }
 
 /// The page-level bases, hashed ([`table`]): per note `[Card, Tags,

@@ -95,15 +95,37 @@ pub fn table(index: &VaultIndex) -> IndexTable {
     use rayon::prelude::*;
     let notes: Vec<(NoteKey, [u64; 3])> = (0..index.notes.len())
         .into_par_iter()
-        .map(|id| {
-            let row = [
-                hash_text(text_value(index, id).0),
-                hash_of(out_path_value(index, id)),
-                hash_of(title_value(index, id)),
-            ];
-            (index.note_keys[id], row)
-        })
+        .map(|id| (index.note_keys[id], row(index, id)))
         .collect();
+    crate::memo::Table::new(notes, other_rows(index))
+}
+
+/// [`table`] for an index patched in place from the one `previous` was
+/// made for: the rows of `ids` are made again, every other note's are
+/// taken (a patch changes no other note's text, path or title).
+pub fn table_patched(
+    index: &VaultIndex,
+    previous: &IndexTable,
+    ids: &std::collections::BTreeSet<NoteId>,
+) -> IndexTable {
+    let rows = ids
+        .iter()
+        .filter(|&&id| id < index.notes.len())
+        .map(|&id| (index.note_keys[id], row(index, id)));
+    previous.patched(rows, other_rows(index))
+}
+
+/// Note `id`'s row: `[Text, OutPath, Title]`.
+fn row(index: &VaultIndex, id: NoteId) -> [u64; 3] {
+    [
+        hash_text(text_value(index, id).0),
+        hash_of(out_path_value(index, id)),
+        hash_of(title_value(index, id)),
+    ]
+}
+
+/// The bases that are not per note.
+fn other_rows(index: &VaultIndex) -> Vec<(IndexBase, u64)> {
     let mut rows: Vec<(IndexBase, u64)> = vec![(IndexBase::Resolver, index.resolver.digest())];
     for key in index.tags.keys() {
         rows.push((
@@ -118,7 +140,7 @@ pub fn table(index: &VaultIndex) -> IndexTable {
             hash_of(&attachment_value(index, a)),
         ));
     }
-    crate::memo::Table::new(notes, rows)
+    rows
 }
 
 /// The index's bases, hashed ([`table`]): per note `[Text, OutPath, Title]`.

@@ -139,6 +139,9 @@ pub struct LiveSite {
     /// The notes whose page source (path, hash, title) may have changed
     /// since it was last set in `unsealed`; `None`: any note.
     stale_sources: Option<BTreeSet<NoteId>>,
+    /// The notes patched in place since the tables were made (`None`: the
+    /// index was built again, any row may differ).
+    table_stale: Option<BTreeSet<NoteId>>,
     /// The sealed site, as served.
     sealed: Arc<Site>,
     /// The sealed site of the rebuild before, kept to be brought up to
@@ -208,6 +211,7 @@ impl LiveSite {
             seal_cache: crate::seal::SealCache::default(),
             reseal_all: true,
             stale_sources: None,
+            table_stale: None,
             sealed: Arc::new(Site::default()),
             spare: None,
             spare_behind: Vec::new(),
@@ -453,8 +457,11 @@ impl LiveSite {
             attachment_slots.push((slot, attachment));
         }
         let ids = patch::replace_notes(&mut self.index, notes, options).ok()?;
-        if let Some(stale) = &mut self.stale_sources {
-            stale.extend(ids);
+        for stale in [&mut self.stale_sources, &mut self.table_stale]
+            .into_iter()
+            .flatten()
+        {
+            stale.extend(ids.iter().copied());
         }
         for (slot, attachment) in attachment_slots {
             self.index.attachments[slot].attachment = attachment;
@@ -520,6 +527,7 @@ impl LiveSite {
         vault.notes = published;
         self.index = index::build_reusing(vault, options, known);
         self.stale_sources = None;
+        self.table_stale = None;
         self.names = files
             .iter()
             .map(|(r, f)| (f.abs.clone(), r.clone()))
@@ -541,25 +549,52 @@ impl LiveSite {
 
         // Render: a note's kept HTML, or a new one with what it read. Only
         // notes that read a fact of a changed base are checked at all.
-        let index_table = index::view::table(index);
-        let changed = self
-            .index_table
-            .changed(&index_table, index::view::row_base);
+        // Patched in place since the last rebuild (same notes, same ids):
+        // only what the patch touched is looked at again.
+        let patched = self
+            .table_stale
+            .clone()
+            .filter(|_| self.rendered.len() == index.notes.len());
+        let index_table = match &patched {
+            Some(ids) => index::view::table_patched(index, &self.index_table, ids),
+            None => index::view::table(index),
+        };
+        let changed = match &patched {
+            Some(ids) => self.index_table.changed_at(
+                &index_table,
+                ids.iter().map(|&id| index.note_keys[id]),
+                index::view::row_base,
+            ),
+            None => self
+                .index_table
+                .changed(&index_table, index::view::row_base),
+        };
         let suspects = self.renders.suspects(&changed);
         lap(summary, "index table", &mut clock);
         let renders = &self.renders;
+        // Which notes to look at: the suspects when the kept renderings
+        // are by the same ids, else every note.
+        let candidates: Vec<NoteId> = match &patched {
+            Some(_) => {
+                let mut ids: Vec<NoteId> = suspects.iter().filter_map(|&k| keys.note(k)).collect();
+                ids.sort_unstable();
+                ids
+            }
+            None => (0..index.notes.len()).collect(),
+        };
         type Rendered = (
+            NoteId,
             Arc<RenderedNote>,
             Option<Entry<Arc<RenderedNote>, IndexFact>>,
         );
-        let notes: Vec<Rendered> = (0..index.notes.len())
+        let made: Vec<Rendered> = candidates
             .into_par_iter()
             .map(|id| {
                 let key = index.note_keys[id];
                 let check = IndexView::new(index);
                 if let Some(kept) = renders.get(&key) {
                     if !suspects.contains(&key) || kept.is_valid(|f| check.fact_hash(&keys, f)) {
-                        return (kept.value.clone(), None);
+                        return (id, kept.value.clone(), None);
                     }
                 }
                 let recorder = Recorder::default();
@@ -569,23 +604,30 @@ impl LiveSite {
                 };
                 let note = Arc::new(render::render_note(&ctx, id));
                 let entry = Entry::new(note.clone(), recorder.into_reads());
-                (note, Some(entry))
+                (id, note, Some(entry))
             })
             .collect();
-        let mut rendered = Vec::with_capacity(notes.len());
-        let mut fresh = 0;
-        for (id, (note, entry)) in notes.into_iter().enumerate() {
+        let mut rendered = match &patched {
+            Some(_) => std::mem::take(&mut self.rendered),
+            None => Vec::with_capacity(index.notes.len()),
+        };
+        let mut rerendered = BTreeSet::new();
+        for (id, note, entry) in made {
             if let Some(entry) = entry {
                 self.renders.insert(index.note_keys[id], entry);
-                fresh += 1;
+                rerendered.insert(id);
             }
-            rendered.push(note);
+            // Patched: the slot is there; else notes come in id order.
+            match rendered.get_mut(id) {
+                Some(slot) => *slot = note,
+                None => rendered.push(note),
+            }
         }
         if self.renders.len() > index.notes.len() {
             let current: HashSet<NoteKey> = index.note_keys.iter().copied().collect();
             self.renders.retain(|k| current.contains(k));
         }
-        summary.notes_rendered = fresh;
+        summary.notes_rendered = rerendered.len();
         self.rendered = rendered;
         lap(summary, "render", &mut clock);
 
@@ -604,10 +646,33 @@ impl LiveSite {
             page_table: &self.page_table,
             outlinks: &self.table_outlinks,
         };
-        let page_table = emit::view::table(index, &index_table, Some(previous), rendered, degrees);
+        let patched_pages = patched.as_ref().and_then(|ids| {
+            let touched: BTreeSet<NoteId> = ids.union(&rerendered).copied().collect();
+            emit::view::table_patched(index, &index_table, previous, &touched, rendered, degrees)
+        });
         let mut changed: crate::memo::Set<PageBase> =
             changed.into_iter().map(PageBase::Index).collect();
-        changed.extend(self.page_table.changed(&page_table, emit::view::row_base));
+        let page_table = match patched_pages {
+            Some((page_table, made)) => {
+                changed.extend(self.page_table.changed_at(
+                    &page_table,
+                    made.iter().map(|&id| index.note_keys[id]),
+                    emit::view::row_base,
+                ));
+                page_table
+            }
+            None => {
+                let previous = emit::view::Previous {
+                    index_table: &self.index_table,
+                    page_table: &self.page_table,
+                    outlinks: &self.table_outlinks,
+                };
+                let page_table =
+                    emit::view::table(index, &index_table, Some(previous), rendered, degrees);
+                changed.extend(self.page_table.changed(&page_table, emit::view::row_base));
+                page_table
+            }
+        };
         let suspects = self.pages.suspects(&changed);
         lap(summary, "page table", &mut clock);
         let kept_pages = &self.pages;
@@ -713,6 +778,7 @@ impl LiveSite {
         // the baseline the next rebuild's changes are measured from.
         self.index_table = index_table;
         self.page_table = page_table;
+        self.table_stale = Some(BTreeSet::new());
         if self.table_outlinks != index.outlinks {
             self.table_outlinks = index.outlinks.clone();
         }
