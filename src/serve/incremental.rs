@@ -115,6 +115,9 @@ pub struct LiveSite {
     /// emit order, as of the last rebuild.
     page_paths: BTreeSet<String>,
     page_key_list: Vec<PageKey>,
+    /// The pages of `page_key_list`, and each key's place in it.
+    page_ids: Vec<PageId>,
+    page_at: HashMap<PageKey, usize>,
     /// Every base's hash at the last rebuild: what changed since is what
     /// the kept notes and pages are checked against.
     index_table: IndexTable,
@@ -194,6 +197,8 @@ impl LiveSite {
             pages: Memo::default(),
             page_paths: BTreeSet::new(),
             page_key_list: Vec::new(),
+            page_ids: Vec::new(),
+            page_at: HashMap::new(),
             index_table: IndexTable::default(),
             page_table: PageTable::default(),
             table_outlinks: Vec::new(),
@@ -677,14 +682,57 @@ impl LiveSite {
         lap(summary, "page table", &mut clock);
         let kept_pages = &self.pages;
         let (theme, config) = (&self.theme, &self.config);
-        let page_ids = emit::page_list(index);
-        let page_keys: Vec<PageKey> = page_ids.iter().map(|p| page_key(index, p)).collect();
+        // The page list of the last rebuild holds while the index was
+        // patched in place (same notes and folders) with the same tags;
+        // then only the suspect pages are looked at.
+        let same_pages = patched.is_some()
+            && !self.page_ids.is_empty()
+            // Every page has a kept value (none was dropped by a theme change).
+            && self.pages.len() == self.page_ids.len()
+            && self
+                .page_ids
+                .iter()
+                .filter_map(|p| match p {
+                    PageId::Tag(tag) => Some(tag),
+                    _ => None,
+                })
+                .eq(index.tags.keys());
+        // Taken out while the pages are made: if that fails, the next
+        // rebuild makes the list again.
+        let (page_id_list, page_keys, page_at) = match same_pages {
+            true => (
+                std::mem::take(&mut self.page_ids),
+                std::mem::take(&mut self.page_key_list),
+                std::mem::take(&mut self.page_at),
+            ),
+            false => {
+                let ids = emit::page_list(index);
+                let keys: Vec<PageKey> = ids.iter().map(|p| page_key(index, p)).collect();
+                let at = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (k.clone(), i))
+                    .collect();
+                (ids, keys, at)
+            }
+        };
+        let candidates: Vec<usize> = match same_pages {
+            true => {
+                let mut at: Vec<usize> = suspects
+                    .iter()
+                    .filter_map(|k| page_at.get(k).copied())
+                    .collect();
+                at.sort_unstable();
+                at
+            }
+            false => (0..page_id_list.len()).collect(),
+        };
+        let page_ids = &page_id_list;
         type Fresh = Result<Option<(usize, Entry<(String, Bytes), PageFact>)>, emit::EmitError>;
-        let fresh: Vec<Fresh> = page_ids
-            .par_iter()
-            .zip(page_keys.par_iter())
-            .enumerate()
-            .map(|(i, (page, key))| {
+        let fresh: Vec<Fresh> = candidates
+            .into_par_iter()
+            .map(|i| {
+                let (page, key) = (&page_ids[i], &page_keys[i]);
                 let check = PageView::new(index, rendered, degrees);
                 if let Some(kept) = kept_pages.get(key) {
                     if !suspects.contains(key) || kept.is_valid(|f| check.fact_hash(&keys, f)) {
@@ -701,7 +749,7 @@ impl LiveSite {
         let mut count = 0;
         // Whether a page's output path can have changed: then the set of
         // paths is made again and pages that left are taken out.
-        let mut moved = page_keys != self.page_key_list;
+        let mut moved = !same_pages && page_keys != self.page_key_list;
         for result in fresh {
             let Some((i, entry)) = result.map_err(BuildError::from)? else {
                 continue;
@@ -730,8 +778,10 @@ impl LiveSite {
                 self.unsealed.remove(path);
             }
             self.page_paths = paths;
-            self.page_key_list = page_keys;
         }
+        self.page_key_list = page_keys;
+        self.page_ids = page_id_list;
+        self.page_at = page_at;
         lap(summary, "assemble pages", &mut clock);
         let checks = emit::nav_cache::Checks { changed, keys };
         // The site-wide files are made again from the pages alone, as in a
