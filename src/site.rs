@@ -334,3 +334,97 @@ impl Site {
         self.files.values().map(SiteFile::len).sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tracked() -> Site {
+        let mut site = Site::default();
+        site.track_changes();
+        site
+    }
+
+    fn changes(site: &mut Site) -> Vec<String> {
+        site.take_changes()
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn the_very_same_file_put_again_is_no_change() {
+        let mut site = tracked();
+        let bytes = Bytes::from(b"a".to_vec());
+        site.insert("a.html", bytes.clone());
+        assert_eq!(changes(&mut site), ["a.html"]);
+        site.insert("a.html", bytes.clone());
+        assert!(changes(&mut site).is_empty());
+        // Equal bytes made again are a change: telling them apart would
+        // mean comparing every file's bytes.
+        site.insert("a.html", b"a".to_vec());
+        assert_eq!(changes(&mut site), ["a.html"]);
+        site.remove("a.html");
+        site.remove("gone.html");
+        assert_eq!(changes(&mut site), ["a.html"]);
+    }
+
+    #[test]
+    fn files_set_aside_count_as_changed_only_if_not_put_back_the_same() {
+        let mut site = tracked();
+        let (kept, replaced, dropped) = (
+            Bytes::from(b"1".to_vec()),
+            Bytes::from(b"2".to_vec()),
+            Bytes::from(b"3".to_vec()),
+        );
+        site.insert("kept", kept.clone());
+        site.insert("replaced", replaced);
+        site.insert("dropped", dropped);
+        let _ = changes(&mut site);
+        let names: Vec<String> = site.files.keys().cloned().collect();
+        site.set_aside(&names);
+        assert!(site.files.is_empty(), "set aside is out of the site");
+        site.record_writes();
+        site.insert("kept", kept);
+        site.insert("replaced", b"2'".to_vec());
+        site.insert("new", b"4".to_vec());
+        assert_eq!(site.take_writes(), ["kept", "new", "replaced"]);
+        site.end_set_aside();
+        assert_eq!(changes(&mut site), ["dropped", "new", "replaced"]);
+        assert_eq!(
+            site.files.keys().collect::<Vec<_>>(),
+            ["kept", "new", "replaced"]
+        );
+    }
+
+    #[test]
+    fn page_sources_are_changes_of_their_page() {
+        let mut site = tracked();
+        let source = PageSource {
+            source: "a.md".into(),
+            source_sha256: "00".into(),
+            title: "A".into(),
+        };
+        site.set_page("a.html", source.clone());
+        site.set_page("a.html", source.clone());
+        assert_eq!(changes(&mut site), ["a.html"]);
+        site.retain_pages(|p| p != "a.html");
+        assert_eq!(changes(&mut site), ["a.html"]);
+        assert!(site.pages.is_empty());
+    }
+
+    #[test]
+    fn a_deferred_file_is_made_once_when_first_read() {
+        let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = made.clone();
+        let file = SiteFile::Deferred(Arc::new(Deferred::new(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Bytes::from(b"late".to_vec())
+        })));
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(file.len(), 4);
+        assert_eq!(file.made().map(|b| b.to_vec()), Some(b"late".to_vec()));
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(file, SiteFile::Made(Bytes::from(b"late".to_vec())));
+    }
+}
