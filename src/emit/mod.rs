@@ -319,9 +319,9 @@ pub fn add_site_files_from(
     if uses_mermaid {
         for (path, bytes) in crate::render::MERMAID_SCRIPTS
             .iter()
-            .zip(theme::MERMAID_FILES)
+            .zip(theme::mermaid_files())
         {
-            site.insert(*path, bytes.to_vec());
+            site.insert(*path, bytes);
         }
     }
     add_navigation_files(

@@ -802,3 +802,28 @@ fn embed_fan_out_stays_bounded_when_edited_live() {
     let page = f.live.site().get("N3.html").expect("N3 page");
     assert!(String::from_utf8_lossy(page).contains("changed bottom"));
 }
+
+/// The seal knows a file it sealed by the address of its bytes: the theme's
+/// files (Mermaid's 3.5 MB among them) must reach it as the same bytes on
+/// every save, not as a copy it hashes again.
+#[test]
+fn theme_files_keep_their_bytes_across_saves() {
+    let mut f = fixture(5);
+    f.edit(
+        "sub/Epsilon.md",
+        "Epsilon draws:\n\n```mermaid\ngraph TD; A-->B;\n```\n",
+    );
+    let theme = ["_spore/spore.css", "_spore/spore.js", "_spore/mermaid.min.js"];
+    let bytes = |f: &Fixture| -> Vec<spore::site::Bytes> {
+        theme
+            .iter()
+            .map(|p| f.live.site().get(p).cloned().expect(p))
+            .collect()
+    };
+    let before = bytes(&f);
+    f.edit("Pics.md", "Picture: ![[pic.png]] edited\n");
+    f.assert_same_as_full_build("a body edit");
+    for ((path, old), new) in theme.iter().zip(&before).zip(bytes(&f)) {
+        assert!(std::sync::Arc::ptr_eq(old, &new), "{path} sealed anew");
+    }
+}
