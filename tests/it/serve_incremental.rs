@@ -813,7 +813,11 @@ fn theme_files_keep_their_bytes_across_saves() {
         "sub/Epsilon.md",
         "Epsilon draws:\n\n```mermaid\ngraph TD; A-->B;\n```\n",
     );
-    let theme = ["_spore/spore.css", "_spore/spore.js", "_spore/mermaid.min.js"];
+    let theme = [
+        "_spore/spore.css",
+        "_spore/spore.js",
+        "_spore/mermaid.min.js",
+    ];
     let bytes = |f: &Fixture| -> Vec<spore::site::Bytes> {
         theme
             .iter()
@@ -826,4 +830,107 @@ fn theme_files_keep_their_bytes_across_saves() {
     for ((path, old), new) in theme.iter().zip(&before).zip(bytes(&f)) {
         assert!(std::sync::Arc::ptr_eq(old, &new), "{path} sealed anew");
     }
+}
+
+/// `serve` edits the search index in place, making again only the term
+/// shards a save touched: terms that arrive or leave, enough of them to
+/// add and remove whole shards (every later shard is numbered anew), and
+/// a term moving from the body to the title must all give the index a
+/// full build makes.
+#[test]
+fn search_index_follows_terms_that_come_and_go() {
+    let mut f = fixture(60);
+    let shards = |f: &Fixture| {
+        f.live
+            .site()
+            .files
+            .keys()
+            .filter(|p| p.starts_with("search/terms-"))
+            .count()
+    };
+    let before = shards(&f);
+    let found = |f: &Fixture, term: &str| {
+        let files: std::collections::BTreeMap<String, Vec<u8>> = f
+            .live
+            .site()
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("search/"))
+            .filter_map(|(p, file)| file.made().map(|b| (p.clone(), b.to_vec())))
+            .collect();
+        spore::emit::search::lookup_prefix(&files, term)
+    };
+
+    f.edit(
+        "sub/Epsilon.md",
+        "Epsilon mentions [[Second]] and qqzzyx.\n",
+    );
+    f.assert_same_as_full_build("a new term");
+    assert_eq!(found(&f, "qqzzyx"), ["sub/Epsilon.html"]);
+
+    // Thousands of new terms in one place of the term order: new shards
+    // there, and every shard after them numbered anew.
+    let many: Vec<String> = (0..6000).map(|i| format!("aa{i}q")).collect();
+    f.edit("sub/Epsilon.md", &format!("Epsilon: {}\n", many.join(" ")));
+    f.assert_same_as_full_build("thousands of terms in one place");
+    assert!(shards(&f) > before + 2, "{} > {before} + 2", shards(&f));
+    assert!(found(&f, "qqzzyx").is_empty(), "the old term left");
+    assert_eq!(found(&f, &many[4321]), ["sub/Epsilon.html"]);
+
+    // Thousands of terms all over the order instead.
+    let many: Vec<String> = (0..6000)
+        .map(|i| format!("{}{i}q", char::from(b'a' + (i % 26) as u8)))
+        .collect();
+    f.edit("sub/Epsilon.md", &format!("Epsilon: {}\n", many.join(" ")));
+    f.assert_same_as_full_build("thousands of terms all over");
+    assert_eq!(found(&f, &many[4321]), ["sub/Epsilon.html"]);
+
+    // Half of them go: shards merge, the rest are numbered anew.
+    let half: Vec<&str> = many.iter().step_by(2).map(String::as_str).collect();
+    f.edit("sub/Epsilon.md", &format!("Epsilon: {}\n", half.join(" ")));
+    f.assert_same_as_full_build("half the terms leave");
+    assert!(found(&f, &many[4321]).is_empty());
+
+    f.edit("sub/Epsilon.md", "Epsilon mentions qqzzyx.\n");
+    f.assert_same_as_full_build("back to a few terms");
+    f.edit(
+        "sub/Epsilon.md",
+        "---\ntitle: Qqzzyx\n---\nEpsilon mentions qqzzyx.\n",
+    );
+    f.assert_same_as_full_build("a term moves into the title");
+    assert_eq!(shards(&f), before);
+    assert_eq!(found(&f, "qqzzyx"), ["sub/Epsilon.html"]);
+}
+
+/// An edit that changes one note's words hands the seal every search file
+/// it did not change as the same bytes (the seal knows files by the address
+/// of their bytes): most term shards, every other preview shard, and
+/// `meta.js` when the indexed text keeps its length.
+#[test]
+fn search_files_an_edit_did_not_change_keep_their_bytes() {
+    let mut f = fixture(60);
+    let search = |f: &Fixture| -> Vec<(String, spore::site::Bytes)> {
+        f.live
+            .site()
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("search/"))
+            .filter_map(|(p, file)| file.made().map(|b| (p.clone(), b.clone())))
+            .collect()
+    };
+    f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]] apple.\n");
+    let before = search(&f);
+    f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]] melon.\n");
+    f.assert_same_as_full_build("one word for another as long");
+    let after = search(&f);
+    assert_eq!(before.len(), after.len());
+    let mut same = 0;
+    for ((path, old), (_, new)) in before.iter().zip(&after) {
+        if old[..] == new[..] {
+            assert!(std::sync::Arc::ptr_eq(old, new), "{path} made again");
+            same += 1;
+        }
+    }
+    assert!(same + 4 >= after.len(), "{same} of {} kept", after.len());
+    assert!(before.iter().any(|(p, _)| p == "search/meta.js"));
 }
