@@ -303,9 +303,13 @@ pub fn add_site_files_from(
     theme: &Theme,
     config: &Config,
     degrees: &graph::Degrees,
-    cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
+    mut cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
     set_page_sources(site, index);
+    if let Some((cache, checks)) = cache.as_mut() {
+        cache.files.begin(checks.names_moved);
+    }
+    let mut site = nav_cache::Filling::new(site, cache.is_some());
     let (light, dark) = syntax_stylesheets();
     site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
     site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
@@ -331,14 +335,15 @@ pub fn add_site_files_from(
         degrees,
     };
     match cache {
-        Some((cache, checks)) => nav.kept_files(site, cache, checks),
-        None => nav.files_once(site, kept.map(|k| k.navs)),
+        Some((cache, checks)) => nav.kept_files(&mut site, cache, checks),
+        None => nav.files_once(&mut site, kept.map(|k| k.navs)),
     }
     // By reference: an attachment's bytes are read only when the site is
     // sealed, written or served.
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
-        site.insert_vault_file(attachment.out_path.clone(), attachment.attachment.clone());
+        site.site
+            .insert_vault_file(attachment.out_path.clone(), attachment.attachment.clone());
     }
 }
 
@@ -418,7 +423,7 @@ impl Nav<'_> {
 
     /// A build's: made once, from the notes' renderings or from what the
     /// streaming build kept of them (`kept`).
-    fn files_once(&self, site: &mut Site, kept: Option<Vec<nav_cache::NoteNav>>) {
+    fn files_once(&self, site: &mut nav_cache::Filling, kept: Option<Vec<nav_cache::NoteNav>>) {
         let mut navs = kept.unwrap_or_else(|| {
             (0..self.index.notes.len())
                 .into_par_iter()
@@ -440,7 +445,7 @@ impl Nav<'_> {
     /// other file kept in `cache`, and changed where their facts did.
     fn kept_files(
         &self,
-        site: &mut Site,
+        site: &mut nav_cache::Filling,
         cache: &mut nav_cache::NavCache,
         checks: &nav_cache::Checks,
     ) {
@@ -487,20 +492,20 @@ impl Nav<'_> {
     /// Tree, graph, feed, sitemap and redirects.
     fn add_site_wide(
         &self,
-        site: &mut Site,
+        site: &mut nav_cache::Filling,
         navs: &[nav_cache::NoteNav],
         mut cache: Option<(&mut nav_cache::FileCache, &nav_cache::Checks)>,
     ) {
         let config = self.config;
-        let tree = self.made(&mut cache, nav::TREE_SCRIPT, site, &|v| {
+        let tree = self.made(&mut cache, nav::TREE_SCRIPT, site, &|v, _| {
             nav_cache::Made::One(nav::tree_script(&v).into())
         });
         site.insert(nav::TREE_SCRIPT, tree.one());
-        let graph = self.made(&mut cache, graph::GRAPH_SCRIPT, site, &|v| {
+        let graph = self.made(&mut cache, graph::GRAPH_SCRIPT, site, &|v, _| {
             nav_cache::Made::One(graph::graph_script(&v).into())
         });
         site.insert(graph::GRAPH_SCRIPT, graph.one());
-        let feed = self.made(&mut cache, feed::FEED_PATH, site, &|v| {
+        let feed = self.made(&mut cache, feed::FEED_PATH, site, &|v, _| {
             let latest = feed::latest(&v);
             let summary = |id: NoteId| match v.card(id).description {
                 Some(d) if !d.is_empty() => d.to_string(),
@@ -513,21 +518,30 @@ impl Nav<'_> {
         });
         site.insert(feed::FEED_PATH, feed.one());
         if !config.mirrors.is_empty() {
-            let xml = self.made(&mut cache, sitemap::SITEMAP_PATH, site, &|v| {
+            let xml = self.made(&mut cache, sitemap::SITEMAP_PATH, site, &|v, _| {
                 nav_cache::Made::One(sitemap(&v, config).into())
             });
             site.insert(sitemap::SITEMAP_PATH, xml.one());
         }
-        let redirects = self.made(&mut cache, redirects::REDIRECTS, site, &|v| {
-            nav_cache::Made::Many(
-                redirects::redirects(&v, v.site_names(), &config.language)
-                    .into_iter()
-                    .map(|(path, bytes)| (path, bytes.into()))
-                    .collect(),
-            )
+        // What the redirects avoid is made from the site's names; `serve`
+        // keeps it while they stay the same.
+        let sets = match cache.as_mut() {
+            Some((cache, _)) => {
+                let names = site.names(cache.generation());
+                cache.name_sets(names, site.names_added())
+            }
+            None => Arc::new(redirects::NameSets::new(site.site.files.keys())),
+        };
+        let redirects = self.made(&mut cache, redirects::REDIRECTS, site, &|v, old| {
+            // Read for the record: `sets` was made from these names.
+            v.site_names();
+            let old = old.map_or(&[][..], |o| o.many());
+            let pages = redirects::redirects(&v, &sets, &config.language, old);
+            nav_cache::Made::Many(pages.into_iter().collect())
         });
+        // Nothing reads the names after the redirects: they go straight in.
         for (path, bytes) in redirects.many() {
-            site.insert(path, bytes);
+            site.site.insert(path.clone(), bytes.clone());
         }
     }
 
@@ -537,16 +551,21 @@ impl Nav<'_> {
         &self,
         cache: &mut Option<(&mut nav_cache::FileCache, &nav_cache::Checks)>,
         name: &'static str,
-        site: &Site,
-        make: &dyn Fn(view::PageView) -> nav_cache::Made,
+        site: &nav_cache::Filling,
+        make: &MakeFile,
     ) -> nav_cache::Made {
-        let view = self.view().with_site(&site.files);
         match cache {
-            Some((cache, checks)) => cache.file(name, view, checks, make),
-            None => make(view),
+            Some((cache, checks)) => {
+                let view = self.view().with_site(site.names(cache.generation()));
+                cache.file(name, view, checks, make)
+            }
+            None => make(self.view().with_site(site.names(0)), None),
         }
     }
 }
+
+/// Makes a site-wide file, given what was made last time (`serve`).
+type MakeFile<'a> = dyn Fn(view::PageView, Option<&nav_cache::Made>) -> nav_cache::Made + 'a;
 
 /// `sitemap.xml`: every page but the 404 one, each note's with its date.
 fn sitemap(v: &view::PageView, config: &Config) -> Vec<u8> {

@@ -3,22 +3,25 @@
 //! - each note's plain text and search terms, with the facts they were
 //!   made from (`crate::memo`);
 //! - the search index itself ([`SearchState`]), edited in place;
-//! - every other site-wide file, with the facts it read.
+//! - every other site-wide file, with the facts it read, and what the
+//!   redirects avoid, made from the names of the site's files.
 //!
 //! As for pages, nothing here lists inputs by hand: each value is made
 //! through a recording [`PageView`], and is checked only when a base it
 //! read changed. A full build has nothing to keep and passes no cache.
 
 use super::graph::Degrees;
+use super::redirects::NameSets;
 use super::search::{DocTerms, SearchState};
-use super::view::{PageBase, PageFact, PageView};
+use super::view::{PageBase, PageFact, PageView, SiteNames};
 use crate::index::view::{Keys, NoteKey};
 use crate::index::{NoteId, VaultIndex};
-use crate::memo::{Entry, Memo, Recorder, Set};
+use crate::memo::{hash_of, Entry, FactHasher, Memo, Recorder, Set};
 use crate::render::RenderedNote;
-use crate::site::Bytes;
+use crate::site::{Bytes, Site};
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// What changed since the last rebuild, to check kept values against.
@@ -26,6 +29,11 @@ pub struct Checks {
     /// The bases whose hash changed (index and page bases).
     pub changed: Set<PageBase>,
     pub keys: Keys,
+    /// Whether the names of the files in the site handed to
+    /// `add_site_files` may differ from those it held at the last call
+    /// (pages came, went or moved). Files that read the site's names are
+    /// kept on its word: saying false when they moved keeps them stale.
+    pub names_moved: bool,
 }
 
 /// One note's text and terms.
@@ -53,11 +61,12 @@ impl NoteNav {
 /// whether the text goes on.
 pub const NAV_TEXT_CHARS: usize = 300;
 
-/// A site-wide file, or a family of them (the redirect pages).
+/// A site-wide file, or a family of them (the redirect pages), shared:
+/// a kept family is handed on without copying its list.
 #[derive(Clone)]
 pub enum Made {
     One(Bytes),
-    Many(Vec<(String, Bytes)>),
+    Many(Arc<[(String, Bytes)]>),
 }
 
 impl Made {
@@ -68,10 +77,10 @@ impl Made {
         }
     }
 
-    pub fn many(self) -> Vec<(String, Bytes)> {
+    pub fn many(&self) -> &[(String, Bytes)] {
         match self {
             Made::Many(files) => files,
-            Made::One(_) => Vec::new(),
+            Made::One(_) => &[],
         }
     }
 }
@@ -97,12 +106,24 @@ pub(super) struct NoteNavs {
 #[derive(Default)]
 pub(super) struct FileCache {
     memo: Memo<&'static str, Made, PageFact>,
+    /// The stamp of the site's names each file's view had at the last
+    /// call: a file that read them is checked when it differs.
+    seen: HashMap<&'static str, u64>,
+    /// Moves on whenever the names the site comes with may have changed.
+    generation: u64,
+    /// What the redirects avoid, and the stamp of the names it was made
+    /// from.
+    name_sets: Option<(u64, Arc<NameSets>)>,
+    /// The names of the files made before the redirects (for tests).
+    made_names: Vec<String>,
 }
 
 impl NavCache {
     /// Whether every kept text, terms, file and search index still agrees
-    /// with what it was made from (for tests). The names of the site's
-    /// files are left out: they were read part-way through making the site.
+    /// with what it was made from (for tests). The site's names a file
+    /// read are not checked by their stamp (they were read part-way
+    /// through making the site), but what the redirects avoid must be
+    /// made from `page_paths` and the files made before them.
     #[doc(hidden)]
     pub fn is_fresh(
         &self,
@@ -110,6 +131,7 @@ impl NavCache {
         rendered: &[Arc<RenderedNote>],
         degrees: &Degrees,
         keys: &Keys,
+        page_paths: &BTreeSet<String>,
     ) -> bool {
         let view = PageView::new(index, rendered, degrees);
         let holds = |f: &PageFact| {
@@ -143,7 +165,10 @@ impl NavCache {
         ]
         .iter()
         .all(|name| self.files.memo.get(name).is_some_and(|e| fresh(e.reads())));
-        notes && files && self.search_is_fresh(view)
+        let names = self.files.name_sets.as_ref().is_none_or(|(_, sets)| {
+            **sets == NameSets::new(page_paths.iter().chain(&self.files.made_names))
+        });
+        notes && files && names && self.search_is_fresh(view)
     }
 
     /// Whether the kept search index is the one made afresh from the kept
@@ -270,28 +295,119 @@ fn made_nav(
 }
 
 impl FileCache {
-    /// The site-wide file `name`: kept, or made by `make` through a
-    /// recording view when a fact it read changed.
+    /// Called as the site-wide files start: whether the names the site
+    /// came with may differ from last time.
+    pub(super) fn begin(&mut self, names_moved: bool) {
+        if names_moved {
+            self.generation += 1;
+        }
+    }
+
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// What the redirects avoid, for `names`: kept while their stamp is.
+    pub(super) fn name_sets(&mut self, names: SiteNames, made: &[String]) -> Arc<NameSets> {
+        if let Some((stamp, sets)) = &self.name_sets {
+            if *stamp == names.stamp {
+                return sets.clone();
+            }
+        }
+        let sets = Arc::new(NameSets::new(names.files.keys()));
+        self.name_sets = Some((names.stamp, sets.clone()));
+        self.made_names = made.to_vec();
+        sets
+    }
+
+    /// The site-wide file `name`: kept, or made by `make` (given what was
+    /// made last time) through a recording view when a fact it read
+    /// changed.
     pub(super) fn file(
         &mut self,
         name: &'static str,
         view: PageView,
         checks: &Checks,
-        make: &dyn Fn(PageView) -> Made,
+        make: &dyn Fn(PageView, Option<&Made>) -> Made,
     ) -> Made {
+        // The site's names are in no table: whether they changed is told
+        // by their stamp, for a file that read them.
+        let names_changed = view
+            .names_stamp()
+            .is_some_and(|stamp| self.seen.insert(name, stamp) != Some(stamp));
         if let Some(kept) = self.memo.get(&name) {
-            // What the site's names are is not in the tables: a file that
-            // read them is always checked.
-            let suspect = kept.reads().iter().any(|(f, _)| *f == PageFact::SiteNames)
-                || self.memo.suspects(&checks.changed).contains(&name);
+            let reads_names = || {
+                let names: Set<PageBase> = [PageBase::SiteNames].into_iter().collect();
+                self.memo.suspects(&names).contains(&name)
+            };
+            let suspect = self.memo.suspects(&checks.changed).contains(&name)
+                || (names_changed && reads_names());
             if !suspect || kept.is_valid(|f| view.fact_hash(&checks.keys, f)) {
                 return kept.value.clone();
             }
         }
         let recorder = Recorder::default();
-        let made = make(view.recording_into(&recorder));
+        let made = make(
+            view.recording_into(&recorder),
+            self.memo.get(&name).map(|e| &e.value),
+        );
         self.memo
             .insert(name, Entry::new(made.clone(), recorder.into_reads()));
         made
+    }
+}
+
+/// The site while its site-wide files go in, noting each name put in:
+/// with what `serve` says of the names it came with (its pages), a file
+/// that reads the site's names tells whether they changed by a stamp,
+/// without reading them all.
+pub(super) struct Filling<'s> {
+    pub(super) site: &'s mut Site,
+    came_with: usize,
+    added: FactHasher,
+    /// The names put in, in order (kept by `serve`, for tests).
+    names: Vec<String>,
+    keep_names: bool,
+}
+
+impl<'s> Filling<'s> {
+    pub(super) fn new(site: &'s mut Site, keep_names: bool) -> Self {
+        Filling {
+            came_with: site.files.len(),
+            site,
+            added: FactHasher::default(),
+            names: Vec::new(),
+            keep_names,
+        }
+    }
+
+    pub(super) fn insert(&mut self, path: impl Into<String>, bytes: impl Into<Bytes>) {
+        let path = path.into();
+        path.hash(&mut self.added);
+        if self.keep_names {
+            self.names.push(path.clone());
+        }
+        self.site.insert(path, bytes);
+    }
+
+    /// The names put in so far.
+    pub(super) fn names_added(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The site's names now, stamped: two stamps are the same only for
+    /// the same names, as long as `generation` moves on whenever the
+    /// names the site came with may have changed.
+    pub(super) fn names(&self, generation: u64) -> SiteNames<'_> {
+        let stamp = (
+            generation,
+            self.came_with,
+            self.added.finish(),
+            self.site.files.len(),
+        );
+        SiteNames {
+            files: &self.site.files,
+            stamp: hash_of(&stamp),
+        }
     }
 }

@@ -246,9 +246,13 @@ impl LiveSite {
                 .get(&page_key(&self.index, page))
                 .is_some_and(|e| e.is_valid(|f| page_view.fact_hash(&keys, f)))
         });
-        let nav_fresh = self
-            .nav_cache
-            .is_fresh(&self.index, &self.rendered, &self.degrees, &keys);
+        let nav_fresh = self.nav_cache.is_fresh(
+            &self.index,
+            &self.rendered,
+            &self.degrees,
+            &keys,
+            &self.page_paths,
+        );
         // The tables kept for the next rebuild are what a fresh
         // computation gives (the page table reuses rows of the last one).
         let index_table = index::view::table(&self.index);
@@ -626,7 +630,11 @@ impl LiveSite {
             }
         }
         lap(summary, "assemble pages", &mut clock);
-        let checks = emit::nav_cache::Checks { changed, keys };
+        let checks = emit::nav_cache::Checks {
+            changed,
+            keys,
+            names_moved: moved,
+        };
         emit::add_site_files(
             &mut self.unsealed,
             index,

@@ -934,3 +934,122 @@ fn search_files_an_edit_did_not_change_keep_their_bytes() {
     assert!(same + 4 >= after.len(), "{same} of {} kept", after.len());
     assert!(before.iter().any(|(p, _)| p == "search/meta.js"));
 }
+
+/// Whether the served `path` is a redirect page (not a note's page).
+fn is_redirect(f: &Fixture, path: &str) -> bool {
+    f.live
+        .site()
+        .get(path)
+        .is_some_and(|b| b.windows(10).any(|w| w == b"http-equiv"))
+}
+
+/// Moves a vault file, as an editor's rename does: both paths touched.
+fn rename(f: &mut Fixture, from: &str, to: &str) {
+    fs::rename(f.vault.join(from), f.vault.join(to)).unwrap();
+    f.apply(&[from, to]);
+}
+
+/// `serve` keeps what redirects avoid (the site's names, folded) between
+/// saves: a page taking a redirect's name, or giving it back, must move
+/// the redirect though no alias changed, even when as many pages as before
+/// remain (a rename); and which of two notes owns a shared alias follows
+/// the one that lets go.
+#[test]
+fn redirects_follow_pages_that_take_or_give_back_their_names() {
+    let mut f = fixture_with("", |vault| {
+        support::gen_vault::generate_vault(&vault.join("gen"), 20, 3).unwrap();
+        write(
+            &vault.join("notes/A.md"),
+            "---\naliases: [Target]\npermalink: /stuff/\n---\n# A\n\nA text.\n",
+        );
+        write(&vault.join("notes/B.md"), "# B\n\nB text.\n");
+        write(&vault.join("stuff/X.md"), "# X\n\nX text.\n");
+        write(&vault.join("notes/D.md"), "# D\n\nD text.\n");
+    });
+    f.assert_same_as_full_build("start");
+    assert!(is_redirect(&f, "notes/Target.html"));
+    assert!(!is_redirect(&f, "stuff/index.html"), "a folder page stays");
+
+    rename(&mut f, "notes/B.md", "notes/Target.md");
+    f.assert_same_as_full_build("a page takes the alias's name");
+    assert!(!is_redirect(&f, "notes/Target.html"));
+
+    f.edit("notes/D.md", "# D\n\nD text, edited.\n");
+    f.assert_same_as_full_build("a body edit after");
+    assert!(!is_redirect(&f, "notes/Target.html"));
+
+    rename(&mut f, "notes/Target.md", "notes/C.md");
+    f.assert_same_as_full_build("the page gives the name back");
+    assert!(is_redirect(&f, "notes/Target.html"));
+
+    rename(&mut f, "stuff/X.md", "X.md");
+    f.assert_same_as_full_build("the permalink's folder goes");
+    assert!(is_redirect(&f, "stuff/index.html"));
+
+    // One batch: an alias added while another page takes its name.
+    write(
+        &f.vault.join("notes/A.md"),
+        "---\naliases: [Target, Other]\npermalink: /stuff/\n---\n# A\n\nA text.\n",
+    );
+    fs::rename(f.vault.join("notes/C.md"), f.vault.join("notes/Other.md")).unwrap();
+    f.apply(&["notes/A.md", "notes/C.md", "notes/Other.md"]);
+    f.assert_same_as_full_build("alias added onto a renamed page");
+    assert!(!is_redirect(&f, "notes/Other.html"));
+    assert!(is_redirect(&f, "notes/Target.html"));
+
+    // One batch: the page leaves the name as the alias goes.
+    write(
+        &f.vault.join("notes/A.md"),
+        "---\naliases: [Target]\npermalink: /stuff/\n---\n# A\n\nA text.\n",
+    );
+    fs::rename(f.vault.join("notes/Other.md"), f.vault.join("notes/B.md")).unwrap();
+    f.apply(&["notes/A.md", "notes/Other.md", "notes/B.md"]);
+    f.assert_same_as_full_build("alias removed as the page leaves");
+    assert!(!f.live.site().files.contains_key("notes/Other.html"));
+
+    // Two notes want one alias: the first has it until it lets go.
+    f.edit(
+        "notes/D.md",
+        "---\naliases: [Target]\n---\n# D\n\nD text.\n",
+    );
+    f.assert_same_as_full_build("a second note wants the alias");
+    let to_a = |f: &Fixture| {
+        f.live
+            .site()
+            .get("notes/Target.html")
+            .is_some_and(|b| b.windows(7).any(|w| w == b"A.html\""))
+    };
+    assert!(to_a(&f));
+    f.edit(
+        "notes/A.md",
+        "---\npermalink: /stuff/\n---\n# A\n\nA text.\n",
+    );
+    f.assert_same_as_full_build("the first lets go");
+    assert!(is_redirect(&f, "notes/Target.html") && !to_a(&f));
+}
+
+/// A new tag brings a page that nothing but the sitemap's list of the
+/// site's names says (the sitemap reads no tag): `serve`, which keeps the
+/// sitemap while those names keep their stamp, must list it, and drop it
+/// when the tag goes.
+#[test]
+fn sitemap_follows_a_page_that_only_a_tag_brings() {
+    let mirrors = "[mirrors]\nurls = [\"https://example.org/wiki/\"]\n";
+    let mut f = fixture_with(mirrors, |vault| {
+        support::gen_vault::generate_vault(&vault.join("gen"), 10, 5).unwrap();
+        write(&vault.join("Plain.md"), "# Plain\n\nNo tags.\n");
+    });
+    let listed = |f: &Fixture| {
+        f.live
+            .site()
+            .get("sitemap.xml")
+            .is_some_and(|b| b.windows(18).any(|w| w == b"tags/zzbrandnewtag"))
+    };
+    assert!(!listed(&f));
+    f.edit("Plain.md", "# Plain\n\nNow tagged #zzbrandnewtag.\n");
+    f.assert_same_as_full_build("a new tag");
+    assert!(listed(&f));
+    f.edit("Plain.md", "# Plain\n\nNo tags again.\n");
+    f.assert_same_as_full_build("the tag goes");
+    assert!(!listed(&f));
+}
