@@ -316,18 +316,6 @@ pub fn add_site_files_from(
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
-    let uses_mermaid = match &kept {
-        Some(kept) => kept.uses_mermaid,
-        None => rendered.iter().any(|r| r.uses_mermaid),
-    };
-    if uses_mermaid {
-        for (path, bytes) in crate::render::MERMAID_SCRIPTS
-            .iter()
-            .zip(theme::mermaid_files())
-        {
-            site.insert(*path, bytes);
-        }
-    }
     let nav = Nav {
         index,
         rendered,
@@ -336,7 +324,7 @@ pub fn add_site_files_from(
     };
     match cache {
         Some((cache, checks)) => nav.kept_files(&mut site, cache, checks),
-        None => nav.files_once(&mut site, kept.map(|k| k.navs)),
+        None => nav.files_once(&mut site, kept),
     }
     // By reference: an attachment's bytes are read only when the site is
     // sealed, written or served.
@@ -423,8 +411,13 @@ impl Nav<'_> {
 
     /// A build's: made once, from the notes' renderings or from what the
     /// streaming build kept of them (`kept`).
-    fn files_once(&self, site: &mut nav_cache::Filling, kept: Option<Vec<nav_cache::NoteNav>>) {
-        let mut navs = kept.unwrap_or_else(|| {
+    fn files_once(&self, site: &mut nav_cache::Filling, kept: Option<KeptNotes>) {
+        let uses_mermaid = match &kept {
+            Some(kept) => kept.uses_mermaid,
+            None => self.rendered.iter().any(|r| r.uses_mermaid),
+        };
+        add_mermaid(site, uses_mermaid);
+        let mut navs = kept.map(|k| k.navs).unwrap_or_else(|| {
             (0..self.index.notes.len())
                 .into_par_iter()
                 .map(|id| note_nav(self.view(), id))
@@ -456,6 +449,8 @@ impl Nav<'_> {
         } = cache;
         let remade = notes.update(self.index, self.rendered, self.degrees, checks, note_nav);
         let navs = notes.navs();
+        // Kept with each note's text, not read from all the renderings.
+        add_mermaid(site, navs.iter().any(|n| n.uses_mermaid));
         let view = self.view();
         let updated = match (search.as_mut(), &remade) {
             (Some(state), Some(ids)) => {
@@ -567,6 +562,18 @@ impl Nav<'_> {
 /// Makes a site-wide file, given what was made last time (`serve`).
 type MakeFile<'a> = dyn Fn(view::PageView, Option<&nav_cache::Made>) -> nav_cache::Made + 'a;
 
+/// Mermaid's scripts, when some page draws a diagram.
+fn add_mermaid(site: &mut nav_cache::Filling, uses_mermaid: bool) {
+    if uses_mermaid {
+        for (path, bytes) in crate::render::MERMAID_SCRIPTS
+            .iter()
+            .zip(theme::mermaid_files())
+        {
+            site.insert(*path, bytes);
+        }
+    }
+}
+
 /// `sitemap.xml`: every page but the 404 one, each note's with its date.
 fn sitemap(v: &view::PageView, config: &Config) -> Vec<u8> {
     let lastmod: std::collections::HashMap<&str, String> = v
@@ -595,6 +602,7 @@ pub fn note_nav(view: view::PageView, id: NoteId) -> nav_cache::NoteNav {
         text: head.into(),
         text_len: text.len(),
         terms: terms.into(),
+        uses_mermaid: view.rendered(id).uses_mermaid,
     }
 }
 

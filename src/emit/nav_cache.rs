@@ -47,6 +47,8 @@ pub struct NoteNav {
     /// statistics count it).
     pub text_len: usize,
     pub terms: Arc<DocTerms>,
+    /// The note draws a Mermaid diagram (the site then ships Mermaid).
+    pub uses_mermaid: bool,
 }
 
 impl NoteNav {

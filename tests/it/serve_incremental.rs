@@ -1053,3 +1053,24 @@ fn sitemap_follows_a_page_that_only_a_tag_brings() {
     f.assert_same_as_full_build("the tag goes");
     assert!(!listed(&f));
 }
+
+/// Whether the site ships Mermaid is kept with each note's text by
+/// `serve`: it must follow the one note that draws a diagram, in and out.
+#[test]
+fn mermaid_scripts_follow_the_notes_that_draw_diagrams() {
+    let mut f = fixture(10);
+    let ships = |f: &Fixture| f.live.site().files.contains_key("_spore/mermaid.min.js");
+    assert!(!ships(&f));
+    f.edit(
+        "sub/Epsilon.md",
+        "Epsilon draws:\n\n```mermaid\ngraph TD; A-->B;\n```\n",
+    );
+    f.assert_same_as_full_build("a diagram");
+    assert!(ships(&f));
+    f.edit("Pics.md", "Picture: ![[pic.png]] edited\n");
+    f.assert_same_as_full_build("another note edited");
+    assert!(ships(&f));
+    f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]].\n");
+    f.assert_same_as_full_build("the diagram goes");
+    assert!(!ships(&f));
+}
