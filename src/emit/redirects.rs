@@ -103,9 +103,11 @@ pub fn redirects(
         if aliases.is_empty() && permalink.is_none() {
             continue;
         }
-        let card = view.card(id);
+        // Title and path only, not the whole card: a note's date or
+        // description changing does not make `serve` redo the redirects.
+        let (title, out_path) = (view.index().title(id), view.index().out_path(id));
         let mut wanted: Vec<String> = permalink.and_then(permalink_path).into_iter().collect();
-        wanted.extend(aliases.iter().map(|a| alias_path(card.out_path, a)));
+        wanted.extend(aliases.iter().map(|a| alias_path(out_path, a)));
         for path in wanted {
             let key = fold(&path);
             let top = key.split('/').next().unwrap_or("");
@@ -119,7 +121,7 @@ pub fn redirects(
                     Some(fold(acc))
                 })
                 .any(|prefix| taken(&prefix, &made) && prefix != key);
-            if path == card.out_path
+            if path == out_path
                 || taken(&key, &made)
                 || names.folders.contains(&key)
                 || (reserved.contains(top) && key.contains('/'))
@@ -129,7 +131,7 @@ pub fn redirects(
                 continue;
             }
             made.insert(key);
-            let html = redirect_html(&path, card.out_path, card.title, language);
+            let html = redirect_html(&path, out_path, title, language);
             let bytes = match old.get(path.as_str()) {
                 Some(&kept) if **kept == *html => kept.clone(),
                 _ => html.into(),

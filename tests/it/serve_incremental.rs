@@ -1074,3 +1074,35 @@ fn mermaid_scripts_follow_the_notes_that_draw_diagrams() {
     f.assert_same_as_full_build("the diagram goes");
     assert!(!ships(&f));
 }
+
+/// The explorer tree and the redirect pages read a note's title and path,
+/// not its whole card (a date or description edit leaves them be): a
+/// title change must still reach both.
+#[test]
+fn tree_and_redirects_follow_a_title_but_not_a_date() {
+    let mut f = fixture_with("", |vault| {
+        support::gen_vault::generate_vault(&vault.join("gen"), 10, 9).unwrap();
+        write(
+            &vault.join("notes/A.md"),
+            "---\naliases: [Elsewhere]\n---\n# A\n\nA text.\n",
+        );
+    });
+    let shows = |f: &Fixture, path: &str, text: &str| {
+        f.live
+            .site()
+            .get(path)
+            .is_some_and(|b| b.windows(text.len()).any(|w| w == text.as_bytes()))
+    };
+    f.edit(
+        "notes/A.md",
+        "---\naliases: [Elsewhere]\ndate: 2024-03-04\ndescription: About A\n---\n# A\n\nA text.\n",
+    );
+    f.assert_same_as_full_build("a date and a description");
+    f.edit(
+        "notes/A.md",
+        "---\ntitle: Zebra Title\naliases: [Elsewhere]\ndate: 2024-03-04\n---\n# A\n\nA text.\n",
+    );
+    f.assert_same_as_full_build("a title");
+    assert!(shows(&f, "notes/Elsewhere.html", "Zebra Title"));
+    assert!(shows(&f, "_spore/tree.js", "Zebra Title"));
+}
