@@ -3,7 +3,7 @@
 //! newest note's date, never the clock.
 
 use super::graph::xml_escape;
-use super::view::PageView;
+use super::view::{Card, PageView};
 use crate::config::Config;
 use crate::load::date::{self, NoteDate};
 
@@ -19,15 +19,14 @@ pub fn rfc3339(date: &str) -> Option<String> {
 }
 
 /// The date a note sorts by in the feed: `updated`, else `date`.
-fn note_date(view: &PageView, id: usize) -> Option<NoteDate> {
-    let card = view.card(id);
+fn card_date(card: &Card) -> Option<NoteDate> {
     let parse = |d: Option<&str>| d.and_then(|d| date::parse(d).ok());
     parse(card.updated).or_else(|| parse(card.date))
 }
 
-/// [`note_date`] as RFC 3339.
+/// [`card_date`] of note `id`, as RFC 3339.
 pub fn note_updated(view: &PageView, id: usize) -> Option<String> {
-    note_date(view, id).map(|d| d.rfc3339)
+    card_date(&view.card(id)).map(|d| d.rfc3339)
 }
 
 fn link(config: &Config, path: &str) -> String {
@@ -40,18 +39,22 @@ fn link(config: &Config, path: &str) -> String {
 
 /// The notes the feed lists, newest first: (date, note id).
 pub fn latest(view: &PageView) -> Vec<(String, usize)> {
-    let mut dated: Vec<(NoteDate, usize)> = view
+    // Each card read once: a recording view keeps every read, and a sort
+    // reading cards in its comparisons reads each one many times.
+    let mut dated: Vec<(NoteDate, &str, usize)> = view
         .note_ids()
-        .filter_map(|id| note_date(view, id).map(|d| (d, id)))
+        .filter_map(|id| {
+            let card = view.card(id);
+            card_date(&card).map(|d| (d, card.out_path, id))
+        })
         .collect();
     // By instant: `…T13:00+02:00` is older than `…T12:00Z`.
-    dated.sort_by(|a, b| {
-        b.0.instant
-            .cmp(&a.0.instant)
-            .then_with(|| view.card(a.1).out_path.cmp(view.card(b.1).out_path))
-    });
+    dated.sort_by(|a, b| b.0.instant.cmp(&a.0.instant).then_with(|| a.1.cmp(b.1)));
     dated.truncate(FEED_ENTRIES);
-    dated.into_iter().map(|(d, id)| (d.rfc3339, id)).collect()
+    dated
+        .into_iter()
+        .map(|(d, _, id)| (d.rfc3339, id))
+        .collect()
 }
 
 /// The Atom feed of the [`latest`] notes; `summary(id)`: the text shown

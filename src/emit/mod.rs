@@ -303,45 +303,39 @@ pub fn add_site_files_from(
     theme: &Theme,
     config: &Config,
     degrees: &graph::Degrees,
-    cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
+    mut cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
     // `serve` keeps the sources and sets those of the notes it changed
     // itself ([`set_page_sources`]).
     if cache.is_none() {
         set_page_sources(site, index, None);
     }
+    if let Some((cache, checks)) = cache.as_mut() {
+        cache.files.begin(checks.names_moved);
+    }
+    let mut site = nav_cache::Filling::new(site, cache.is_some());
     let (light, dark) = syntax_stylesheets();
     site.insert(format!("{ASSET_DIR}/syntax-light.css"), light);
     site.insert(format!("{ASSET_DIR}/syntax-dark.css"), dark);
     for (name, bytes) in &theme.assets {
         site.insert(format!("{ASSET_DIR}/{name}"), bytes.clone());
     }
-    let uses_mermaid = match &kept {
-        Some(kept) => kept.uses_mermaid,
-        None => rendered.iter().any(|r| r.uses_mermaid),
-    };
-    if uses_mermaid {
-        for (path, bytes) in crate::render::MERMAID_SCRIPTS
-            .iter()
-            .zip(theme::MERMAID_FILES)
-        {
-            site.insert(*path, bytes.to_vec());
-        }
-    }
-    add_navigation_files(
-        site,
+    let nav = Nav {
         index,
         rendered,
-        kept.map(|k| k.navs),
         config,
         degrees,
-        cache,
-    );
+    };
+    match cache {
+        Some((cache, checks)) => nav.kept_files(&mut site, cache, checks),
+        None => nav.files_once(&mut site, kept),
+    }
     // By reference: an attachment's bytes are read only when the site is
     // sealed, written or served.
     for &a in &index.used_attachments {
         let attachment = &index.attachments[a];
-        site.insert_vault_file(attachment.out_path.clone(), attachment.attachment.clone());
+        site.site
+            .insert_vault_file(attachment.out_path.clone(), attachment.attachment.clone());
     }
 }
 
@@ -409,117 +403,202 @@ fn syntax_stylesheets() -> (crate::site::Bytes, crate::site::Bytes) {
     .clone()
 }
 
+/// What the search and navigation files are made from.
+#[derive(Clone, Copy)]
+struct Nav<'a> {
+    index: &'a VaultIndex,
+    rendered: &'a [Arc<RenderedNote>],
+    config: &'a Config,
+    degrees: &'a graph::Degrees,
+}
+
 /// Search index, explorer tree, graph data, feed, sitemap and redirects
 /// (issue 6: search and navigation that work from `file://`). Each is made
 /// through a [`view::PageView`]; with a cache (`serve`), through a
 /// recording one, and kept until a fact it read changes.
-fn add_navigation_files(
-    site: &mut Site,
-    index: &VaultIndex,
-    rendered: &[Arc<RenderedNote>],
-    kept: Option<Vec<nav_cache::NoteNav>>,
-    config: &Config,
-    degrees: &graph::Degrees,
-    mut cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
-) {
-    let mut navs = match (kept, cache.as_mut()) {
-        (Some(navs), _) => navs,
-        (None, Some((cache, checks))) => {
-            cache.note_navs(index, rendered, degrees, checks, note_nav)
-        }
-        (None, None) => (0..index.notes.len())
-            .into_par_iter()
-            .map(|id| note_nav(view::PageView::new(index, rendered, degrees), id))
-            .collect(),
-    };
-    let terms: Vec<std::sync::Arc<search::DocTerms>> = match cache {
-        // `serve` keeps each note's terms to move only an edited note's.
-        Some(_) => navs.iter().map(|n| n.terms.clone()).collect(),
-        None => navs
-            .iter_mut()
-            .map(|n| std::mem::take(&mut n.terms))
-            .collect(),
-    };
-    let view = view::PageView::new(index, rendered, degrees);
-    let docs: Vec<search::SearchDoc> = (0..index.notes.len())
-        .map(|id| search_doc(view, id, &navs[id].text, navs[id].text_len))
-        .collect();
-    let search = match cache.as_mut() {
-        Some((cache, _)) => {
-            let kept = cache
-                .search
-                .as_mut()
-                .is_some_and(|s| s.update(&docs, &terms));
-            if !kept {
-                cache.search = Some(search::SearchState::new(&docs, terms));
-            }
-            cache.search.as_mut().map(|s| s.index())
-        }
-        None => Some(search::SearchState::index_once(&docs, terms)),
-    };
-    for (path, bytes) in search.into_iter().flat_map(|s| s.files) {
-        site.insert(path, bytes);
+impl Nav<'_> {
+    fn view(&self) -> view::PageView<'_> {
+        view::PageView::new(self.index, self.rendered, self.degrees)
     }
 
-    let mut made =
-        |name: &'static str, site: &Site, make: &dyn Fn(view::PageView) -> nav_cache::Made| {
-            let view = view::PageView::new(index, rendered, degrees).with_site(&site.files);
-            match cache.as_mut() {
-                Some((cache, checks)) => cache.file(name, view, checks, make),
-                None => make(view),
-            }
+    /// A build's: made once, from the notes' renderings or from what the
+    /// streaming build kept of them (`kept`).
+    fn files_once(&self, site: &mut nav_cache::Filling, kept: Option<KeptNotes>) {
+        let uses_mermaid = match &kept {
+            Some(kept) => kept.uses_mermaid,
+            None => self.rendered.iter().any(|r| r.uses_mermaid),
         };
-    let tree = made(nav::TREE_SCRIPT, site, &|v| {
-        nav_cache::Made::One(nav::tree_script(&v).into())
-    });
-    site.insert(nav::TREE_SCRIPT, tree.one());
-    let graph = made(graph::GRAPH_SCRIPT, site, &|v| {
-        nav_cache::Made::One(graph::graph_script(&v).into())
-    });
-    site.insert(graph::GRAPH_SCRIPT, graph.one());
-    let feed = made(feed::FEED_PATH, site, &|v| {
-        let latest = feed::latest(&v);
-        let summary = |id: NoteId| match v.card(id).description {
-            Some(d) if !d.is_empty() => d.to_string(),
-            // Read through the view (recorded, for `serve`) where it holds
-            // the note; the streaming build kept the start of the text.
-            _ if v.has_rendered(id) => text::excerpt(&note_text(&v, id), 280),
-            _ => text::excerpt(&navs[id].text, 280),
-        };
-        nav_cache::Made::One(feed::feed_xml(&v, config, &latest, summary).into())
-    });
-    site.insert(feed::FEED_PATH, feed.one());
-    if !config.mirrors.is_empty() {
-        let xml = made(sitemap::SITEMAP_PATH, site, &|v| {
-            let lastmod: std::collections::HashMap<&str, String> = v
-                .note_ids()
-                .filter_map(|id| feed::note_updated(&v, id).map(|d| (v.card(id).out_path, d)))
-                .collect();
-            let pages: std::collections::BTreeMap<String, Option<String>> = v
-                .site_names()
-                .keys()
-                .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
-                .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
-                .collect();
-            nav_cache::Made::One(
-                sitemap::sitemap_xml(config, &pages)
-                    .unwrap_or_default()
-                    .into(),
-            )
+        add_mermaid(site, uses_mermaid);
+        let mut navs = kept.map(|k| k.navs).unwrap_or_else(|| {
+            (0..self.index.notes.len())
+                .into_par_iter()
+                .map(|id| note_nav(self.view(), id))
+                .collect()
         });
-        site.insert(sitemap::SITEMAP_PATH, xml.one());
+        let terms: Vec<Arc<search::DocTerms>> = navs
+            .iter_mut()
+            .map(|n| std::mem::take(&mut n.terms))
+            .collect();
+        let docs = self.search_docs(&navs);
+        for (path, bytes) in search::SearchState::index_once(&docs, terms).files {
+            site.insert(path, bytes);
+        }
+        self.add_site_wide(site, &navs, None);
     }
-    let redirects = made(redirects::REDIRECTS, site, &|v| {
-        nav_cache::Made::Many(
-            redirects::redirects(&v, v.site_names(), &config.language)
-                .into_iter()
-                .map(|(path, bytes)| (path, bytes.into()))
-                .collect(),
-        )
-    });
-    for (path, bytes) in redirects.many() {
-        site.insert(path, bytes);
+
+    /// `serve`'s: each note's text and terms, the search index and every
+    /// other file kept in `cache`, and changed where their facts did.
+    fn kept_files(
+        &self,
+        site: &mut nav_cache::Filling,
+        cache: &mut nav_cache::NavCache,
+        checks: &nav_cache::Checks,
+    ) {
+        let nav_cache::NavCache {
+            notes,
+            search,
+            files,
+        } = cache;
+        let remade = notes.update(self.index, self.rendered, self.degrees, checks, note_nav);
+        let navs = notes.navs();
+        // Kept with each note's text, not read from all the renderings.
+        add_mermaid(site, navs.iter().any(|n| n.uses_mermaid));
+        let view = self.view();
+        let updated = match (search.as_mut(), &remade) {
+            (Some(state), Some(ids)) => {
+                let changed: Vec<_> = ids
+                    .iter()
+                    .map(|&id| {
+                        let nav = &navs[id];
+                        let doc = search_doc(view, id, &nav.text, nav.text_len);
+                        (id, doc, nav.terms.clone())
+                    })
+                    .collect();
+                state.update(&changed)
+            }
+            _ => false,
+        };
+        if !updated {
+            let terms = navs.iter().map(|n| n.terms.clone()).collect();
+            *search = Some(search::SearchState::new(&self.search_docs(navs), terms));
+        }
+        for (path, bytes) in search.iter_mut().flat_map(|s| s.index().files) {
+            site.insert(path, bytes);
+        }
+        self.add_site_wide(site, navs, Some((files, checks)));
     }
+
+    /// The search index's view of every note.
+    fn search_docs<'n>(&'n self, navs: &'n [nav_cache::NoteNav]) -> Vec<search::SearchDoc<'n>> {
+        let view = self.view();
+        (0..self.index.notes.len())
+            .map(|id| search_doc(view, id, &navs[id].text, navs[id].text_len))
+            .collect()
+    }
+
+    /// Tree, graph, feed, sitemap and redirects.
+    fn add_site_wide(
+        &self,
+        site: &mut nav_cache::Filling,
+        navs: &[nav_cache::NoteNav],
+        mut cache: Option<(&mut nav_cache::FileCache, &nav_cache::Checks)>,
+    ) {
+        let config = self.config;
+        let tree = self.made(&mut cache, nav::TREE_SCRIPT, site, &|v, _| {
+            nav_cache::Made::One(nav::tree_script(&v).into())
+        });
+        site.insert(nav::TREE_SCRIPT, tree.one());
+        let graph = self.made(&mut cache, graph::GRAPH_SCRIPT, site, &|v, _| {
+            nav_cache::Made::One(graph::graph_script(&v).into())
+        });
+        site.insert(graph::GRAPH_SCRIPT, graph.one());
+        let feed = self.made(&mut cache, feed::FEED_PATH, site, &|v, _| {
+            let latest = feed::latest(&v);
+            let summary = |id: NoteId| match v.card(id).description {
+                Some(d) if !d.is_empty() => d.to_string(),
+                // Read through the view (recorded, for `serve`) where it holds
+                // the note; the streaming build kept the start of the text.
+                _ if v.has_rendered(id) => text::excerpt(&note_text(&v, id), 280),
+                _ => text::excerpt(&navs[id].text, 280),
+            };
+            nav_cache::Made::One(feed::feed_xml(&v, config, &latest, summary).into())
+        });
+        site.insert(feed::FEED_PATH, feed.one());
+        if !config.mirrors.is_empty() {
+            let xml = self.made(&mut cache, sitemap::SITEMAP_PATH, site, &|v, _| {
+                nav_cache::Made::One(sitemap(&v, config).into())
+            });
+            site.insert(sitemap::SITEMAP_PATH, xml.one());
+        }
+        // What the redirects avoid is made from the site's names; `serve`
+        // keeps it while they stay the same.
+        let sets = match cache.as_mut() {
+            Some((cache, _)) => {
+                let names = site.names(cache.generation());
+                cache.name_sets(names, site.names_added())
+            }
+            None => Arc::new(redirects::NameSets::new(site.site.files.keys())),
+        };
+        let redirects = self.made(&mut cache, redirects::REDIRECTS, site, &|v, old| {
+            // Read for the record: `sets` was made from these names.
+            v.site_names();
+            let old = old.map_or(&[][..], |o| o.many());
+            let pages = redirects::redirects(&v, &sets, &config.language, old);
+            nav_cache::Made::Many(pages.into_iter().collect())
+        });
+        // Nothing reads the names after the redirects: they go straight in.
+        for (path, bytes) in redirects.many() {
+            site.site.insert(path.clone(), bytes.clone());
+        }
+    }
+
+    /// Site-wide file `name`, made by `make` through a view that can tell
+    /// the site's names; with a cache, kept while what it read is.
+    fn made(
+        &self,
+        cache: &mut Option<(&mut nav_cache::FileCache, &nav_cache::Checks)>,
+        name: &'static str,
+        site: &nav_cache::Filling,
+        make: &MakeFile,
+    ) -> nav_cache::Made {
+        match cache {
+            Some((cache, checks)) => {
+                let view = self.view().with_site(site.names(cache.generation()));
+                cache.file(name, view, checks, make)
+            }
+            None => make(self.view().with_site(site.names(0)), None),
+        }
+    }
+}
+
+/// Makes a site-wide file, given what was made last time (`serve`).
+type MakeFile<'a> = dyn Fn(view::PageView, Option<&nav_cache::Made>) -> nav_cache::Made + 'a;
+
+/// Mermaid's scripts, when some page draws a diagram.
+fn add_mermaid(site: &mut nav_cache::Filling, uses_mermaid: bool) {
+    if uses_mermaid {
+        for (path, bytes) in crate::render::MERMAID_SCRIPTS
+            .iter()
+            .zip(theme::mermaid_files())
+        {
+            site.insert(*path, bytes);
+        }
+    }
+}
+
+/// `sitemap.xml`: every page but the 404 one, each note's with its date.
+fn sitemap(v: &view::PageView, config: &Config) -> Vec<u8> {
+    let lastmod: std::collections::HashMap<&str, String> = v
+        .note_ids()
+        .filter_map(|id| feed::note_updated(v, id).map(|d| (v.card(id).out_path, d)))
+        .collect();
+    let pages: std::collections::BTreeMap<String, Option<String>> = v
+        .site_names()
+        .keys()
+        .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
+        .map(|p| (p.clone(), lastmod.get(p.as_str()).cloned()))
+        .collect();
+    sitemap::sitemap_xml(config, &pages).unwrap_or_default()
 }
 
 /// One note's search terms and the start of its plain text, read through
@@ -535,6 +614,7 @@ pub fn note_nav(view: view::PageView, id: NoteId) -> nav_cache::NoteNav {
         text: head.into(),
         text_len: text.len(),
         terms: terms.into(),
+        uses_mermaid: view.rendered(id).uses_mermaid,
     }
 }
 

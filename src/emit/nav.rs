@@ -26,12 +26,15 @@ fn folder(view: &PageView, path: &str) -> Option<Folder> {
         .filter_map(|s| folder(view, s))
         .collect();
     subfolders.sort_by_key(|f| f.n.to_lowercase());
+    // Title and path only, not the whole card: a note's date or
+    // description changing does not make `serve` build the tree again.
+    let index = view.index();
     let mut notes: Vec<(String, String)> = entry
         .notes
         .iter()
-        .map(|&id| view.card(id))
-        .filter(|n| n.out_path != entry.out_path)
-        .map(|n| (n.title.to_string(), n.out_path.to_string()))
+        .map(|&id| (index.title(id), index.out_path(id)))
+        .filter(|(_, path)| *path != entry.out_path)
+        .map(|(title, path)| (title.to_string(), path.to_string()))
         .collect();
     notes.sort_by(|a, b| (a.0.to_lowercase(), &a.1).cmp(&(b.0.to_lowercase(), &b.1)));
     Some(Folder {

@@ -6,7 +6,8 @@
 use super::graph::xml_escape;
 use crate::index::RESERVED_ROOT;
 use crate::portable::{relative_url, sanitize_component};
-use std::collections::{BTreeMap, HashSet};
+use crate::site::Bytes;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Output path for a `permalink` value (`/old/url/`, `old/page.html`).
 pub fn permalink_path(permalink: &str) -> Option<String> {
@@ -52,34 +53,61 @@ fn fold(path: &str) -> String {
     caseless::default_case_fold_str(path)
 }
 
-/// Redirect pages (path → bytes) that do not collide with `existing`.
-/// The name `serve` keeps the redirect pages under.
+/// The name that `serve` keeps the redirect pages under.
 pub const REDIRECTS: &str = "redirects";
 
-pub fn redirects<F>(
+/// What a redirect must not land on, made from the names of the site's
+/// files: `serve` keeps it while those names stay the same (folding
+/// sixty thousand names costs more than the rest of a save).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct NameSets {
+    /// Every name, case-folded.
+    taken: HashSet<String>,
+    /// Every folder a name sits in, case-folded: a redirect must not turn
+    /// a real file into a folder or the reverse.
+    folders: HashSet<String>,
+}
+
+impl NameSets {
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a String>) -> NameSets {
+        let mut sets = NameSets::default();
+        for name in names {
+            sets.taken.insert(fold(name));
+            let parts: Vec<&str> = name.split('/').collect();
+            for i in 1..parts.len() {
+                sets.folders.insert(fold(&parts[..i].join("/")));
+            }
+        }
+        sets
+    }
+}
+
+/// Redirect pages (path → bytes) that do not collide with the names
+/// `names` was made from, nor with each other (the first note wins).
+/// `old`, the pages made last time, lends its bytes where they are the
+/// same, so that the seal knows them by address.
+pub fn redirects(
     view: &super::view::PageView,
-    existing: &BTreeMap<String, F>,
+    names: &NameSets,
     language: &str,
-) -> BTreeMap<String, Vec<u8>> {
-    let mut taken: HashSet<String> = existing.keys().map(|k| fold(k)).collect();
-    // A redirect must not turn a real file into a folder or the reverse.
-    let folders: HashSet<String> = existing
-        .keys()
-        .flat_map(|k| {
-            let parts: Vec<&str> = k.split('/').collect();
-            (1..parts.len()).map(move |i| fold(&parts[..i].join("/")))
-        })
-        .collect();
+    old: &[(String, Bytes)],
+) -> BTreeMap<String, Bytes> {
     let reserved: HashSet<String> = RESERVED_ROOT.iter().map(|r| fold(r)).collect();
+    let old: HashMap<&str, &Bytes> = old.iter().map(|(p, b)| (p.as_str(), b)).collect();
+    // Redirects made so far (case-folded).
+    let mut made: HashSet<String> = HashSet::new();
+    let taken = |key: &str, made: &HashSet<String>| names.taken.contains(key) || made.contains(key);
     let mut out = BTreeMap::new();
     for id in view.note_ids() {
         let (aliases, permalink) = view.aliases(id);
         if aliases.is_empty() && permalink.is_none() {
             continue;
         }
-        let card = view.card(id);
+        // Title and path only, not the whole card: a note's date or
+        // description changing does not make `serve` redo the redirects.
+        let (title, out_path) = (view.index().title(id), view.index().out_path(id));
         let mut wanted: Vec<String> = permalink.and_then(permalink_path).into_iter().collect();
-        wanted.extend(aliases.iter().map(|a| alias_path(card.out_path, a)));
+        wanted.extend(aliases.iter().map(|a| alias_path(out_path, a)));
         for path in wanted {
             let key = fold(&path);
             let top = key.split('/').next().unwrap_or("");
@@ -92,21 +120,23 @@ pub fn redirects<F>(
                     acc.push_str(p);
                     Some(fold(acc))
                 })
-                .any(|prefix| taken.contains(&prefix) && prefix != key);
-            if path == card.out_path
-                || taken.contains(&key)
-                || folders.contains(&key)
+                .any(|prefix| taken(&prefix, &made) && prefix != key);
+            if path == out_path
+                || taken(&key, &made)
+                || names.folders.contains(&key)
                 || (reserved.contains(top) && key.contains('/'))
                 || (reserved.contains(&key))
                 || clashes_with_tree
             {
                 continue;
             }
-            taken.insert(key);
-            out.insert(
-                path.clone(),
-                redirect_html(&path, card.out_path, card.title, language),
-            );
+            made.insert(key);
+            let html = redirect_html(&path, out_path, title, language);
+            let bytes = match old.get(path.as_str()) {
+                Some(&kept) if **kept == *html => kept.clone(),
+                _ => html.into(),
+            };
+            out.insert(path, bytes);
         }
     }
     out

@@ -38,10 +38,22 @@ pub const MERMAID_FILES: [&[u8]; 2] = [
     include_bytes!("../../themes/vendor/mermaid-init.js"),
 ];
 
-/// The parsed templates and the theme's static files (name → bytes).
+/// [`MERMAID_FILES`] as shared bytes, made once a process: `serve` puts
+/// them in the site on every save, and 3.5 MB copied (and sealed) anew
+/// each time would cost more than the rest of a save.
+pub fn mermaid_files() -> [crate::site::Bytes; 2] {
+    static BYTES: std::sync::OnceLock<[crate::site::Bytes; 2]> = std::sync::OnceLock::new();
+    BYTES
+        .get_or_init(|| MERMAID_FILES.map(crate::site::Bytes::from))
+        .clone()
+}
+
+/// The parsed templates and the theme's static files (name → bytes),
+/// shared: every rebuild of `serve` hands the seal the same bytes, which
+/// it then knows by address instead of hashing them again.
 pub struct Theme {
     pub templates: tera::Tera,
-    pub assets: BTreeMap<String, Vec<u8>>,
+    pub assets: BTreeMap<String, crate::site::Bytes>,
 }
 
 /// Template sources and theme files, before parsing: read from the binary
@@ -112,7 +124,11 @@ impl ThemeSources {
             })?;
         Ok(Theme {
             templates,
-            assets: self.assets.clone(),
+            assets: self
+                .assets
+                .iter()
+                .map(|(name, bytes)| (name.clone(), bytes.as_slice().into()))
+                .collect(),
         })
     }
 }

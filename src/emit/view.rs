@@ -42,7 +42,7 @@ pub enum PageFact {
     /// A note's aliases and permalink.
     Aliases(NoteKey),
     /// The names of the site's files made so far (the sitemap lists them,
-    /// redirects avoid them).
+    /// redirects avoid them), hashed as their [`SiteNames::stamp`].
     SiteNames,
 }
 
@@ -61,7 +61,8 @@ pub enum PageBase {
     AllTags,
     NoteList,
     Aliases(NoteKey),
-    /// Never in a table: a value that read it is always checked.
+    /// Never in a table: `serve` tells whether it changed by the names'
+    /// stamp.
     SiteNames,
 }
 
@@ -342,7 +343,16 @@ pub struct PageView<'a> {
     rendered: RenderedNotes<'a>,
     degrees: &'a Degrees,
     recorder: Option<&'a Recorder<PageFact>>,
-    site: Option<&'a BTreeMap<String, crate::site::SiteFile>>,
+    site: Option<SiteNames<'a>>,
+}
+
+/// The names of the site's files made so far, with a stamp that differs
+/// whenever they may: `serve` knows when they can have changed without
+/// reading sixty thousand names (a build never compares them).
+#[derive(Clone, Copy)]
+pub struct SiteNames<'a> {
+    pub files: &'a BTreeMap<String, crate::site::SiteFile>,
+    pub stamp: u64,
 }
 
 impl<'a> PageView<'a> {
@@ -415,12 +425,17 @@ impl<'a> PageView<'a> {
         }
     }
 
-    /// The same view, able to tell the names of the files in `site`.
-    pub fn with_site(self, site: &'a BTreeMap<String, crate::site::SiteFile>) -> Self {
+    /// The same view, able to tell the names of the site's files.
+    pub fn with_site(self, names: SiteNames<'a>) -> Self {
         PageView {
-            site: Some(site),
+            site: Some(names),
             ..self
         }
+    }
+
+    /// The stamp of the names [`Self::with_site`] gave, not a recorded read.
+    pub fn names_stamp(&self) -> Option<u64> {
+        self.site.map(|s| s.stamp)
     }
 
     /// Every note id, recorded as the list of notes.
@@ -440,9 +455,11 @@ impl<'a> PageView<'a> {
     /// The names of the site's files so far (empty without [`Self::with_site`]).
     pub fn site_names(&self) -> &'a BTreeMap<String, crate::site::SiteFile> {
         static NONE: BTreeMap<String, crate::site::SiteFile> = BTreeMap::new();
-        let value = self.site.unwrap_or(&NONE);
-        self.record(|| PageFact::SiteNames, || hash_names(value));
-        value
+        self.record(
+            || PageFact::SiteNames,
+            || self.names_stamp().unwrap_or(ABSENT),
+        );
+        self.site.map_or(&NONE, |s| s.files)
     }
 
     /// The index facts (note text, titles, output paths…).
@@ -559,7 +576,7 @@ impl<'a> PageView<'a> {
             PageFact::AllTags => hash_all_tags(&ix.tags),
             PageFact::NoteList => hash_of(ix.note_keys.as_slice()),
             PageFact::Aliases(k) => note(k).map_or(ABSENT, |id| hash_of(&aliases_value(ix, id))),
-            PageFact::SiteNames => self.site.map_or(ABSENT, hash_names),
+            PageFact::SiteNames => self.names_stamp().unwrap_or(ABSENT),
         }
     }
 }
@@ -579,17 +596,6 @@ fn card_value(index: &VaultIndex, id: NoteId) -> Card<'_> {
 fn aliases_value(index: &VaultIndex, id: NoteId) -> (&[String], Option<&str>) {
     let fm = &index.notes[id].note.frontmatter;
     (fm.aliases.as_slice(), fm.permalink.as_deref())
-}
-
-/// The names of a site's files (one XXH3 a name: thirteen thousand names
-/// hash in well under a millisecond).
-fn hash_names(names: &BTreeMap<String, crate::site::SiteFile>) -> u64 {
-    let mut h = FactHasher::default();
-    names.len().hash(&mut h);
-    for name in names.keys() {
-        name.hash(&mut h);
-    }
-    h.finish()
 }
 
 fn hash_rendered(r: &RenderedNote) -> u64 {

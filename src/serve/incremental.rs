@@ -280,9 +280,13 @@ impl LiveSite {
                 .get(&page_key(&self.index, page))
                 .is_some_and(|e| e.is_valid(|f| page_view.fact_hash(&keys, f)))
         });
-        let nav_fresh = self
-            .nav_cache
-            .is_fresh(&self.index, &self.rendered, &self.degrees, &keys);
+        let nav_fresh = self.nav_cache.is_fresh(
+            &self.index,
+            &self.rendered,
+            &self.degrees,
+            &keys,
+            &self.page_paths,
+        );
         // The tables kept for the next rebuild are what a fresh
         // computation gives (the page table reuses rows of the last one).
         let index_table = index::view::table(&self.index);
@@ -783,7 +787,11 @@ impl LiveSite {
         self.page_ids = page_id_list;
         self.page_at = page_at;
         lap(summary, "assemble pages", &mut clock);
-        let checks = emit::nav_cache::Checks { changed, keys };
+        let checks = emit::nav_cache::Checks {
+            changed,
+            keys,
+            names_moved: moved,
+        };
         // The site-wide files are made again from the pages alone, as in a
         // full build: the last ones are set aside meanwhile, and one put
         // again the very same is not a change.

@@ -842,3 +842,307 @@ fn embed_fan_out_stays_bounded_when_edited_live() {
     let page = f.live.site().get("N3.html").expect("N3 page");
     assert!(String::from_utf8_lossy(page).contains("changed bottom"));
 }
+
+/// The seal knows a file it sealed by the address of its bytes: the theme's
+/// files (Mermaid's 3.5 MB among them) must reach it as the same bytes on
+/// every save, not as a copy it hashes again.
+#[test]
+fn theme_files_keep_their_bytes_across_saves() {
+    let mut f = fixture(5);
+    f.edit(
+        "sub/Epsilon.md",
+        "Epsilon draws:\n\n```mermaid\ngraph TD; A-->B;\n```\n",
+    );
+    let theme = [
+        "_spore/spore.css",
+        "_spore/spore.js",
+        "_spore/mermaid.min.js",
+    ];
+    let bytes = |f: &Fixture| -> Vec<spore::site::Bytes> {
+        theme
+            .iter()
+            .map(|p| f.live.site().get(p).cloned().expect(p))
+            .collect()
+    };
+    let before = bytes(&f);
+    f.edit("Pics.md", "Picture: ![[pic.png]] edited\n");
+    f.assert_same_as_full_build("a body edit");
+    for ((path, old), new) in theme.iter().zip(&before).zip(bytes(&f)) {
+        assert!(std::sync::Arc::ptr_eq(old, &new), "{path} sealed anew");
+    }
+}
+
+/// `serve` edits the search index in place, making again only the term
+/// shards a save touched: terms that arrive or leave, enough of them to
+/// add and remove whole shards (every later shard is numbered anew), and
+/// a term moving from the body to the title must all give the index a
+/// full build makes.
+#[test]
+fn search_index_follows_terms_that_come_and_go() {
+    let mut f = fixture(60);
+    let shards = |f: &Fixture| {
+        f.live
+            .site()
+            .files
+            .keys()
+            .filter(|p| p.starts_with("search/terms-"))
+            .count()
+    };
+    let before = shards(&f);
+    let found = |f: &Fixture, term: &str| {
+        let files: std::collections::BTreeMap<String, Vec<u8>> = f
+            .live
+            .site()
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("search/"))
+            .filter_map(|(p, file)| file.made().map(|b| (p.clone(), b.to_vec())))
+            .collect();
+        spore::emit::search::lookup_prefix(&files, term)
+    };
+
+    f.edit(
+        "sub/Epsilon.md",
+        "Epsilon mentions [[Second]] and qqzzyx.\n",
+    );
+    f.assert_same_as_full_build("a new term");
+    assert_eq!(found(&f, "qqzzyx"), ["sub/Epsilon.html"]);
+
+    // Thousands of new terms in one place of the term order: new shards
+    // there, and every shard after them numbered anew.
+    let many: Vec<String> = (0..6000).map(|i| format!("aa{i}q")).collect();
+    f.edit("sub/Epsilon.md", &format!("Epsilon: {}\n", many.join(" ")));
+    f.assert_same_as_full_build("thousands of terms in one place");
+    assert!(shards(&f) > before + 2, "{} > {before} + 2", shards(&f));
+    assert!(found(&f, "qqzzyx").is_empty(), "the old term left");
+    assert_eq!(found(&f, &many[4321]), ["sub/Epsilon.html"]);
+
+    // Thousands of terms all over the order instead.
+    let many: Vec<String> = (0..6000)
+        .map(|i| format!("{}{i}q", char::from(b'a' + (i % 26) as u8)))
+        .collect();
+    f.edit("sub/Epsilon.md", &format!("Epsilon: {}\n", many.join(" ")));
+    f.assert_same_as_full_build("thousands of terms all over");
+    assert_eq!(found(&f, &many[4321]), ["sub/Epsilon.html"]);
+
+    // Half of them go: shards merge, the rest are numbered anew.
+    let half: Vec<&str> = many.iter().step_by(2).map(String::as_str).collect();
+    f.edit("sub/Epsilon.md", &format!("Epsilon: {}\n", half.join(" ")));
+    f.assert_same_as_full_build("half the terms leave");
+    assert!(found(&f, &many[4321]).is_empty());
+
+    f.edit("sub/Epsilon.md", "Epsilon mentions qqzzyx.\n");
+    f.assert_same_as_full_build("back to a few terms");
+    f.edit(
+        "sub/Epsilon.md",
+        "---\ntitle: Qqzzyx\n---\nEpsilon mentions qqzzyx.\n",
+    );
+    f.assert_same_as_full_build("a term moves into the title");
+    assert_eq!(shards(&f), before);
+    assert_eq!(found(&f, "qqzzyx"), ["sub/Epsilon.html"]);
+}
+
+/// An edit that changes one note's words hands the seal every search file
+/// it did not change as the same bytes (the seal knows files by the address
+/// of their bytes): most term shards, every other preview shard, and
+/// `meta.js` when the indexed text keeps its length.
+#[test]
+fn search_files_an_edit_did_not_change_keep_their_bytes() {
+    let mut f = fixture(60);
+    let search = |f: &Fixture| -> Vec<(String, spore::site::Bytes)> {
+        f.live
+            .site()
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("search/"))
+            .filter_map(|(p, file)| file.made().map(|b| (p.clone(), b.clone())))
+            .collect()
+    };
+    f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]] apple.\n");
+    let before = search(&f);
+    f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]] melon.\n");
+    f.assert_same_as_full_build("one word for another as long");
+    let after = search(&f);
+    assert_eq!(before.len(), after.len());
+    let mut same = 0;
+    for ((path, old), (_, new)) in before.iter().zip(&after) {
+        if old[..] == new[..] {
+            assert!(std::sync::Arc::ptr_eq(old, new), "{path} made again");
+            same += 1;
+        }
+    }
+    assert!(same + 4 >= after.len(), "{same} of {} kept", after.len());
+    assert!(before.iter().any(|(p, _)| p == "search/meta.js"));
+}
+
+/// Whether the served `path` is a redirect page (not a note's page).
+fn is_redirect(f: &Fixture, path: &str) -> bool {
+    f.live
+        .site()
+        .get(path)
+        .is_some_and(|b| b.windows(10).any(|w| w == b"http-equiv"))
+}
+
+/// Moves a vault file, as an editor's rename does: both paths touched.
+fn rename(f: &mut Fixture, from: &str, to: &str) {
+    fs::rename(f.vault.join(from), f.vault.join(to)).unwrap();
+    f.apply(&[from, to]);
+}
+
+/// `serve` keeps what redirects avoid (the site's names, folded) between
+/// saves: a page taking a redirect's name, or giving it back, must move
+/// the redirect though no alias changed, even when as many pages as before
+/// remain (a rename); and which of two notes owns a shared alias follows
+/// the one that lets go.
+#[test]
+fn redirects_follow_pages_that_take_or_give_back_their_names() {
+    let mut f = fixture_with("", |vault| {
+        support::gen_vault::generate_vault(&vault.join("gen"), 20, 3).unwrap();
+        write(
+            &vault.join("notes/A.md"),
+            "---\naliases: [Target]\npermalink: /stuff/\n---\n# A\n\nA text.\n",
+        );
+        write(&vault.join("notes/B.md"), "# B\n\nB text.\n");
+        write(&vault.join("stuff/X.md"), "# X\n\nX text.\n");
+        write(&vault.join("notes/D.md"), "# D\n\nD text.\n");
+    });
+    f.assert_same_as_full_build("start");
+    assert!(is_redirect(&f, "notes/Target.html"));
+    assert!(!is_redirect(&f, "stuff/index.html"), "a folder page stays");
+
+    rename(&mut f, "notes/B.md", "notes/Target.md");
+    f.assert_same_as_full_build("a page takes the alias's name");
+    assert!(!is_redirect(&f, "notes/Target.html"));
+
+    f.edit("notes/D.md", "# D\n\nD text, edited.\n");
+    f.assert_same_as_full_build("a body edit after");
+    assert!(!is_redirect(&f, "notes/Target.html"));
+
+    rename(&mut f, "notes/Target.md", "notes/C.md");
+    f.assert_same_as_full_build("the page gives the name back");
+    assert!(is_redirect(&f, "notes/Target.html"));
+
+    rename(&mut f, "stuff/X.md", "X.md");
+    f.assert_same_as_full_build("the permalink's folder goes");
+    assert!(is_redirect(&f, "stuff/index.html"));
+
+    // One batch: an alias added while another page takes its name.
+    write(
+        &f.vault.join("notes/A.md"),
+        "---\naliases: [Target, Other]\npermalink: /stuff/\n---\n# A\n\nA text.\n",
+    );
+    fs::rename(f.vault.join("notes/C.md"), f.vault.join("notes/Other.md")).unwrap();
+    f.apply(&["notes/A.md", "notes/C.md", "notes/Other.md"]);
+    f.assert_same_as_full_build("alias added onto a renamed page");
+    assert!(!is_redirect(&f, "notes/Other.html"));
+    assert!(is_redirect(&f, "notes/Target.html"));
+
+    // One batch: the page leaves the name as the alias goes.
+    write(
+        &f.vault.join("notes/A.md"),
+        "---\naliases: [Target]\npermalink: /stuff/\n---\n# A\n\nA text.\n",
+    );
+    fs::rename(f.vault.join("notes/Other.md"), f.vault.join("notes/B.md")).unwrap();
+    f.apply(&["notes/A.md", "notes/Other.md", "notes/B.md"]);
+    f.assert_same_as_full_build("alias removed as the page leaves");
+    assert!(!f.live.site().files.contains_key("notes/Other.html"));
+
+    // Two notes want one alias: the first has it until it lets go.
+    f.edit(
+        "notes/D.md",
+        "---\naliases: [Target]\n---\n# D\n\nD text.\n",
+    );
+    f.assert_same_as_full_build("a second note wants the alias");
+    let to_a = |f: &Fixture| {
+        f.live
+            .site()
+            .get("notes/Target.html")
+            .is_some_and(|b| b.windows(7).any(|w| w == b"A.html\""))
+    };
+    assert!(to_a(&f));
+    f.edit(
+        "notes/A.md",
+        "---\npermalink: /stuff/\n---\n# A\n\nA text.\n",
+    );
+    f.assert_same_as_full_build("the first lets go");
+    assert!(is_redirect(&f, "notes/Target.html") && !to_a(&f));
+}
+
+/// A new tag brings a page that nothing but the sitemap's list of the
+/// site's names says (the sitemap reads no tag): `serve`, which keeps the
+/// sitemap while those names keep their stamp, must list it, and drop it
+/// when the tag goes.
+#[test]
+fn sitemap_follows_a_page_that_only_a_tag_brings() {
+    let mirrors = "[mirrors]\nurls = [\"https://example.org/wiki/\"]\n";
+    let mut f = fixture_with(mirrors, |vault| {
+        support::gen_vault::generate_vault(&vault.join("gen"), 10, 5).unwrap();
+        write(&vault.join("Plain.md"), "# Plain\n\nNo tags.\n");
+    });
+    let listed = |f: &Fixture| {
+        f.live
+            .site()
+            .get("sitemap.xml")
+            .is_some_and(|b| b.windows(18).any(|w| w == b"tags/zzbrandnewtag"))
+    };
+    assert!(!listed(&f));
+    f.edit("Plain.md", "# Plain\n\nNow tagged #zzbrandnewtag.\n");
+    f.assert_same_as_full_build("a new tag");
+    assert!(listed(&f));
+    f.edit("Plain.md", "# Plain\n\nNo tags again.\n");
+    f.assert_same_as_full_build("the tag goes");
+    assert!(!listed(&f));
+}
+
+/// Whether the site ships Mermaid is kept with each note's text by
+/// `serve`: it must follow the one note that draws a diagram, in and out.
+#[test]
+fn mermaid_scripts_follow_the_notes_that_draw_diagrams() {
+    let mut f = fixture(10);
+    let ships = |f: &Fixture| f.live.site().files.contains_key("_spore/mermaid.min.js");
+    assert!(!ships(&f));
+    f.edit(
+        "sub/Epsilon.md",
+        "Epsilon draws:\n\n```mermaid\ngraph TD; A-->B;\n```\n",
+    );
+    f.assert_same_as_full_build("a diagram");
+    assert!(ships(&f));
+    f.edit("Pics.md", "Picture: ![[pic.png]] edited\n");
+    f.assert_same_as_full_build("another note edited");
+    assert!(ships(&f));
+    f.edit("sub/Epsilon.md", "Epsilon mentions [[Second]].\n");
+    f.assert_same_as_full_build("the diagram goes");
+    assert!(!ships(&f));
+}
+
+/// The explorer tree and the redirect pages read a note's title and path,
+/// not its whole card (a date or description edit leaves them be): a
+/// title change must still reach both.
+#[test]
+fn tree_and_redirects_follow_a_title_but_not_a_date() {
+    let mut f = fixture_with("", |vault| {
+        support::gen_vault::generate_vault(&vault.join("gen"), 10, 9).unwrap();
+        write(
+            &vault.join("notes/A.md"),
+            "---\naliases: [Elsewhere]\n---\n# A\n\nA text.\n",
+        );
+    });
+    let shows = |f: &Fixture, path: &str, text: &str| {
+        f.live
+            .site()
+            .get(path)
+            .is_some_and(|b| b.windows(text.len()).any(|w| w == text.as_bytes()))
+    };
+    f.edit(
+        "notes/A.md",
+        "---\naliases: [Elsewhere]\ndate: 2024-03-04\ndescription: About A\n---\n# A\n\nA text.\n",
+    );
+    f.assert_same_as_full_build("a date and a description");
+    f.edit(
+        "notes/A.md",
+        "---\ntitle: Zebra Title\naliases: [Elsewhere]\ndate: 2024-03-04\n---\n# A\n\nA text.\n",
+    );
+    f.assert_same_as_full_build("a title");
+    assert!(shows(&f, "notes/Elsewhere.html", "Zebra Title"));
+    assert!(shows(&f, "_spore/tree.js", "Zebra Title"));
+}
