@@ -274,6 +274,7 @@ pub const NEIGHBOURS: usize = 5;
 pub const ALIASES: usize = 6;
 
 /// What the last rebuild left, for [`table`] to reuse.
+#[derive(Clone, Copy)]
 pub struct Previous<'a> {
     pub index_table: &'a IndexTable,
     pub page_table: &'a PageTable,

@@ -253,11 +253,6 @@ struct SealedFile {
     parts: Arc<Parts>,
 }
 
-/// Whether sealing `new` would give what sealing `old` gave.
-fn unchanged(old: &SiteFile, new: &SiteFile) -> bool {
-    old.is_identical(new)
-}
-
 /// `integrity/verify.js` and the output marker: files every site has,
 /// listed like the others, shared by every seal in the process.
 pub fn fixed_files() -> [(&'static str, Bytes); 2] {
@@ -534,7 +529,8 @@ fn reseal_changed(
             };
             let source = site.pages.get(path);
             if let Some(old) = known.get(path) {
-                if unchanged(&old.input, input) && old.source.as_ref() == source {
+                // Sealing the very same input gives what it gave.
+                if old.input.is_identical(input) && old.source.as_ref() == source {
                     return (path, Outcome::Unchanged);
                 }
             }

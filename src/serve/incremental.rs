@@ -29,7 +29,7 @@ use crate::memo::{Entry, Memo, Recorder};
 use crate::pipeline::{self, BuildError, BuildOptions};
 use crate::render::{self, RenderContext, RenderedNote};
 use crate::seal::Resealed;
-use crate::site::{Bytes, Site};
+use crate::site::{Bytes, Site, SiteFile};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -139,11 +139,9 @@ pub struct LiveSite {
     seal_cache: crate::seal::SealCache,
     /// The last seal failed: the next one looks at every file.
     reseal_all: bool,
-    /// The notes whose page source (path, hash, title) may have changed
-    /// since it was last set in `unsealed`; `None`: any note.
-    stale_sources: Option<BTreeSet<NoteId>>,
-    /// The notes patched in place since the tables were made (`None`: the
-    /// index was built again, any row may differ).
+    /// The notes patched in place since the last rebuild that went
+    /// through (`None`: the index was built again): only their table rows
+    /// and page sources can have changed.
     table_stale: Option<BTreeSet<NoteId>>,
     /// The sealed site, as served.
     sealed: Arc<Site>,
@@ -215,7 +213,6 @@ impl LiveSite {
             nav_cache: emit::nav_cache::NavCache::default(),
             seal_cache: crate::seal::SealCache::default(),
             reseal_all: true,
-            stale_sources: None,
             table_stale: None,
             sealed: Arc::new(Site::default()),
             spare: None,
@@ -314,9 +311,7 @@ impl LiveSite {
     /// changes not applied yet are kept for the next call.
     pub fn apply(&mut self, changes: Changes) -> Result<RebuildSummary, RebuildError> {
         let mut summary = self.apply_without_warnings(changes)?;
-        if summary.warnings.is_empty() {
-            summary.warnings = self.warnings();
-        }
+        summary.warnings = self.warnings();
         Ok(summary)
     }
 
@@ -360,7 +355,7 @@ impl LiveSite {
                     0
                 },
                 diagnostics: Vec::new(),
-                warnings: self.warnings(),
+                warnings: Vec::new(),
                 took: started.elapsed(),
                 timings: Vec::new(),
             });
@@ -466,11 +461,8 @@ impl LiveSite {
             attachment_slots.push((slot, attachment));
         }
         let ids = patch::replace_notes(&mut self.index, notes, options).ok()?;
-        for stale in [&mut self.stale_sources, &mut self.table_stale]
-            .into_iter()
-            .flatten()
-        {
-            stale.extend(ids.iter().copied());
+        if let Some(stale) = &mut self.table_stale {
+            stale.extend(ids);
         }
         for (slot, attachment) in attachment_slots {
             self.index.attachments[slot].attachment = attachment;
@@ -535,7 +527,6 @@ impl LiveSite {
         self.unpublished = drafts.into_iter().map(|n| (n.path.clone(), n)).collect();
         vault.notes = published;
         self.index = index::build_reusing(vault, options, known);
-        self.stale_sources = None;
         self.table_stale = None;
         self.names = files
             .iter()
@@ -671,11 +662,6 @@ impl LiveSite {
                 page_table
             }
             None => {
-                let previous = emit::view::Previous {
-                    index_table: &self.index_table,
-                    page_table: &self.page_table,
-                    outlinks: &self.table_outlinks,
-                };
                 let page_table =
                     emit::view::table(index, &index_table, Some(previous), rendered, degrees);
                 changed.extend(self.page_table.changed(&page_table, emit::view::row_base));
@@ -801,8 +787,7 @@ impl LiveSite {
             .filter(|p| !self.page_paths.contains(*p))
             .collect();
         self.unsealed.set_aside(old_site_files);
-        emit::set_page_sources(&mut self.unsealed, index, self.stale_sources.as_ref());
-        self.stale_sources = Some(BTreeSet::new());
+        emit::set_page_sources(&mut self.unsealed, index, self.table_stale.as_ref());
         self.unsealed.record_writes();
         emit::add_site_files(
             &mut self.unsealed,
@@ -881,14 +866,7 @@ impl LiveSite {
         let changed = delta.len();
         self.spare_behind = delta.iter().map(|(path, _)| path.clone()).collect();
         for (path, file) in delta {
-            match file {
-                Some(file) => {
-                    site.files.insert(path, file);
-                }
-                None => {
-                    site.files.remove(&path);
-                }
-            }
+            set_file(site, path, file);
         }
         self.spare = Some(std::mem::replace(&mut self.sealed, next));
         changed
@@ -898,13 +876,16 @@ impl LiveSite {
 /// Brings `site` to what `current` has at each of `paths`.
 fn catch_up(site: &mut Site, current: &Site, paths: &[String]) {
     for path in paths {
-        match current.files.get(path) {
-            Some(file) => {
-                site.files.insert(path.clone(), file.clone());
-            }
-            None => {
-                site.files.remove(path);
-            }
+        set_file(site, path.clone(), current.files.get(path).cloned());
+    }
+}
+
+/// Puts `file` at `path`, or takes out what is there (`None`).
+fn set_file(site: &mut Site, path: String, file: Option<SiteFile>) {
+    match file {
+        Some(file) => site.put(path, file),
+        None => {
+            site.remove(&path);
         }
     }
 }
