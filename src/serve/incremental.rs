@@ -18,6 +18,7 @@
 //!   change clears the pages, a `book.toml` change rebuilds everything.
 //! - **seal** runs over the whole site every time, as in `spore build`.
 
+use super::published::{same_files, Published};
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::emit::view::{PageBase, PageFact, PageTable, PageView};
@@ -28,8 +29,7 @@ use crate::load::{self, Attachment, Note, Vault, WalkedFile};
 use crate::memo::{Entry, Memo, Recorder};
 use crate::pipeline::{self, BuildError, BuildOptions};
 use crate::render::{self, RenderContext, RenderedNote};
-use crate::seal::Resealed;
-use crate::site::{Bytes, Site, SiteFile};
+use crate::site::{Bytes, Site};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -144,12 +144,7 @@ pub struct LiveSite {
     /// and page sources can have changed.
     table_stale: Option<BTreeSet<NoteId>>,
     /// The sealed site, as served.
-    sealed: Arc<Site>,
-    /// The sealed site of the rebuild before, kept to be brought up to
-    /// date and served next instead of copying `sealed` (which requests
-    /// may be reading): the paths in `spare_behind` are where it differs.
-    spare: Option<Arc<Site>>,
-    spare_behind: Vec<String>,
+    sealed: Published,
     /// Changes not applied yet because the config or theme is broken.
     pending: Changes,
     /// What loading said about files (not kept in the index): replaced
@@ -214,9 +209,7 @@ impl LiveSite {
             seal_cache: crate::seal::SealCache::default(),
             reseal_all: true,
             table_stale: None,
-            sealed: Arc::new(Site::default()),
-            spare: None,
-            spare_behind: Vec::new(),
+            sealed: Published::default(),
             pending: Changes::default(),
             load_warnings,
             seal_warnings: Vec::new(),
@@ -254,7 +247,7 @@ impl LiveSite {
 
     /// The site as `spore build` would write it.
     pub fn site(&self) -> &Site {
-        &self.sealed
+        self.sealed.site()
     }
 
     /// Whether every kept note and page still agrees with every fact it
@@ -300,7 +293,7 @@ impl LiveSite {
 
     /// The same, shared without copying.
     pub fn shared_site(&self) -> Arc<Site> {
-        self.sealed.clone()
+        self.sealed.site().clone()
     }
 
     pub fn config(&self) -> &Config {
@@ -334,7 +327,7 @@ impl LiveSite {
                     return Err(e.into());
                 }
             };
-            let before = self.sealed.clone();
+            let before = self.sealed.site().clone();
             match LiveSite::build(config, self.options.clone()) {
                 Ok(fresh) => *self = fresh,
                 Err(e) => {
@@ -342,7 +335,7 @@ impl LiveSite {
                     return Err(e);
                 }
             }
-            let site_changed = !same_files(&before, &self.sealed);
+            let site_changed = !same_files(&before, self.sealed.site());
             return Ok(RebuildSummary {
                 full: true,
                 reindexed: true,
@@ -350,7 +343,7 @@ impl LiveSite {
                 pages_rendered: self.page_paths.len(),
                 site_changed,
                 files_changed: if site_changed {
-                    self.sealed.files.len()
+                    self.sealed.site().files.len()
                 } else {
                     0
                 },
@@ -825,68 +818,9 @@ impl LiveSite {
         if self.table_outlinks != index.outlinks {
             self.table_outlinks = index.outlinks.clone();
         }
-        summary.files_changed = self.publish_sealed(resealed);
+        summary.files_changed = self.sealed.publish(resealed, &self.seal_cache);
         summary.site_changed = summary.files_changed > 0;
         Ok(())
-    }
-
-    /// Makes the sealed site what the seal says; returns how many files
-    /// changed.
-    fn publish_sealed(&mut self, resealed: Resealed) -> usize {
-        let delta = match resealed {
-            Resealed::Changed(delta) if delta.is_empty() => return 0,
-            Resealed::Changed(delta) => delta,
-            Resealed::All => {
-                let sealed = Arc::new(self.seal_cache.sealed_site());
-                let changed = match same_files(&self.sealed, &sealed) {
-                    true => 0,
-                    false => sealed.files.len(),
-                };
-                let old = std::mem::replace(&mut self.sealed, sealed);
-                self.spare = None;
-                self.spare_behind.clear();
-                // Freeing the old site's many names is nobody's wait.
-                rayon::spawn(move || drop(old));
-                return changed;
-            }
-        };
-        let behind = std::mem::take(&mut self.spare_behind);
-        let mut next = match self.spare.take() {
-            Some(mut spare) => match Arc::get_mut(&mut spare) {
-                Some(site) => {
-                    catch_up(site, &self.sealed, &behind);
-                    spare
-                }
-                // A request still reads it: copy the current site instead.
-                None => Arc::new(Site::clone(&self.sealed)),
-            },
-            None => Arc::new(Site::clone(&self.sealed)),
-        };
-        let site = Arc::make_mut(&mut next);
-        let changed = delta.len();
-        self.spare_behind = delta.iter().map(|(path, _)| path.clone()).collect();
-        for (path, file) in delta {
-            set_file(site, path, file);
-        }
-        self.spare = Some(std::mem::replace(&mut self.sealed, next));
-        changed
-    }
-}
-
-/// Brings `site` to what `current` has at each of `paths`.
-fn catch_up(site: &mut Site, current: &Site, paths: &[String]) {
-    for path in paths {
-        set_file(site, path.clone(), current.files.get(path).cloned());
-    }
-}
-
-/// Puts `file` at `path`, or takes out what is there (`None`).
-fn set_file(site: &mut Site, path: String, file: Option<SiteFile>) {
-    match file {
-        Some(file) => site.put(path, file),
-        None => {
-            site.remove(&path);
-        }
     }
 }
 
@@ -907,13 +841,4 @@ fn page_key(index: &VaultIndex, page: &PageId) -> PageKey {
 fn lap(summary: &mut RebuildSummary, step: &'static str, clock: &mut Instant) {
     summary.timings.push((step, clock.elapsed()));
     *clock = Instant::now();
-}
-
-/// Whether two sites serve the same bytes under the same names.
-fn same_files(a: &Site, b: &Site) -> bool {
-    a.files.len() == b.files.len()
-        && a.files
-            .iter()
-            .zip(&b.files)
-            .all(|((pa, fa), (pb, fb))| pa == pb && fa.same_as(fb))
 }

@@ -10,6 +10,7 @@
 
 pub mod hosts;
 pub mod incremental;
+pub mod published;
 pub mod reload;
 pub mod server;
 pub mod watch;
