@@ -3,7 +3,10 @@
 
 mod cli;
 
+/// Why mimalloc and not the system allocator: `spore::memory`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
-    spore::memory::one_arena_per_worker();
     std::process::exit(cli::run());
 }

@@ -219,9 +219,32 @@ fn index_stages_with(
         },
     )?;
     let load_options = load_options(config);
+    // A build that lets bodies go scans each note as it is read: the
+    // vault's text is never all in memory.
+    let scanned = std::sync::Mutex::new(index::KnownScans::new());
     let loaded = timed(&mut timings, &options.progress, (Stage::Load, None), || {
-        load::load_with(&config.vault, &load_options, |_| None)
+        if index_options.release_bodies {
+            load::load_each(
+                &config.vault,
+                &load_options,
+                |_| None,
+                |note| {
+                    if let Some(scan) = index::scan_on_read(note, index_options) {
+                        let entry = (note.source_sha256.clone(), scan);
+                        scanned
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert(note.path.clone(), entry);
+                    }
+                },
+            )
+        } else {
+            load::load_with(&config.vault, &load_options, |_| None)
+        }
     });
+    let scanned = scanned
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let load::Loaded {
         mut vault,
         files,
@@ -234,7 +257,7 @@ fn index_stages_with(
         &mut timings,
         &options.progress,
         (Stage::Index, None),
-        || index::build(vault, index_options),
+        || index::build_reusing(vault, index_options, scanned),
     );
     Ok(Indexed {
         theme_sources,
@@ -427,6 +450,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         },
     )?;
     index.read_bodies_from(&config.vault);
+    crate::memory::release_freed();
     let progress = &options.progress;
     let mut diagnostics = load_diagnostics;
     diagnostics.extend(index.diagnostics.iter().cloned());
@@ -476,6 +500,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     drop(sources);
     index.drop_backlink_sentences();
     shared_highlighter().forget();
+    crate::memory::release_freed();
     let sources = emit::page_sources(&index);
 
     // The rest of the site (theme, search and navigation files,
@@ -535,10 +560,25 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     // The site-wide files are on disk: only their names and parts are
     // needed to make the integrity files.
     drop(site);
+    crate::memory::release_freed();
     listed.extend(kept.iter().map(|(p, parts)| (p.as_str(), parts)));
     listed.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let (made, seal) = sealer.finish(&listed, left_out)?;
-    for (path, file) in &made {
+    // The shards are written as soon as they are made and their bytes let
+    // go: the listings that follow (`site.meta4`, `SHA256SUMS`) are made
+    // without them in memory.
+    let shards = sealer.shards(&listed);
+    let mut shard_files: Vec<(String, &crate::site::Bytes)> =
+        shards.iter().flat_map(|s| s.files()).collect();
+    shard_files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    shard_files.dedup_by(|a, b| a.0 == b.0);
+    shard_files
+        .par_iter()
+        .try_for_each(|(path, bytes)| staging.put(path, &SiteFile::Made((*bytes).clone())))?;
+    let written: std::collections::HashSet<String> =
+        shard_files.into_iter().map(|(path, _)| path).collect();
+    let shards: Vec<_> = shards.into_iter().map(|s| s.written()).collect();
+    let (made, seal) = sealer.finish_with_shards(&listed, &shards, left_out)?;
+    for (path, file) in made.iter().filter(|(p, _)| !written.contains(p)) {
         staging.put(path, file)?;
     }
     sealed_at += start.elapsed();

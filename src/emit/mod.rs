@@ -279,6 +279,11 @@ pub fn add_site_files(
     degrees: &graph::Degrees,
     cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
+    // `serve` keeps the sources and sets those of the notes it changed
+    // itself ([`set_page_sources`]).
+    if cache.is_none() {
+        set_page_sources(site, index, None);
+    }
     add_site_files_from(site, index, rendered, None, theme, config, degrees, cache)
 }
 
@@ -293,7 +298,8 @@ pub struct KeptNotes {
 
 /// [`add_site_files`], from the notes' renderings (`rendered`) or, for the
 /// streaming build, from what it kept of them (`kept`; `rendered` is then
-/// empty).
+/// empty). The pages' sources are not set: the streaming build seals with
+/// its own ([`page_sources`]).
 #[allow(clippy::too_many_arguments)]
 pub fn add_site_files_from(
     site: &mut Site,
@@ -305,11 +311,6 @@ pub fn add_site_files_from(
     degrees: &graph::Degrees,
     mut cache: Option<(&mut nav_cache::NavCache, &nav_cache::Checks)>,
 ) {
-    // `serve` keeps the sources and sets those of the notes it changed
-    // itself ([`set_page_sources`]).
-    if cache.is_none() {
-        set_page_sources(site, index, None);
-    }
     if let Some((cache, checks)) = cache.as_mut() {
         cache.files.begin(checks.names_moved);
     }

@@ -171,7 +171,7 @@ pub struct IndexOptions {
 /// Whether a note becomes a page: not a draft (unless drafts are asked
 /// for), and never a secret key file, whatever its name.
 pub fn is_published(note: &Note, options: IndexOptions) -> bool {
-    crate::load::secret_keys::note_key_kind(&note.body).is_none()
+    note.secret_key.is_none()
         && (options.include_drafts || (!note.frontmatter.draft && note.frontmatter.publish))
 }
 
@@ -180,9 +180,22 @@ pub fn is_published(note: &Note, options: IndexOptions) -> bool {
 /// and `publish: false`), which `serve` holds back for when they are
 /// published.
 pub fn split_unpublished(notes: Vec<Note>, options: IndexOptions) -> (Vec<Note>, Vec<Note>) {
-    notes.into_iter().partition(|n| {
-        is_published(n, options) || crate::load::secret_keys::note_key_kind(&n.body).is_some()
-    })
+    notes
+        .into_iter()
+        .partition(|n| is_published(n, options) || n.secret_key.is_some())
+}
+
+/// A note's scan made as it is read, its body let go at once (the streaming
+/// build): `None` for a note the index will not publish, whose body goes
+/// unscanned. Hand the scans to [`build_reusing`].
+pub fn scan_on_read(note: &mut Note, options: IndexOptions) -> Option<NoteScan> {
+    if !is_published(note, options) {
+        note.body = String::new();
+        return None;
+    }
+    let mut scan = scan::scan(&note.body);
+    bodies::release(note, &mut scan);
+    Some(scan)
 }
 
 pub fn build(vault: Vault, options: IndexOptions) -> VaultIndex {
@@ -214,7 +227,7 @@ pub fn build_reusing(vault: Vault, options: IndexOptions, mut known: KnownScans)
         None => true,
     });
     for note in &notes {
-        if let Some(kind) = crate::load::secret_keys::note_key_kind(&note.body) {
+        if let Some(kind) = note.secret_key {
             diagnostics.push(key_file_warning(&note.path, kind));
         }
     }

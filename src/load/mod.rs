@@ -41,6 +41,10 @@ pub struct Note {
     /// The file's vault-relative path as spelled on disk, where it is not
     /// `path` (NFD, or not UTF-8): what reading it again opens.
     pub disk: Option<PathBuf>,
+    /// The kind of secret key the file holds, if it is one (a `.md` named
+    /// key file is never published): found when the note is read, so the
+    /// body may go before the index looks.
+    pub secret_key: Option<&'static str>,
 }
 
 impl Note {
@@ -128,9 +132,24 @@ pub struct Loaded {
 pub fn load_with(
     vault: &Path,
     options: &LoadOptions,
+    keep: impl FnMut(&WalkedFile) -> Option<Kept>,
+) -> Loaded {
+    load_each(vault, options, keep, |_| {})
+}
+
+/// [`load_with`], handing each note it reads to `each` on the thread that
+/// read it, while its text is fresh: the build scans a note and lets its
+/// body go there, so the vault's text is never all in memory at once. A
+/// note whose path another file shares (two spellings of one name) is not
+/// handed over: the index keeps one of them whole, with a warning.
+pub fn load_each(
+    vault: &Path,
+    options: &LoadOptions,
     mut keep: impl FnMut(&WalkedFile) -> Option<Kept>,
+    each: impl Fn(&mut Note) + Sync,
 ) -> Loaded {
     let walked = walk::walk(vault, options);
+    let shared_paths = shared_paths(&walked.files);
     let mut diagnostics = walked.diagnostics;
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
@@ -144,8 +163,17 @@ pub fn load_with(
     }
     let read: Vec<(Option<Note>, Option<Attachment>, Vec<Diagnostic>)> = unread
         .par_iter()
-        .map(|file| read_walked(vault, file))
+        .map(|file| {
+            let mut read = read_walked(vault, file);
+            if let Some(note) = &mut read.0 {
+                if !shared_paths.contains(note.path.as_str()) {
+                    each(note);
+                }
+            }
+            read
+        })
         .collect();
+    drop(shared_paths);
     for (note, attachment, diags) in read {
         notes.extend(note);
         attachments.extend(attachment);
@@ -167,6 +195,16 @@ pub fn load_with(
 }
 
 pub use walk::WalkedFile;
+
+/// The vault paths more than one walked file has (after NFC).
+fn shared_paths(files: &[WalkedFile]) -> std::collections::HashSet<&str> {
+    let mut seen = std::collections::HashSet::with_capacity(files.len());
+    files
+        .iter()
+        .map(|f| f.rel.as_str())
+        .filter(|rel| !seen.insert(*rel))
+        .collect()
+}
 
 /// Reads one walked file of `vault` exactly as [`load`] does: a note, or an
 /// attachment (looked at, not read).
@@ -226,6 +264,7 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
     diags.extend(date::check(&mut frontmatter, split.yaml, path));
     let (body, comment_gaps) =
         comments::strip_private(path, split.body, split.body_line, &mut diags);
+    let secret_key = secret_keys::note_key_kind(&body);
     let note = Note {
         path: path.to_string(),
         frontmatter,
@@ -235,6 +274,7 @@ pub fn parse_note(path: &str, bytes: &[u8], modified: Option<i64>) -> (Note, Vec
         source_sha256,
         modified,
         disk: None,
+        secret_key,
     };
     (note, diags)
 }

@@ -65,6 +65,9 @@ pub struct MadeShard {
     /// SHA-256 of `js` (that of `json` is in the reference): hashed once,
     /// when the shard is made, not at every seal that keeps it.
     pub js_sha256: String,
+    /// Length of `js` (that of `json` is in the reference): what the
+    /// listings say once the bytes are written and let go.
+    pub js_size: u64,
 }
 
 impl MadeShard {
@@ -73,9 +76,29 @@ impl MadeShard {
         let js = shard_js(&reference.sha256, &json);
         MadeShard {
             js_sha256: sha256_hex(&js),
+            js_size: js.len() as u64,
             js: js.into(),
             reference,
             json,
+        }
+    }
+
+    /// Its two files, JSON and script, by path.
+    pub fn files(&self) -> [(String, &Bytes); 2] {
+        [
+            (self.reference.path(), &self.json),
+            (self.reference.js_path(), &self.js),
+        ]
+    }
+
+    /// The shard once its files are written (a build): what the root and
+    /// the listings need, without the bytes.
+    pub fn written(self) -> MadeShard {
+        let empty = Bytes::from(&[][..]);
+        MadeShard {
+            json: empty.clone(),
+            js: empty,
+            ..self
         }
     }
 }
@@ -244,17 +267,18 @@ fn shard_and_root_files<P: Borrow<Parts>>(
     let root_js = super::manifest::manifest_js(&root_json);
     let mirrors = &root.mirrors;
     // Shards that are alike (empty ones) are one file.
-    let mut shard_files: Vec<(String, &Bytes, &str)> = Vec::with_capacity(shards.len() * 2);
+    let mut shard_files: Vec<(String, &Bytes, &str, u64)> = Vec::with_capacity(shards.len() * 2);
     for s in shards {
-        shard_files.push((s.reference.path(), &s.json, &s.reference.sha256));
-        shard_files.push((s.reference.js_path(), &s.js, &s.js_sha256));
+        let (json, js) = (s.reference.path(), s.reference.js_path());
+        shard_files.push((json, &s.json, &s.reference.sha256, s.reference.size));
+        shard_files.push((js, &s.js, &s.js_sha256, s.js_size));
     }
     shard_files.sort_by(|a, b| a.0.cmp(&b.0));
     shard_files.dedup_by(|a, b| a.0 == b.0);
     // Lines and elements of the index files themselves.
     let own: Vec<Line> = shard_files
         .par_iter()
-        .map(|(path, bytes, sha)| (path.clone(), sha.to_string(), bytes.len()))
+        .map(|(path, _, sha, size)| (path.clone(), sha.to_string(), *size as usize))
         .chain([
             (
                 MANIFEST_PATH.to_string(),
@@ -280,7 +304,7 @@ fn shard_and_root_files<P: Borrow<Parts>>(
     listing.add_own(own);
     let mut out: Vec<(String, Bytes)> = shard_files
         .into_iter()
-        .map(|(p, b, _)| (p, b.clone()))
+        .map(|(p, b, _, _)| (p, b.clone()))
         .collect();
     out.push((MANIFEST_PATH.into(), root_json.into()));
     out.push((MANIFEST_JS_PATH.into(), root_js.into()));

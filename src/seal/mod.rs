@@ -642,13 +642,32 @@ impl<'a> Sealer<'a> {
         listed: &[(&str, &Parts)],
         diagnostics: Vec<Diagnostic>,
     ) -> Result<(Vec<(String, SiteFile)>, SealSummary), SealError> {
-        finish(
-            listed,
-            self.header,
-            diagnostics,
-            &mut ShardCache::default(),
-            files::Dirty::All,
-        )
+        let shards = self.shards(listed);
+        self.finish_with_shards(listed, &shards, diagnostics)
+    }
+
+    /// The manifest's shards over `listed` (every listed file, in path
+    /// order): made first, so a build can write them and let their bytes
+    /// go ([`files::MadeShard::written`]) before the listings are made.
+    pub fn shards(&self, listed: &[(&str, &Parts)]) -> Vec<files::MadeShard> {
+        files::shards(listed, &mut ShardCache::default(), files::Dirty::All)
+    }
+
+    /// [`Sealer::finish`] over the `shards` [`Sealer::shards`] made: the
+    /// shards' files among those returned have the bytes the shards kept
+    /// (none, once written).
+    pub fn finish_with_shards(
+        self,
+        listed: &[(&str, &Parts)],
+        shards: &[files::MadeShard],
+        diagnostics: Vec<Diagnostic>,
+    ) -> Result<(Vec<(String, SiteFile)>, SealSummary), SealError> {
+        finish_with(shards, self.header, diagnostics, |root| {
+            files::index_files(listed, shards, root)
+                .into_iter()
+                .map(|(p, b)| (p, SiteFile::Made(b)))
+                .collect()
+        })
     }
 }
 

@@ -170,6 +170,34 @@ fn nfd_names_become_nfc_and_resolve() {
     assert!(built.report.unresolved.is_empty());
 }
 
+/// The build scans each note as it reads it and lets its text go; two
+/// files with one name (composed and decomposed) are not scanned early,
+/// so the one kept keeps its links, its text and its key-file check.
+#[test]
+fn two_spellings_of_one_name_keep_their_links_and_text() {
+    let built = build_files(&[
+        (
+            "caf\u{e9}.md",
+            "composed text, see [[Target]] and ^[a note]",
+        ),
+        ("cafe\u{301}.md", "decomposed text, see [[Target]] too"),
+        ("Target.md", "the target"),
+    ]);
+    let page = built.page("caf\u{e9}.html");
+    let text = article_text(&page);
+    assert!(
+        text.contains("composed text") || text.contains("decomposed text"),
+        "{text}"
+    );
+    assert_eq!(
+        attrs(&page, "article a.internal", "href"),
+        vec!["Target.html"]
+    );
+    let target = built.page("Target.html");
+    assert_eq!(texts(&target, ".backlinks li > a"), vec!["caf\u{e9}"]);
+    assert!(built.report.unresolved.is_empty());
+}
+
 #[test]
 fn bom_crlf_and_invalid_utf8() {
     let built = build_bytes(&[

@@ -57,6 +57,67 @@ fn article() {
     });
 }
 
+const LIST_PAGES: [(&str, &str); 4] = [
+    ("home", "index.html"),
+    ("folder", "folder/index.html"),
+    ("tag", "tags/fungi.html"),
+    ("all-tags", "tags/index.html"),
+];
+
+/// The list pages (the home page's folder list, a folder, a tag, every
+/// tag), their `.list-layout` pretty-printed: one line per item, the icon
+/// drawn from a symbol the page holds once.
+#[test]
+fn list_pages() {
+    let built = built();
+    for (name, path) in LIST_PAGES {
+        let page = built.page(path);
+        let mut out = String::new();
+        for element in page.select(&sel(".list-layout")) {
+            pretty(element, 0, &mut out);
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_snapshot_path("../snapshots");
+        settings.set_snapshot_suffix(name);
+        settings.bind(|| insta::assert_snapshot!(out));
+    }
+}
+
+/// Every icon a page draws with `<use href="#id">` finds its symbol in
+/// the same page (a page opened from disk has no other document to look
+/// in), and every list item has one.
+#[test]
+fn every_icon_finds_its_symbol() {
+    let built = built();
+    let mut pages = 0;
+    for entry in walkdir::WalkDir::new(&built.out) {
+        let entry = entry.expect("walking the site");
+        let rel = entry.path().strip_prefix(&built.out).expect("inside");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if !rel.ends_with(".html") {
+            continue;
+        }
+        let page = built.page(&rel);
+        for used in page.select(&sel("use")) {
+            let href = used.value().attr("href").unwrap_or_default();
+            let id = href.strip_prefix('#').unwrap_or_else(|| {
+                panic!("{rel}: <use href=\"{href}\"> is not a reference within the page")
+            });
+            let target = format!("[id=\"{id}\"]");
+            assert!(
+                page.select(&sel(&target)).next().is_some(),
+                "{rel}: <use href=\"{href}\"> has no element with that id"
+            );
+        }
+        let items = page.select(&sel(".item-link")).count();
+        let icons = page.select(&sel(".item-link > svg.glyph > use")).count();
+        assert_eq!(items, icons, "{rel}: a list item without its icon");
+        pages += usize::from(items > 0);
+    }
+    assert!(pages >= 4, "list pages with items: {pages}");
+}
+
 /// A snapshot whose fixture was renamed or deleted would linger unchecked.
 #[test]
 fn every_snapshot_has_its_fixture() {
@@ -68,6 +129,12 @@ fn every_snapshot_has_its_fixture() {
             .file_name()
             .to_string_lossy()
             .into_owned();
+        if LIST_PAGES
+            .iter()
+            .any(|(n, _)| name == format!("list_pages@{n}.snap"))
+        {
+            continue;
+        }
         let Some(fixture) = name
             .strip_prefix("article@")
             .and_then(|n| n.strip_suffix(".snap"))

@@ -108,10 +108,23 @@ struct TermShard {
     head: usize,
 }
 
+/// Each doc's terms, as [`SearchState`] is given them.
+enum TermsGiven {
+    /// Kept in the state, to update it later (`serve`).
+    Kept(Vec<Arc<DocTerms>>),
+    /// For one index (a build): each doc's terms go once they are in the
+    /// postings, and the postings keep their JSON only.
+    Once(Vec<Arc<DocTerms>>),
+}
+
 impl SearchState {
     /// The index of `docs`, each with its [`super::doc_terms`] (shared:
     /// `serve` keeps them per note too).
     pub fn new(docs: &[SearchDoc], doc_terms: Vec<Arc<DocTerms>>) -> SearchState {
+        SearchState::with_terms(docs, TermsGiven::Kept(doc_terms))
+    }
+
+    fn with_terms(docs: &[SearchDoc], given: TermsGiven) -> SearchState {
         let doc_shards = docs.len().div_ceil(DOCS_PER_SHARD).max(1);
         // Note numbers are assigned shard by shard so `meta.docs` maps a
         // number to its shard with a binary search. Each path is hashed
@@ -129,10 +142,14 @@ impl SearchState {
             number[d] = n as u32;
         }
         let text_bytes: Vec<usize> = docs.iter().map(text_bytes).collect();
+        let (terms, doc_terms) = match given {
+            TermsGiven::Kept(kept) => (postings(&order, &kept), kept),
+            TermsGiven::Once(once) => (postings_once(&order, once), Vec::new()),
+        };
         SearchState {
             paths: docs.iter().map(|d| d.path.to_string()).collect(),
             doc_starts: doc_starts(&shard_of, doc_shards),
-            terms: postings(&order, &doc_terms),
+            terms,
             entries: order.iter().map(|&d| entry_json(&docs[d])).collect(),
             number,
             shard_of,
@@ -150,8 +167,7 @@ impl SearchState {
     /// The index of `docs` made once (a build): each doc's terms go as
     /// soon as they are in the postings.
     pub fn index_once(docs: &[SearchDoc], doc_terms: Vec<Arc<DocTerms>>) -> SearchIndex {
-        let mut state = SearchState::new(docs, doc_terms);
-        state.doc_terms = Vec::new();
+        let mut state = SearchState::with_terms(docs, TermsGiven::Once(doc_terms));
         state.index()
     }
 
@@ -432,6 +448,45 @@ fn postings(order: &[usize], doc_terms: &[Arc<DocTerms>]) -> BTreeMap<Term, Post
     list.into_iter().collect()
 }
 
+/// [`postings`] for an index made once: each doc's terms are let go as
+/// they are counted in, and each term's numbers once its JSON is made, so
+/// the index's peak is its postings, not its postings and every doc's
+/// terms besides.
+fn postings_once(order: &[usize], doc_terms: Vec<Arc<DocTerms>>) -> BTreeMap<Term, Postings> {
+    use rayon::prelude::*;
+    let mut doc_terms: Vec<Option<Arc<DocTerms>>> = doc_terms.into_iter().map(Some).collect();
+    let mut postings: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+    for (n, &d) in order.iter().enumerate() {
+        let Some(terms) = doc_terms.get_mut(d).and_then(Option::take) else {
+            continue;
+        };
+        for (term, field) in terms.iter() {
+            let value = n as u32 * 4 + field;
+            match postings.get_mut(term) {
+                Some(values) => values.push(value),
+                None => {
+                    postings.insert(term.into(), vec![value]);
+                }
+            }
+        }
+    }
+    let mut list: Vec<(Term, Postings)> = postings
+        .into_par_iter()
+        .map(|(term, mut values)| {
+            values.sort_unstable();
+            let mut p = Postings {
+                values,
+                ..Postings::default()
+            };
+            p.encode(&term);
+            p.values = Vec::new();
+            (Term(term.into_string()), p)
+        })
+        .collect();
+    list.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    list.into_iter().collect()
+}
+
 /// First note number of each preview shard: numbers go shard by shard.
 fn doc_starts(shard_of: &[usize], doc_shards: usize) -> Vec<u32> {
     let mut counts = vec![0u32; doc_shards];
@@ -688,6 +743,25 @@ mod tests {
                 }
                 files = now;
             }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+
+        /// The index a build makes once, letting each doc's terms go as it
+        /// counts them in, is to the byte the one `serve` keeps.
+        #[test]
+        fn an_index_made_once_is_the_kept_one(
+            drawn in prop::collection::vec(drawn_doc(), 0..40),
+            shard_bytes in 0..400usize,
+        ) {
+            let docs = Docs::new(&drawn);
+            let kept = docs.state(shard_bytes).index().files;
+            let given: Vec<SearchDoc> = (0..docs.paths.len()).map(|d| docs.doc(d)).collect();
+            let mut once = SearchState::with_terms(&given, TermsGiven::Once(docs.terms.clone()));
+            once.shard_bytes = shard_bytes;
+            prop_assert_eq!(once.index().files, kept);
         }
     }
 
