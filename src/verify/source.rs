@@ -350,16 +350,70 @@ impl CopySource {
     /// Reads `path` (a site path) whole, refusing more than `cap` bytes.
     /// Only for small files (manifest, signature); others are streamed.
     pub fn fetch(&self, path: &str, cap: u64) -> Fetched {
-        let mut bytes = Vec::new();
-        match self.stream(path, cap, &mut bytes) {
-            Fetched::Found(_) => Fetched::Found(bytes),
+        let mut pieces = Pieces::default();
+        match self.stream(path, cap, &mut pieces) {
+            Fetched::Found(_) => Fetched::Found(pieces.joined()),
             Fetched::Missing => Fetched::Missing,
             Fetched::TooLarge => Fetched::TooLarge,
             Fetched::Failed(e) => Fetched::Failed(e),
             Fetched::Unreachable(e) => Fetched::Unreachable(e),
         }
     }
+}
 
+/// What [`CopySource::fetch`] reads into: pieces of at most a MiB, joined
+/// once the whole file is in. A growing `Vec` doubles, and an allocator
+/// may keep the blocks it outgrew for a while: a hostile copy sending a
+/// file up to its cap would cost several times the cap, not once.
+#[derive(Default)]
+struct Pieces {
+    pieces: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl Pieces {
+    const PIECE: usize = 1 << 20;
+
+    fn joined(self) -> Vec<u8> {
+        match <[Vec<u8>; 1]>::try_from(self.pieces) {
+            Ok([one]) => one,
+            Err(pieces) => {
+                let mut all = Vec::with_capacity(self.len);
+                for piece in pieces {
+                    all.extend_from_slice(&piece);
+                }
+                all
+            }
+        }
+    }
+}
+
+impl Write for Pieces {
+    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
+        let written = buf.len();
+        while !buf.is_empty() {
+            let piece = match self.pieces.last_mut() {
+                Some(last) if last.len() < Self::PIECE => last,
+                _ => {
+                    self.pieces
+                        .push(Vec::with_capacity(Self::PIECE.min(buf.len().max(8 << 10))));
+                    self.pieces.last_mut().expect("just pushed")
+                }
+            };
+            let take = (Self::PIECE - piece.len()).min(buf.len());
+            piece.extend_from_slice(&buf[..take]);
+            buf = &buf[take..];
+            self.len += take;
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CopySource {
     /// Streams `path` into `sink`, refusing more than `cap` bytes; `Found`
     /// holds the number of bytes read. A refused read may leave part of the
     /// file in `sink`.
