@@ -242,3 +242,6 @@ pub fn write_car_file(
     let out = BufWriter::with_capacity(1 << 20, file);
     write_car(site_dir, profile, out)
 }
+
+#[cfg(test)]
+mod tests;
