@@ -15,6 +15,10 @@ if [ -f tests/browser/package.json ] && command -v npm >/dev/null 2>&1; then
   echo "== installing browser test driver (npm)"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
+if [ -f tests/ipfs/package.json ] && command -v npm >/dev/null 2>&1; then
+  echo "== installing the IPFS cross-check tools (npm)"
+  (cd tests/ipfs && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --check
@@ -26,6 +30,8 @@ export INSTA_UPDATE=no
 unset INSTA_FORCE_PASS
 # The browser tests skip when Chromium or node is missing; here they must run.
 export SPORE_REQUIRE_BROWSER=1
+# Likewise the IPFS cross-checks (tests/it/ipfs.rs: js importer, ipfs-car).
+export SPORE_REQUIRE_IPFS_TOOLS=1
 echo "== cargo test"
 # tests/it/fuzz.rs: every seed, then random inputs for this long per target.
 export BOLERO_RANDOM_TEST_TIME_MS="${BOLERO_RANDOM_TEST_TIME_MS:-1000}"

@@ -15,6 +15,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod emit;
 pub mod index;
+pub mod ipfs;
 pub mod load;
 pub mod memo;
 pub mod memory;

@@ -23,6 +23,7 @@ mod docs_site;
 mod foundation;
 mod fuzz;
 mod generated_vault;
+mod ipfs;
 mod navigation;
 mod obsidian;
 mod progress;
