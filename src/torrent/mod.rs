@@ -248,3 +248,6 @@ pub fn make_torrent(site: &Path, options: &TorrentOptions) -> Result<Torrent, To
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests;
