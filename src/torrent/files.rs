@@ -43,11 +43,7 @@ pub fn list(root: &Path) -> Result<Vec<SiteFile>, TorrentError> {
     Ok(out)
 }
 
-fn walk(
-    prefix: &mut Vec<String>,
-    dir: &Path,
-    out: &mut Vec<SiteFile>,
-) -> Result<(), TorrentError> {
+fn walk(prefix: &mut Vec<String>, dir: &Path, out: &mut Vec<SiteFile>) -> Result<(), TorrentError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| TorrentError::Io { path, source }

@@ -52,7 +52,11 @@ pub enum TorrentError {
         "{}: changed while the torrent was made ({listed} bytes when listed, {now} now)",
         crate::printable::printable_path(path)
     )]
-    Changed { path: PathBuf, listed: u64, now: u64 },
+    Changed {
+        path: PathBuf,
+        listed: u64,
+        now: u64,
+    },
     #[error(
         "{}: no bytes to put in a torrent (dot-files are left out)",
         crate::printable::printable_path(path)
@@ -150,7 +154,10 @@ pub fn choose_name(site: &Path, mirrors: &[String]) -> Result<String, TorrentErr
     let chosen = match counts.iter().map(|(_, n)| *n).max() {
         None => own?,
         Some(best) => {
-            let mut tied = counts.into_iter().filter(|(_, n)| *n == best).map(|(f, _)| f);
+            let mut tied = counts
+                .into_iter()
+                .filter(|(_, n)| *n == best)
+                .map(|(f, _)| f);
             match own {
                 Ok(own) if tied.clone().any(|f| f == own) => own,
                 // `best` is some folder's count: one is tied.

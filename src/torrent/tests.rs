@@ -72,7 +72,10 @@ fn two_runs_give_one_torrent_and_pieces_cross_files() {
         .map(|i| (format!("d{}/f{i}.txt", i % 7), format!("{i}{big}")))
         .collect();
     files.push(("empty.txt".into(), String::new()));
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     let site = folder(&refs);
     let a = make_torrent(site.path(), &options("s", &[])).expect("first");
     let b = make_torrent(site.path(), &options("s", &[])).expect("second");
@@ -132,7 +135,10 @@ fn the_name_follows_the_mirrors() {
     };
     assert_eq!(names(&[]), own);
     assert_eq!(names(&["https://h/"]), own);
-    assert_eq!(names(&["https://h/a/", "https://i/b/", "https://j/x/b/"]), "b");
+    assert_eq!(
+        names(&["https://h/a/", "https://i/b/", "https://j/x/b/"]),
+        "b"
+    );
     assert_eq!(names(&["https://h/a/", "https://i/b/"]), "a");
     let tied_with_own = format!("https://i/{own}/");
     assert_eq!(names(&["https://h/a/", &tied_with_own]), own);

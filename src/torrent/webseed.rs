@@ -53,7 +53,9 @@ pub enum Refusal {
     QueryOrFragment,
     #[error("does not name a plain host (letters, digits, '-', '.', an IP address, a port)")]
     BadHost,
-    #[error("has an empty, '.' or '..' segment, an encoded '/' or '\\', or a bad %-escape in its path")]
+    #[error(
+        "has an empty, '.' or '..' segment, an encoded '/' or '\\', or a bad %-escape in its path"
+    )]
     BadPath,
     #[error(
         "serves the site at the host's root; BitTorrent clients ask a web seed for \
@@ -151,9 +153,11 @@ fn parse(url: &str) -> Result<Parsed, Refusal> {
             let decoded = percent_decode_str(raw)
                 .decode_utf8()
                 .map_err(|_| Refusal::BadPath)?;
-            let bad_escape = raw
-                .match_indices('%')
-                .any(|(i, _)| !raw[i + 1..].get(..2).is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())));
+            let bad_escape = raw.match_indices('%').any(|(i, _)| {
+                !raw[i + 1..]
+                    .get(..2)
+                    .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            });
             if raw.is_empty()
                 || bad_escape
                 || decoded == "."
@@ -244,7 +248,10 @@ mod tests {
 
     #[test]
     fn a_folder_name_is_decoded() {
-        assert_eq!(folder_name("https://h/x/my%20wiki/").as_deref(), Ok("my wiki"));
+        assert_eq!(
+            folder_name("https://h/x/my%20wiki/").as_deref(),
+            Ok("my wiki")
+        );
         let s = seeds(&["https://h/x/my%20wiki/"], "my wiki");
         assert_eq!(s.url_list, ["https://h/x/"]);
     }
@@ -291,7 +298,13 @@ mod tests {
                 "{url}"
             );
         }
-        let s = seeds(&["https://[::1]:8443/wiki/", "http://127.0.0.1:8080/wiki/"], "wiki");
-        assert_eq!(s.url_list, ["https://[::1]:8443/", "http://127.0.0.1:8080/"]);
+        let s = seeds(
+            &["https://[::1]:8443/wiki/", "http://127.0.0.1:8080/wiki/"],
+            "wiki",
+        );
+        assert_eq!(
+            s.url_list,
+            ["https://[::1]:8443/", "http://127.0.0.1:8080/"]
+        );
     }
 }

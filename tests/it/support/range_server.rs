@@ -181,7 +181,10 @@ fn answer(
         end - start
     );
     if status == 206 {
-        head.push_str(&format!("Content-Range: bytes {start}-{}/{len}\r\n", end - 1));
+        head.push_str(&format!(
+            "Content-Range: bytes {start}-{}/{len}\r\n",
+            end - 1
+        ));
     }
     head.push_str("\r\n");
     out.write_all(head.as_bytes())?;
