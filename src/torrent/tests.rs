@@ -196,3 +196,43 @@ fn a_file_that_shrank_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn the_magnet_link_encodes_its_values() {
+    let site = folder(&[("a.txt", "x")]);
+    let t = make_torrent(
+        site.path(),
+        &options("my wiki&x=1", &["https://h/caf%C3%A9/my%20wiki%26x%3D1/"]),
+    )
+    .expect("torrent");
+    assert_eq!(t.web_seeds, ["https://h/caf%C3%A9/"]);
+    assert_eq!(
+        t.magnet(),
+        format!(
+            "magnet:?xt=urn:btih:{}&dn=my%20wiki%26x%3D1&ws=https://h/caf%25C3%25A9/",
+            t.info_hash_hex()
+        )
+    );
+}
+
+#[test]
+fn a_file_that_grew_is_named() {
+    // Reading only the listed length would hash a prefix of the new file:
+    // a torrent no copy of the site matches.
+    let site = folder(&[("a.txt", "hello")]);
+    let listed = files::list(site.path()).expect("list");
+    std::fs::write(site.path().join("a.txt"), "hello, world").expect("write");
+    let root = files::Root::open(site.path()).expect("root");
+    let err = pieces::hash_pieces(&root, &listed, 16 * 1024).expect_err("changed");
+    assert!(
+        matches!(
+            &err,
+            TorrentError::Changed {
+                listed: 5,
+                now: 12,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
