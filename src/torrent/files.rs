@@ -17,11 +17,6 @@ pub struct SiteFile {
 }
 
 impl SiteFile {
-    /// `/`-separated, for messages.
-    pub fn display(&self) -> String {
-        self.components.join("/")
-    }
-
     pub fn path_in(&self, root: &Path) -> PathBuf {
         let mut p = root.to_path_buf();
         p.extend(&self.components);
