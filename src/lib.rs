@@ -30,6 +30,7 @@ pub mod seal;
 pub mod serve;
 pub mod site;
 pub mod syntax;
+pub mod torrent;
 pub mod verify;
 pub mod write;
 

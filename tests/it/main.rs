@@ -35,6 +35,7 @@ mod serve_edits;
 mod serve_incremental;
 mod snapshots;
 mod support_selftest;
+mod torrent;
 mod verify;
 mod verify_hostile;
 mod verify_js_chromium;

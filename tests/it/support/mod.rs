@@ -7,6 +7,7 @@ pub mod gen_vault;
 pub mod hostile_mirror;
 pub mod linkcheck;
 pub mod nav_fixture;
+pub mod range_server;
 pub mod sealed;
 pub mod sites;
 pub mod static_server;
