@@ -22,6 +22,8 @@ use spore::pipeline::BuildReport;
 use spore::printable::{printable_lines, printable_path};
 use std::path::{Path, PathBuf};
 
+#[path = "cli_pack.rs"]
+mod pack_command;
 #[path = "cli_progress.rs"]
 mod progress;
 #[path = "cli_serve.rs"]
@@ -98,6 +100,21 @@ enum Command {
         format: Format,
         #[command(flatten)]
         progress: ProgressFlags,
+        /// Then pack the site for IPFS and BitTorrent, as `spore pack` does
+        #[arg(long)]
+        pack: bool,
+    },
+    /// Pack a built site for IPFS (a CAR and its root CID) and BitTorrent
+    /// (a .torrent seeded by the mirrors, and a magnet link), beside it
+    Pack {
+        /// Vault folder, or a project folder holding book.toml
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The built site (default: [build] output, or ./site)
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        args: pack_command::PackArgs,
     },
     /// Serve the site locally, rebuild on every save and reload the browser
     Serve {
@@ -156,7 +173,22 @@ pub fn run() -> i32 {
             timings,
             format,
             progress,
-        } => build(&dir, out, drafts, timings, format, progress, cli.output).map(|()| 0),
+            pack,
+        } => build(&dir, out, drafts, timings, format, progress, cli.output).and_then(|config| {
+            if pack {
+                let args = pack_command::PackArgs {
+                    ipfs: false,
+                    torrent: false,
+                    torrent_name: None,
+                    ipfs_profile: pack_command::IpfsProfile::KuboV1,
+                };
+                pack_command::pack_site(&config, &args, cli.output.quiet)?;
+            }
+            Ok(0)
+        }),
+        Command::Pack { dir, out, args } => load_config(&dir, out)
+            .and_then(|config| pack_command::pack_site(&config, &args, cli.output.quiet))
+            .map(|_| 0),
         Command::Init { dir } => init(&dir, cli.output).map(|()| 0),
         Command::Keygen { out, force } => keygen(&out, force, cli.output).map(|()| 0),
         Command::Verify(args) => verify(args, cli.output),
@@ -205,7 +237,7 @@ fn build(
     format: Format,
     progress: ProgressFlags,
     flags: OutputFlags,
-) -> Result<()> {
+) -> Result<Config> {
     let started = std::time::Instant::now();
     let config = load_config(dir, out)?;
     let shown = progress::BuildProgress::new(progress.mode(flags.quiet || format == Format::Json));
@@ -258,7 +290,7 @@ fn build(
             println!("{line}");
         }
     }
-    Ok(())
+    Ok(config)
 }
 
 use spore::diagnostics::{plural, Diagnostic, DiagnosticKind};

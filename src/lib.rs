@@ -21,6 +21,7 @@ pub mod memo;
 pub mod memory;
 #[cfg(unix)]
 pub(crate) mod nofollow;
+pub mod pack;
 pub mod pipeline;
 pub mod portable;
 pub mod printable;

@@ -26,6 +26,7 @@ mod generated_vault;
 mod ipfs;
 mod navigation;
 mod obsidian;
+mod pack;
 mod progress;
 mod robustness;
 mod seal;
