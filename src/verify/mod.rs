@@ -15,6 +15,7 @@
 
 pub mod judge;
 pub mod observe;
+mod pack_check;
 pub mod repair;
 pub mod report;
 pub mod source;
@@ -201,6 +202,7 @@ fn judge_all(
             signature: sig.clone(),
             files_ok,
             problems: file_problems,
+            ipfs: pack_check::ipfs_pack(&copy.source),
         });
     }
     let disagreements = match (&ref_manifest, reference) {

@@ -141,6 +141,30 @@ pub struct CopyReport {
     pub signature: SignatureState,
     pub files_ok: usize,
     pub problems: Vec<FileProblem>,
+    /// For a folder with a `spore pack` CID file beside it: whether that
+    /// file names the folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipfs: Option<IpfsPackCheck>,
+}
+
+/// A folder's IPFS root CID against the one its `.cid` file names.
+#[derive(Debug, Clone, Serialize)]
+pub struct IpfsPackCheck {
+    /// The `.cid` file.
+    pub file: String,
+    /// The CID it names.
+    pub named: String,
+    /// The folder's own root CID (kubo's `--cid-version=1` profile, or the
+    /// 2025 one if that is the one named).
+    pub computed: Option<String>,
+    /// Why the folder's CID could not be computed.
+    pub error: Option<String>,
+}
+
+impl IpfsPackCheck {
+    pub fn matches(&self) -> bool {
+        self.computed.as_deref() == Some(self.named.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -356,6 +380,22 @@ impl VerifyReport {
                 counts.join(", ")
             );
         }
+        for c in &self.copies {
+            let Some(check) = &c.ipfs else { continue };
+            let line = match (&check.computed, &check.error) {
+                (_, Some(e)) => format!("its IPFS root CID could not be computed: {}", Shown(e)),
+                (Some(cid), None) if check.matches() => {
+                    format!("IPFS root CID {cid}, as {} says", Shown(&check.file))
+                }
+                (Some(cid), None) => format!(
+                    "IPFS root CID {cid}, but {} names {}: that IPFS pack is of another version of the folder (run spore pack again)",
+                    Shown(&check.file),
+                    Shown(&check.named)
+                ),
+                (None, None) => continue,
+            };
+            let _ = writeln!(out, "{:<width$}  {line}", Shown(&c.copy));
+        }
         let with_problems: Vec<&CopyReport> = self
             .copies
             .iter()
@@ -480,6 +520,7 @@ mod tests {
             version: Some(2),
             signature: SignatureState::Valid,
             files_ok: 1,
+            ipfs: None,
             problems: (0..problems)
                 .map(|i| FileProblem {
                     path: format!("p{i}"),

@@ -175,3 +175,43 @@ fn a_pack_is_never_written_through_a_link() {
         "keep me"
     );
 }
+
+#[test]
+fn verify_checks_the_cid_file_beside_a_folder() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("project");
+    project(&root);
+    assert_eq!(
+        run(&["build", "--quiet", "--pack"], &root).status.code(),
+        Some(0)
+    );
+    let site = root.join("wiki");
+    let cid = std::fs::read_to_string(root.join("wiki.cid")).expect("cid");
+    let cid = cid.trim();
+    let ok = spore().arg("verify").arg(&site).output().expect("verify");
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+    assert!(
+        text(&ok.stdout).contains(&format!("IPFS root CID {cid}, as ")),
+        "{}",
+        text(&ok.stdout)
+    );
+    // The folder changes after the pack: the CID file is stale, and says so
+    // (the copy itself is judged on its manifest, as always).
+    std::fs::write(site.join("notes.txt"), "added after packing").expect("write");
+    let stale = spore()
+        .arg("verify")
+        .arg(&site)
+        .arg("--json")
+        .output()
+        .expect("verify");
+    let json: serde_json::Value = serde_json::from_slice(&stale.stdout).expect("json");
+    let ipfs = &json["copies"][0]["ipfs"];
+    assert_eq!(ipfs["named"], cid, "{json}");
+    assert_ne!(ipfs["computed"], cid, "{json}");
+    let text_out = spore().arg("verify").arg(&site).output().expect("verify");
+    assert!(
+        text(&text_out.stdout).contains("that IPFS pack is of another version"),
+        "{}",
+        text(&text_out.stdout)
+    );
+}
