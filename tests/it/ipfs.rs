@@ -7,7 +7,7 @@
 //! printed reason when either is missing, and fail instead when
 //! `SPORE_REQUIRE_IPFS_TOOLS=1` (`scripts/test.sh` installs and sets it).
 
-use crate::support::fixture;
+use crate::support::fixture::{self, noise};
 use spore::ipfs::{self, Profile};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -53,19 +53,6 @@ fn js_root(dir: &Path, profile: &str) -> String {
         .expect("utf-8")
         .trim()
         .to_string()
-}
-
-/// Deterministic bytes that do not repeat (so chunks do not dedupe).
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 /// A built site with an attachment of several chunks.

@@ -11,28 +11,15 @@
 //! `SPORE_REQUIRE_TORRENT_TOOLS=1` (as `scripts/test.sh` sets), where it
 //! fails.
 
-use crate::support::fixture::{build_bytes, BuiltVault};
+use crate::support::fixture::{build_bytes, noise, BuiltVault};
 use crate::support::range_server::{tree_bytes, RangeServer};
 use spore::torrent::{make_torrent, Refusal, Torrent, TorrentOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// Pseudo-random bytes (an attachment that spans several pieces).
-fn noise(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 fn site() -> BuiltVault {
-    let data = noise(300_000);
+    let data = noise(300_000, 1);
     build_bytes(&[
         (
             "Home.md",

@@ -425,13 +425,22 @@ impl SearchState {
 /// Each term's postings: `(note number * 4 + field)` for every doc, the
 /// docs taken in note-number order (`order`), encoded.
 fn postings(order: &[usize], doc_terms: &[Arc<DocTerms>]) -> BTreeMap<Term, Postings> {
-    use rayon::prelude::*;
     let mut postings: HashMap<&str, Vec<u32>> = HashMap::new();
     for (n, &d) in order.iter().enumerate() {
         for (term, field) in doc_terms[d].iter() {
             postings.entry(term).or_default().push(n as u32 * 4 + field);
         }
     }
+    sorted(postings, true)
+}
+
+/// Each term's numbers sorted and encoded, the terms in order; with
+/// `keep_values` false, only the JSON is kept (an index made once).
+fn sorted<K>(postings: HashMap<K, Vec<u32>>, keep_values: bool) -> BTreeMap<Term, Postings>
+where
+    K: AsRef<str> + Into<String> + Send,
+{
+    use rayon::prelude::*;
     let mut list: Vec<(Term, Postings)> = postings
         .into_par_iter()
         .map(|(term, mut values)| {
@@ -440,8 +449,11 @@ fn postings(order: &[usize], doc_terms: &[Arc<DocTerms>]) -> BTreeMap<Term, Post
                 values,
                 ..Postings::default()
             };
-            p.encode(term);
-            (Term(term.to_string()), p)
+            p.encode(term.as_ref());
+            if !keep_values {
+                p.values = Vec::new();
+            }
+            (Term(term.into()), p)
         })
         .collect();
     list.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -453,7 +465,6 @@ fn postings(order: &[usize], doc_terms: &[Arc<DocTerms>]) -> BTreeMap<Term, Post
 /// the index's peak is its postings, not its postings and every doc's
 /// terms besides.
 fn postings_once(order: &[usize], doc_terms: Vec<Arc<DocTerms>>) -> BTreeMap<Term, Postings> {
-    use rayon::prelude::*;
     let mut doc_terms: Vec<Option<Arc<DocTerms>>> = doc_terms.into_iter().map(Some).collect();
     let mut postings: HashMap<Box<str>, Vec<u32>> = HashMap::new();
     for (n, &d) in order.iter().enumerate() {
@@ -470,21 +481,7 @@ fn postings_once(order: &[usize], doc_terms: Vec<Arc<DocTerms>>) -> BTreeMap<Ter
             }
         }
     }
-    let mut list: Vec<(Term, Postings)> = postings
-        .into_par_iter()
-        .map(|(term, mut values)| {
-            values.sort_unstable();
-            let mut p = Postings {
-                values,
-                ..Postings::default()
-            };
-            p.encode(&term);
-            p.values = Vec::new();
-            (Term(term.into_string()), p)
-        })
-        .collect();
-    list.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    list.into_iter().collect()
+    sorted(postings, false)
 }
 
 /// First note number of each preview shard: numbers go shard by shard.

@@ -109,3 +109,17 @@ pub fn attrs(html: &Html, css: &str, attr: &str) -> Vec<String> {
 pub fn article_text(html: &Html) -> String {
     texts(html, "article.content").join("\n")
 }
+
+/// Deterministic bytes that do not repeat (so no two chunks or pieces of
+/// a file are alike), from `seed`.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
