@@ -215,3 +215,119 @@ fn verify_checks_the_cid_file_beside_a_folder() {
         text(&text_out.stdout)
     );
 }
+
+/// Every URL a page of the site names, fetched as a reader on an IPFS
+/// gateway would (`http://gateway/ipfs/<CID>/…`): each resolves under the
+/// CID's path and is there. Relative URLs are what make it work; a single
+/// `/`-rooted URL would leave the CID behind.
+#[test]
+fn the_site_works_under_an_ipfs_gateway_path() {
+    use crate::support::fixture::{build_bytes, noise};
+    use crate::support::static_server::StaticServer;
+    let picture = noise(300_000, 7);
+    let built = build_bytes(&[
+        (
+            "index.md",
+            b"# Home\n\nSee [[deep/Note]] and ![[pic.png]] #topic\n",
+        ),
+        (
+            "deep/Note.md",
+            b"---\ntags: [topic]\n---\nBack [[index|home]], see [[deep/sub/Leaf#Part]].\n",
+        ),
+        ("deep/sub/Leaf.md", b"## Part\n\nA leaf. [[Missing]]\n"),
+        ("pic.png", &picture),
+    ]);
+    let cid = spore::ipfs::root_cid(&built.out, &spore::ipfs::Profile::kubo_v1()).expect("cid");
+    // The gateway's tree: the site's files (dot-files left out, as IPFS
+    // leaves them out) under ipfs/<CID>/.
+    let gateway = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("ipfs/{cid}/");
+    for entry in walkdir::WalkDir::new(&built.out).min_depth(1) {
+        let entry = entry.expect("walk");
+        let rel = entry.path().strip_prefix(&built.out).expect("inside");
+        if rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+        {
+            continue;
+        }
+        let to = gateway.path().join(&prefix).join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("mkdir");
+        } else {
+            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(entry.path(), &to).expect("copy");
+        }
+    }
+    let server = StaticServer::start(gateway.path());
+    let base = url_path(&server.base_url);
+    let mut queue = vec![format!("{base}{prefix}index.html")];
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pages = 0;
+    while let Some(url) = queue.pop() {
+        if !seen.insert(url.clone()) {
+            continue;
+        }
+        assert!(
+            url.starts_with(&format!("{base}{prefix}")),
+            "{url} leaves the CID's path"
+        );
+        let full = format!("{}{}", server.base_url.trim_end_matches('/'), url);
+        let mut response = ureq::get(&full)
+            .call()
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        assert_eq!(response.status(), 200, "{url}");
+        if !url.ends_with(".html") {
+            continue;
+        }
+        pages += 1;
+        let html = response.body_mut().read_to_string().expect("page");
+        let page = scraper::Html::parse_document(&html);
+        let selector = scraper::Selector::parse("[href], [src]").expect("selector");
+        for element in page.select(&selector) {
+            for attr in ["href", "src"] {
+                let Some(target) = element.value().attr(attr) else {
+                    continue;
+                };
+                let target = target.split(['#', '?']).next().unwrap_or_default();
+                if target.is_empty()
+                    || crate::support::linkcheck::has_scheme(target)
+                    || target.starts_with("//")
+                {
+                    continue;
+                }
+                assert!(
+                    !target.starts_with('/'),
+                    "{url}: {target} is rooted at the host"
+                );
+                queue.push(join(&url, target));
+            }
+        }
+    }
+    assert!(pages >= 5, "pages crawled: {pages}");
+    assert!(seen.iter().any(|u| u.ends_with("pic.png")), "{seen:?}");
+}
+
+/// The path of `http://host:port/`: `/`.
+fn url_path(base: &str) -> String {
+    let after_scheme = base.split_once("://").map_or(base, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or("/".into(), |i| after_scheme[i..].to_string())
+}
+
+/// `target` (relative) against the page at `page` (a path from `/`).
+fn join(page: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = page.split('/').collect();
+    parts.pop();
+    for segment in target.split('/') {
+        match segment {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
