@@ -12,8 +12,8 @@
 //! does not depend on the order entries were added, so it is built here
 //! from the sorted list in one go.
 
-use super::dagpb::{self, Link};
-use super::{block_cid, unixfs, Blocks, IpfsError, Profile, DAG_PB};
+use super::dagpb::Link;
+use super::{put_node, unixfs, Blocks, IpfsError, Profile};
 use std::path::Path;
 
 /// The multihash code of the hash function, written in each shard.
@@ -80,15 +80,7 @@ pub fn build<B: Blocks>(
         links.push(link);
     }
     let data = unixfs::hamt_data(&bitfield, fanout as u64);
-    let block = dagpb::encode_node(&links, &data);
-    let cid = block_cid(profile.cid_version, DAG_PB, &block);
-    blocks.put(&cid, &block)?;
-    let tsize = block.len() as u64 + links.iter().map(|l| l.tsize).sum::<u64>();
-    Ok(Link {
-        cid,
-        name: Vec::new(),
-        tsize,
-    })
+    put_node(&links, &data, profile, blocks)
 }
 
 #[cfg(test)]

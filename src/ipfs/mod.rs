@@ -184,6 +184,26 @@ impl Blocks for Discard {
     }
 }
 
+/// A dag-pb node over `links` carrying `data`, put out as a block: the
+/// (unnamed) link to it, whose Tsize is the node's own size and the whole
+/// sub-DAG's below it.
+fn put_node<B: Blocks>(
+    links: &[dagpb::Link],
+    data: &[u8],
+    profile: &Profile,
+    blocks: &mut B,
+) -> Result<dagpb::Link, IpfsError> {
+    let block = dagpb::encode_node(links, data);
+    let cid = block_cid(profile.cid_version, DAG_PB, &block);
+    blocks.put(&cid, &block)?;
+    let tsize = block.len() as u64 + links.iter().map(|l| l.tsize).sum::<u64>();
+    Ok(dagpb::Link {
+        cid,
+        name: Vec::new(),
+        tsize,
+    })
+}
+
 /// The sha2-256 CID of a block.
 pub fn block_cid(version: CidVersion, codec: u64, data: &[u8]) -> Cid {
     let digest = Sha256::digest(data);

@@ -4,7 +4,7 @@
 //! too big for one block becomes a HAMT (`hamt.rs`).
 
 use super::dagpb::{self, Link};
-use super::{block_cid, hamt, unixfs, Blocks, HamtEstimate, IpfsError, Profile, DAG_PB};
+use super::{hamt, put_node, unixfs, Blocks, HamtEstimate, IpfsError, Profile};
 use std::fs::File;
 use std::path::Path;
 
@@ -64,15 +64,7 @@ pub fn add_dir<B: Blocks>(
             .collect();
         return hamt::build(entries, 0, dir, profile, blocks);
     }
-    let block = dagpb::encode_node(&links, &unixfs::directory_data());
-    let cid = block_cid(profile.cid_version, DAG_PB, &block);
-    blocks.put(&cid, &block)?;
-    let tsize = block.len() as u64 + links.iter().map(|l| l.tsize).sum::<u64>();
-    Ok(Link {
-        cid,
-        name: Vec::new(),
-        tsize,
-    })
+    put_node(&links, &unixfs::directory_data(), profile, blocks)
 }
 
 /// Whether a folder with these links is past the HAMT threshold (strictly

@@ -6,7 +6,7 @@
 //! (`dagpb.rs`): the bytes decide the CID, and only four fields are used.
 
 use super::dagpb::{self, Link};
-use super::{block_cid, Blocks, IpfsError, Profile, DAG_PB, RAW};
+use super::{block_cid, put_node, Blocks, IpfsError, Profile, DAG_PB, RAW};
 use cid::Cid;
 use std::io::{self, Read};
 use std::path::Path;
@@ -99,16 +99,8 @@ impl<B: Blocks> Balanced<'_, B> {
         let filesize = blocksizes.iter().sum();
         let links: Vec<Link> = children.into_iter().map(|c| c.link).collect();
         let data = file_data(None, filesize, &blocksizes);
-        let block = dagpb::encode_node(&links, &data);
-        let cid = block_cid(self.profile.cid_version, DAG_PB, &block);
-        self.blocks.put(&cid, &block)?;
-        let tsize = block.len() as u64 + links.iter().map(|l| l.tsize).sum::<u64>();
         Ok(Made {
-            link: Link {
-                cid,
-                name: Vec::new(),
-                tsize,
-            },
+            link: put_node(&links, &data, self.profile, self.blocks)?,
             filesize,
         })
     }
