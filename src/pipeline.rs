@@ -566,19 +566,12 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     // The shards are written as soon as they are made and their bytes let
     // go: the listings that follow (`site.meta4`, `SHA256SUMS`) are made
     // without them in memory.
-    let shards = sealer.shards(&listed);
-    let mut shard_files: Vec<(String, &crate::site::Bytes)> =
-        shards.iter().flat_map(|s| s.files()).collect();
-    shard_files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    shard_files.dedup_by(|a, b| a.0 == b.0);
-    shard_files
-        .par_iter()
-        .try_for_each(|(path, bytes)| staging.put(path, &SiteFile::Made((*bytes).clone())))?;
-    let written: std::collections::HashSet<String> =
-        shard_files.into_iter().map(|(path, _)| path).collect();
-    let shards: Vec<_> = shards.into_iter().map(|s| s.written()).collect();
+    let (shards, shard_paths) =
+        crate::seal::files::write_shards(sealer.shards(&listed), |path, bytes| {
+            staging.put(path, &SiteFile::Made(bytes.clone()))
+        })?;
     let (made, seal) = sealer.finish_with_shards(&listed, &shards, left_out)?;
-    for (path, file) in made.iter().filter(|(p, _)| !written.contains(p)) {
+    for (path, file) in &made {
         staging.put(path, file)?;
     }
     sealed_at += start.elapsed();
@@ -592,6 +585,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     let paths = listed
         .iter()
         .map(|(p, _)| *p)
+        .chain(shard_paths.iter().map(String::as_str))
         .chain(made.iter().map(|(p, _)| p.as_str()));
     let mut report = report_of(&index, diagnostics, timings, paths);
     add_seal(&mut report, seal);

@@ -68,6 +68,9 @@ pub struct MadeShard {
     /// Length of `js` (that of `json` is in the reference): what the
     /// listings say once the bytes are written and let go.
     pub js_size: u64,
+    /// Its files are written already ([`write_shards`]): the bytes are
+    /// gone, and the index files made over it leave them out.
+    pub written: bool,
 }
 
 impl MadeShard {
@@ -80,27 +83,66 @@ impl MadeShard {
             js: js.into(),
             reference,
             json,
+            written: false,
         }
     }
+}
 
-    /// Its two files, JSON and script, by path.
-    pub fn files(&self) -> [(String, &Bytes); 2] {
-        [
-            (self.reference.path(), &self.json),
-            (self.reference.js_path(), &self.js),
-        ]
+/// One file of a shard, as the index files list it.
+struct ShardFile<'a> {
+    path: String,
+    bytes: &'a Bytes,
+    sha256: &'a str,
+    size: u64,
+    written: bool,
+}
+
+/// The files of `shards`, in path order; shards that are alike (empty
+/// ones) are one file.
+fn shard_files(shards: &[MadeShard]) -> Vec<ShardFile<'_>> {
+    let mut files = Vec::with_capacity(shards.len() * 2);
+    for s in shards {
+        let file = |path, bytes, sha256, size| ShardFile {
+            path,
+            bytes,
+            sha256,
+            size,
+            written: s.written,
+        };
+        files.push(file(
+            s.reference.path(),
+            &s.json,
+            &s.reference.sha256,
+            s.reference.size,
+        ));
+        files.push(file(s.reference.js_path(), &s.js, &s.js_sha256, s.js_size));
     }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
+    files
+}
 
-    /// The shard once its files are written (a build): what the root and
-    /// the listings need, without the bytes.
-    pub fn written(self) -> MadeShard {
-        let empty = Bytes::from(&[][..]);
-        MadeShard {
+/// Hands every file of `shards` to `put` (in parallel) and returns the
+/// shards without their bytes, and the paths written (a build, which makes
+/// `site.meta4` and `SHA256SUMS` after, without the shards in memory).
+pub fn write_shards<E: Send>(
+    shards: Vec<MadeShard>,
+    put: impl Fn(&str, &Bytes) -> Result<(), E> + Sync,
+) -> Result<(Vec<MadeShard>, Vec<String>), E> {
+    let files = shard_files(&shards);
+    files.par_iter().try_for_each(|f| put(&f.path, f.bytes))?;
+    let paths = files.into_iter().map(|f| f.path).collect();
+    let empty = Bytes::from(&[][..]);
+    let shards = shards
+        .into_iter()
+        .map(|s| MadeShard {
             json: empty.clone(),
-            js: empty,
-            ..self
-        }
-    }
+            js: empty.clone(),
+            written: true,
+            ..s
+        })
+        .collect();
+    Ok((shards, paths))
 }
 
 /// The shards of the last seal, for `serve`: a shard none of whose files
@@ -266,19 +308,11 @@ fn shard_and_root_files<P: Borrow<Parts>>(
     let root_json = root.to_canonical_json();
     let root_js = super::manifest::manifest_js(&root_json);
     let mirrors = &root.mirrors;
-    // Shards that are alike (empty ones) are one file.
-    let mut shard_files: Vec<(String, &Bytes, &str, u64)> = Vec::with_capacity(shards.len() * 2);
-    for s in shards {
-        let (json, js) = (s.reference.path(), s.reference.js_path());
-        shard_files.push((json, &s.json, &s.reference.sha256, s.reference.size));
-        shard_files.push((js, &s.js, &s.js_sha256, s.js_size));
-    }
-    shard_files.sort_by(|a, b| a.0.cmp(&b.0));
-    shard_files.dedup_by(|a, b| a.0 == b.0);
+    let shard_files = shard_files(shards);
     // Lines and elements of the index files themselves.
     let own: Vec<Line> = shard_files
         .par_iter()
-        .map(|(path, _, sha, size)| (path.clone(), sha.to_string(), *size as usize))
+        .map(|f| (f.path.clone(), f.sha256.to_string(), f.size as usize))
         .chain([
             (
                 MANIFEST_PATH.to_string(),
@@ -304,7 +338,8 @@ fn shard_and_root_files<P: Borrow<Parts>>(
     listing.add_own(own);
     let mut out: Vec<(String, Bytes)> = shard_files
         .into_iter()
-        .map(|(p, b, _, _)| (p, b.clone()))
+        .filter(|f| !f.written)
+        .map(|f| (f.path, f.bytes.clone()))
         .collect();
     out.push((MANIFEST_PATH.into(), root_json.into()));
     out.push((MANIFEST_JS_PATH.into(), root_js.into()));

@@ -648,14 +648,13 @@ impl<'a> Sealer<'a> {
 
     /// The manifest's shards over `listed` (every listed file, in path
     /// order): made first, so a build can write them and let their bytes
-    /// go ([`files::MadeShard::written`]) before the listings are made.
+    /// go ([`files::write_shards`]) before the listings are made.
     pub fn shards(&self, listed: &[(&str, &Parts)]) -> Vec<files::MadeShard> {
         files::shards(listed, &mut ShardCache::default(), files::Dirty::All)
     }
 
-    /// [`Sealer::finish`] over the `shards` [`Sealer::shards`] made: the
-    /// shards' files among those returned have the bytes the shards kept
-    /// (none, once written).
+    /// [`Sealer::finish`] over the `shards` [`Sealer::shards`] made; the
+    /// files of shards already written are not among those returned.
     pub fn finish_with_shards(
         self,
         listed: &[(&str, &Parts)],
