@@ -103,9 +103,9 @@ pub enum PackError {
 /// Packs the built site folder `site`, whose http mirrors are `mirrors`
 /// (best first), as `options` asks.
 pub fn pack(site: &Path, mirrors: &[String], options: &PackOptions) -> Result<Packed, PackError> {
-    let marked = std::fs::symlink_metadata(site.join(crate::write::MARKER))
-        .is_ok_and(|m| m.file_type().is_file());
-    if !marked || std::fs::symlink_metadata(site).is_ok_and(|m| m.file_type().is_symlink()) {
+    if !crate::write::has_marker(site)
+        || std::fs::symlink_metadata(site).is_ok_and(|m| m.file_type().is_symlink())
+    {
         return Err(PackError::NotASite(site.to_path_buf()));
     }
     let ipfs = match options.ipfs {

@@ -7,7 +7,6 @@
 //! every work folder), and the build that made it is no longer running.
 
 use super::tree::remove_tree;
-use super::MARKER;
 use std::path::{Path, PathBuf};
 
 /// Staging folder beside the output folder `name`, for build `pid`.
@@ -71,7 +70,7 @@ fn remove_matching(dir: &Path, prefix: &str) {
             continue;
         };
         let path = entry.path();
-        if is_real_folder(&path) && has_marker(&path) && !still_running(pid) {
+        if is_real_folder(&path) && super::has_marker(&path) && !still_running(pid) {
             remove_tree(&path);
         }
     }
@@ -79,10 +78,6 @@ fn remove_matching(dir: &Path, prefix: &str) {
 
 fn is_real_folder(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir())
-}
-
-fn has_marker(dir: &Path) -> bool {
-    std::fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.file_type().is_file())
 }
 
 /// Whether the build `pid` may still be running (then its folders are

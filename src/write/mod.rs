@@ -78,6 +78,12 @@ fn resolve_output(output: &Path) -> Result<PathBuf, WriteError> {
     Ok(canonical(output))
 }
 
+/// Whether `dir` holds the output marker, a regular file (not a link):
+/// Spore wrote the folder.
+pub fn has_marker(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.file_type().is_file())
+}
+
 /// Refuses output folders that would destroy user data; returns the folder
 /// that will be written (`output`, or where it links to).
 pub fn check_output(vault: &Path, output: &Path) -> Result<PathBuf, WriteError> {
@@ -112,7 +118,7 @@ pub fn check_output(vault: &Path, output: &Path) -> Result<PathBuf, WriteError> 
             .map_err(io(&target))?
             .flatten()
             .any(|e| !(mount && e.file_name() == LOST_AND_FOUND));
-        let ours = std::fs::symlink_metadata(target.join(MARKER)).is_ok_and(|m| m.is_file());
+        let ours = has_marker(&target);
         if foreign && !ours {
             return Err(WriteError::NotOurs(shown));
         }
