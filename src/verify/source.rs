@@ -392,18 +392,17 @@ impl Write for Pieces {
     fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
         let written = buf.len();
         while !buf.is_empty() {
-            let piece = match self.pieces.last_mut() {
-                Some(last) if last.len() < Self::PIECE => last,
-                _ => {
-                    self.pieces
-                        .push(Vec::with_capacity(Self::PIECE.min(buf.len().max(8 << 10))));
-                    self.pieces.last_mut().expect("just pushed")
-                }
+            if self.pieces.last().is_none_or(|p| p.len() >= Self::PIECE) {
+                let capacity = Self::PIECE.min(buf.len().max(8 << 10));
+                self.pieces.push(Vec::with_capacity(capacity));
+            }
+            let Some(piece) = self.pieces.last_mut() else {
+                break;
             };
-            let take = (Self::PIECE - piece.len()).min(buf.len());
-            piece.extend_from_slice(&buf[..take]);
-            buf = &buf[take..];
-            self.len += take;
+            let (now, rest) = buf.split_at((Self::PIECE - piece.len()).min(buf.len()));
+            piece.extend_from_slice(now);
+            self.len += now.len();
+            buf = rest;
         }
         Ok(written)
     }
