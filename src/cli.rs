@@ -176,12 +176,7 @@ pub fn run() -> i32 {
             pack,
         } => build(&dir, out, drafts, timings, format, progress, cli.output).and_then(|config| {
             if pack {
-                let args = pack_command::PackArgs {
-                    ipfs: false,
-                    torrent: false,
-                    torrent_name: None,
-                    ipfs_profile: pack_command::IpfsProfile::KuboV1,
-                };
+                let args = pack_command::PackArgs::default();
                 pack_command::pack_site(&config, &args, cli.output.quiet)?;
             }
             Ok(0)

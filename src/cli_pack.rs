@@ -7,16 +7,18 @@ use spore::pack::{pack, PackOptions, Packed};
 use spore::printable::{printable, printable_path};
 
 /// How files become IPFS blocks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum IpfsProfile {
     /// `ipfs add -r --cid-version=1` with kubo's defaults: 256 KiB chunks,
     /// 174 links per node (what most gateways and pinning services use)
+    #[default]
     KuboV1,
     /// IPIP-499's `unixfs-v1-2025`: 1 MiB chunks, 1024 links per node
     UnixfsV1_2025,
 }
 
-#[derive(Debug, Clone, Args)]
+/// `Default` is what `spore pack` does with no flags (`build --pack`).
+#[derive(Debug, Clone, Default, Args)]
 pub struct PackArgs {
     /// Only the IPFS pack: SITE.car (a CAR whose root is the site's CID)
     /// and SITE.cid
